@@ -1,0 +1,112 @@
+import { EventEmitter } from 'eventemitter3';
+import { DorsvrError } from '@dorsvr/scheduler';
+import type { Frame } from './Frame.js';
+
+/** Events of every {@link FramedSource}. */
+export interface FramedSourceEvents {
+  /** The source delivered its last frame (a read answered `null`). */
+  end: [];
+  /** {@link FramedSource.close} ran. */
+  close: [];
+}
+
+/**
+ * live555's FramedSource: the pull model. A consumer asks for the next frame with
+ * {@link getNextFrame}; the source answers when it has one, so nothing is produced faster than it
+ * is consumed.
+ *
+ * To write a source, subclass and implement {@link readFrame}:
+ *
+ * ```ts
+ * class SineWaveSource extends FramedSource {
+ *   protected async readFrame(): Promise<Frame | null> {
+ *     return { data: next20msOfL16(), presentationTime: this.t += 20_000, duration: 20_000 };
+ *   }
+ * }
+ * ```
+ *
+ * Errors thrown by `readFrame` reject `getNextFrame`; `null` means end of stream.
+ */
+export abstract class FramedSource<
+  Events extends FramedSourceEvents = FramedSourceEvents,
+> extends EventEmitter<FramedSourceEvents & Events> {
+  #reading = false;
+  #closed = false;
+
+  /**
+   * Produce the next frame, or `null` at end of stream. Never called again before the previous
+   * call settled, and never after {@link close}.
+   */
+  protected abstract readFrame(): Promise<Frame | null>;
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a read is outstanding. */
+  get isCurrentlyAwaitingData(): boolean {
+    return this.#reading;
+  }
+
+  /**
+   * Ask for the next frame. Resolves with it, or with `null` at end of stream or once closed.
+   * Only one read may be outstanding: a second concurrent call rejects with `ERR_SOURCE_BUSY`.
+   */
+  async getNextFrame(): Promise<Frame | null> {
+    if (this.#reading) {
+      throw new DorsvrError('ERR_SOURCE_BUSY', `${this.constructor.name}: getNextFrame() called while a read is outstanding`);
+    }
+    if (this.#closed) return null;
+    this.#reading = true;
+    let frame: Frame | null;
+    try {
+      frame = await this.readFrame();
+    } finally {
+      this.#reading = false;
+    }
+    if (this.#closed) return null;
+    if (frame === null) (this as unknown as EventEmitter<FramedSourceEvents>).emit('end');
+    return frame;
+  }
+
+  /**
+   * Seek to a normal play time (seconds). Returns the time actually reached (e.g. the key frame at
+   * or before `npt`), or `null` if this source cannot seek. Filters pass this to their input.
+   */
+  seekToNPT(_npt: number): number | null {
+    return null;
+  }
+
+  /** Duration in seconds when known (a file), else `undefined` (a live source). */
+  durationSeconds(): number | undefined {
+    return undefined;
+  }
+
+  /** Stop producing and release what this source holds (files, inputs). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.doClose();
+    } finally {
+      (this as unknown as EventEmitter<FramedSourceEvents>).emit('close');
+    }
+  }
+
+  /** Release resources; called once by {@link close}. Filters close their input here. */
+  protected doClose(): void {}
+
+  /** Iterate the remaining frames: `for await (const frame of source) …`. Breaking out closes the source. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Frame, void, undefined> {
+    try {
+      for (;;) {
+        const frame = await this.getNextFrame();
+        if (frame === null) return;
+        yield frame;
+      }
+    } finally {
+      this.close();
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { EventEmitter } from 'eventemitter3';
+import { DorsvrError } from '@dorsvr/scheduler';
+import type { Frame } from './Frame.js';
+import type { FramedSource } from './FramedSource.js';
+
+/** Events of every {@link MediaSink}. */
+export interface MediaSinkEvents {
+  /** The source ended and every frame was consumed. */
+  end: [];
+  /** {@link MediaSink.close} ran. */
+  close: [];
+}
+
+/**
+ * live555's MediaSink: consumes frames from a {@link FramedSource}, one at a time, asking for the
+ * next only once it has finished with the last (back-pressure without buffers).
+ *
+ * Subclasses implement {@link consumeFrame}; a sink that paces its output (an RTP sink sending at
+ * presentation times) simply resolves when it is ready for the next frame.
+ */
+export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents> extends EventEmitter<
+  MediaSinkEvents & Events
+> {
+  #source: FramedSource | null = null;
+  #closed = false;
+  #generation = 0;
+
+  /** The source being played, or `null`. */
+  get source(): FramedSource | null {
+    return this.#source;
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Handle one frame. Resolve (or return) when ready for the next one. */
+  protected abstract consumeFrame(frame: Frame): void | Promise<void>;
+
+  /** Called once the source ended (before `'end'`), e.g. to flush. */
+  protected onSourceEnd(): void | Promise<void> {}
+
+  /**
+   * Play `source` into this sink. Resolves when the source ends (after `'end'`) or when
+   * {@link stopPlaying} is called; rejects if the source or the sink fails.
+   */
+  async startPlaying(source: FramedSource): Promise<void> {
+    if (this.#closed) throw new DorsvrError('ERR_SINK_CLOSED', `${this.constructor.name} is closed`);
+    if (this.#source !== null) throw new DorsvrError('ERR_SINK_BUSY', `${this.constructor.name} is already playing`);
+    this.#source = source;
+    const generation = ++this.#generation;
+    try {
+      for (;;) {
+        const frame = await source.getNextFrame();
+        if (generation !== this.#generation) return;
+        if (frame === null) break;
+        await this.consumeFrame(frame);
+        if (generation !== this.#generation) return;
+      }
+      await this.onSourceEnd();
+      if (generation === this.#generation) {
+        this.#source = null;
+        this.#generation++;
+        (this as unknown as EventEmitter<MediaSinkEvents>).emit('end');
+      }
+    } catch (err) {
+      if (generation === this.#generation) {
+        this.#source = null;
+        this.#generation++;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Stop asking the source for frames (the source stays open; the caller owns it). The pending
+   * {@link startPlaying} promise resolves.
+   */
+  stopPlaying(): void {
+    this.#generation++;
+    this.#source = null;
+  }
+
+  /** Stop playing and release what this sink holds. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stopPlaying();
+    try {
+      this.doClose();
+    } finally {
+      (this as unknown as EventEmitter<MediaSinkEvents>).emit('close');
+    }
+  }
+
+  /** Release resources; called once by {@link close}. */
+  protected doClose(): void {}
+}

@@ -1,0 +1,2 @@
+/** @packageDocumentation @dorsvr/rtspserver */
+export {};

@@ -1,0 +1,8 @@
+/**
+ * @packageDocumentation
+ * live555's BasicUsageEnvironment for Node: a task scheduler on one monotonic microsecond clock,
+ * event triggers, a virtual clock for deterministic tests, and the error class all dorsvr packages
+ * share.
+ */
+export { DorsvrError, isDorsvrError, type DorsvrErrorOptions } from './DorsvrError.js';
+export type { Task, TaskToken, EventTriggerId, TaskScheduler, TaskSchedulerEvents } from './TaskScheduler.js';
