@@ -18,6 +18,15 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
+function existsExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An npm-shipped binary; npm 11 may not have run the package's chmod postinstall, so we set it. */
 function fromPackage(pkg: string): string | undefined {
   try {
@@ -39,7 +48,11 @@ function fromPackage(pkg: string): string | undefined {
  * binary. Throws a clear error when it is nowhere, so the test fails saying what is missing.
  */
 export function findPeer(name: 'ffmpeg' | 'ffprobe' | 'gst-launch-1.0' | 'python3'): string {
+  // Debian's own python3 is the one with python3-gi (GStreamer's RTSP server bindings); a pyenv
+  // or venv python3 earlier on PATH would lack them.
+  const debianPython = name === 'python3' && existsExecutable('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
   const p =
+    debianPython ??
     onPath(name) ??
     (name === 'ffmpeg' ? fromPackage('@ffmpeg-installer/ffmpeg') : undefined) ??
     (name === 'ffprobe' ? fromPackage('@ffprobe-installer/ffprobe') : undefined);
