@@ -1,0 +1,170 @@
+import { DorsvrError } from '@dorsvr/scheduler';
+
+/** A NAL unit found in an Annex-B byte stream. */
+export interface AnnexBNalUnit {
+  /**
+   * The NAL unit's bytes, header included, start code and trailing zero bytes excluded. A view of
+   * the pushed chunk when the NAL unit lies in one chunk; one copy when it straddles chunks.
+   */
+  readonly data: Uint8Array;
+  /** Byte offset of the NAL unit's first byte in the stream (a `00 00 01` precedes it). */
+  readonly offset: number;
+}
+
+/** Options of {@link AnnexBParser}. */
+export interface AnnexBParserOptions {
+  /** Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`. */
+  maxNalSize?: number;
+  /** Stream offset of the first byte pushed (default 0), e.g. after seeking. */
+  startOffset?: number;
+}
+
+/**
+ * Incremental Annex-B (start-code) splitter: push chunks of a byte stream, cut anywhere, and take
+ * the NAL units out. Start codes that straddle chunk boundaries are found; bytes before the first
+ * start code are skipped; empty NAL units are dropped.
+ */
+export class AnnexBParser {
+  readonly #maxNalSize: number;
+  /** Chunks (or parts) holding the current NAL unit's bytes so far, oldest first. */
+  #pieces: Uint8Array[] = [];
+  #piecesLength = 0;
+  /** Stream offset of the first byte of the current NAL unit, or -1 before the first start code. */
+  #nalStart = -1;
+  /** Stream offset of the next byte to be pushed. */
+  #offset: number;
+  /** Last two bytes seen (-1 when none), to find a start code cut by a chunk boundary. */
+  #prev1 = -1;
+  #prev2 = -1;
+
+  constructor(options: AnnexBParserOptions = {}) {
+    this.#maxNalSize = options.maxNalSize ?? 16 * 1024 * 1024;
+    this.#offset = options.startOffset ?? 0;
+  }
+
+  /** Stream offset of the next byte to be pushed. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Forget everything and continue as if a new stream started at `startOffset`. */
+  reset(startOffset = 0): void {
+    this.#pieces = [];
+    this.#piecesLength = 0;
+    this.#nalStart = -1;
+    this.#offset = startOffset;
+    this.#prev1 = this.#prev2 = -1;
+  }
+
+  /** Feed the next chunk; returns the NAL units it completed (possibly none). */
+  push(chunk: Uint8Array): AnnexBNalUnit[] {
+    const out: AnnexBNalUnit[] = [];
+    const base = this.#offset;
+    const n = chunk.length;
+    if (n === 0) return out;
+    // Start codes whose `00 00` began in earlier chunks.
+    if (this.#prev1 === 0 && this.#prev2 === 0 && chunk[0] === 1) this.#startCodeAt(chunk, base, 0, out);
+    else if (n >= 2 && this.#prev1 === 0 && chunk[0] === 0 && chunk[1] === 1) this.#startCodeAt(chunk, base, 1, out);
+    // Start codes inside this chunk: search for the 0x01 byte then look back.
+    let i = 2;
+    while (i < n) {
+      const j = chunk.indexOf(1, i);
+      if (j < 0) break;
+      if (chunk[j - 1] === 0 && chunk[j - 2] === 0) this.#startCodeAt(chunk, base, j, out);
+      i = j + 1;
+    }
+    // Keep the tail of the current NAL unit.
+    if (this.#nalStart >= 0) {
+      const from = Math.max(0, this.#nalStart - base);
+      if (from < n) {
+        this.#pieces.push(from === 0 ? chunk : chunk.subarray(from));
+        this.#piecesLength += n - from;
+        if (this.#piecesLength > this.#maxNalSize + 4) this.#tooLarge(this.#piecesLength);
+      }
+    }
+    this.#prev2 = n >= 2 ? chunk[n - 2]! : this.#prev1;
+    this.#prev1 = chunk[n - 1]!;
+    this.#offset = base + n;
+    return out;
+  }
+
+  /** End of stream: returns the last NAL unit, if any, and resets. */
+  end(): AnnexBNalUnit[] {
+    const out: AnnexBNalUnit[] = [];
+    if (this.#nalStart >= 0) {
+      const nal = this.#take(null, this.#offset, this.#offset);
+      if (nal) out.push(nal);
+    }
+    this.reset(this.#offset);
+    return out;
+  }
+
+  /** A start code's `01` byte is at `chunk[idx]` (stream offset base+idx). */
+  #startCodeAt(chunk: Uint8Array, base: number, idx: number, out: AnnexBNalUnit[]): void {
+    const codeStart = base + idx - 2; // first byte of `00 00 01`
+    if (this.#nalStart >= 0 && codeStart >= this.#nalStart) {
+      const nal = this.#take(chunk, base, codeStart);
+      if (nal) out.push(nal);
+    } else if (this.#nalStart >= 0) {
+      // `00 00 01` overlapping the previous start code (e.g. `00 00 01 01`) cannot happen: the NAL
+      // header byte is never 0. Ignore defensively.
+      return;
+    }
+    this.#pieces = [];
+    this.#piecesLength = 0;
+    this.#nalStart = base + idx + 1;
+  }
+
+  /**
+   * The current NAL unit, from #nalStart up to stream offset `end` (exclusive), whose bytes are in
+   * #pieces followed by `chunk` (stream offset `base`), trailing zero bytes removed.
+   */
+  #take(chunk: Uint8Array | null, base: number, end: number): AnnexBNalUnit | null {
+    const start = this.#nalStart;
+    let len = end - start;
+    if (len <= 0) return null;
+    if (len > this.#maxNalSize + 4) this.#tooLarge(len);
+    let data: Uint8Array;
+    if (start >= base && chunk) {
+      data = chunk.subarray(start - base, end - base);
+    } else {
+      // Straddles chunks: pieces hold [start, base), chunk holds [base, end).
+      const fromChunk = chunk ? Math.max(0, end - base) : 0;
+      const fromPieces = len - fromChunk;
+      if (this.#pieces.length === 1 && fromChunk === 0) {
+        data = this.#pieces[0]!.subarray(0, fromPieces);
+      } else {
+        const buf = new Uint8Array(len);
+        let o = 0;
+        for (const p of this.#pieces) {
+          if (o >= fromPieces) break;
+          const take = Math.min(p.length, fromPieces - o);
+          buf.set(take === p.length ? p : p.subarray(0, take), o);
+          o += take;
+        }
+        if (chunk && fromChunk > 0) buf.set(chunk.subarray(0, fromChunk), o);
+        data = buf;
+      }
+    }
+    // trailing_zero_8bits belong to the next start code, not to the NAL unit.
+    while (len > 0 && data[len - 1] === 0) len--;
+    if (len === 0) return null;
+    if (len > this.#maxNalSize) this.#tooLarge(len);
+    return { data: len === data.length ? data : data.subarray(0, len), offset: start };
+  }
+
+  #tooLarge(len: number): never {
+    throw new DorsvrError(
+      'ERR_H26X_NAL_TOO_LARGE',
+      `NAL unit at byte ${this.#nalStart} is larger than ${this.#maxNalSize} bytes (${len} so far)`,
+    );
+  }
+}
+
+/** Splits a whole Annex-B buffer into its NAL units (views of `buf`). */
+export function splitAnnexB(buf: Uint8Array): AnnexBNalUnit[] {
+  const p = new AnnexBParser({ maxNalSize: Math.max(buf.length, 1) });
+  const out = p.push(buf);
+  for (const nal of p.end()) out.push(nal);
+  return out;
+}

@@ -1,0 +1,131 @@
+import createDebug from 'debug';
+import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
+import { H264NalUnitType as T } from './H264NalUnit.js';
+import { parseH264PPSIds, parseH264SliceHeaderStart, parseH264SPS, type H264SPS } from './H264SPS.js';
+import { H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
+
+const debug = createDebug('dorsvr:livemedia:h26x');
+
+interface SliceState {
+  frameNum: number | undefined;
+  ppsId: number;
+  idr: boolean;
+  refIdcZero: boolean;
+}
+
+/**
+ * live555's H264VideoStreamFramer: an H.264 Annex-B byte stream in, one NAL unit per frame out,
+ * with access-unit boundaries (7.4.1.2.3: AUD, SPS, PPS, SEI, types 14–18 after a picture, or a
+ * slice that starts a new picture), key frames on IDR access units, and timing from the SPS. See
+ * {@link H26xVideoStreamFramer} for the frame contract.
+ */
+export class H264VideoStreamFramer extends H26xVideoStreamFramer {
+  #spsInfo: H264SPS | undefined;
+  readonly #spsById = new Map<number, H264SPS>();
+  readonly #spsIdOfPps = new Map<number, number>();
+  #lastSlice: SliceState | undefined;
+  #sliceCandidate: SliceState | undefined;
+
+  /** Open an H.264 file, index it and learn its parameter sets (rejects `ERR_FILE_OPEN`…). */
+  static async open(path: string, options: H26xVideoStreamFramerOptions = {}): Promise<H264VideoStreamFramer> {
+    const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path), options);
+    try {
+      await framer.prepare();
+    } catch (err) {
+      framer.close();
+      throw err;
+    }
+    return framer;
+  }
+
+  /** The last SPS seen, parsed. */
+  get spsInfo(): H264SPS | undefined {
+    return this.#spsInfo;
+  }
+  get width(): number | undefined {
+    return this.#spsInfo?.width;
+  }
+  get height(): number | undefined {
+    return this.#spsInfo?.height;
+  }
+  get profileLevelId(): string | undefined {
+    return this.#spsInfo?.profileLevelId;
+  }
+  protected get declaredFrameRate(): number | undefined {
+    return this.#spsInfo?.frameRate;
+  }
+  protected get hasParameterSets(): boolean {
+    return this.sps !== undefined && this.pps !== undefined;
+  }
+
+  protected classifyNal(nal: Uint8Array): H26xNalInfo {
+    const b = nal[0]!;
+    const type = b & 0x1f;
+    const info: H26xNalInfo = {
+      drop: (b & 0x80) !== 0 || type === 0 || (type >= 24 && type <= 29),
+      vcl: type >= T.NonIDRSlice && type <= T.IDRSlice,
+      firstSliceOfPicture: false,
+      startsAccessUnit:
+        type === T.AUD || type === T.SPS || type === T.PPS || type === T.SEI || (type >= 14 && type <= 18),
+      key: type === T.IDRSlice,
+      parameterSet: type === T.SPS ? 'sps' : type === T.PPS ? 'pps' : undefined,
+    };
+    this.#sliceCandidate = undefined;
+    if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
+      try {
+        const start = parseH264SliceHeaderStart(nal, undefined);
+        const spsId = this.#spsIdOfPps.get(start.ppsId);
+        const sps = (spsId !== undefined ? this.#spsById.get(spsId) : undefined) ?? this.#spsInfo;
+        const h = sps ? parseH264SliceHeaderStart(nal, sps) : start;
+        const cur: SliceState = {
+          frameNum: h.frameNum,
+          ppsId: h.ppsId,
+          idr: type === T.IDRSlice,
+          refIdcZero: (b & 0x60) === 0,
+        };
+        const prev = this.#lastSlice;
+        info.firstSliceOfPicture =
+          h.firstMbInSlice === 0 ||
+          (prev !== undefined &&
+            (prev.ppsId !== cur.ppsId ||
+              prev.idr !== cur.idr ||
+              prev.refIdcZero !== cur.refIdcZero ||
+              (prev.frameNum !== undefined && cur.frameNum !== undefined && prev.frameNum !== cur.frameNum)));
+        this.#sliceCandidate = cur;
+      } catch (err) {
+        debug('unparsable slice header: %s', (err as Error).message);
+      }
+    }
+    return info;
+  }
+
+  protected absorbNal(nal: Uint8Array, info: H26xNalInfo): void {
+    if (info.vcl) {
+      if (this.#sliceCandidate) this.#lastSlice = this.#sliceCandidate;
+      return;
+    }
+    if (info.parameterSet === 'sps') {
+      this.storeParameterSet('sps', nal);
+      try {
+        const sps = parseH264SPS(nal);
+        this.#spsInfo = sps;
+        this.#spsById.set(sps.spsId, sps);
+      } catch (err) {
+        debug('unparsable SPS: %s', (err as Error).message);
+      }
+    } else if (info.parameterSet === 'pps') {
+      this.storeParameterSet('pps', nal);
+      try {
+        const ids = parseH264PPSIds(nal);
+        this.#spsIdOfPps.set(ids.ppsId, ids.spsId);
+      } catch (err) {
+        debug('unparsable PPS: %s', (err as Error).message);
+      }
+    }
+  }
+
+  protected resetPictureState(): void {
+    this.#lastSlice = undefined;
+    this.#sliceCandidate = undefined;
+  }
+}

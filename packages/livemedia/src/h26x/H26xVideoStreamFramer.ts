@@ -1,0 +1,465 @@
+import createDebug from 'debug';
+import { DorsvrError } from '@dorsvr/scheduler';
+import type { Frame } from '../core/Frame.js';
+import { FramedFilter } from '../core/FramedFilter.js';
+import type { FramedSource } from '../core/FramedSource.js';
+import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
+import { ByteStreamMemorySource } from '../sources/ByteStreamMemorySource.js';
+import { isSeekableByteStream, type SeekableByteStream } from '../sources/SeekableByteStream.js';
+import { AnnexBParser, type AnnexBNalUnit } from './AnnexBParser.js';
+
+const debug = createDebug('dorsvr:livemedia:h26x');
+
+/** Options of {@link H264VideoStreamFramer} and {@link H265VideoStreamFramer}. */
+export interface H26xVideoStreamFramerOptions {
+  /** Frame rate used when the SPS carries no timing information (default 25). */
+  defaultFrameRate?: number;
+  /** Largest NAL unit accepted, in bytes (default 16 MiB). */
+  maxNalSize?: number;
+  /** Largest access unit accepted, in bytes (default 64 MiB). */
+  maxAccessUnitSize?: number;
+  /**
+   * For inputs that cannot be duplicated (live), how many bytes {@link H26xVideoStreamFramer.prepare}
+   * may read looking for parameter sets (default 8 MiB). What it reads is still delivered.
+   */
+  maxPrepareBytes?: number;
+}
+
+/** What the framer learns about one NAL unit before deciding where access units begin. */
+export interface H26xNalInfo {
+  /** Drop this NAL unit (damaged: forbidden_zero_bit set, or unusable type). */
+  drop: boolean;
+  /** A coded slice (VCL NAL unit). */
+  vcl: boolean;
+  /** A VCL NAL unit that begins a new picture (first_mb_in_slice = 0 / first_slice_segment_in_pic_flag). */
+  firstSliceOfPicture: boolean;
+  /** A non-VCL NAL unit that begins a new access unit when it follows a VCL unit (AUD, SPS, PPS, SEI…). */
+  startsAccessUnit: boolean;
+  /** A slice of a random-access picture (IDR, or H.265 IRAP). */
+  key: boolean;
+  /** Which parameter set this is, if one. */
+  parameterSet: 'vps' | 'sps' | 'pps' | undefined;
+}
+
+/** A random-access point found by indexing the stream. */
+export interface H26xKeyFrame {
+  /** Number of the access unit (0 = first of the stream). */
+  accessUnit: number;
+  /** Its presentation time, µs. */
+  presentationTime: number;
+  /** Byte offset of its first NAL unit's start code (`00 00 01`) in the stream. */
+  byteOffset: number;
+}
+
+/** The result of indexing a whole stream (one pass over a duplicate of the input). */
+export interface H26xStreamIndex {
+  /** Number of access units (pictures). */
+  accessUnitCount: number;
+  /** Presentation time just after the last access unit, µs. */
+  durationUs: number;
+  /** Key access units, in stream order. */
+  keyFrames: readonly H26xKeyFrame[];
+}
+
+/** What {@link H26xVideoStreamFramer.probe} learns of a stream without playing it. */
+export interface H26xStreamInfo {
+  /** Last VPS/SPS/PPS NAL units seen (bytes without start code), for SDP. */
+  vps: Uint8Array | undefined;
+  sps: Uint8Array | undefined;
+  pps: Uint8Array | undefined;
+  /** RFC 6184 `profile-level-id` (H.264 only). */
+  profileLevelId: string | undefined;
+  width: number | undefined;
+  height: number | undefined;
+  /** Frame rate in use (SPS timing, else the default). */
+  frameRate: number;
+  /** Duration in seconds, and the index it came from (undefined for a non-seekable input). */
+  durationSeconds: number | undefined;
+  index: H26xStreamIndex | undefined;
+}
+
+interface TimingState {
+  /** Presentation time of access unit n0, µs. */
+  pt0: number;
+  n0: number;
+  /** Frame duration, µs (may be fractional). */
+  frameDurationUs: number;
+}
+
+interface IndexEntry extends H26xKeyFrame {
+  timing: TimingState;
+}
+
+interface PendingAU {
+  nals: AnnexBNalUnit[];
+  bytes: number;
+  hasVCL: boolean;
+  key: boolean;
+}
+
+/**
+ * The common part of live555's H264/H265VideoStreamFramer: splits an Annex-B byte stream (from a
+ * {@link ByteStreamFileSource} or any source of byte chunks) into NAL units and delivers ONE NAL
+ * unit per frame, grouped into access units:
+ *
+ * - `data` is the NAL unit without start code: a view of the input chunk, copied once only when
+ *   it straddles two chunks;
+ * - every NAL unit of an access unit has the same `presentationTime`; `endOfAccessUnit` is `false`
+ *   on all but the last, whose `duration` is the frame duration (the others have 0);
+ * - `key` is true on all NAL units of an IDR/IRAP access unit;
+ * - presentation times start at 0 and advance by one frame duration per access unit, from the SPS
+ *   timing information when present, else `defaultFrameRate` (25).
+ *
+ * The latest parameter sets seen are kept ({@link sps}, {@link pps}, {@link vps}) for the SDP;
+ * {@link prepare} finds them before playing, and (for seekable inputs) indexes the key frames so
+ * that {@link seekToNPT} and {@link durationSeconds} work.
+ */
+export abstract class H26xVideoStreamFramer extends FramedFilter {
+  readonly #options: Required<H26xVideoStreamFramerOptions>;
+  readonly #parser: AnnexBParser;
+  #au: PendingAU = { nals: [], bytes: 0, hasVCL: false, key: false };
+  #queue: Frame[] = [];
+  #queueHead = 0;
+  #ended = false;
+  #bytesSeen = 0;
+  #nalsSeen = 0;
+  #n = 0;
+  #timing: TimingState;
+  #vps: Uint8Array | undefined;
+  #sps: Uint8Array | undefined;
+  #pps: Uint8Array | undefined;
+  #index: { result: H26xStreamIndex; entries: IndexEntry[] } | undefined;
+  #recording: IndexEntry[] | undefined;
+  #preparing: Promise<void> | undefined;
+  #pendingSeek: { npt: number } | { entry: IndexEntry | null } | undefined;
+
+  constructor(inputSource: FramedSource, options: H26xVideoStreamFramerOptions = {}) {
+    super(inputSource);
+    const defaultFrameRate = options.defaultFrameRate ?? 25;
+    if (!(defaultFrameRate > 0 && defaultFrameRate <= 1000)) {
+      throw new DorsvrError('ERR_H26X_OPTIONS', `defaultFrameRate must be in (0, 1000], got ${defaultFrameRate}`);
+    }
+    this.#options = {
+      defaultFrameRate,
+      maxNalSize: options.maxNalSize ?? 16 * 1024 * 1024,
+      maxAccessUnitSize: options.maxAccessUnitSize ?? 64 * 1024 * 1024,
+      maxPrepareBytes: options.maxPrepareBytes ?? 8 * 1024 * 1024,
+    };
+    this.#parser = new AnnexBParser({ maxNalSize: this.#options.maxNalSize });
+    this.#timing = { pt0: 0, n0: 0, frameDurationUs: 1e6 / defaultFrameRate };
+  }
+
+  // ---- codec hooks ----
+
+  /** Classify a NAL unit (pure with respect to the stream: must not store parameter sets). */
+  protected abstract classifyNal(nal: Uint8Array): H26xNalInfo;
+  /**
+   * Take in a NAL unit once it is placed in its access unit: parse parameter sets, remember slice
+   * state. Called for every NAL unit not dropped.
+   */
+  protected abstract absorbNal(nal: Uint8Array, info: H26xNalInfo): void;
+  /** Forget per-picture state (after a seek). */
+  protected abstract resetPictureState(): void;
+  /** Frame rate the current SPS (or VPS) declares, if any. */
+  protected abstract get declaredFrameRate(): number | undefined;
+  /** Display width from the SPS, when one was seen. */
+  abstract get width(): number | undefined;
+  /** Display height from the SPS, when one was seen. */
+  abstract get height(): number | undefined;
+  /** RFC 6184 `profile-level-id` (H.264); undefined for H.265 (see its `profileTierLevel`). */
+  abstract get profileLevelId(): string | undefined;
+  /** True once every parameter set the SDP needs was seen. */
+  protected abstract get hasParameterSets(): boolean;
+
+  /** Store a parameter set; subclasses call this from {@link absorbNal}. */
+  protected storeParameterSet(kind: 'vps' | 'sps' | 'pps', nal: Uint8Array): void {
+    if (kind === 'vps') this.#vps = nal;
+    else if (kind === 'sps') this.#sps = nal;
+    else this.#pps = nal;
+  }
+
+  // ---- public state ----
+
+  /** Last VPS NAL unit seen (H.265), without start code. */
+  get vps(): Uint8Array | undefined {
+    return this.#vps;
+  }
+  /** Last SPS NAL unit seen, without start code (for `sprop-parameter-sets` / `sprop-sps`). */
+  get sps(): Uint8Array | undefined {
+    return this.#sps;
+  }
+  /** Last PPS NAL unit seen, without start code. */
+  get pps(): Uint8Array | undefined {
+    return this.#pps;
+  }
+  /** Frames per second in use: the SPS timing info when present and sane, else `defaultFrameRate`. */
+  get frameRate(): number {
+    const r = this.declaredFrameRate;
+    return r !== undefined && r >= 0.01 && r <= 1000 ? r : this.#options.defaultFrameRate;
+  }
+  /** The key-frame index, once {@link prepare} built it (seekable inputs only). */
+  get index(): H26xStreamIndex | undefined {
+    return this.#index?.result;
+  }
+
+  /**
+   * Learn the stream without playing it: for a seekable input (file, memory), one pass over a
+   * duplicate of the input builds the key-frame index and duration and finds the parameter sets;
+   * for another input, reads ahead (up to `maxPrepareBytes`, keeping what it read for delivery)
+   * until the parameter sets are seen. Idempotent; call it before building the SDP.
+   */
+  prepare(): Promise<void> {
+    this.#preparing ??= this.#prepare();
+    return this.#preparing;
+  }
+
+  async #prepare(): Promise<void> {
+    const input = this.inputSource;
+    if (isSeekableByteStream(input)) {
+      const Ctor = this.constructor as new (src: FramedSource, o: H26xVideoStreamFramerOptions) => H26xVideoStreamFramer;
+      const twin = new Ctor(input.duplicate(), this.#options);
+      try {
+        twin.#recording = [];
+        while (!twin.#ended) await twin.#pump();
+        const entries = twin.#recording;
+        const durationUs = twin.#ptOf(twin.#n);
+        this.#index = {
+          entries,
+          result: {
+            accessUnitCount: twin.#n,
+            durationUs,
+            keyFrames: entries.map(({ accessUnit, presentationTime, byteOffset }) => ({
+              accessUnit,
+              presentationTime,
+              byteOffset,
+            })),
+          },
+        };
+        debug('indexed: %d access units, %d key frames, %d µs', twin.#n, entries.length, durationUs);
+        // Adopt the parameter sets unless playing already saw some.
+        for (const [kind, nal] of [
+          ['vps', twin.#vps],
+          ['sps', twin.#sps],
+          ['pps', twin.#pps],
+        ] as const) {
+          if (nal && this[kind] === undefined) this.absorbNal(nal, this.classifyNal(nal));
+        }
+      } finally {
+        twin.close();
+      }
+      return;
+    }
+    if (this.isCurrentlyAwaitingData) {
+      throw new DorsvrError('ERR_SOURCE_BUSY', `${this.constructor.name}.prepare(): a read is outstanding`);
+    }
+    const limit = this.#bytesSeen + this.#options.maxPrepareBytes;
+    while (!this.hasParameterSets && !this.#ended && this.#bytesSeen < limit) await this.#pump();
+  }
+
+  /**
+   * Learn a stream's parameter sets, size, frame rate and duration without playing it (the server
+   * needs them for the SDP before PLAY). `input` is a file path, bytes, or a seekable byte-stream
+   * source (left untouched: a duplicate is read).
+   */
+  static async probe(
+    this: new (input: FramedSource, options?: H26xVideoStreamFramerOptions) => H26xVideoStreamFramer,
+    input: string | Uint8Array | (FramedSource & SeekableByteStream),
+    options: H26xVideoStreamFramerOptions = {},
+  ): Promise<H26xStreamInfo> {
+    const src =
+      typeof input === 'string'
+        ? await ByteStreamFileSource.open(input)
+        : input instanceof Uint8Array
+          ? new ByteStreamMemorySource(input)
+          : input.duplicate();
+    const framer = new this(src, options);
+    try {
+      await framer.prepare();
+      return {
+        vps: framer.vps,
+        sps: framer.sps,
+        pps: framer.pps,
+        profileLevelId: framer.profileLevelId,
+        width: framer.width,
+        height: framer.height,
+        frameRate: framer.frameRate,
+        durationSeconds: framer.durationSeconds(),
+        index: framer.index,
+      };
+    } finally {
+      framer.close();
+    }
+  }
+
+  // ---- seeking ----
+
+  /**
+   * Seek to the key frame at or before `npt` seconds; returns its time (the presentation times of
+   * the frames that follow start there). Null when the input cannot seek. Without an index (no
+   * {@link prepare} yet) the index is built at the next read and `npt` itself is returned.
+   */
+  override seekToNPT(npt: number): number | null {
+    if (!isSeekableByteStream(this.inputSource)) return null;
+    const target = Number.isFinite(npt) && npt > 0 ? npt : 0;
+    if (!this.#index) {
+      this.#pendingSeek = { npt: target };
+      return target;
+    }
+    const entry = this.#findEntry(target);
+    if (this.isCurrentlyAwaitingData) this.#pendingSeek = { entry };
+    else this.#applySeek(entry);
+    return entry ? entry.presentationTime / 1e6 : 0;
+  }
+
+  override durationSeconds(): number | undefined {
+    return this.#index ? this.#index.result.durationUs / 1e6 : undefined;
+  }
+
+  #findEntry(npt: number): IndexEntry | null {
+    const us = npt * 1e6 + 0.5;
+    const entries = this.#index?.entries ?? [];
+    let lo = 0;
+    let hi = entries.length - 1;
+    let found: IndexEntry | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = entries[mid]!;
+      if (e.presentationTime <= us) {
+        found = e;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** Restart at `entry` (null: the start of the stream). */
+  #applySeek(entry: IndexEntry | null): void {
+    const input = this.inputSource as FramedSource & SeekableByteStream;
+    const offset = entry ? entry.byteOffset : 0;
+    input.seekToByte(offset);
+    this.#parser.reset(offset);
+    this.#au = { nals: [], bytes: 0, hasVCL: false, key: false };
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#ended = false;
+    this.#n = entry ? entry.accessUnit : 0;
+    this.#timing = entry ? { ...entry.timing } : { pt0: 0, n0: 0, frameDurationUs: 1e6 / this.frameRate };
+    this.resetPictureState();
+    this.#pendingSeek = undefined;
+    debug('seek to byte %d, access unit %d', offset, this.#n);
+  }
+
+  async #applyPendingSeek(): Promise<void> {
+    const pending = this.#pendingSeek;
+    if (!pending) return;
+    if ('npt' in pending) {
+      await this.prepare();
+      this.#applySeek(this.#findEntry(pending.npt));
+    } else this.#applySeek(pending.entry);
+  }
+
+  // ---- reading ----
+
+  protected async readFrame(): Promise<Frame | null> {
+    for (;;) {
+      if (this.#pendingSeek) await this.#applyPendingSeek();
+      if (this.#queueHead < this.#queue.length) {
+        const f = this.#queue[this.#queueHead++]!;
+        if (this.#queueHead === this.#queue.length) {
+          this.#queue = [];
+          this.#queueHead = 0;
+        }
+        return f;
+      }
+      if (this.#ended || this.closed) return null;
+      await this.#pump();
+    }
+  }
+
+  /** Read one input chunk and turn what it completes into frames. */
+  async #pump(): Promise<void> {
+    const chunk = await this.inputSource.getNextFrame();
+    if (this.#pendingSeek) return; // stale: the seek restarts the input
+    if (chunk === null) {
+      for (const nal of this.#parser.end()) this.#onNal(nal);
+      this.#completeAccessUnit(true);
+      this.#ended = true;
+      if (this.#nalsSeen === 0 && this.#bytesSeen > 0) {
+        throw new DorsvrError(
+          'ERR_H26X_NO_NAL_UNITS',
+          `${this.constructor.name}: ${this.#bytesSeen} bytes without any Annex-B start code (not an H.264/H.265 byte stream)`,
+        );
+      }
+      return;
+    }
+    this.#bytesSeen += chunk.data.length;
+    for (const nal of this.#parser.push(chunk.data)) this.#onNal(nal);
+  }
+
+  #onNal(nal: AnnexBNalUnit): void {
+    const info = this.classifyNal(nal.data);
+    if (info.drop) {
+      debug('dropping NAL unit at byte %d (header %d)', nal.offset, nal.data[0]);
+      return;
+    }
+    this.#nalsSeen++;
+    const au = this.#au;
+    if (au.hasVCL && (info.startsAccessUnit || (info.vcl && info.firstSliceOfPicture))) {
+      this.#completeAccessUnit(false);
+    }
+    const cur = this.#au;
+    cur.nals.push(nal);
+    cur.bytes += nal.data.length;
+    if (cur.bytes > this.#options.maxAccessUnitSize) {
+      throw new DorsvrError(
+        'ERR_H26X_AU_TOO_LARGE',
+        `access unit at byte ${cur.nals[0]!.offset} exceeds ${this.#options.maxAccessUnitSize} bytes`,
+      );
+    }
+    if (info.vcl) cur.hasVCL = true;
+    if (info.key) cur.key = true;
+    this.absorbNal(nal.data, info);
+  }
+
+  #ptOf(n: number): number {
+    const t = this.#timing;
+    return t.pt0 + Math.round((n - t.n0) * t.frameDurationUs);
+  }
+
+  #completeAccessUnit(atEnd: boolean): void {
+    const au = this.#au;
+    if (au.nals.length === 0) return;
+    this.#au = { nals: [], bytes: 0, hasVCL: false, key: false };
+    const n = this.#n;
+    const frameDurationUs = 1e6 / this.frameRate;
+    if (au.hasVCL && frameDurationUs !== this.#timing.frameDurationUs) {
+      this.#timing = { pt0: this.#ptOf(n), n0: n, frameDurationUs };
+    }
+    const pt = this.#ptOf(n);
+    // A trailing access unit without a picture (e.g. end-of-stream NAL units) takes no time.
+    const duration = au.hasVCL ? this.#ptOf(n + 1) - pt : 0;
+    if (au.hasVCL) this.#n++;
+    if (this.#recording) {
+      if (au.key && au.hasVCL) {
+        this.#recording.push({
+          accessUnit: n,
+          presentationTime: pt,
+          byteOffset: Math.max(0, au.nals[0]!.offset - 3),
+          timing: { ...this.#timing },
+        });
+      }
+      return;
+    }
+    const last = au.nals.length - 1;
+    for (let i = 0; i <= last; i++) {
+      this.#queue.push({
+        data: au.nals[i]!.data,
+        presentationTime: pt,
+        duration: i === last ? duration : 0,
+        endOfAccessUnit: i === last,
+        key: au.key,
+      });
+    }
+    void atEnd;
+  }
+}

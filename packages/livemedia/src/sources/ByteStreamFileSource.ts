@@ -1,0 +1,164 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import createDebug from 'debug';
+import { DorsvrError } from '@dorsvr/scheduler';
+import type { Frame } from '../core/Frame.js';
+import { FramedSource } from '../core/FramedSource.js';
+import type { SeekableByteStream } from './SeekableByteStream.js';
+
+const debug = createDebug('dorsvr:livemedia:sources');
+
+/** Options of {@link ByteStreamFileSource}. */
+export interface ByteStreamFileSourceOptions {
+  /** Bytes read per chunk (default 65536). */
+  chunkSize?: number;
+  /** Start reading at this byte (default 0). */
+  startOffset?: number;
+  /** Deliver at most this many bytes from `startOffset`, then end (default: to end of file). */
+  byteLimit?: number;
+}
+
+/**
+ * live555's ByteStreamFileSource: delivers a file as a sequence of chunks (frames whose data are
+ * raw bytes, presentation time 0). Each chunk is a fresh buffer that is never reused, so frames cut
+ * from it by a framer stay valid while a send still holds them.
+ *
+ * The file opens lazily on the first read, or eagerly with {@link ByteStreamFileSource.open}, which
+ * reports a missing or unreadable file as `DorsvrError` `ERR_FILE_OPEN`. The descriptor is closed at
+ * end of file and on {@link close}.
+ */
+export class ByteStreamFileSource extends FramedSource implements SeekableByteStream {
+  /** Path of the file. */
+  readonly path: string;
+  readonly #chunkSize: number;
+  #fh: FileHandle | null = null;
+  #opening: Promise<FileHandle> | null = null;
+  #fileSize: number | undefined;
+  #pos: number;
+  #end: number;
+  #generation = 0;
+
+  constructor(path: string, options: ByteStreamFileSourceOptions = {}) {
+    super();
+    this.path = path;
+    const cs = options.chunkSize ?? 65536;
+    if (!Number.isInteger(cs) || cs < 1 || cs > 64 * 1024 * 1024) {
+      throw new DorsvrError('ERR_SOURCE_OPTIONS', `chunkSize must be an integer in 1..64 MiB, got ${cs}`);
+    }
+    this.#chunkSize = cs;
+    this.#pos = Math.max(0, options.startOffset ?? 0);
+    this.#end = options.byteLimit === undefined ? Infinity : this.#pos + Math.max(0, options.byteLimit);
+  }
+
+  /** Open `path` now (so a missing file fails here, with `ERR_FILE_OPEN`) and learn its size. */
+  static async open(path: string, options: ByteStreamFileSourceOptions = {}): Promise<ByteStreamFileSource> {
+    const src = new ByteStreamFileSource(path, options);
+    await src.#ensureOpen();
+    return src;
+  }
+
+  /** Size of the file in bytes, known once it is open. */
+  get fileSize(): number | undefined {
+    return this.#fileSize;
+  }
+
+  /** Offset of the next byte to be read. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  seekToByte(offset: number, byteLimit?: number): void {
+    if (!Number.isFinite(offset) || offset < 0) {
+      throw new DorsvrError('ERR_SOURCE_SEEK', `seekToByte: bad offset ${offset}`);
+    }
+    this.#generation++; // a read in flight delivers nothing stale
+    this.#pos = Math.floor(offset);
+    this.#end = byteLimit === undefined ? Infinity : this.#pos + Math.max(0, byteLimit);
+  }
+
+  duplicate(): ByteStreamFileSource {
+    return new ByteStreamFileSource(this.path, { chunkSize: this.#chunkSize });
+  }
+
+  async #ensureOpen(): Promise<FileHandle> {
+    if (this.#fh) return this.#fh;
+    if (this.closed) throw new DorsvrError('ERR_SOURCE_CLOSED', `${this.path}: source is closed`);
+    this.#opening ??= (async () => {
+      let fh: FileHandle;
+      try {
+        fh = await open(this.path, 'r');
+      } catch (err) {
+        throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });
+      }
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) throw new Error('not a regular file');
+        this.#fileSize = st.size;
+      } catch (err) {
+        await fh.close().catch(() => {});
+        throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });
+      }
+      if (this.closed) {
+        await fh.close().catch(() => {});
+        throw new DorsvrError('ERR_SOURCE_CLOSED', `${this.path}: source is closed`);
+      }
+      debug('opened %s (%d bytes)', this.path, this.#fileSize);
+      this.#fh = fh;
+      return fh;
+    })();
+    try {
+      return await this.#opening;
+    } catch (err) {
+      this.#opening = null;
+      throw err;
+    }
+  }
+
+  protected async readFrame(): Promise<Frame | null> {
+    for (;;) {
+      let fh: FileHandle;
+      try {
+        fh = await this.#ensureOpen();
+      } catch (err) {
+        if (this.closed) return null;
+        throw err;
+      }
+      const generation = this.#generation;
+      const size = Math.min(this.#chunkSize, this.#end - this.#pos);
+      if (size <= 0) return null;
+      // A fresh buffer per chunk: downstream frames are views of it and may outlive this call.
+      const buf = Buffer.allocUnsafe(size);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(buf, 0, size, this.#pos));
+      } catch (err) {
+        if (this.closed) return null;
+        throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${this.#pos}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      if (this.closed) return null;
+      if (generation !== this.#generation) continue; // seeked meanwhile: read again at the new place
+      if (bytesRead === 0) {
+        this.#closeHandle();
+        return null;
+      }
+      this.#pos += bytesRead;
+      return { data: buf.subarray(0, bytesRead), presentationTime: 0, duration: 0 };
+    }
+  }
+
+  #closeHandle(): void {
+    const fh = this.#fh;
+    this.#fh = null;
+    this.#opening = null;
+    if (fh) {
+      debug('closing %s', this.path);
+      // FileHandle.close waits for a read in flight to finish.
+      void fh.close().catch(() => {});
+    }
+  }
+
+  protected override doClose(): void {
+    this.#closeHandle();
+  }
+}
