@@ -10,3 +10,36 @@ export {
   type RTSPRequestInit,
   type RTSPResponseInit,
 } from './serializeRTSPMessage.js';
+export {
+  parseTransportHeader,
+  parseTransportSpec,
+  formatTransportHeader,
+  formatTransportSpec,
+  type TransportSpec,
+  type TransportPortPair,
+} from './TransportHeader.js';
+export { parseSessionHeader, formatSessionHeader, type SessionHeader } from './SessionHeader.js';
+export {
+  parseRangeHeader,
+  formatRangeHeader,
+  parseNptTime,
+  formatNptTime,
+  clockTimeToEpochMs,
+  epochMsToClockTime,
+  type RangeHeader,
+  type NptRange,
+  type ClockRange,
+  type SmpteRange,
+} from './RangeHeader.js';
+export { parseRTPInfoHeader, formatRTPInfoHeader, type RTPInfoEntry } from './RTPInfoHeader.js';
+export {
+  parseCSeq,
+  parseCommaList,
+  formatCommaList,
+  formatRTSPDate,
+  parseRTSPDate,
+  parseScale,
+  formatScale,
+  resolveControlURL,
+} from './simpleHeaders.js';
+export { parseAuthHeader, formatAuthHeader, quoteAuthParam, type AuthChallenge } from './AuthHeader.js';
