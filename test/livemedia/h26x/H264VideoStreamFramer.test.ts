@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { isDorsvrError } from '@dorsvr/scheduler';
+import { ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS } from '@dorsvr/livemedia';
+import { fixture } from '../../helpers/paths.js';
+import { ffprobeStream } from './ffprobeStream.js';
+import { accessUnits, collect, framerConformance } from './framerChecks.js';
+
+framerConformance(H264VideoStreamFramer, 'test.264');
+framerConformance(H264VideoStreamFramer, 'test-slices-30fps.264');
+
+const PROFILE_NAMES: Record<string, string> = {
+  '66/1': 'Constrained Baseline',
+  '66/0': 'Baseline',
+  '77/0': 'Main',
+  '77/1': 'Main',
+  '100/0': 'High',
+};
+
+for (const file of ['test.264', 'test-slices-30fps.264']) {
+  test(`${file}: SPS parse (profile-level-id, size with cropping, VUI frame rate) agrees with ffprobe`, async () => {
+    const probe = await ffprobeStream(fixture(file));
+    const framer = await H264VideoStreamFramer.open(fixture(file));
+    try {
+      const sps = parseH264SPS(framer.sps!);
+      assert.equal(sps.width, probe.width);
+      assert.equal(sps.height, probe.height);
+      assert.equal(sps.levelIdc, probe.level);
+      assert.equal(PROFILE_NAMES[`${sps.profileIdc}/${(sps.constraintFlags >> 6) & 1}`], probe.profile);
+      assert.equal(sps.frameRate, probe.frameRate);
+      // profile-level-id is the three SPS bytes after the NAL header.
+      assert.equal(framer.profileLevelId, Buffer.from(framer.sps!.subarray(1, 4)).toString('hex'));
+      assert.equal(framer.width, probe.width);
+      assert.equal(framer.height, probe.height);
+      assert.equal(framer.frameRate, probe.frameRate);
+    } finally {
+      framer.close();
+    }
+  });
+}
+
+test('a picture cut into 3 slices is ONE access unit of 3 slice NAL units', async () => {
+  const framer = await H264VideoStreamFramer.open(fixture('test-slices-30fps.264'));
+  const aus = accessUnits(await collect(framer));
+  framer.close();
+  for (const au of aus) {
+    const slices = au.filter((f) => [1, 5].includes(f.data[0]! & 0x1f));
+    assert.equal(slices.length, 3);
+  }
+});
+
+test('without SPS timing the default frame rate applies (configurable)', async () => {
+  // Keep only slice NAL units (drop SPS/PPS/SEI): no timing info is known.
+  const bytes = new Uint8Array(readFileSync(fixture('test-slices-30fps.264')));
+  const full = await collect(new H264VideoStreamFramer(new ByteStreamMemorySource(bytes)));
+  const slicesOnly = Buffer.concat(
+    full.filter((f) => [1, 5].includes(f.data[0]! & 0x1f)).flatMap((f) => [Buffer.of(0, 0, 0, 1), Buffer.from(f.data)]),
+  );
+  const dflt = accessUnits(await collect(new H264VideoStreamFramer(new ByteStreamMemorySource(slicesOnly))));
+  assert.equal(dflt.length, 30);
+  assert.equal(dflt[1]![0]!.presentationTime, 40_000);
+  const f12 = new H264VideoStreamFramer(new ByteStreamMemorySource(slicesOnly), { defaultFrameRate: 12.5 });
+  const aus12 = accessUnits(await collect(f12));
+  assert.equal(aus12[2]![0]!.presentationTime, 160_000);
+  assert.equal(f12.frameRate, 12.5);
+});
+
+test('a truncated file ends cleanly; garbage gives a clear DorsvrError', async () => {
+  const bytes = new Uint8Array(readFileSync(fixture('test.264')));
+  const cut = bytes.subarray(0, 7000);
+  const aus = accessUnits(await collect(new H264VideoStreamFramer(new ByteStreamMemorySource(cut))));
+  assert.ok(aus.length > 5 && aus.length < 50);
+  const garbage = new Uint8Array(5000).map((_, i) => (i * 37 + 11) % 251 || 7);
+  await assert.rejects(
+    collect(new H264VideoStreamFramer(new ByteStreamMemorySource(garbage))),
+    (e) => isDorsvrError(e, 'ERR_H26X_NO_NAL_UNITS'),
+  );
+  await assert.rejects(H264VideoStreamFramer.open(fixture('no-such-file.264')), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
+  // An empty stream is simply empty.
+  assert.deepEqual(await collect(new H264VideoStreamFramer(new ByteStreamMemorySource(new Uint8Array(0)))), []);
+});
+
+test('seekToNPT before prepare(): the index is built at the next read', async () => {
+  const bytes = new Uint8Array(readFileSync(fixture('test.264')));
+  const framer = new H264VideoStreamFramer(new ByteStreamMemorySource(bytes));
+  assert.equal(framer.durationSeconds(), undefined);
+  assert.equal(framer.seekToNPT(1.3), 1.3);
+  const first = await framer.getNextFrame();
+  assert.equal(first?.key, true);
+  assert.equal(first?.presentationTime, 1_000_000);
+  assert.equal(framer.durationSeconds(), 2);
+  framer.close();
+});
+
+test('a non-seekable input: prepare() reads ahead for SPS/PPS and still delivers every frame', async () => {
+  const bytes = new Uint8Array(readFileSync(fixture('test.264')));
+  const { AsyncIterableSource } = await import('@dorsvr/livemedia');
+  const chunks = [];
+  for (let i = 0; i < bytes.length; i += 1000) {
+    chunks.push({ data: bytes.subarray(i, i + 1000), presentationTime: 0, duration: 0 });
+  }
+  const live = new H264VideoStreamFramer(new AsyncIterableSource(chunks));
+  await live.prepare();
+  assert.equal(live.profileLevelId, '42c00d');
+  assert.equal(live.seekToNPT(1), null);
+  assert.equal(live.durationSeconds(), undefined);
+  const aus = accessUnits(await collect(live));
+  assert.equal(aus.length, 50);
+  assert.equal(aus[0]![0]!.data[0]! & 0x1f, 7, 'the SPS read during prepare() is delivered first');
+});
