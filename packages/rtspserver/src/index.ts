@@ -1,2 +1,24 @@
-/** @packageDocumentation @dorsvr/rtspserver */
-export {};
+/**
+ * @packageDocumentation
+ * @dorsvr/rtspserver: live555's RTSPServer and live555MediaServer for Node — an RTSP 1.0 server
+ * for {@link @dorsvr/livemedia!ServerMediaSession}s, with Digest authentication, session
+ * reclamation and a directory-serving {@link DynamicRTSPServer}.
+ */
+export {
+  RTSPServer,
+  RTSP_SERVER_METHODS,
+  type RTSPServerOptions,
+  type RTSPServerEvents,
+  type RTSPConnectionInfo,
+  type RTSPParameterHandler,
+} from './RTSPServer.js';
+export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
+export { RTSPClientConnection, type RTSPClientConnectionOptions } from './RTSPClientConnection.js';
+export { RTSPAuthenticator, type AuthResult, parseAuthParams } from './RTSPAuthenticator.js';
+export {
+  UserAuthenticationDatabase,
+  digestHash,
+  type DigestAlgorithm,
+  type UserAuthenticationDatabaseOptions,
+} from './UserAuthenticationDatabase.js';
+export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';

@@ -1,0 +1,146 @@
+import { DorsvrError } from '@dorsvr/scheduler';
+import type { ServerMediaSubsession } from './ServerMediaSubsession.js';
+
+/** Options of a {@link ServerMediaSession}. */
+export interface ServerMediaSessionOptions {
+  /** SDP `i=` (session information); defaults to the name. */
+  info?: string;
+  /** SDP `s=` (session name / description); defaults to "Session streamed by dorsvr". */
+  description?: string;
+  /** Extra session-level SDP lines (without CRLF), e.g. `a=x-foo:bar`. */
+  miscSDPLines?: readonly string[];
+  /**
+   * Ask for credentials on this stream only (per-stream authentication). The RTSP server checks
+   * it in addition to a server-wide database. Typed loosely so livemedia does not depend on the
+   * server package: any object with the server's `UserAuthenticationDatabase` shape.
+   */
+  authDatabase?: unknown;
+}
+
+/**
+ * live555's ServerMediaSession: a named stream (`rtsp://host/<name>`) made of one or more tracks
+ * ({@link ServerMediaSubsession}s), described to clients by one aggregate SDP.
+ */
+export class ServerMediaSession {
+  /** The stream name: the URL path after the host, without leading slash (may contain `/`). */
+  readonly name: string;
+  /** SDP `i=`. */
+  readonly info: string;
+  /** SDP `s=`. */
+  readonly description: string;
+  /** Extra session-level SDP lines. */
+  readonly miscSDPLines: readonly string[];
+  /** Per-stream authentication database, if any (see {@link ServerMediaSessionOptions.authDatabase}). */
+  authDatabase: unknown;
+  /** SDP `o=` session id, fixed at creation (microseconds of wall clock would do; we use a counter). */
+  readonly creationId: string;
+  readonly #subsessions: ServerMediaSubsession[] = [];
+  #closed = false;
+
+  static #counter = 0;
+
+  constructor(name: string, options: ServerMediaSessionOptions = {}) {
+    this.name = name.replace(/^\/+/, '');
+    this.info = options.info ?? this.name;
+    this.description = options.description ?? 'Session streamed by dorsvr';
+    this.miscSDPLines = options.miscSDPLines ?? [];
+    this.authDatabase = options.authDatabase;
+    ServerMediaSession.#counter = (ServerMediaSession.#counter + 1) % 1_000_000;
+    this.creationId = `${1_000_000_000 + ServerMediaSession.#counter}`;
+  }
+
+  /** The tracks, in order (track1 first). */
+  get subsessions(): readonly ServerMediaSubsession[] {
+    return this.#subsessions;
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Add a track; it becomes `track<N>`. Returns this session for chaining. */
+  addSubsession(subsession: ServerMediaSubsession): this {
+    if (subsession.parentSession !== undefined) {
+      throw new DorsvrError('ERR_SERVER_SUBSESSION_IN_USE', 'this subsession already belongs to a ServerMediaSession');
+    }
+    subsession.parentSession = this;
+    subsession.trackNumber = this.#subsessions.length + 1;
+    this.#subsessions.push(subsession);
+    return this;
+  }
+
+  /** Find a track by its control name (`track1`) or, leniently, `trackID=N` / `streamid=N`. */
+  lookupSubsession(trackId: string): ServerMediaSubsession | undefined {
+    const exact = this.#subsessions.find((s) => s.trackId === trackId);
+    if (exact) return exact;
+    const m = /^(?:trackID|streamid|track)=?(\d+)$/i.exec(trackId);
+    if (m) {
+      const n = Number(m[1]);
+      // ffmpeg's trackID=N form counts from 0 when it invents the URL; a=control names count from 1.
+      return this.#subsessions.find((s) => s.trackNumber === n);
+    }
+    return undefined;
+  }
+
+  /**
+   * Duration in seconds: the longest track's, when every track knows its duration; `undefined`
+   * when any track is live (SDP then says `a=range:npt=now-`).
+   */
+  durationSeconds(): number | undefined {
+    let max = 0;
+    if (this.#subsessions.length === 0) return undefined;
+    for (const s of this.#subsessions) {
+      const d = s.durationSeconds();
+      if (d === undefined) return undefined;
+      if (d > max) max = d;
+    }
+    return max;
+  }
+
+  /**
+   * The aggregate SDP (RFC 4566) for DESCRIBE: session lines, `a=control:*`, `a=range`, then each
+   * track's media lines. `serverAddress` goes into `o=` (IPv4 or IPv6).
+   */
+  async generateSDPDescription(serverAddress = '0.0.0.0'): Promise<string> {
+    const ipVer = serverAddress.includes(':') ? 'IP6' : 'IP4';
+    const duration = this.durationSeconds();
+    const range = duration === undefined ? 'a=range:npt=now-' : `a=range:npt=0-${formatNPT(duration)}`;
+    const lines = [
+      'v=0',
+      `o=- ${this.creationId} 1 IN ${ipVer} ${serverAddress}`,
+      `s=${sanitize(this.description)}`,
+      `i=${sanitize(this.info)}`,
+      't=0 0',
+      'a=tool:dorsvr',
+      'a=type:broadcast',
+      'a=control:*',
+      range,
+      `a=x-qt-text-nam:${sanitize(this.description)}`,
+      `a=x-qt-text-inf:${sanitize(this.info)}`,
+      ...this.miscSDPLines.map(sanitize),
+    ];
+    let sdp = lines.join('\r\n') + '\r\n';
+    for (const s of this.#subsessions) {
+      const media = await s.sdpLines();
+      sdp += media.endsWith('\r\n') ? media : `${media}\r\n`;
+    }
+    return sdp;
+  }
+
+  /** Close every track (the session is being removed from the server). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#subsessions) s.close();
+  }
+}
+
+/** NPT seconds with at most 3 decimals, no trailing zeros (`12.5`, `3`). */
+export function formatNPT(seconds: number): string {
+  return String(Math.round(seconds * 1000) / 1000);
+}
+
+function sanitize(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ');
+}

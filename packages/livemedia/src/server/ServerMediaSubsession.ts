@@ -1,0 +1,158 @@
+import { EventEmitter } from 'eventemitter3';
+import type { ServerMediaSession } from './ServerMediaSession.js';
+
+/**
+ * Where a client wants one track sent, as negotiated by SETUP: UDP to an address and port pair,
+ * or `$`-interleaved on its RTSP connection.
+ */
+export type ClientTransport =
+  | {
+      readonly mode: 'udp';
+      /** The client's IP address (from the connection; RTSP `destination=` is not trusted). */
+      readonly clientAddress: string;
+      /** The client's RTP port (`client_port=a-b`, first). */
+      readonly clientRTPPort: number;
+      /** The client's RTCP port (usually RTP + 1). */
+      readonly clientRTCPPort: number;
+    }
+  | {
+      readonly mode: 'tcp';
+      /** The RTSP connection that carries the `$` frames (an rtp/ `InterleavedChannel`). */
+      readonly channel: { sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean };
+      /** Channel number for RTP. */
+      readonly rtpChannel: number;
+      /** Channel number for RTCP. */
+      readonly rtcpChannel: number;
+    };
+
+/** What `PLAY` reports for one track in `RTP-Info`. */
+export interface StreamStartInfo {
+  /** Sequence number of the next RTP packet. */
+  readonly seq: number;
+  /** RTP timestamp (unsigned 32 bits) that corresponds to the play position. */
+  readonly rtptime: number;
+}
+
+/** Per-stream statistics, as the RTSP server reports them in its events. */
+export interface StreamStats {
+  /** RTP packets sent to this client. */
+  packets: number;
+  /** RTP payload bytes sent to this client. */
+  bytes: number;
+  /** Fraction of packets lost (0–1) in the last RTCP receiver report of this client, if any. */
+  fractionLost: number | undefined;
+  /** Cumulative packets lost from the last receiver report, if any. */
+  cumulativeLost: number | undefined;
+  /** Interarrival jitter in seconds from the last receiver report, if any. */
+  jitterSeconds: number | undefined;
+  /** RTCP receiver reports received from this client. */
+  receiverReports: number;
+}
+
+/** Events of one {@link ServerMediaStream}. */
+export interface ServerMediaStreamEvents {
+  /** An RTCP packet from the client arrived for this stream (a sign of life). */
+  rtcp: [];
+  /** The stream's source ended (all frames sent). */
+  end: [];
+  /** Sending failed; the stream stopped. */
+  error: [err: unknown];
+}
+
+/**
+ * One client's stream of one track: the state {@link ServerMediaSubsession.getStreamParameters}
+ * creates (live555's stream token). The RTSP server keeps it in the client session and hands it
+ * back to the subsession's `startStream`, `pauseStream`, `seekStream` and `deleteStream`.
+ */
+export class ServerMediaStream extends EventEmitter<ServerMediaStreamEvents> {
+  /** The client session this stream belongs to. */
+  readonly clientSessionId: string;
+  /** How the client receives this stream. */
+  readonly transport: ClientTransport;
+  /** Server's RTP port (UDP transport only). */
+  serverRTPPort: number | undefined;
+  /** Server's RTCP port (UDP transport only). */
+  serverRTCPPort: number | undefined;
+  /** SSRC of the RTP stream, once known. */
+  ssrc: number | undefined;
+  /** Statistics for this client. */
+  readonly stats: StreamStats = {
+    packets: 0,
+    bytes: 0,
+    fractionLost: undefined,
+    cumulativeLost: undefined,
+    jitterSeconds: undefined,
+    receiverReports: 0,
+  };
+  /** True between `startStream` and `pauseStream`/`deleteStream`. */
+  playing = false;
+  /** True after `deleteStream`. */
+  deleted = false;
+
+  constructor(clientSessionId: string, transport: ClientTransport) {
+    super();
+    this.clientSessionId = clientSessionId;
+    this.transport = transport;
+  }
+}
+
+/**
+ * live555's ServerMediaSubsession: one track of a {@link ServerMediaSession} (a video or an audio
+ * stream). It describes itself in SDP and creates, starts, pauses, seeks and deletes the stream
+ * of each client that SETs it up.
+ */
+export abstract class ServerMediaSubsession {
+  /** Set by {@link ServerMediaSession.addSubsession}: 1 for the first track. */
+  trackNumber = 0;
+  /** The session this track belongs to, once added. */
+  parentSession: ServerMediaSession | undefined;
+
+  /** The track's control name (`track1`, `track2`, …), used in `a=control` and SETUP URLs. */
+  get trackId(): string {
+    return `track${this.trackNumber}`;
+  }
+
+  /**
+   * The media-level SDP lines of this track (`m=`, `c=`, `b=`, `a=rtpmap`, `a=fmtp`,
+   * `a=control`), each ending in CRLF.
+   */
+  abstract sdpLines(): Promise<string>;
+
+  /** Duration of this track in seconds when known (a file), else `undefined` (live). */
+  durationSeconds(): number | undefined {
+    return undefined;
+  }
+
+  /**
+   * Set up the stream of one client (SETUP): allocate what it needs (ports, a source and sink or
+   * a place at a shared one) and return its state, with the server ports for a UDP transport.
+   */
+  abstract getStreamParameters(clientSessionId: string, transport: ClientTransport): Promise<ServerMediaStream>;
+
+  /**
+   * Start (or resume) sending to the client (PLAY). Returns the sequence number and RTP timestamp
+   * of the next packet, for `RTP-Info`.
+   */
+  abstract startStream(stream: ServerMediaStream): Promise<StreamStartInfo>;
+
+  /** Stop sending to the client until the next `startStream` (PAUSE). */
+  abstract pauseStream(stream: ServerMediaStream): void;
+
+  /**
+   * Move the client's stream to normal play time `npt` seconds (PLAY with `Range:`). Returns the
+   * time reached (e.g. a key frame at or before it), or `null` when this track cannot seek.
+   */
+  abstract seekStream(stream: ServerMediaStream, npt: number): number | null;
+
+  /** The current play position of the stream in seconds (for `Range:` in a PLAY response). */
+  abstract currentNPT(stream: ServerMediaStream): number;
+
+  /** Hand an RTCP packet received on the client's interleaved channel to the stream's RTCP. */
+  abstract handleIncomingRTCP(stream: ServerMediaStream, packet: Uint8Array): void;
+
+  /** Release everything the client's stream holds (TEARDOWN, session reclaimed). Idempotent. */
+  abstract deleteStream(stream: ServerMediaStream): void;
+
+  /** Release what this track holds for all clients (the session is being removed). */
+  close(): void {}
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { DorsvrError } from '@dorsvr/scheduler';
+
+/** Digest hash algorithms the server offers (RFC 7616). */
+export type DigestAlgorithm = 'MD5' | 'SHA-256';
+
+/** Options of a {@link UserAuthenticationDatabase}. */
+export interface UserAuthenticationDatabaseOptions {
+  /** The realm shown to users and hashed into Digest credentials (default "dorsvr"). */
+  realm?: string;
+  /**
+   * Keep only the hashes `H(user:realm:password)` (MD5 and SHA-256), never the password. Basic
+   * authentication still works (the offered password is hashed and compared).
+   */
+  storeHashes?: boolean;
+}
+
+interface UserEntry {
+  password: string | undefined;
+  ha1: Record<DigestAlgorithm, string>;
+}
+
+function hash(alg: DigestAlgorithm, s: string): string {
+  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+}
+
+/**
+ * live555's UserAuthenticationDatabase: the users allowed to play, for one realm. Give it to an
+ * `RTSPServer` (server-wide) or to a `ServerMediaSession` (per stream).
+ */
+export class UserAuthenticationDatabase {
+  /** The Digest realm. */
+  readonly realm: string;
+  /** True when passwords are not kept, only their hashes. */
+  readonly storeHashes: boolean;
+  readonly #users = new Map<string, UserEntry>();
+
+  constructor(options: UserAuthenticationDatabaseOptions = {}) {
+    this.realm = options.realm ?? 'dorsvr';
+    this.storeHashes = options.storeHashes ?? false;
+    if (/["\\\r\n]/.test(this.realm)) throw new DorsvrError('ERR_AUTH_REALM', 'realm must not contain quotes, backslashes or line breaks');
+  }
+
+  /** Add (or replace) a user. */
+  addUser(username: string, password: string): this {
+    if (username.length === 0 || /[:"\r\n]/.test(username)) {
+      throw new DorsvrError('ERR_AUTH_USERNAME', 'a username must be non-empty and contain no colon, quote or line break');
+    }
+    const base = `${username}:${this.realm}:${password}`;
+    this.#users.set(username, {
+      password: this.storeHashes ? undefined : password,
+      ha1: { MD5: hash('MD5', base), 'SHA-256': hash('SHA-256', base) },
+    });
+    return this;
+  }
+
+  /** Remove a user; returns whether it existed. */
+  removeUser(username: string): boolean {
+    return this.#users.delete(username);
+  }
+
+  /** True when the user exists. */
+  hasUser(username: string): boolean {
+    return this.#users.has(username);
+  }
+
+  /** Number of users. */
+  get size(): number {
+    return this.#users.size;
+  }
+
+  /** The stored password (undefined when unknown or when only hashes are stored). */
+  lookupPassword(username: string): string | undefined {
+    return this.#users.get(username)?.password;
+  }
+
+  /** `H(username:realm:password)` for Digest, or undefined for an unknown user. */
+  ha1(username: string, algorithm: DigestAlgorithm): string | undefined {
+    return this.#users.get(username)?.ha1[algorithm];
+  }
+
+  /** True when `password` is this user's password (Basic authentication). */
+  checkPassword(username: string, password: string): boolean {
+    const e = this.#users.get(username);
+    if (!e) return false;
+    return e.ha1.MD5 === hash('MD5', `${username}:${this.realm}:${password}`);
+  }
+}
+
+/** Digest hash of a string with the named algorithm (hex). Exported for the authenticator. */
+export function digestHash(algorithm: DigestAlgorithm, s: string): string {
+  return hash(algorithm, s);
+}
