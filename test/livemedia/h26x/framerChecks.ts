@@ -38,38 +38,44 @@ export function accessUnits(frames: Frame[]): Frame[][] {
   return aus;
 }
 
+/**
+ * Frame the file at `path` and check it against the real ffprobe: access-unit count, key flags,
+ * presentation times, durations, endOfAccessUnit, and the bytes of every access unit.
+ */
+export async function checkAgainstFfprobe(Framer: FramerClass, path: string, minKeyFrames = 2): Promise<void> {
+  const probe = await ffprobeStream(path);
+  const framer = new Framer(await ByteStreamFileSource.open(path, { chunkSize: 4096 }));
+  const frames = await collect(framer);
+  framer.close();
+  const aus = accessUnits(frames);
+  assert.equal(aus.length, probe.packets.length, 'access-unit count');
+  const bytes = readFileSync(path);
+  for (let i = 0; i < aus.length; i++) {
+    const au = aus[i]!;
+    const p = probe.packets[i]!;
+    for (const f of au) {
+      assert.equal(f.key, p.key, `AU ${i}: key`);
+      assert.ok(Math.abs(f.presentationTime - p.timeUs) <= 1, `AU ${i}: pt ${f.presentationTime} vs ffprobe ${p.timeUs}`);
+    }
+    au.slice(0, -1).forEach((f) => {
+      assert.equal(f.duration, 0);
+      assert.equal(f.endOfAccessUnit, false);
+    });
+    const last = au.at(-1)!;
+    assert.equal(last.endOfAccessUnit, true);
+    assert.ok(Math.abs(last.duration - p.durationUs) <= 1, `AU ${i}: duration ${last.duration} vs ${p.durationUs}`);
+    // Byte for byte: our NAL units, each behind a start code, are ffprobe's packet.
+    const ours: number[] = [];
+    for (const f of au) ours.push(0, 0, 1, ...f.data);
+    assert.deepEqual(ours, normalizeStartCodes(bytes.subarray(p.pos, p.pos + p.size)), `AU ${i}: bytes`);
+  }
+  assert.ok(aus.filter((au) => au[0]!.key).length >= minKeyFrames, 'the stream has key frames');
+}
+
 export function framerConformance(Framer: FramerClass, file: string): void {
   const path = fixture(file);
 
-  test(`${file}: access units, key frames, timestamps and bytes match ffprobe`, async () => {
-    const probe = await ffprobeStream(path);
-    const framer = new Framer(await ByteStreamFileSource.open(path, { chunkSize: 4096 }));
-    const frames = await collect(framer);
-    framer.close();
-    const aus = accessUnits(frames);
-    assert.equal(aus.length, probe.packets.length, 'access-unit count');
-    const bytes = readFileSync(path);
-    for (let i = 0; i < aus.length; i++) {
-      const au = aus[i]!;
-      const p = probe.packets[i]!;
-      for (const f of au) {
-        assert.equal(f.key, p.key, `AU ${i}: key`);
-        assert.ok(Math.abs(f.presentationTime - p.timeUs) <= 1, `AU ${i}: pt ${f.presentationTime} vs ffprobe ${p.timeUs}`);
-      }
-      au.slice(0, -1).forEach((f) => {
-        assert.equal(f.duration, 0);
-        assert.equal(f.endOfAccessUnit, false);
-      });
-      const last = au.at(-1)!;
-      assert.equal(last.endOfAccessUnit, true);
-      assert.ok(Math.abs(last.duration - p.durationUs) <= 1, `AU ${i}: duration ${last.duration} vs ${p.durationUs}`);
-      // Byte for byte: our NAL units, each behind a start code, are ffprobe's packet.
-      const ours: number[] = [];
-      for (const f of au) ours.push(0, 0, 1, ...f.data);
-      assert.deepEqual(ours, normalizeStartCodes(bytes.subarray(p.pos, p.pos + p.size)), `AU ${i}: bytes`);
-    }
-    assert.ok(aus.filter((au) => au[0]!.key).length >= 2, 'fixture has several key frames');
-  });
+  test(`${file}: access units, key frames, timestamps and bytes match ffprobe`, () => checkAgainstFfprobe(Framer, path));
 
   test(`${file}: parameter sets and SPS fields match ffprobe`, async () => {
     const probe = await ffprobeStream(path);

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isDorsvrError } from '@dorsvr/scheduler';
+import { AnnexBParser, addEmulationPrevention, splitAnnexB } from '@dorsvr/livemedia';
+
+/** A valid NAL unit: non-zero header byte, escaped payload, non-zero last byte. */
+const nalArb = fc
+  .tuple(fc.integer({ min: 1, max: 255 }), fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 255 }))
+  .map(([h, body, last]) => addEmulationPrevention(Uint8Array.of(h, ...body, last)));
+
+const streamArb = fc.record({
+  nals: fc.array(nalArb, { minLength: 1, maxLength: 12 }),
+  codes: fc.array(fc.constantFrom(3, 4), { minLength: 12, maxLength: 12 }),
+  leading: fc.integer({ min: 0, max: 5 }),
+  trailing: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 12, maxLength: 12 }),
+  cuts: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 }),
+});
+
+function build(s: { nals: Uint8Array[]; codes: number[]; leading: number; trailing: number[] }): {
+  bytes: Uint8Array;
+  offsets: number[];
+} {
+  const parts: number[] = [];
+  const offsets: number[] = [];
+  for (let i = 0; i < s.leading; i++) parts.push(0);
+  s.nals.forEach((nal, i) => {
+    if (s.codes[i] === 4) parts.push(0);
+    parts.push(0, 0, 1);
+    offsets.push(parts.length);
+    parts.push(...nal);
+    for (let z = 0; z < s.trailing[i]!; z++) parts.push(0); // trailing_zero_8bits
+  });
+  return { bytes: Uint8Array.from(parts), offsets };
+}
+
+test('any Annex-B stream cut anywhere yields exactly its NAL units and their offsets (fast-check)', () => {
+  fc.assert(
+    fc.property(streamArb, (s) => {
+      const { bytes, offsets } = build(s);
+      const p = new AnnexBParser();
+      const got = [];
+      let pos = 0;
+      for (let i = 0; pos < bytes.length; i++) {
+        const n = s.cuts[i % s.cuts.length]!;
+        got.push(...p.push(bytes.subarray(pos, pos + n)));
+        pos += n;
+      }
+      got.push(...p.end());
+      assert.deepEqual(
+        got.map((g) => [...g.data]),
+        s.nals.map((n) => [...n]),
+      );
+      assert.deepEqual(
+        got.map((g) => g.offset),
+        offsets,
+      );
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a NAL unit inside one chunk is a view of it; one that straddles chunks is copied once', () => {
+  const bytes = Uint8Array.of(0, 0, 0, 1, 0x67, 1, 2, 3, 0, 0, 1, 0x68, 4, 5, 0, 0, 1, 0x65, 9);
+  const p = new AnnexBParser();
+  const a = bytes.slice(0, 13); // ends inside the second NAL unit
+  const b = bytes.slice(13);
+  const first = p.push(a);
+  assert.equal(first.length, 1);
+  assert.equal(first[0]!.data.buffer, a.buffer, 'view of the chunk');
+  assert.deepEqual([...first[0]!.data], [0x67, 1, 2, 3]);
+  const second = p.push(b);
+  assert.deepEqual([...second[0]!.data], [0x68, 4, 5]);
+  assert.notEqual(second[0]!.data.buffer, a.buffer);
+  assert.notEqual(second[0]!.data.buffer, b.buffer);
+  const last = p.end();
+  assert.deepEqual([...last[0]!.data], [0x65, 9]);
+  assert.equal(last[0]!.offset, 17);
+});
+
+test('start codes split 00|00 01 and 00 00|01 across chunks are found', () => {
+  for (const cut of [1, 2, 3, 4, 5, 6, 7]) {
+    const bytes = Uint8Array.of(0, 0, 1, 0x41, 7, 0, 0, 1, 0x41, 8);
+    const p = new AnnexBParser();
+    const got = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut)), ...p.end()];
+    assert.deepEqual(
+      got.map((g) => [...g.data]),
+      [
+        [0x41, 7],
+        [0x41, 8],
+      ],
+      `cut at ${cut}`,
+    );
+  }
+});
+
+test('bytes before the first start code are skipped; no start code at all yields nothing', () => {
+  assert.deepEqual(
+    splitAnnexB(Uint8Array.of(9, 9, 0, 0, 1, 0x09, 0xf0)).map((n) => [...n.data]),
+    [[0x09, 0xf0]],
+  );
+  assert.deepEqual(splitAnnexB(Uint8Array.of(1, 2, 3, 4)), []);
+  assert.deepEqual(splitAnnexB(Uint8Array.of(0, 0, 1, 0, 0, 1)), []);
+});
+
+test('a NAL unit over maxNalSize is a clear DorsvrError, not unbounded memory', () => {
+  const p = new AnnexBParser({ maxNalSize: 1000 });
+  p.push(Uint8Array.of(0, 0, 1, 0x65));
+  assert.throws(
+    () => {
+      for (let i = 0; i < 10; i++) p.push(new Uint8Array(200).fill(0x55));
+    },
+    (e) => isDorsvrError(e, 'ERR_H26X_NAL_TOO_LARGE'),
+  );
+});
