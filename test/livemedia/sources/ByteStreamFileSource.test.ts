@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDorsvrError } from '@dorsvr/scheduler';
+import { ByteStreamFileSource, isSeekableByteStream, type Frame } from '@dorsvr/livemedia';
+import { fixture } from '../../helpers/paths.js';
+
+const file = fixture('test.264');
+const bytes = readFileSync(file);
+
+/** Descriptors this process holds on `path` (Linux /proc). */
+function openCount(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+async function readAll(src: ByteStreamFileSource): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for (let f = await src.getNextFrame(); f; f = await src.getNextFrame()) out.push(f);
+  return out;
+}
+
+test('delivers the whole file in chunks of chunkSize, each a fresh buffer', async () => {
+  const src = await ByteStreamFileSource.open(file, { chunkSize: 4096 });
+  assert.equal(src.fileSize, bytes.length);
+  assert.ok(isSeekableByteStream(src));
+  const chunks = await readAll(src);
+  assert.equal(chunks.length, Math.ceil(bytes.length / 4096));
+  assert.ok(chunks.slice(0, -1).every((c) => c.data.length === 4096));
+  assert.deepEqual(Buffer.concat(chunks.map((c) => c.data)), bytes);
+  const buffers = new Set(chunks.map((c) => c.data.buffer));
+  assert.equal(buffers.size, chunks.length, 'no buffer is reused');
+  // A chunk kept by a consumer is not overwritten by later reads.
+  assert.deepEqual(Buffer.from(chunks[0]!.data), bytes.subarray(0, 4096));
+  src.close();
+});
+
+test('default chunk size is 64 KiB', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-bsfs-'));
+  try {
+    const path = join(dir, 'big.bin');
+    const content = Buffer.alloc(150_000, 7);
+    writeFileSync(path, content);
+    const big = await ByteStreamFileSource.open(path);
+    const chunks = await readAll(big);
+    assert.deepEqual(
+      chunks.map((c) => c.data.length),
+      [65536, 65536, 150_000 - 2 * 65536],
+    );
+    big.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('seekToByte and byteLimit: the next chunk starts exactly there and stops at the limit', async () => {
+  const src = new ByteStreamFileSource(file, { chunkSize: 1000, startOffset: 10, byteLimit: 2500 });
+  const part = await readAll(src);
+  assert.deepEqual(Buffer.concat(part.map((c) => c.data)), bytes.subarray(10, 2510));
+  src.seekToByte(12345);
+  const next = await src.getNextFrame();
+  assert.deepEqual(Buffer.from(next!.data), bytes.subarray(12345, 13345));
+  src.seekToByte(bytes.length - 5, 100);
+  const tail = await readAll(src);
+  assert.deepEqual(Buffer.concat(tail.map((c) => c.data)), bytes.subarray(bytes.length - 5));
+  assert.throws(() => src.seekToByte(-1), (e) => isDorsvrError(e, 'ERR_SOURCE_SEEK'));
+  src.close();
+});
+
+test('a missing file is ERR_FILE_OPEN, from open() and from a lazy first read', async () => {
+  await assert.rejects(ByteStreamFileSource.open(fixture('nope.264')), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
+  const lazy = new ByteStreamFileSource(fixture('nope.264'));
+  await assert.rejects(lazy.getNextFrame(), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
+  lazy.close();
+  await assert.rejects(ByteStreamFileSource.open(fixture('')), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
+});
+
+test('the descriptor is closed by close() and at end of file; duplicate() is independent', async () => {
+  const before = openCount(file);
+  const src = await ByteStreamFileSource.open(file, { chunkSize: 1000 });
+  assert.equal(openCount(file), before + 1);
+  await src.getNextFrame();
+  const twin = src.duplicate();
+  const t = await twin.getNextFrame();
+  assert.equal(t!.data.length, 1000, 'same chunk size');
+  assert.deepEqual(Buffer.from(t!.data), bytes.subarray(0, 1000), 'the twin starts at 0');
+  assert.equal(openCount(file), before + 2);
+  src.close();
+  src.close(); // idempotent
+  assert.equal(await src.getNextFrame(), null);
+  await readAll(twin); // to the end: closes its descriptor
+  // FileHandle.close() completes asynchronously: poll a bounded number of event-loop turns.
+  for (let i = 0; i < 1000 && openCount(file) !== before; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(openCount(file), before);
+  twin.close();
+});
+
+test('close() during an outstanding read resolves it with null, not an error', async () => {
+  const src = new ByteStreamFileSource(file);
+  const pending = src.getNextFrame();
+  src.close();
+  assert.equal(await pending, null);
+});
