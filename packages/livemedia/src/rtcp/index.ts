@@ -1,2 +1,36 @@
 // Barrel of this area: add `export … from` lines for each public file here.
-export {};
+export {
+  NTP_UNIX_EPOCH_OFFSET_SECONDS,
+  ntpFromUnixMicros,
+  unixMicrosFromNTP,
+  ntpMiddle32,
+  type NTPTimestamp,
+} from './NTPTime.js';
+export {
+  RTCP_PT_SR,
+  RTCP_PT_RR,
+  RTCP_PT_SDES,
+  RTCP_PT_BYE,
+  RTCP_PT_APP,
+  SDES_CNAME,
+  SDES_NAME,
+  SDES_EMAIL,
+  SDES_PHONE,
+  SDES_LOC,
+  SDES_TOOL,
+  SDES_NOTE,
+  SDES_PRIV,
+  parseRTCP,
+  serializeRTCP,
+  rtcpPacketSize,
+  type RTCPPacket,
+  type RTCPReportBlock,
+  type RTCPSenderReport,
+  type RTCPReceiverReport,
+  type RTCPSDESItem,
+  type RTCPSDESChunk,
+  type RTCPSourceDescription,
+  type RTCPBye,
+  type RTCPApp,
+  type RTCPUnknownPacket,
+} from './RTCPPacket.js';
