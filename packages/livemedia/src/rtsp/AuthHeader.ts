@@ -102,7 +102,10 @@ export function parseAuthHeader(value: string): AuthChallenge[] {
       sc.skipWs();
       const v = sc.value();
       const key = name.toLowerCase();
-      if (!(key in ch.params)) ch.params[key] = v;
+      if (!Object.hasOwn(ch.params, key)) {
+        // defineProperty: names such as `__proto__` from a peer must stay plain data.
+        Object.defineProperty(ch.params, key, { value: v, enumerable: true, writable: true, configurable: true });
+      }
       sc.skipWs();
       if (!sc.done && sc.peek() !== ',') throw bad(`expected "," after parameter ${name}`);
     }
