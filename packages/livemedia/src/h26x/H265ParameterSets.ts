@@ -96,7 +96,7 @@ export function parseH265VPS(nal: Uint8Array): H265VPS {
   const r = new BitReader(rbsp, 'H.265 VPS');
   const vpsId = r.u(4);
   r.skip(2); // base layer internal/available
-  const maxLayersMinus1 = r.u(6);
+  r.skip(6); // vps_max_layers_minus1
   const maxSubLayersMinus1 = r.u(3);
   if (maxSubLayersMinus1 > 6) throw new DorsvrError('ERR_H26X_PARSE', 'H.265 VPS: vps_max_sub_layers_minus1 > 6');
   r.skip(1 + 16); // temporal_id_nesting, reserved 0xffff
@@ -116,7 +116,6 @@ export function parseH265VPS(nal: Uint8Array): H265VPS {
     const timeScale = r.u(32);
     timing = { numUnitsInTick, timeScale, fixedFrameRate: r.flag() };
   }
-  void maxLayersMinus1;
   return { vpsId, maxSubLayers: maxSubLayersMinus1 + 1, profileTierLevel, timing };
 }
 

@@ -382,7 +382,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     if (this.#pendingSeek) return; // stale: the seek restarts the input
     if (chunk === null) {
       for (const nal of this.#parser.end()) this.#onNal(nal);
-      this.#completeAccessUnit(true);
+      this.#completeAccessUnit();
       this.#ended = true;
       if (this.#nalsSeen === 0 && this.#bytesSeen > 0) {
         throw new DorsvrError(
@@ -405,7 +405,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     this.#nalsSeen++;
     const au = this.#au;
     if (au.hasVCL && (info.startsAccessUnit || (info.vcl && info.firstSliceOfPicture))) {
-      this.#completeAccessUnit(false);
+      this.#completeAccessUnit();
     }
     const cur = this.#au;
     cur.nals.push(nal);
@@ -426,7 +426,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     return t.pt0 + Math.round((n - t.n0) * t.frameDurationUs);
   }
 
-  #completeAccessUnit(atEnd: boolean): void {
+  #completeAccessUnit(): void {
     const au = this.#au;
     if (au.nals.length === 0) return;
     this.#au = { nals: [], bytes: 0, hasVCL: false, key: false };
@@ -460,6 +460,5 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
         key: au.key,
       });
     }
-    void atEnd;
   }
 }
