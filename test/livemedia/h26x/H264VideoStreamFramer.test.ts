@@ -109,3 +109,26 @@ test('a non-seekable input: prepare() reads ahead for SPS/PPS and still delivers
   assert.equal(aus.length, 50);
   assert.equal(aus[0]![0]!.data[0]! & 0x1f, 7, 'the SPS read during prepare() is delivered first');
 });
+
+test('seekToNPT while a read is outstanding: that read settles, then frames come from the key frame', async () => {
+  const bytes = new Uint8Array(readFileSync(fixture('test.264')));
+  const show = (f: { presentationTime: number; key?: boolean; data: Uint8Array } | null) =>
+    f && [f.presentationTime, f.key, f.data[0]! & 0x1f];
+  // Nothing queued: the outstanding read waits for input, and the seek wins.
+  const fresh = new H264VideoStreamFramer(new ByteStreamMemorySource(bytes, { chunkSize: 500 }));
+  await fresh.prepare();
+  const first = fresh.getNextFrame();
+  assert.equal(fresh.seekToNPT(1.5), 1);
+  assert.deepEqual(show(await first), [1_000_000, true, 7]);
+  assert.deepEqual(show(await fresh.getNextFrame()), [1_000_000, true, 8]);
+  fresh.close();
+  // Frames already queued: the outstanding read delivers one of them, the next read is the key frame.
+  const busy = new H264VideoStreamFramer(new ByteStreamMemorySource(bytes, { chunkSize: 500 }));
+  await busy.prepare();
+  assert.deepEqual(show(await busy.getNextFrame()), [0, true, 7]);
+  const outstanding = busy.getNextFrame();
+  assert.equal(busy.seekToNPT(1.5), 1);
+  assert.deepEqual(show(await outstanding), [0, true, 8]);
+  assert.deepEqual(show(await busy.getNextFrame()), [1_000_000, true, 7]);
+  busy.close();
+});

@@ -296,7 +296,8 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   /**
    * Seek to the key frame at or before `npt` seconds; returns its time (the presentation times of
    * the frames that follow start there). Null when the input cannot seek. Without an index (no
-   * {@link prepare} yet) the index is built at the next read and `npt` itself is returned.
+   * {@link prepare} yet) the index is built at the next read and `npt` itself is returned. Seek
+   * between reads: a read already outstanding may still deliver one frame from before the seek.
    */
   override seekToNPT(npt: number): number | null {
     if (!isSeekableByteStream(this.inputSource)) return null;
