@@ -1,5 +1,6 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { ServerMediaSubsession } from './ServerMediaSubsession.js';
+import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 
 /** Options of a {@link ServerMediaSession}. */
 export interface ServerMediaSessionOptions {
@@ -41,9 +42,9 @@ export class ServerMediaSession {
 
   constructor(name: string, options: ServerMediaSessionOptions = {}) {
     this.name = name.replace(/^\/+/, '');
-    this.info = options.info ?? this.name;
-    this.description = options.description ?? 'Session streamed by dorsvr';
-    this.miscSDPLines = options.miscSDPLines ?? [];
+    this.info = sanitize(options.info ?? this.name);
+    this.description = sanitize(options.description ?? 'Session streamed by dorsvr');
+    this.miscSDPLines = (options.miscSDPLines ?? []).map(sanitize);
     this.authDatabase = options.authDatabase;
     ServerMediaSession.#counter = (ServerMediaSession.#counter + 1) % 1_000_000;
     this.creationId = `${1_000_000_000 + ServerMediaSession.#counter}`;
@@ -103,29 +104,21 @@ export class ServerMediaSession {
    * track's media lines. `serverAddress` goes into `o=` (IPv4 or IPv6).
    */
   async generateSDPDescription(serverAddress = '0.0.0.0'): Promise<string> {
-    const ipVer = serverAddress.includes(':') ? 'IP6' : 'IP4';
+    // Media first: describing a track opens its source, which is when its duration gets known.
+    const media: SDPMediaInit[] = [];
+    for (const s of this.#subsessions) media.push(await s.sdpMedia());
     const duration = this.durationSeconds();
-    const range = duration === undefined ? 'a=range:npt=now-' : `a=range:npt=0-${formatNPT(duration)}`;
-    const lines = [
-      'v=0',
-      `o=- ${this.creationId} 1 IN ${ipVer} ${serverAddress}`,
-      `s=${sanitize(this.description)}`,
-      `i=${sanitize(this.info)}`,
-      't=0 0',
-      'a=tool:dorsvr',
-      'a=type:broadcast',
-      'a=control:*',
-      range,
-      `a=x-qt-text-nam:${sanitize(this.description)}`,
-      `a=x-qt-text-inf:${sanitize(this.info)}`,
-      ...this.miscSDPLines.map(sanitize),
-    ];
-    let sdp = lines.join('\r\n') + '\r\n';
-    for (const s of this.#subsessions) {
-      const media = await s.sdpLines();
-      sdp += media.endsWith('\r\n') ? media : `${media}\r\n`;
-    }
-    return sdp;
+    return formatSDP({
+      sessionId: this.creationId,
+      originAddress: serverAddress,
+      name: this.description,
+      info: this.info,
+      tool: 'dorsvr',
+      // 0 means live (`a=range:npt=now-`).
+      durationSeconds: duration === undefined ? 0 : duration,
+      extraLines: this.miscSDPLines,
+      media,
+    });
   }
 
   /** Close every track (the session is being removed from the server). Idempotent. */
@@ -136,11 +129,7 @@ export class ServerMediaSession {
   }
 }
 
-/** NPT seconds with at most 3 decimals, no trailing zeros (`12.5`, `3`). */
-export function formatNPT(seconds: number): string {
-  return String(Math.round(seconds * 1000) / 1000);
-}
 
 function sanitize(s: string): string {
-  return s.replace(/[\r\n]+/g, ' ');
+  return s.replace(/[\r\n\0]+/g, ' ');
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import type { ServerMediaSession } from './ServerMediaSession.js';
 
 /**
@@ -113,10 +114,19 @@ export abstract class ServerMediaSubsession {
   }
 
   /**
-   * The media-level SDP lines of this track (`m=`, `c=`, `b=`, `a=rtpmap`, `a=fmtp`,
-   * `a=control`), each ending in CRLF.
+   * This track's `m=` section as data for the SDP writer (media type, payload type, rtpmap, fmtp,
+   * bandwidth, `a=control` = {@link trackId}).
    */
-  abstract sdpLines(): Promise<string>;
+  abstract sdpMedia(): Promise<SDPMediaInit>;
+
+  /**
+   * The media-level SDP lines of this track (`m=`, `c=`, `b=`, `a=rtpmap`, `a=fmtp`,
+   * `a=control`), each ending in CRLF, as live555's `sdpLines()`.
+   */
+  async sdpLines(): Promise<string> {
+    const sdp = formatSDP({ sessionId: 0, name: '-', media: [await this.sdpMedia()] });
+    return sdp.slice(sdp.indexOf('m='));
+  }
 
   /** Duration of this track in seconds when known (a file), else `undefined` (live). */
   durationSeconds(): number | undefined {

@@ -1,5 +1,5 @@
 // Barrel of the server area: server media sessions (what an RTSP server serves).
-export { ServerMediaSession, formatNPT, type ServerMediaSessionOptions } from './ServerMediaSession.js';
+export { ServerMediaSession, type ServerMediaSessionOptions } from './ServerMediaSession.js';
 export {
   ServerMediaSubsession,
   ServerMediaStream,
@@ -8,3 +8,14 @@ export {
   type StreamStats,
   type ServerMediaStreamEvents,
 } from './ServerMediaSubsession.js';
+export {
+  OnDemandServerMediaSubsession,
+  type OnDemandServerMediaSubsessionOptions,
+} from './OnDemandServerMediaSubsession.js';
+export {
+  StreamTransport,
+  type StreamTransportFactory,
+  type StreamTransportRequest,
+  type RTPSinkLike,
+  type RTPInterfaceLike,
+} from './StreamTransport.js';

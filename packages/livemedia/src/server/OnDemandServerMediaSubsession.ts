@@ -1,0 +1,321 @@
+import createDebug from 'debug';
+import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import type { FramedSource } from '../core/FramedSource.js';
+import type { SDPMediaInit } from '../sdp/formatSDP.js';
+import {
+  ServerMediaStream,
+  ServerMediaSubsession,
+  type ClientTransport,
+  type StreamStartInfo,
+} from './ServerMediaSubsession.js';
+import { StreamTransport, type StreamTransportFactory, defaultStreamTransportFactory } from './StreamTransport.js';
+import type { RTPSinkLike, RTPInterfaceLike } from './StreamTransport.js';
+
+const debug = createDebug('dorsvr:livemedia:server');
+
+/** Options of an {@link OnDemandServerMediaSubsession}. */
+export interface OnDemandServerMediaSubsessionOptions {
+  /** The scheduler the stream's sink and RTCP run on. */
+  scheduler: TaskScheduler;
+  /**
+   * One source and one RTP sink shared by every client (packetize once, fan out to every client's
+   * destinations) instead of one per client. Right for live sources; file streams shared this
+   * way cannot be seeked or paused per client.
+   */
+  reuseFirstSource?: boolean;
+  /** Dynamic RTP payload type for codecs without a static one (default 96). */
+  payloadType?: number;
+  /** RTCP CNAME (default "dorsvr"). */
+  cname?: string;
+  /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
+  transportFactory?: StreamTransportFactory;
+}
+
+/** The source, sink and sockets of one stream: a client's own, or the one all clients share. */
+class StreamState {
+  readonly source: FramedSource;
+  readonly sink: RTPSinkLike;
+  readonly transport: StreamTransport;
+  readonly clients = new Set<ServerMediaStream>();
+  playingClients = 0;
+  #playing = false;
+  ended = false;
+  /** Play position bookkeeping (seconds of NPT at `startedAt` µs of scheduler time). */
+  nptAtStart = 0;
+  startedAt = 0;
+  closed = false;
+  readonly #scheduler: TaskScheduler;
+
+  constructor(scheduler: TaskScheduler, source: FramedSource, sink: RTPSinkLike, transport: StreamTransport) {
+    this.#scheduler = scheduler;
+    this.source = source;
+    this.sink = sink;
+    this.transport = transport;
+  }
+
+  get playing(): boolean {
+    return this.#playing;
+  }
+
+  start(onEnd: () => void, onError: (err: unknown) => void): void {
+    if (this.#playing || this.ended || this.closed) return;
+    this.#playing = true;
+    this.startedAt = this.#scheduler.now();
+    this.sink.startPlaying(this.source).then(
+      () => {
+        // Resolves on end of source or on stopPlaying(); only the former ends the stream.
+        if (this.#playing && !this.closed) {
+          this.#playing = false;
+          this.ended = true;
+          this.nptAtStart = this.currentNPT();
+          onEnd();
+        }
+      },
+      (err: unknown) => {
+        this.#playing = false;
+        if (!this.closed) onError(err);
+      },
+    );
+  }
+
+  stop(): void {
+    if (!this.#playing) return;
+    this.nptAtStart = this.currentNPT();
+    this.#playing = false;
+    this.sink.stopPlaying();
+  }
+
+  currentNPT(): number {
+    let npt = this.nptAtStart;
+    if (this.#playing) npt += (this.#scheduler.now() - this.startedAt) / 1e6;
+    const d = this.source.durationSeconds();
+    return d !== undefined && npt > d ? d : npt;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#playing = false;
+    this.sink.close();
+    this.source.close();
+    this.transport.close();
+  }
+}
+
+/**
+ * live555's OnDemandServerMediaSubsession: a track whose stream is created when a client asks for
+ * it. Subclasses say how to make the source and the RTP sink; this class does the rest: server
+ * ports from the port-pair range (or the client's interleaved channels), one RTCP instance per
+ * stream (sender reports out, receiver reports in as statistics and signs of life), play, pause,
+ * seek and teardown, and, with `reuseFirstSource`, one shared stream whose packets fan out to
+ * every client.
+ */
+export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsession {
+  /** The scheduler streams run on. */
+  readonly scheduler: TaskScheduler;
+  /** True when all clients share one source and sink. */
+  readonly reuseFirstSource: boolean;
+  /** The RTP payload type given to {@link createNewRTPSink} (default 96). */
+  readonly payloadType: number;
+  /** RTCP CNAME. */
+  readonly cname: string;
+  readonly #factory: StreamTransportFactory;
+  readonly #streams = new Map<ServerMediaStream, StreamState>();
+  #shared: StreamState | undefined;
+  #sharedPending: Promise<StreamState> | undefined;
+  #sdpMedia: SDPMediaInit | undefined;
+  #duration: number | undefined;
+  #closed = false;
+
+  constructor(options: OnDemandServerMediaSubsessionOptions) {
+    super();
+    this.scheduler = options.scheduler;
+    this.reuseFirstSource = options.reuseFirstSource ?? false;
+    this.payloadType = options.payloadType ?? 96;
+    this.cname = options.cname ?? 'dorsvr';
+    this.#factory = options.transportFactory ?? defaultStreamTransportFactory;
+  }
+
+  /**
+   * Create the source of one stream (a framer over a file, a live capture, …). Called per client,
+   * or once with `reuseFirstSource`.
+   */
+  protected abstract createNewStreamSource(clientSessionId: string): Promise<FramedSource>;
+
+  /** Create the RTP sink that packetizes `source` and sends through `rtpInterface`. */
+  protected abstract createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike;
+
+  /** Average bitrate in kbit/s for SDP `b=AS:` (default 500). */
+  protected estimatedBitrateKbps(): number {
+    return 500;
+  }
+
+  /**
+   * The `a=fmtp` (or other codec-specific) line of the track, from a sink that has seen `source`
+   * start (its SPS/PPS, its audio config). Default: the sink's `auxSDPLine()`.
+   */
+  protected async auxSDPLine(sink: RTPSinkLike, _source: FramedSource): Promise<string> {
+    return sink.auxSDPLine();
+  }
+
+  /** The duration of the source, as learnt from the first source made (see {@link sdpLines}). */
+  override durationSeconds(): number | undefined {
+    return this.#duration;
+  }
+
+  async #makeSource(clientSessionId: string): Promise<FramedSource> {
+    const source = await this.createNewStreamSource(clientSessionId);
+    this.#duration = source.durationSeconds();
+    return source;
+  }
+
+  override async sdpMedia(): Promise<SDPMediaInit> {
+    if (this.#sdpMedia !== undefined) return this.#sdpMedia;
+    // As live555 does: make a source and a sink that sends nowhere, and ask them.
+    const source = await this.#makeSource('sdp');
+    const transport = this.#factory.create({ scheduler: this.scheduler, udp: false, cname: this.cname });
+    let media: SDPMediaInit;
+    try {
+      const sink = this.createNewRTPSink(transport.rtpInterface, this.payloadType, source);
+      try {
+        const aux = await this.auxSDPLine(sink, source);
+        media = {
+          mediaType: sink.sdpMediaType(),
+          payloadType: sink.payloadType,
+          bandwidthKbps: Math.max(1, Math.round(this.estimatedBitrateKbps())),
+          rtpmapLine: sink.rtpmapLine(),
+          fmtpLine: aux,
+          control: this.trackId,
+        };
+      } finally {
+        sink.close();
+      }
+    } finally {
+      source.close();
+      transport.close();
+    }
+    this.#sdpMedia = media;
+    return media;
+  }
+
+  async #newState(clientSessionId: string, udp: boolean): Promise<StreamState> {
+    const source = await this.#makeSource(clientSessionId);
+    let transport: StreamTransport | undefined;
+    try {
+      transport = this.#factory.create({ scheduler: this.scheduler, udp, cname: this.cname });
+      await transport.ready;
+      const sink = this.createNewRTPSink(transport.rtpInterface, this.payloadType, source);
+      transport.attachSink(sink);
+      return new StreamState(this.scheduler, source, sink, transport);
+    } catch (err) {
+      source.close();
+      transport?.close();
+      throw err;
+    }
+  }
+
+  override async getStreamParameters(clientSessionId: string, transport: ClientTransport): Promise<ServerMediaStream> {
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'this subsession is closed', { status: 454 });
+    let state: StreamState;
+    if (this.reuseFirstSource) {
+      if (this.#shared === undefined || this.#shared.closed) {
+        // Shared streams always have UDP sockets: later clients may want UDP.
+        this.#sharedPending ??= this.#newState(clientSessionId, true).finally(() => (this.#sharedPending = undefined));
+        this.#shared = await this.#sharedPending;
+      }
+      state = this.#shared;
+    } else {
+      state = await this.#newState(clientSessionId, transport.mode === 'udp');
+    }
+    const stream = new ServerMediaStream(clientSessionId, transport);
+    stream.serverRTPPort = state.transport.rtpPort;
+    stream.serverRTCPPort = state.transport.rtcpPort;
+    stream.ssrc = state.sink.ssrc;
+    state.clients.add(stream);
+    this.#streams.set(stream, state);
+    state.transport.registerClient(stream);
+    debug('%s: stream for session %s (%s)', this.trackId, clientSessionId, transport.mode);
+    return stream;
+  }
+
+  #state(stream: ServerMediaStream): StreamState {
+    const st = this.#streams.get(stream);
+    if (!st) throw new DorsvrError('ERR_SERVER_STREAM_UNKNOWN', 'this stream was deleted', { status: 454 });
+    return st;
+  }
+
+  override async startStream(stream: ServerMediaStream): Promise<StreamStartInfo> {
+    const state = this.#state(stream);
+    if (!stream.playing) {
+      stream.playing = true;
+      state.playingClients++;
+      state.transport.addDestination(stream);
+    }
+    state.start(
+      () => {
+        for (const c of state.clients) c.emit('end');
+      },
+      (err) => {
+        for (const c of state.clients) c.emit('error', err);
+      },
+    );
+    return { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+  }
+
+  override pauseStream(stream: ServerMediaStream): void {
+    const state = this.#streams.get(stream);
+    if (!state || !stream.playing) return;
+    stream.playing = false;
+    state.playingClients--;
+    state.transport.removeDestination(stream);
+    // A client's own stream stops where it is; a shared one goes on for the others.
+    if (!this.reuseFirstSource || state.playingClients === 0) {
+      if (!this.reuseFirstSource) state.stop();
+    }
+  }
+
+  override seekStream(stream: ServerMediaStream, npt: number): number | null {
+    const state = this.#streams.get(stream);
+    if (!state) return null;
+    // A shared stream is only seeked when this client is alone on it.
+    if (this.reuseFirstSource && state.clients.size > 1) return null;
+    const wasPlaying = state.playing;
+    if (wasPlaying) state.stop();
+    const reached = state.source.seekToNPT(npt);
+    if (reached !== null) {
+      state.nptAtStart = reached;
+      state.ended = false;
+    }
+    return reached;
+  }
+
+  override currentNPT(stream: ServerMediaStream): number {
+    return this.#streams.get(stream)?.currentNPT() ?? 0;
+  }
+
+  override handleIncomingRTCP(stream: ServerMediaStream, packet: Uint8Array): void {
+    this.#streams.get(stream)?.transport.handleIncomingRTCP(stream, packet);
+  }
+
+  override deleteStream(stream: ServerMediaStream): void {
+    const state = this.#streams.get(stream);
+    if (!state) return;
+    this.pauseStream(stream);
+    stream.deleted = true;
+    this.#streams.delete(stream);
+    state.clients.delete(stream);
+    state.transport.unregisterClient(stream);
+    if (state.clients.size === 0) {
+      if (this.#shared === state) this.#shared = undefined;
+      state.close();
+    }
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.#streams.keys()]) this.deleteStream(s);
+    this.#shared?.close();
+    this.#shared = undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import type { TaskScheduler } from '@dorsvr/scheduler';
+import type { MediaSink } from '../core/MediaSink.js';
+import type { ServerMediaStream } from './ServerMediaSubsession.js';
+
+/** What a server stream needs of an RTP sink (every rtp/ `RTPSink` has it). */
+export interface RTPSinkLike extends MediaSink {
+  readonly ssrc: number;
+  readonly payloadType: number;
+  readonly rtpTimestampFrequency: number;
+  readonly packetCount: number;
+  readonly octetCount: number;
+  readonly currentSeqNo: number;
+  rtpTimestampAt(nowUs: number): number;
+  sdpMediaType(): string;
+  rtpmapLine(): string;
+  auxSDPLine(): string;
+}
+
+/** The rtp/ `RTPInterface` a sink sends through (opaque here: the transport owns it). */
+export type RTPInterfaceLike = object;
+
+/** What {@link StreamTransportFactory.create} is asked for. */
+export interface StreamTransportRequest {
+  scheduler: TaskScheduler;
+  /** Bind a UDP port pair (some client wants UDP); else interleaved-only. */
+  udp: boolean;
+  cname: string;
+}
+
+/** Makes the transport (sockets, RTP interface, RTCP) of one server stream. */
+export interface StreamTransportFactory {
+  create(request: StreamTransportRequest): StreamTransport;
+}
+
+/**
+ * The network side of one server stream: its RTP and RTCP sockets (a server port pair), the
+ * RTPInterface its sink sends through, the RTCP instance that sends sender reports and reads
+ * receiver reports, and the set of client destinations the packets fan out to.
+ */
+export abstract class StreamTransport {
+  /** Resolves once sockets are bound. */
+  abstract readonly ready: Promise<void>;
+  /** The interface given to the RTP sink. */
+  abstract readonly rtpInterface: RTPInterfaceLike;
+  /** Server RTP port (UDP streams), else undefined. */
+  abstract readonly rtpPort: number | undefined;
+  /** Server RTCP port (UDP streams), else undefined. */
+  abstract readonly rtcpPort: number | undefined;
+  /** Called once the sink exists: start RTCP for it. */
+  abstract attachSink(sink: RTPSinkLike): void;
+  /** A client's stream joins (may not be playing yet). */
+  abstract registerClient(stream: ServerMediaStream): void;
+  /** A client's stream leaves. */
+  abstract unregisterClient(stream: ServerMediaStream): void;
+  /** Start sending to the client. */
+  abstract addDestination(stream: ServerMediaStream): void;
+  /** Stop sending to the client. */
+  abstract removeDestination(stream: ServerMediaStream): void;
+  /** An RTCP packet from the client's interleaved channel. */
+  abstract handleIncomingRTCP(stream: ServerMediaStream, packet: Uint8Array): void;
+  /** Release sockets and stop RTCP. Idempotent. */
+  abstract close(): void;
+}
+
+/** Replaced once the default transport is registered (see DefaultStreamTransport). */
+export let defaultStreamTransportFactory: StreamTransportFactory = {
+  create(): StreamTransport {
+    throw new Error('no default stream transport registered');
+  },
+};
+
+/** @internal Sets the default factory (done by the module that implements it). */
+export function setDefaultStreamTransportFactory(f: StreamTransportFactory): void {
+  defaultStreamTransportFactory = f;
+}
