@@ -1,5 +1,7 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 
+const START_CODE = Buffer.from([0, 0, 1]);
+
 /** A NAL unit found in an Annex-B byte stream. */
 export interface AnnexBNalUnit {
   /**
@@ -65,13 +67,11 @@ export class AnnexBParser {
     // Start codes whose `00 00` began in earlier chunks.
     if (this.#prev1 === 0 && this.#prev2 === 0 && chunk[0] === 1) this.#startCodeAt(chunk, base, 0, out);
     else if (n >= 2 && this.#prev1 === 0 && chunk[0] === 0 && chunk[1] === 1) this.#startCodeAt(chunk, base, 1, out);
-    // Start codes inside this chunk: search for the 0x01 byte then look back.
-    let i = 2;
-    while (i < n) {
-      const j = chunk.indexOf(1, i);
-      if (j < 0) break;
-      if (chunk[j - 1] === 0 && chunk[j - 2] === 0) this.#startCodeAt(chunk, base, j, out);
-      i = j + 1;
+    // Start codes inside this chunk (Buffer's native pattern search is several times faster than a
+    // byte loop or TypedArray#indexOf).
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, n);
+    for (let k = buf.indexOf(START_CODE, 0); k >= 0; k = buf.indexOf(START_CODE, k + 3)) {
+      this.#startCodeAt(chunk, base, k + 2, out);
     }
     // Keep the tail of the current NAL unit.
     if (this.#nalStart >= 0) {
