@@ -43,3 +43,24 @@ export {
   resolveControlURL,
 } from './simpleHeaders.js';
 export { parseAuthHeader, formatAuthHeader, quoteAuthParam, type AuthChallenge } from './AuthHeader.js';
+export {
+  parseDigestAlgorithm,
+  digestHash,
+  computeDigestHA1,
+  computeDigestResponse,
+  parseDigestChallenges,
+  selectAuthChallenge,
+  formatDigestChallenge,
+  parseDigestAuthorization,
+  formatDigestAuthorization,
+  createDigestAuthorization,
+  verifyDigestAuthorization,
+  encodeBasicAuthorization,
+  decodeBasicAuthorization,
+  type DigestAlgorithm,
+  type DigestChallenge,
+  type DigestCredentials,
+  type DigestAuthorizationInit,
+  type DigestVerifyInit,
+  type SelectedAuthChallenge,
+} from './DigestAuthentication.js';
