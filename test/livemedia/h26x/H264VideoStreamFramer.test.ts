@@ -132,3 +132,28 @@ test('seekToNPT while a read is outstanding: that read settles, then frames come
   assert.deepEqual(show(await busy.getNextFrame()), [1_000_000, true, 7]);
   busy.close();
 });
+
+test('the index of a file is reused while the file is unchanged, rebuilt when it changes', async () => {
+  const { mkdtempSync, writeFileSync, rmSync, copyFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-idx-'));
+  try {
+    const path = join(dir, 'clip.264');
+    copyFileSync(fixture('test.264'), path);
+    const a = await H264VideoStreamFramer.open(path);
+    const b = await H264VideoStreamFramer.open(path);
+    assert.equal(a.durationSeconds(), 2);
+    assert.equal(b.index, a.index, 'same file, same index');
+    a.close();
+    b.close();
+    writeFileSync(path, readFileSync(fixture('test-slices-30fps.264')));
+    const c = await H264VideoStreamFramer.open(path);
+    assert.equal(c.durationSeconds(), 1);
+    assert.equal(c.profileLevelId, c.spsInfo!.profileLevelId);
+    assert.equal(c.spsInfo!.profileIdc, 77);
+    c.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
@@ -90,6 +91,22 @@ interface IndexEntry extends H26xKeyFrame {
   timing: TimingState;
 }
 
+interface BuiltIndex {
+  result: H26xStreamIndex;
+  entries: IndexEntry[];
+}
+
+interface ScanResult {
+  index: BuiltIndex;
+  vps: Uint8Array | undefined;
+  sps: Uint8Array | undefined;
+  pps: Uint8Array | undefined;
+}
+
+/** Indexes of files by (framer class, default rate, size, mtime, path): oldest evicted first. */
+const indexCache = new Map<string, ScanResult>();
+const INDEX_CACHE_SIZE = 64;
+
 interface PendingAU {
   nals: AnnexBNalUnit[];
   bytes: number;
@@ -128,7 +145,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   #vps: Uint8Array | undefined;
   #sps: Uint8Array | undefined;
   #pps: Uint8Array | undefined;
-  #index: { result: H26xStreamIndex; entries: IndexEntry[] } | undefined;
+  #index: BuiltIndex | undefined;
   #recording: IndexEntry[] | undefined;
   #preparing: Promise<void> | undefined;
   #pendingSeek: { npt: number } | { entry: IndexEntry | null } | undefined;
@@ -216,14 +233,49 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   async #prepare(): Promise<void> {
     const input = this.inputSource;
     if (isSeekableByteStream(input)) {
-      const Ctor = this.constructor as new (src: FramedSource, o: H26xVideoStreamFramerOptions) => H26xVideoStreamFramer;
-      const twin = new Ctor(input.duplicate(), this.#options);
-      try {
-        twin.#recording = [];
-        while (!twin.#ended) await twin.#pump();
-        const entries = twin.#recording;
-        const durationUs = twin.#ptOf(twin.#n);
-        this.#index = {
+      // Files: reuse the index of an unchanged file (a server opens one framer per client).
+      let key: string | undefined;
+      if (input instanceof ByteStreamFileSource) {
+        try {
+          const st = await stat(input.path);
+          key = `${this.constructor.name}\0${this.#options.defaultFrameRate}\0${st.size}\0${st.mtimeMs}\0${input.path}`;
+        } catch {
+          key = undefined; // the scan below reports the error
+        }
+      }
+      const cached = key === undefined ? undefined : indexCache.get(key);
+      const scanned = cached ?? (await this.#scan(input.duplicate()));
+      if (key !== undefined && !cached) {
+        indexCache.set(key, scanned);
+        if (indexCache.size > INDEX_CACHE_SIZE) indexCache.delete(indexCache.keys().next().value!);
+      }
+      this.#index = scanned.index;
+      // Adopt the parameter sets unless playing already saw some.
+      for (const kind of ['vps', 'sps', 'pps'] as const) {
+        const nal = scanned[kind];
+        if (nal && this[kind] === undefined) this.absorbNal(nal, this.classifyNal(nal));
+      }
+      return;
+    }
+    if (this.isCurrentlyAwaitingData) {
+      throw new DorsvrError('ERR_SOURCE_BUSY', `${this.constructor.name}.prepare(): a read is outstanding`);
+    }
+    const limit = this.#bytesSeen + this.#options.maxPrepareBytes;
+    while (!this.hasParameterSets && !this.#ended && this.#bytesSeen < limit) await this.#pump();
+  }
+
+  /** One pass over `source` (closed after): key frames, duration, last parameter sets. */
+  async #scan(source: FramedSource): Promise<ScanResult> {
+    const Ctor = this.constructor as new (src: FramedSource, o: H26xVideoStreamFramerOptions) => H26xVideoStreamFramer;
+    const twin = new Ctor(source, this.#options);
+    try {
+      twin.#recording = [];
+      while (!twin.#ended) await twin.#pump();
+      const entries = twin.#recording;
+      const durationUs = twin.#ptOf(twin.#n);
+      debug('indexed: %d access units, %d key frames, %d µs', twin.#n, entries.length, durationUs);
+      return {
+        index: {
           entries,
           result: {
             accessUnitCount: twin.#n,
@@ -234,26 +286,15 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
               byteOffset,
             })),
           },
-        };
-        debug('indexed: %d access units, %d key frames, %d µs', twin.#n, entries.length, durationUs);
-        // Adopt the parameter sets unless playing already saw some.
-        for (const [kind, nal] of [
-          ['vps', twin.#vps],
-          ['sps', twin.#sps],
-          ['pps', twin.#pps],
-        ] as const) {
-          if (nal && this[kind] === undefined) this.absorbNal(nal, this.classifyNal(nal));
-        }
-      } finally {
-        twin.close();
-      }
-      return;
+        },
+        // Copies: views would pin whole input chunks in the cache.
+        vps: twin.#vps?.slice(),
+        sps: twin.#sps?.slice(),
+        pps: twin.#pps?.slice(),
+      };
+    } finally {
+      twin.close();
     }
-    if (this.isCurrentlyAwaitingData) {
-      throw new DorsvrError('ERR_SOURCE_BUSY', `${this.constructor.name}.prepare(): a read is outstanding`);
-    }
-    const limit = this.#bytesSeen + this.#options.maxPrepareBytes;
-    while (!this.hasParameterSets && !this.#ended && this.#bytesSeen < limit) await this.#pump();
   }
 
   /**
