@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { DorsvrError } from '@dorsvr/scheduler';
+import { computeDigestHA1 } from '@dorsvr/livemedia';
 
-/** Digest hash algorithms the server offers (RFC 7616). */
-export type DigestAlgorithm = 'MD5' | 'SHA-256';
+/** The Digest hash algorithms the server offers (RFC 7616): both, always. */
+export type ServerDigestAlgorithm = 'MD5' | 'SHA-256';
 
 /** Options of a {@link UserAuthenticationDatabase}. */
 export interface UserAuthenticationDatabaseOptions {
@@ -17,11 +17,7 @@ export interface UserAuthenticationDatabaseOptions {
 
 interface UserEntry {
   password: string | undefined;
-  ha1: Record<DigestAlgorithm, string>;
-}
-
-function hash(alg: DigestAlgorithm, s: string): string {
-  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+  ha1: Record<ServerDigestAlgorithm, string>;
 }
 
 /**
@@ -46,10 +42,12 @@ export class UserAuthenticationDatabase {
     if (username.length === 0 || /[:"\r\n]/.test(username)) {
       throw new DorsvrError('ERR_AUTH_USERNAME', 'a username must be non-empty and contain no colon, quote or line break');
     }
-    const base = `${username}:${this.realm}:${password}`;
     this.#users.set(username, {
       password: this.storeHashes ? undefined : password,
-      ha1: { MD5: hash('MD5', base), 'SHA-256': hash('SHA-256', base) },
+      ha1: {
+        MD5: computeDigestHA1('MD5', username, this.realm, password),
+        'SHA-256': computeDigestHA1('SHA-256', username, this.realm, password),
+      },
     });
     return this;
   }
@@ -75,7 +73,7 @@ export class UserAuthenticationDatabase {
   }
 
   /** `H(username:realm:password)` for Digest, or undefined for an unknown user. */
-  ha1(username: string, algorithm: DigestAlgorithm): string | undefined {
+  ha1(username: string, algorithm: ServerDigestAlgorithm): string | undefined {
     return this.#users.get(username)?.ha1[algorithm];
   }
 
@@ -83,11 +81,7 @@ export class UserAuthenticationDatabase {
   checkPassword(username: string, password: string): boolean {
     const e = this.#users.get(username);
     if (!e) return false;
-    return e.ha1.MD5 === hash('MD5', `${username}:${this.realm}:${password}`);
+    return e.ha1['SHA-256'] === computeDigestHA1('SHA-256', username, this.realm, password);
   }
 }
 
-/** Digest hash of a string with the named algorithm (hex). Exported for the authenticator. */
-export function digestHash(algorithm: DigestAlgorithm, s: string): string {
-  return hash(algorithm, s);
-}

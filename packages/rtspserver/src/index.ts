@@ -14,11 +14,11 @@ export {
 } from './RTSPServer.js';
 export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
 export { RTSPClientConnection, type RTSPClientConnectionOptions } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult, parseAuthParams } from './RTSPAuthenticator.js';
+export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
 export {
   UserAuthenticationDatabase,
-  digestHash,
-  type DigestAlgorithm,
+  type ServerDigestAlgorithm,
   type UserAuthenticationDatabaseOptions,
 } from './UserAuthenticationDatabase.js';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';
