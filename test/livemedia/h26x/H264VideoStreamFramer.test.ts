@@ -157,3 +157,15 @@ test('the index of a file is reused while the file is unchanged, rebuilt when it
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an access unit that never ends (no picture, endless SEI) is a clear error, not unbounded memory', async () => {
+  const sei = Uint8Array.of(0, 0, 1, 0x06, 0x05, 0x01, 0x80);
+  const endless = new Uint8Array(sei.length * 300_000);
+  for (let i = 0; i < 300_000; i++) endless.set(sei, i * sei.length);
+  await assert.rejects(
+    collect(new H264VideoStreamFramer(new ByteStreamMemorySource(endless))),
+    (e) => isDorsvrError(e, 'ERR_H26X_AU_TOO_LARGE'),
+  );
+  const big = new H264VideoStreamFramer(new ByteStreamMemorySource(endless), { maxAccessUnitSize: 10_000 });
+  await assert.rejects(collect(big), (e) => isDorsvrError(e, 'ERR_H26X_AU_TOO_LARGE'));
+});

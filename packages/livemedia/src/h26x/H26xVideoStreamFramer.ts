@@ -106,6 +106,8 @@ interface ScanResult {
 /** Indexes of files by (framer class, default rate, size, mtime, path): oldest evicted first. */
 const indexCache = new Map<string, ScanResult>();
 const INDEX_CACHE_SIZE = 64;
+/** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
+const MAX_NALS_PER_ACCESS_UNIT = 1 << 18;
 
 interface PendingAU {
   nals: AnnexBNalUnit[];
@@ -452,10 +454,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const cur = this.#au;
     cur.nals.push(nal);
     cur.bytes += nal.data.length;
-    if (cur.bytes > this.#options.maxAccessUnitSize) {
+    if (cur.bytes > this.#options.maxAccessUnitSize || cur.nals.length > MAX_NALS_PER_ACCESS_UNIT) {
       throw new DorsvrError(
         'ERR_H26X_AU_TOO_LARGE',
-        `access unit at byte ${cur.nals[0]!.offset} exceeds ${this.#options.maxAccessUnitSize} bytes`,
+        `access unit at byte ${cur.nals[0]!.offset} exceeds ${this.#options.maxAccessUnitSize} bytes or ${MAX_NALS_PER_ACCESS_UNIT} NAL units`,
       );
     }
     if (info.vcl) cur.hasVCL = true;
