@@ -110,3 +110,38 @@ test('close() during an outstanding read resolves it with null, not an error', a
   src.close();
   assert.equal(await pending, null);
 });
+
+test('a named pipe is read sequentially: no size, no seek, and the framer reads ahead instead of indexing', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { createWriteStream } = await import('node:fs');
+  const { H264VideoStreamFramer } = await import('@dorsvr/livemedia');
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-fifo-'));
+  try {
+    const fifo = join(dir, 'live.264');
+    execFileSync('mkfifo', [fifo]);
+    const writer = createWriteStream(fifo);
+    const written = new Promise<void>((resolve, reject) => writer.on('close', () => resolve()).on('error', reject));
+    writer.end(bytes);
+    const src = await ByteStreamFileSource.open(fifo, { chunkSize: 3000 });
+    assert.equal(src.seekable, false);
+    assert.equal(src.fileSize, undefined);
+    assert.equal(isSeekableByteStream(src), false);
+    assert.throws(() => src.seekToByte(0), (e) => isDorsvrError(e, 'ERR_SOURCE_SEEK'));
+    const framer = new H264VideoStreamFramer(src);
+    await framer.prepare();
+    assert.equal(framer.profileLevelId, '42c00d');
+    assert.equal(framer.seekToNPT(1), null);
+    assert.equal(framer.durationSeconds(), undefined);
+    let aus = 0;
+    for (let f = await framer.getNextFrame(); f; f = await framer.getNextFrame()) if (f.endOfAccessUnit) aus++;
+    assert.equal(aus, 50);
+    framer.close();
+    await written;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a directory is ERR_FILE_OPEN', async () => {
+  await assert.rejects(ByteStreamFileSource.open(tmpdir()), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
+});

@@ -234,6 +234,8 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
 
   async #prepare(): Promise<void> {
     const input = this.inputSource;
+    // Whether a file can be indexed (regular file) or only read ahead (pipe) is known once open.
+    if (input instanceof ByteStreamFileSource) await input.openFile();
     if (isSeekableByteStream(input)) {
       // Files: reuse the index of an unchanged file (a server opens one framer per client).
       let key: string | undefined;
@@ -398,6 +400,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     if (!pending) return;
     if ('npt' in pending) {
       await this.prepare();
+      if (!isSeekableByteStream(this.inputSource)) {
+        this.#pendingSeek = undefined; // a pipe after all: nothing to seek
+        return;
+      }
       this.#applySeek(this.#findEntry(pending.npt));
     } else this.#applySeek(pending.entry);
   }

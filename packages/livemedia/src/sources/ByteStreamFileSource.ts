@@ -24,7 +24,8 @@ export interface ByteStreamFileSourceOptions {
  *
  * The file opens lazily on the first read, or eagerly with {@link ByteStreamFileSource.open}, which
  * reports a missing or unreadable file as `DorsvrError` `ERR_FILE_OPEN`. The descriptor is closed at
- * end of file and on {@link close}.
+ * end of file and on {@link close}. A named pipe or character device (a live encoder writing into a
+ * FIFO, `/dev/stdin`) is read sequentially: no size, no seeking.
  */
 export class ByteStreamFileSource extends FramedSource implements SeekableByteStream {
   /** Path of the file. */
@@ -33,6 +34,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   #fh: FileHandle | null = null;
   #opening: Promise<FileHandle> | null = null;
   #fileSize: number | undefined;
+  #seekable: boolean | undefined;
   #pos: number;
   #end: number;
   #generation = 0;
@@ -56,6 +58,19 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
     return src;
   }
 
+  /** Open the file now if it is not open yet (rejects with `ERR_FILE_OPEN`). */
+  async openFile(): Promise<void> {
+    await this.#ensureOpen();
+  }
+
+  /**
+   * True for a regular file, false for a pipe or device (which cannot seek or be re-read),
+   * undefined until the file is open.
+   */
+  get seekable(): boolean | undefined {
+    return this.#seekable;
+  }
+
   /** Size of the file in bytes, known once it is open. */
   get fileSize(): number | undefined {
     return this.#fileSize;
@@ -69,6 +84,9 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   seekToByte(offset: number, byteLimit?: number): void {
     if (!Number.isFinite(offset) || offset < 0) {
       throw new DorsvrError('ERR_SOURCE_SEEK', `seekToByte: bad offset ${offset}`);
+    }
+    if (this.#seekable === false) {
+      throw new DorsvrError('ERR_SOURCE_SEEK', `${this.path} is a pipe or device: it cannot seek`);
     }
     this.#generation++; // a read in flight delivers nothing stale
     this.#pos = Math.floor(offset);
@@ -91,8 +109,9 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       }
       try {
         const st = await fh.stat();
-        if (!st.isFile()) throw new Error('not a regular file');
-        this.#fileSize = st.size;
+        if (st.isDirectory()) throw new Error('is a directory');
+        this.#seekable = st.isFile();
+        this.#fileSize = this.#seekable ? st.size : undefined;
       } catch (err) {
         await fh.close().catch(() => {});
         throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });
@@ -129,7 +148,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       const buf = Buffer.allocUnsafe(size);
       let bytesRead: number;
       try {
-        ({ bytesRead } = await fh.read(buf, 0, size, this.#pos));
+        ({ bytesRead } = await fh.read(buf, 0, size, this.#seekable ? this.#pos : null));
       } catch (err) {
         if (this.closed) return null;
         throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${this.#pos}: ${(err as Error).message}`, {

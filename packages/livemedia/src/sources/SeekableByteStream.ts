@@ -15,14 +15,17 @@ export interface SeekableByteStream {
   seekToByte(offset: number, byteLimit?: number): void;
   /** A new, independent, unopened source over the same bytes, positioned at 0. */
   duplicate(): FramedSource & SeekableByteStream;
+  /** False when the bytes turned out not to be re-readable (a pipe); undefined or true otherwise. */
+  readonly seekable?: boolean | undefined;
 }
 
-/** True when `source` implements {@link SeekableByteStream}. */
+/** True when `source` implements {@link SeekableByteStream} and is not known to be a pipe. */
 export function isSeekableByteStream(source: unknown): source is FramedSource & SeekableByteStream {
   return (
     typeof source === 'object' &&
     source !== null &&
     typeof (source as Partial<SeekableByteStream>).seekToByte === 'function' &&
-    typeof (source as Partial<SeekableByteStream>).duplicate === 'function'
+    typeof (source as Partial<SeekableByteStream>).duplicate === 'function' &&
+    (source as Partial<SeekableByteStream>).seekable !== false
   );
 }
