@@ -2,7 +2,6 @@
  * @packageDocumentation
  * @dorsvr/rtspserver: live555's RTSPServer and live555MediaServer for Node — an RTSP 1.0 server
  * for {@link @dorsvr/livemedia!ServerMediaSession}s, with Digest authentication, session
- * reclamation and a directory-serving {@link DynamicRTSPServer}.
  */
 export {
   RTSPServer,
@@ -21,4 +20,3 @@ export {
   type UserAuthenticationDatabaseOptions,
 } from './UserAuthenticationDatabase.js';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
-export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';

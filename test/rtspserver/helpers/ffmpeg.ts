@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findPeer } from '../../helpers/peers.js';
+
+/** Output of a finished peer process. */
+export interface PeerResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a peer program to completion, killing it after `timeoutMs` (the result says so). */
+export function runPeer(file: string, args: readonly string[], timeoutMs = 30_000): Promise<PeerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A temporary directory removed by the returned function. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What ffprobe says of a file's first stream. */
+export interface ProbeResult {
+  codec: string;
+  width?: number;
+  height?: number;
+  sampleRate?: number;
+  channels?: number;
+  /** Frames (video) or packets (audio) counted by decoding/reading the whole stream. */
+  frames: number;
+}
+
+/** ffprobe a file: codec of stream 0, its geometry or rate, and its packet count. */
+export async function probe(file: string, streamSelector = '0'): Promise<ProbeResult> {
+  const r = await runPeer(findPeer('ffprobe'), [
+    '-v', 'error',
+    '-count_packets',
+    '-select_streams', streamSelector,
+    '-show_entries', 'stream=codec_name,width,height,sample_rate,channels,nb_read_packets',
+    '-of', 'json',
+    file,
+  ]);
+  if (r.code !== 0) throw new Error(`ffprobe ${file} failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout) as { streams?: Array<Record<string, string | number>> };
+  const s = j.streams?.[0];
+  if (!s) throw new Error(`ffprobe found no stream in ${file}: ${r.stdout}`);
+  const out: ProbeResult = { codec: String(s.codec_name), frames: Number(s.nb_read_packets ?? 0) };
+  if (s.width !== undefined) out.width = Number(s.width);
+  if (s.height !== undefined) out.height = Number(s.height);
+  if (s.sample_rate !== undefined) out.sampleRate = Number(s.sample_rate);
+  if (s.channels !== undefined) out.channels = Number(s.channels);
+  return out;
+}
+
+/**
+ * Play `url` with ffmpeg over `transport` and stream-copy it into `outFile` (container picked by
+ * the extension). Resolves with ffmpeg's result; the caller checks the file with {@link probe}.
+ */
+export function ffmpegCopy(
+  url: string,
+  transport: 'udp' | 'tcp',
+  outFile: string,
+  extraInput: readonly string[] = [],
+  timeoutMs = 30_000,
+): Promise<PeerResult> {
+  return runPeer(
+    findPeer('ffmpeg'),
+    [
+      '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y',
+      '-rtsp_transport', transport,
+      ...extraInput,
+      '-i', url,
+      '-c', 'copy',
+      outFile,
+    ],
+    timeoutMs,
+  );
+}

@@ -1,0 +1,73 @@
+import { EventEmitter } from 'eventemitter3';
+import type { EventTriggerId, Task, TaskScheduler, TaskSchedulerEvents, TaskToken } from '@dorsvr/scheduler';
+
+/** A virtual-clock scheduler as the server tests need it: time moves only by `advance(us)`. */
+export interface VirtualScheduler extends TaskScheduler {
+  advance(us: number): void;
+}
+
+/**
+ * Minimal manual-clock TaskScheduler for the server's protocol tests (the foundation's
+ * VirtualTaskScheduler had not landed when these were written; swap it in when it does).
+ */
+class ManualScheduler extends EventEmitter<TaskSchedulerEvents> implements VirtualScheduler {
+  #now = 1_000_000;
+  #next = 1;
+  readonly #tasks = new Map<TaskToken, { at: number; task: Task }>();
+  readonly #triggers = new Map<EventTriggerId, (d: unknown) => void>();
+
+  now(): number {
+    return this.#now;
+  }
+  wallClockUs(): number {
+    return 1_795_000_000_000_000 + this.#now;
+  }
+  scheduleDelayedTask(delayUs: number, task: Task): TaskToken {
+    const t = this.#next++;
+    this.#tasks.set(t, { at: this.#now + Math.max(0, delayUs), task });
+    return t;
+  }
+  unscheduleDelayedTask(token: TaskToken | null | undefined): void {
+    if (token) this.#tasks.delete(token);
+  }
+  rescheduleDelayedTask(token: TaskToken | null | undefined, delayUs: number, task: Task): TaskToken {
+    this.unscheduleDelayedTask(token);
+    return this.scheduleDelayedTask(delayUs, task);
+  }
+  createEventTrigger<T = unknown>(handler: (data: T | undefined) => void): EventTriggerId {
+    const id = this.#next++;
+    this.#triggers.set(id, handler as (d: unknown) => void);
+    return id;
+  }
+  triggerEvent(id: EventTriggerId, data?: unknown): void {
+    const h = this.#triggers.get(id);
+    if (h) queueMicrotask(() => h(data));
+  }
+  deleteEventTrigger(id: EventTriggerId): void {
+    this.#triggers.delete(id);
+  }
+  advance(us: number): void {
+    const end = this.#now + us;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      let best: [TaskToken, { at: number; task: Task }] | undefined;
+      for (const e of this.#tasks) if (e[1].at <= end && (!best || e[1].at < best[1].at)) best = e;
+      if (!best) break;
+      this.#tasks.delete(best[0]);
+      this.#now = best[1].at;
+      try {
+        best[1].task();
+      } catch (err) {
+        this.emit('error', err);
+      }
+    }
+    this.#now = end;
+  }
+  close(): void {
+    this.#tasks.clear();
+    this.#triggers.clear();
+  }
+}
+
+export function virtualScheduler(): VirtualScheduler {
+  return new ManualScheduler();
+}
