@@ -15,6 +15,7 @@ import {
   formatScale,
   formatSessionHeader,
   formatTransportHeader,
+  formatTextParameters,
   parseAuthHeader,
   parseCSeq,
   parseCommaList,
@@ -24,6 +25,7 @@ import {
   parseScale,
   parseSessionHeader,
   parseTransportHeader,
+  parseTextParameters,
   resolveControlURL,
   rtspReasonPhrase,
   serializeRTSPResponse,
@@ -395,4 +397,18 @@ test('RTSPHeaders: set replaces all lines of a name in place, delete, case-insen
   assert.equal(h.delete('session'), 1);
   assert.equal(h.has('SESSION'), false);
   assert.deepEqual(h.toJSON(), { cseq: '1', 'x-a': '3' });
+});
+
+test('text/parameters bodies of GET_PARAMETER / SET_PARAMETER', () => {
+  assert.deepEqual(parseTextParameters(Buffer.from('packets_received\r\njitter\r\n')), [
+    ['packets_received', undefined],
+    ['jitter', undefined],
+  ]);
+  assert.deepEqual(parseTextParameters('barparam: barstuff\nScale : 2.0\n\n'), [
+    ['barparam', 'barstuff'],
+    ['Scale', '2.0'],
+  ]);
+  assert.equal(formatTextParameters([['packets_received', 10], ['jitter', '0.3'], ['name', undefined]]), 'packets_received: 10\r\njitter: 0.3\r\nname\r\n');
+  assert.equal(formatTextParameters([['a\r\nb', 'x\ny']]), 'a  b: x y\r\n');
+  assert.deepEqual(parseTextParameters(''), []);
 });

@@ -64,3 +64,4 @@ export {
   type DigestVerifyInit,
   type SelectedAuthChallenge,
 } from './DigestAuthentication.js';
+export { parseTextParameters, formatTextParameters } from './TextParameters.js';
