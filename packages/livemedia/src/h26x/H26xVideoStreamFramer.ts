@@ -190,11 +190,17 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   /** True once every parameter set the SDP needs was seen. */
   protected abstract get hasParameterSets(): boolean;
 
-  /** Store a parameter set; subclasses call this from {@link absorbNal}. */
+  /**
+   * Store a parameter set; subclasses call this from {@link absorbNal}. Kept as a small copy so it
+   * does not pin a whole input chunk for the life of the stream.
+   */
   protected storeParameterSet(kind: 'vps' | 'sps' | 'pps', nal: Uint8Array): void {
-    if (kind === 'vps') this.#vps = nal;
-    else if (kind === 'sps') this.#sps = nal;
-    else this.#pps = nal;
+    const prev = kind === 'vps' ? this.#vps : kind === 'sps' ? this.#sps : this.#pps;
+    if (prev && prev.length === nal.length && Buffer.compare(prev, nal) === 0) return; // unchanged
+    const copy = Uint8Array.prototype.slice.call(nal);
+    if (kind === 'vps') this.#vps = copy;
+    else if (kind === 'sps') this.#sps = copy;
+    else this.#pps = copy;
   }
 
   // ---- public state ----
@@ -291,10 +297,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
             })),
           },
         },
-        // Copies: views would pin whole input chunks in the cache.
-        vps: twin.#vps?.slice(),
-        sps: twin.#sps?.slice(),
-        pps: twin.#pps?.slice(),
+        vps: twin.#vps,
+        sps: twin.#sps,
+        pps: twin.#pps,
       };
     } finally {
       twin.close();
