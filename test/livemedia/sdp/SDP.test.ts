@@ -217,49 +217,63 @@ test('rtpmap/fmtp helpers and the static payload table', () => {
   assert.equal(formatFmtpLine(96, { 'packetization-mode': 1, 'profile-level-id': '42C01E', skip: undefined }), 'a=fmtp:96 packetization-mode=1;profile-level-id=42C01E');
 });
 
-// The layout live555's ServerMediaSession::generateSDPDescription produces for an H.264 + AAC
-// on-demand stream (written from its format, not captured: no live555 binary is installed here).
-const LIVE555_STYLE = crlf([
+// Sent by the LIVE555 Media Server v2020.04.12 for a Matroska file (H.264 + AAC), as logged by
+// Azure Live Video Analytics' RTSP source (its MediaSessionEstablished event, in Microsoft's docs).
+const LIVE555_MKV = crlf([
   'v=0',
-  'o=- 1764000000000000 1 IN IP4 192.168.1.10',
-  's=Session streamed by "dorsvr"',
-  'i=test.264',
+  'o=- 1599412849822466 1 IN IP4 172.18.0.3',
+  's=Matroska video+audio+(optional)subtitles, streamed by the LIVE555 Media Server',
+  'i=media/t2.mkv',
   't=0 0',
-  'a=tool:dorsvr 0.1.0',
+  'a=tool:LIVE555 Streaming Media v2020.04.12',
   'a=type:broadcast',
   'a=control:*',
-  'a=range:npt=0-10.000',
-  'a=x-qt-text-nam:Session streamed by "dorsvr"',
-  'a=x-qt-text-inf:test.264',
+  'a=range:npt=0-78.357',
+  'a=x-qt-text-nam:Matroska video+audio+(optional)subtitles, streamed by the LIVE555 Media Server',
+  'a=x-qt-text-inf:media/t2.mkv',
   'm=video 0 RTP/AVP 96',
   'c=IN IP4 0.0.0.0',
   'b=AS:500',
   'a=rtpmap:96 H264/90000',
-  'a=fmtp:96 packetization-mode=1;profile-level-id=42C01E;sprop-parameter-sets=Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==',
+  'a=fmtp:96 packetization-mode=1;profile-level-id=42C01F;sprop-parameter-sets=Z0LAH9kAUAW6EAAAAwAQAAADAwDxgySA,aMuBcsg=',
   'a=control:track1',
   'm=audio 0 RTP/AVP 97',
   'c=IN IP4 0.0.0.0',
   'b=AS:96',
   'a=rtpmap:97 MPEG4-GENERIC/44100/2',
-  'a=fmtp:97 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1210',
+  'a=fmtp:97 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=121056E500',
   'a=control:track2',
 ]);
 
-test('formatSDP writes live555-layout descriptions, accepting sink lines with or without a= and CRLF', () => {
+test('a live555 Media Server SDP parses into typed tracks', () => {
+  const s = parseSDP(LIVE555_MKV);
+  assert.equal(s.origin?.sessionId, '1599412849822466');
+  assert.equal(s.info, 'media/t2.mkv');
+  assert.equal(getSDPAttribute(s, 'tool'), 'LIVE555 Streaming Media v2020.04.12');
+  assert.deepEqual(s.range, { unit: 'npt', start: 0, end: 78.357, time: undefined });
+  assert.deepEqual(s.media.map((m) => [m.type, m.control, m.rtpmaps[0]!.encodingName, m.rtpmaps[0]!.clockRate]), [
+    ['video', 'track1', 'H264', 90000],
+    ['audio', 'track2', 'MPEG4-GENERIC', 44100],
+  ]);
+  assert.equal(s.media[0]!.fmtps[0]!.parameters['sprop-parameter-sets'], 'Z0LAH9kAUAW6EAAAAwAQAAADAwDxgySA,aMuBcsg=');
+  assert.equal(s.media[1]!.fmtps[0]!.parameters.mode, 'AAC-hbr');
+});
+
+test('formatSDP reproduces that live555 SDP byte for byte, accepting sink lines with or without a= and CRLF', () => {
   const text = formatSDP({
-    sessionId: 1764000000000000n,
-    originAddress: '192.168.1.10',
-    name: 'Session streamed by "dorsvr"',
-    info: 'test.264',
-    tool: 'dorsvr 0.1.0',
-    durationSeconds: 10,
+    sessionId: 1599412849822466n,
+    originAddress: '172.18.0.3',
+    name: 'Matroska video+audio+(optional)subtitles, streamed by the LIVE555 Media Server',
+    info: 'media/t2.mkv',
+    tool: 'LIVE555 Streaming Media v2020.04.12',
+    durationSeconds: 78.357,
     media: [
       {
         mediaType: 'video',
         payloadType: 96,
         bandwidthKbps: 500,
         rtpmapLine: 'a=rtpmap:96 H264/90000\r\n',
-        fmtpLine: 'a=fmtp:96 packetization-mode=1;profile-level-id=42C01E;sprop-parameter-sets=Z0LAHtkDxWhAAAADAEAAAAwDxYuS,aMuMsg==\r\n',
+        fmtpLine: 'a=fmtp:96 packetization-mode=1;profile-level-id=42C01F;sprop-parameter-sets=Z0LAH9kAUAW6EAAAAwAQAAADAwDxgySA,aMuBcsg=\r\n',
         control: 'track1',
       },
       {
@@ -267,15 +281,12 @@ test('formatSDP writes live555-layout descriptions, accepting sink lines with or
         payloadType: 97,
         bandwidthKbps: 96,
         rtpmapLine: 'rtpmap:97 MPEG4-GENERIC/44100/2',
-        fmtpLine: 'fmtp:97 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1210',
+        fmtpLine: 'fmtp:97 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=121056E500',
         control: 'track2',
       },
     ],
   });
-  assert.equal(text, LIVE555_STYLE);
-  const back = parseSDP(text);
-  assert.deepEqual(back.range, { unit: 'npt', start: 0, end: 10, time: undefined });
-  assert.deepEqual(back.media.map((m) => m.control), ['track1', 'track2']);
+  assert.equal(text, LIVE555_MKV);
 });
 
 test('formatSDP: live range, per-track ranges, static payload types, IPv6, multicast TTL, no broadcast', () => {
