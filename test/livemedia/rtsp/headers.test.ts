@@ -91,13 +91,18 @@ test('Transport oddities: mode=receive / record, append, single interleaved chan
   assert.deepEqual(z!.clientPort, { rtp: 0, rtcp: 0 });
   assert.equal(z!.ssrc, 0xabc);
   assert.deepEqual(z!.extra, [['x-dynamic-rate', '1'], ['x-flag', undefined]]);
+  // An unreadable ssrc (decimal, too long) is kept aside instead of failing the header.
+  const [odd] = parseTransportHeader('RTP/AVP;unicast;server_port=6970-6971;ssrc=3942715772');
+  assert.equal(odd!.ssrc, undefined);
+  assert.deepEqual(odd!.extra, [['ssrc', '3942715772']]);
+  assert.deepEqual(odd!.serverPort, { rtp: 6970, rtcp: 6971 });
   const [bare] = parseTransportHeader('RTP/AVP;multicast;destination');
   assert.equal(bare!.destination, '');
   assert.equal(formatTransportHeader(bare!), 'RTP/AVP;multicast;destination');
 });
 
 test('Transport errors are DorsvrErrors with status 400', () => {
-  for (const bad of ['', 'RTP', 'RTP/AVP/SCTP', 'RTP/AVP;client_port=abc', 'RTP/AVP;client_port=70000', 'RTP/AVP/TCP;interleaved=256-257', 'RTP/AVP;ttl=300', 'RTP/AVP;ssrc=xyz', 'RTP/AVP;client_port']) {
+  for (const bad of ['', 'RTP', 'RTP/AVP/SCTP', 'RTP/AVP;client_port=abc', 'RTP/AVP;client_port=70000', 'RTP/AVP/TCP;interleaved=256-257', 'RTP/AVP;ttl=300', 'RTP/AVP;client_port']) {
     throwsCode(() => parseTransportHeader(bad), 'ERR_RTSP_TRANSPORT', 400);
   }
 });

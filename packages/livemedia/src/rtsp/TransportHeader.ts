@@ -132,10 +132,11 @@ export function parseTransportSpec(spec: string): TransportSpec {
         t.layers = parseInteger(name, need(), 0xffff);
         break;
       case 'ssrc': {
-        // 8 hex digits per RFC 2326; some cameras send fewer digits or pad with spaces.
+        // 8 hex digits per RFC 2326; some cameras send fewer digits or pad with spaces. An ssrc we
+        // cannot read is kept in `extra` rather than failing the whole header: it is only a hint.
         const s = unquote(need());
-        if (!/^[0-9A-Fa-f]{1,8}$/.test(s)) throw bad(`Transport ssrc=${JSON.stringify(s)} is not hexadecimal`);
-        t.ssrc = parseInt(s, 16) >>> 0;
+        if (/^[0-9A-Fa-f]{1,8}$/.test(s)) t.ssrc = parseInt(s, 16) >>> 0;
+        else (t.extra ??= []).push([name, value]);
         break;
       }
       case 'mode': {
