@@ -20,3 +20,4 @@ export {
   type SDPParseOptions,
 } from './parseSDP.js';
 export { formatSDP, formatRtpmapLine, formatFmtpLine, type SDPSessionInit, type SDPMediaInit } from './formatSDP.js';
+export { parseSpropParameterSets, formatSpropParameterSets } from './SpropParameterSets.js';
