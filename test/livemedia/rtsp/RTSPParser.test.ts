@@ -77,6 +77,19 @@ test('a body that fits in the chunk is a view of it (zero-copy); one spanning ch
   assert.equal(Buffer.from(r2!.body).toString(), 'hello');
 });
 
+test('an interleaved payload inside one chunk is a view of it; the parser is idle between items', () => {
+  const wire = Buffer.concat([Buffer.from(writeInterleavedHeader(2, 3)), Buffer.from([7, 8, 9]), Buffer.from([0x24, 3, 0, 2, 1])]);
+  const p = new RTSPParser();
+  const items = p.push(wire);
+  assert.equal(items.length, 1);
+  const f = items[0]!;
+  assert.ok(f.type === 'interleaved' && f.payload.buffer === wire.buffer && f.payload.byteOffset === wire.byteOffset + 4);
+  assert.equal(p.idle, false); // the second frame is half received
+  const more = p.push(Buffer.from([2]));
+  assert.deepEqual(more.map(plain), [{ t: 'il', c: 3, p: '0102' }]);
+  assert.equal(p.idle, true);
+});
+
 test('interleaved frames between and inside messages, with LF-only endings and blank lines', () => {
   const rtp = Buffer.from([0x80, 0x60, 0x00, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0xaa]);
   const wire = Buffer.concat([
