@@ -60,6 +60,7 @@ export class RTSPClientSession {
     let packets = 0;
     let bytes = 0;
     for (const [sub, st] of this.streams) {
+      st.updateStats?.();
       tracks[sub.trackId] = { ...st.stats };
       packets += st.stats.packets;
       bytes += st.stats.bytes;

@@ -39,6 +39,7 @@ class StreamState {
   readonly clients = new Set<ServerMediaStream>();
   playingClients = 0;
   #playing = false;
+  #gen = 0;
   ended = false;
   /** Play position bookkeeping (seconds of NPT at `startedAt` µs of scheduler time). */
   nptAtStart = 0;
@@ -61,17 +62,29 @@ class StreamState {
     if (this.#playing || this.ended || this.closed) return;
     this.#playing = true;
     this.startedAt = this.#scheduler.now();
+    this.#run(onEnd, onError, 0);
+  }
+
+  #run(onEnd: () => void, onError: (err: unknown) => void, attempt: number): void {
+    if (!this.#playing || this.closed) return;
+    // A read left outstanding by an earlier stop (pause, seek) must settle before the sink reads again.
+    if (this.source.isCurrentlyAwaitingData && attempt < 1000) {
+      this.#scheduler.scheduleDelayedTask(1000, () => this.#run(onEnd, onError, attempt + 1));
+      return;
+    }
+    const gen = ++this.#gen;
     this.sink.startPlaying(this.source).then(
       () => {
         // Resolves on end of source or on stopPlaying(); only the former ends the stream.
-        if (this.#playing && !this.closed) {
+        if (gen === this.#gen && this.#playing && !this.closed) {
+          this.nptAtStart = this.currentNPT();
           this.#playing = false;
           this.ended = true;
-          this.nptAtStart = this.currentNPT();
           onEnd();
         }
       },
       (err: unknown) => {
+        if (gen !== this.#gen) return;
         this.#playing = false;
         if (!this.closed) onError(err);
       },
@@ -82,6 +95,7 @@ class StreamState {
     if (!this.#playing) return;
     this.nptAtStart = this.currentNPT();
     this.#playing = false;
+    this.#gen++;
     this.sink.stopPlaying();
   }
 
@@ -121,6 +135,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly cname: string;
   readonly #factory: StreamTransportFactory;
   readonly #streams = new Map<ServerMediaStream, StreamState>();
+  readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
   #shared: StreamState | undefined;
   #sharedPending: Promise<StreamState> | undefined;
   #sdpMedia: SDPMediaInit | undefined;
@@ -233,6 +248,13 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     stream.ssrc = state.sink.ssrc;
     state.clients.add(stream);
     this.#streams.set(stream, state);
+    const counters = { packets: 0, bytes: 0, basePackets: 0, baseBytes: 0 };
+    this.#counters.set(stream, counters);
+    stream.updateStats = () => {
+      const live = stream.playing && !state.closed;
+      stream.stats.packets = counters.packets + (live ? state.sink.packetCount - counters.basePackets : 0);
+      stream.stats.bytes = counters.bytes + (live ? state.sink.octetCount - counters.baseBytes : 0);
+    };
     state.transport.registerClient(stream);
     debug('%s: stream for session %s (%s)', this.trackId, clientSessionId, transport.mode);
     return stream;
@@ -247,6 +269,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   override async startStream(stream: ServerMediaStream): Promise<StreamStartInfo> {
     const state = this.#state(stream);
     if (!stream.playing) {
+      const c = this.#counters.get(stream);
+      if (c) {
+        c.basePackets = state.sink.packetCount;
+        c.baseBytes = state.sink.octetCount;
+      }
       stream.playing = true;
       state.playingClients++;
       state.transport.addDestination(stream);
@@ -265,6 +292,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   override pauseStream(stream: ServerMediaStream): void {
     const state = this.#streams.get(stream);
     if (!state || !stream.playing) return;
+    stream.updateStats?.();
+    const c = this.#counters.get(stream);
+    if (c) {
+      c.packets = stream.stats.packets;
+      c.bytes = stream.stats.bytes;
+    }
     stream.playing = false;
     state.playingClients--;
     state.transport.removeDestination(stream);
@@ -303,6 +336,8 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     this.pauseStream(stream);
     stream.deleted = true;
     this.#streams.delete(stream);
+    this.#counters.delete(stream);
+    stream.updateStats = undefined;
     state.clients.delete(stream);
     state.transport.unregisterClient(stream);
     if (state.clients.size === 0) {

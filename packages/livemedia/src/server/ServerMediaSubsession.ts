@@ -76,6 +76,11 @@ export class ServerMediaStream extends EventEmitter<ServerMediaStreamEvents> {
   serverRTCPPort: number | undefined;
   /** SSRC of the RTP stream, once known. */
   ssrc: number | undefined;
+  /**
+   * Brings {@link stats} up to date (set by the subsession that owns the stream; the server calls
+   * it before reporting statistics).
+   */
+  updateStats: (() => void) | undefined;
   /** Statistics for this client. */
   readonly stats: StreamStats = {
     packets: 0,
