@@ -34,3 +34,14 @@ export {
   type RTCPApp,
   type RTCPUnknownPacket,
 } from './RTCPPacket.js';
+export {
+  RTCPInstance,
+  type RTCPInstanceOptions,
+  type RTCPInstanceEvents,
+  type RTCPTransport,
+  type RTCPSenderSide,
+  type RTCPReceiverSide,
+  type RTCPReceptionReport,
+  type RTCPSenderInfo,
+  type RTCPByeInfo,
+} from './RTCPInstance.js';
