@@ -8,7 +8,8 @@ import {
   type ClientTransport,
   type StreamStartInfo,
 } from './ServerMediaSubsession.js';
-import { StreamTransport, type StreamTransportFactory, defaultStreamTransportFactory } from './StreamTransport.js';
+import type { StreamTransport, StreamTransportFactory } from './StreamTransport.js';
+import { defaultStreamTransportFactory } from './DefaultStreamTransport.js';
 import type { RTPSinkLike, RTPInterfaceLike } from './StreamTransport.js';
 
 const debug = createDebug('dorsvr:livemedia:server');
@@ -27,6 +28,8 @@ export interface OnDemandServerMediaSubsessionOptions {
   payloadType?: number;
   /** RTCP CNAME (default "dorsvr"). */
   cname?: string;
+  /** First UDP port tried for server port pairs (default 6970). */
+  portBase?: number;
   /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
   transportFactory?: StreamTransportFactory;
 }
@@ -133,6 +136,8 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly payloadType: number;
   /** RTCP CNAME. */
   readonly cname: string;
+  /** First UDP port tried for server port pairs. */
+  readonly portBase: number | undefined;
   readonly #factory: StreamTransportFactory;
   readonly #streams = new Map<ServerMediaStream, StreamState>();
   readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
@@ -148,6 +153,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     this.reuseFirstSource = options.reuseFirstSource ?? false;
     this.payloadType = options.payloadType ?? 96;
     this.cname = options.cname ?? 'dorsvr';
+    this.portBase = options.portBase;
     this.#factory = options.transportFactory ?? defaultStreamTransportFactory;
   }
 
@@ -213,11 +219,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     return media;
   }
 
-  async #newState(clientSessionId: string, udp: boolean): Promise<StreamState> {
+  async #newState(clientSessionId: string, udp: boolean, family: 'udp4' | 'udp6' = 'udp4'): Promise<StreamState> {
     const source = await this.#makeSource(clientSessionId);
     let transport: StreamTransport | undefined;
     try {
-      transport = this.#factory.create({ scheduler: this.scheduler, udp, cname: this.cname });
+      transport = this.#factory.create({ scheduler: this.scheduler, udp, family, portBase: this.portBase, cname: this.cname });
       await transport.ready;
       const sink = this.createNewRTPSink(transport.rtpInterface, this.payloadType, source);
       transport.attachSink(sink);
@@ -240,7 +246,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       }
       state = this.#shared;
     } else {
-      state = await this.#newState(clientSessionId, transport.mode === 'udp');
+      state = await this.#newState(
+        clientSessionId,
+        transport.mode === 'udp',
+        transport.mode === 'udp' && transport.clientAddress.includes(':') ? 'udp6' : 'udp4',
+      );
     }
     const stream = new ServerMediaStream(clientSessionId, transport);
     stream.serverRTPPort = state.transport.rtpPort;

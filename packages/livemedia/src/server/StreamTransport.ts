@@ -24,6 +24,10 @@ export interface StreamTransportRequest {
   scheduler: TaskScheduler;
   /** Bind a UDP port pair (some client wants UDP); else interleaved-only. */
   udp: boolean;
+  /** Socket family for UDP (`udp6` for IPv6 clients); default `udp4`. */
+  family?: 'udp4' | 'udp6';
+  /** First server port to try (default 6970). */
+  portBase?: number;
   cname: string;
 }
 
@@ -62,14 +66,3 @@ export abstract class StreamTransport {
   abstract close(): void;
 }
 
-/** Replaced once the default transport is registered (see DefaultStreamTransport). */
-export let defaultStreamTransportFactory: StreamTransportFactory = {
-  create(): StreamTransport {
-    throw new Error('no default stream transport registered');
-  },
-};
-
-/** @internal Sets the default factory (done by the module that implements it). */
-export function setDefaultStreamTransportFactory(f: StreamTransportFactory): void {
-  defaultStreamTransportFactory = f;
-}

@@ -19,3 +19,11 @@ export {
   type RTPSinkLike,
   type RTPInterfaceLike,
 } from './StreamTransport.js';
+export { ServerFanout, type FanoutDestination, type ServerFanoutEvents } from './ServerFanout.js';
+export {
+  DefaultStreamTransport,
+  defaultStreamTransportFactory,
+  bindServerPortPair,
+  DEFAULT_SERVER_PORT_BASE,
+} from './DefaultStreamTransport.js';
+export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from './FileServerMediaSubsession.js';

@@ -1,0 +1,232 @@
+import { createSocket, type Socket as UDPSocket } from 'node:dgram';
+import createDebug from 'debug';
+import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { RTCPInstance, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
+import type { ServerMediaStream } from './ServerMediaSubsession.js';
+import { ServerFanout, type FanoutDestination } from './ServerFanout.js';
+import {
+  StreamTransport,
+  type RTPSinkLike,
+  type StreamTransportFactory,
+  type StreamTransportRequest,
+} from './StreamTransport.js';
+
+const debug = createDebug('dorsvr:livemedia:server');
+
+/** Server RTP ports start here (live555's default), RTP even, RTCP odd. */
+export const DEFAULT_SERVER_PORT_BASE = 6970;
+const PORT_TRIES = 2000;
+let nextPort = DEFAULT_SERVER_PORT_BASE;
+
+function bindUDP(port: number, family: 'udp4' | 'udp6'): Promise<UDPSocket | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket({ type: family, reuseAddr: false });
+    const onError = (): void => {
+      s.close();
+      resolve(undefined);
+    };
+    s.once('error', onError);
+    s.bind(port, () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+  });
+}
+
+/**
+ * Binds an RTP/RTCP socket pair on the first free even/odd pair at or above the cursor (from
+ * {@link DEFAULT_SERVER_PORT_BASE}), as live555's server does. Throws `ERR_PORT_RANGE_EXHAUSTED`.
+ */
+export async function bindServerPortPair(
+  family: 'udp4' | 'udp6',
+  base = DEFAULT_SERVER_PORT_BASE,
+): Promise<{ rtp: UDPSocket; rtcp: UDPSocket; rtpPort: number }> {
+  if (nextPort < base || nextPort > 65534) nextPort = base;
+  for (let i = 0; i < PORT_TRIES; i++) {
+    let p = nextPort;
+    if (p % 2 === 1) p++;
+    if (p > 65534) p = base + (base % 2);
+    nextPort = p + 2;
+    const rtp = await bindUDP(p, family);
+    if (!rtp) continue;
+    const rtcp = await bindUDP(p + 1, family);
+    if (!rtcp) {
+      rtp.close();
+      continue;
+    }
+    return { rtp, rtcp, rtpPort: p };
+  }
+  throw new DorsvrError('ERR_PORT_RANGE_EXHAUSTED', `no free UDP port pair from ${base}`, { status: 453 });
+}
+
+interface ClientEntry {
+  stream: ServerMediaStream;
+  rtp: FanoutDestination;
+  rtcp: FanoutDestination;
+  /** `address:port` RTCP from this client arrives from (UDP). */
+  rtcpFrom: string | undefined;
+  address: string | undefined;
+}
+
+/**
+ * The network side of a server stream as the server uses it by default: a UDP port pair (when
+ * some client wants UDP), one {@link ServerFanout} for RTP and one for RTCP, and an
+ * {@link RTCPInstance} sending sender reports to every playing client and turning their receiver
+ * reports into per-client statistics and signs of life (`'rtcp'` on the client's stream).
+ */
+export class DefaultStreamTransport extends StreamTransport {
+  readonly ready: Promise<void>;
+  readonly rtpInterface: ServerFanout;
+  readonly rtcpInterface: ServerFanout;
+  rtpPort: number | undefined;
+  rtcpPort: number | undefined;
+  readonly #scheduler: TaskScheduler;
+  readonly #cname: string;
+  #rtcp: RTCPInstance | undefined;
+  #sockets: UDPSocket[] = [];
+  readonly #clients = new Map<ServerMediaStream, ClientEntry>();
+  #lastRTCPFrom: ClientEntry | undefined;
+  #closed = false;
+
+  constructor(request: StreamTransportRequest) {
+    super();
+    this.#scheduler = request.scheduler;
+    this.#cname = request.cname;
+    this.rtpInterface = new ServerFanout();
+    this.rtcpInterface = new ServerFanout();
+    if (!request.udp) {
+      this.ready = Promise.resolve();
+    } else {
+      this.ready = bindServerPortPair(request.family ?? 'udp4', request.portBase).then(({ rtp, rtcp, rtpPort }) => {
+        if (this.#closed) {
+          rtp.close();
+          rtcp.close();
+          return;
+        }
+        this.#sockets = [rtp, rtcp];
+        for (const s of this.#sockets) s.on('error', (err) => debug('udp socket error: %s', err.message));
+        this.rtpPort = rtpPort;
+        this.rtcpPort = rtpPort + 1;
+        this.rtpInterface.attachSocket(rtp);
+        this.rtcpInterface.attachSocket(rtcp);
+      });
+    }
+    this.rtcpInterface.on('packet', (_data, from) => this.#noteRTCPFrom(from));
+  }
+
+  /** The RTCP instance of this stream, once the sink is attached. */
+  get rtcp(): RTCPInstance | undefined {
+    return this.#rtcp;
+  }
+
+  #noteRTCPFrom(from: string): void {
+    // Called before the RTCPInstance's own listener (registered later), so its 'rr' events that
+    // follow synchronously are attributed to this client.
+    let entry: ClientEntry | undefined;
+    if (this.#lastRTCPFrom?.rtcpFrom === from) entry = this.#lastRTCPFrom;
+    else {
+      for (const e of this.#clients.values()) if (e.rtcpFrom === from) entry = e;
+      if (!entry) {
+        const addr = from.slice(0, from.lastIndexOf(':'));
+        for (const e of this.#clients.values()) if (e.address === addr) entry = e;
+      }
+    }
+    this.#lastRTCPFrom = entry;
+    entry?.stream.emit('rtcp');
+  }
+
+  override attachSink(sink: RTPSinkLike): void {
+    if (this.#rtcp) return;
+    this.#rtcp = new RTCPInstance({
+      scheduler: this.#scheduler,
+      rtcpInterface: this.rtcpInterface as unknown as RTCPTransport,
+      sink,
+      cname: this.#cname,
+    });
+    this.#rtcp.on('rr', (r: RTCPReceptionReport) => {
+      const e = this.#lastRTCPFrom;
+      if (!e) return;
+      const st = e.stream.stats;
+      st.receiverReports++;
+      st.fractionLost = r.fractionLost;
+      st.cumulativeLost = r.cumulativeLost;
+      st.jitterSeconds = r.jitterSeconds;
+    });
+  }
+
+  override registerClient(stream: ServerMediaStream): void {
+    const t = stream.transport;
+    const entry: ClientEntry =
+      t.mode === 'udp'
+        ? {
+            stream,
+            rtp: { kind: 'udp', address: t.clientAddress, port: t.clientRTPPort },
+            rtcp: { kind: 'udp', address: t.clientAddress, port: t.clientRTCPPort },
+            rtcpFrom: `${t.clientAddress}:${t.clientRTCPPort}`,
+            address: t.clientAddress,
+          }
+        : {
+            stream,
+            rtp: { kind: 'tcp', channel: t.channel, channelId: t.rtpChannel },
+            rtcp: { kind: 'tcp', channel: t.channel, channelId: t.rtcpChannel },
+            rtcpFrom: undefined,
+            address: undefined,
+          };
+    if (t.mode === 'udp' && this.#sockets.length === 0) {
+      throw new DorsvrError('ERR_SERVER_NO_UDP', 'this stream has no UDP sockets', { status: 461 });
+    }
+    this.#clients.set(stream, entry);
+  }
+
+  override unregisterClient(stream: ServerMediaStream): void {
+    this.removeDestination(stream);
+    this.#clients.delete(stream);
+    if (this.#lastRTCPFrom?.stream === stream) this.#lastRTCPFrom = undefined;
+  }
+
+  override addDestination(stream: ServerMediaStream): void {
+    const e = this.#clients.get(stream);
+    if (!e || this.rtpInterface.destinations.includes(e.rtp)) return;
+    this.rtpInterface.addDestination(e.rtp);
+    this.rtcpInterface.addDestination(e.rtcp);
+  }
+
+  override removeDestination(stream: ServerMediaStream): void {
+    const e = this.#clients.get(stream);
+    if (!e) return;
+    this.rtpInterface.removeDestination(e.rtp);
+    this.rtcpInterface.removeDestination(e.rtcp);
+  }
+
+  override handleIncomingRTCP(stream: ServerMediaStream, packet: Uint8Array): void {
+    const e = this.#clients.get(stream);
+    if (!e) return;
+    this.#lastRTCPFrom = e;
+    if (this.#rtcp) this.#rtcp.injectPacket(packet);
+    this.#lastRTCPFrom = undefined;
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rtcp?.close();
+    this.rtpInterface.close();
+    this.rtcpInterface.close();
+    for (const s of this.#sockets) {
+      try {
+        s.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    this.#sockets = [];
+    this.#clients.clear();
+  }
+}
+
+/** The factory OnDemandServerMediaSubsession uses unless given another. */
+export const defaultStreamTransportFactory: StreamTransportFactory = {
+  create(request: StreamTransportRequest): StreamTransport {
+    return new DefaultStreamTransport(request);
+  },
+};

@@ -1,0 +1,89 @@
+import type { Socket as UDPSocket } from 'node:dgram';
+import { EventEmitter } from 'eventemitter3';
+
+/** Where one client receives: a UDP address and port, or an interleaved channel of its connection. */
+export type FanoutDestination =
+  | { readonly kind: 'udp'; readonly address: string; readonly port: number }
+  | {
+      readonly kind: 'tcp';
+      readonly channel: { sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean };
+      readonly channelId: number;
+    };
+
+/** Events of a {@link ServerFanout}. */
+export interface ServerFanoutEvents {
+  /** A packet arrived (on the UDP socket, or injected from an interleaved channel). */
+  packet: [data: Uint8Array, from: string];
+}
+
+/**
+ * The sending end of one server stream (RTP or RTCP): every packet handed to {@link send} goes,
+ * as the same chunks (no concatenation, no copy), to every destination — each client's UDP
+ * address:port through the stream's socket, each interleaved client through its RTSP connection.
+ * Packetize once, fan out many. Incoming packets are re-emitted as `'packet'` events (what
+ * RTCPInstance listens to).
+ */
+export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
+  #socket: UDPSocket | undefined;
+  readonly #destinations: FanoutDestination[] = [];
+  /** Packets handed to {@link send}. */
+  packetsSent = 0;
+  /** Sends refused by a full interleaved queue. */
+  packetsDropped = 0;
+  #closed = false;
+
+  constructor(socket?: UDPSocket) {
+    super();
+    if (socket) this.attachSocket(socket);
+  }
+
+  /** Send UDP destinations' packets through `socket` (bound later than the fanout is made), and listen on it. */
+  attachSocket(socket: UDPSocket): void {
+    this.#socket = socket;
+    socket.on('message', (msg: Buffer, rinfo) => {
+      if (!this.#closed) this.emit('packet', msg, `${rinfo.address}:${rinfo.port}`);
+    });
+  }
+
+  /** Destinations currently receiving. */
+  get destinations(): readonly FanoutDestination[] {
+    return this.#destinations;
+  }
+
+  addDestination(d: FanoutDestination): void {
+    this.#destinations.push(d);
+  }
+
+  removeDestination(d: FanoutDestination): void {
+    const i = this.#destinations.indexOf(d);
+    if (i >= 0) this.#destinations.splice(i, 1);
+  }
+
+  /** Send one packet, given as chunks (header, payload views), to every destination. */
+  send(chunks: readonly Uint8Array[]): void {
+    if (this.#closed) return;
+    this.packetsSent++;
+    for (const d of this.#destinations) {
+      if (d.kind === 'udp') {
+        if (this.#socket) this.#socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+      } else if (!d.channel.sendInterleaved(d.channelId, chunks)) {
+        this.packetsDropped++;
+      }
+    }
+  }
+
+  /** Feed a packet received elsewhere (an interleaved channel) as if it arrived here. */
+  inject(data: Uint8Array, from: string): void {
+    if (!this.#closed) this.emit('packet', data, from);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#destinations.length = 0;
+    this.removeAllListeners();
+  }
+}
+
+function swallow(): void {
+  // UDP send errors (ICMP unreachable on loopback, a vanished client) are not the server's to raise.
+}
