@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,8 @@ import {
   SimpleRTPSource,
   RTCPInstance,
   parseRTCP,
+  serializeRTCP,
+  H265VideoRTPSource,
   splitAnnexB,
   type RTPFrame,
   type RTPSource,
@@ -228,7 +230,70 @@ test('ffmpeg PCMU gives back the µ-law bytes with 8 kHz timing', async () => {
     const total = frames.reduce((a, f) => a + f.duration, 0);
     assert.ok(Math.abs(total - 1_000_000) < 1000, `total duration ${total}`);
     checkSynced(frames, srs);
-    assert.ok(cap.rtcp.every((c) => parseRTCP(c)[0]!.type === 'sr'));
+    // ffmpeg's own RTCP bytes parse and serialize back unchanged.
+    assert.ok(cap.rtcp.length >= 1);
+    for (const c of cap.rtcp) {
+      const packets = parseRTCP(c);
+      assert.equal(packets[0]!.type, 'sr');
+      assert.deepEqual(serializeRTCP(packets), c);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ffmpeg H.265 over RTP (FU, single NAL) gives back the file NAL units, byte for byte', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-rtpsrc-'));
+  try {
+    const file = join(dir, 'a.265');
+    run(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '20', '-c:v', 'libx265', '-bf', '0', '-g', '10',
+      '-x265-params', 'log-level=error:pools=none:frame-threads=1', '-pix_fmt', 'yuv420p', '-f', 'hevc', file]);
+    const cap = await capture(['-re', '-framerate', '25', '-i', file], ['-c', 'copy']);
+    const sched = new ManualScheduler(Date.now() * 1000);
+    const { frames, srs } = await playInto(new H265VideoRTPSource({ scheduler: sched, payloadType: 96 }), sched, cap);
+    const expected = splitAnnexB(readFileSync(file)).map((n) => Buffer.from(n.data).toString('hex'));
+    const got = frames.map((f) => Buffer.from(f.data).toString('hex'));
+    assert.deepEqual(got, expected);
+    assert.ok(frames.some((f) => f.data.length > 1200), 'some NAL units were fragmented (FU)');
+    assert.equal(frames.filter((f) => f.key).length, 2, '2 IRAP pictures (GOP 10)');
+    checkSynced(frames, srs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ffmpeg MPEG-TS over RTP (MP2T) gives back the transport stream', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-rtpsrc-'));
+  try {
+    const file = join(dir, 'a.ts');
+    run(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-frames:v', '25', '-c:v', 'libx264', '-bf', '0', '-threads', '1',
+      '-f', 'mpegts', file]);
+    const cap = await capture(['-re', '-i', file], ['-c', 'copy'], (url) => ['-f', 'rtp_mpegts', url]);
+    const sched = new ManualScheduler(Date.now() * 1000);
+    const { frames } = await playInto(new SimpleRTPSource({ scheduler: sched, encodingName: 'MP2T', payloadType: 33 }), sched, cap);
+    const ts = Buffer.concat(frames.map((f) => f.data));
+    assert.ok(frames.every((f) => f.data.length % 188 === 0 && f.data[0] === 0x47));
+    // ffmpeg re-muxes (new PAT/PMT timing), so compare what a player sees: ffprobe's frame list.
+    const probe = (path: string) =>
+      spawnSync(findPeer('ffprobe'), ['-v', 'error', '-show_entries', 'packet=pts,size,flags', '-of', 'csv', path]).stdout.toString();
+    const out = join(dir, 'b.ts');
+    writeFileSync(out, ts);
+    // ffmpeg's rtp_mpegts does not flush its last RTP packet's worth of TS packets at the end, so
+    // the final picture may be cut: every picture before it must match the file's, in order.
+    const ours = probe(out).split('\n').filter((l) => l);
+    const theirs = probe(file).split('\n').filter((l) => l);
+    assert.ok(ours.length >= theirs.length - 4, `${ours.length} of ${theirs.length} pictures`);
+    assert.deepEqual(ours.slice(0, -1), theirs.slice(0, ours.length - 1));
+    // Continuity counters prove no TS packet was lost, duplicated or reordered on the way.
+    const cc = new Map<number, number>();
+    for (let off = 0; off < ts.length; off += 188) {
+      const pid = ((ts[off + 1]! & 0x1f) << 8) | ts[off + 2]!;
+      const hasPayload = (ts[off + 3]! & 0x10) !== 0;
+      const c = ts[off + 3]! & 0x0f;
+      const prev = cc.get(pid);
+      if (prev !== undefined && hasPayload && pid !== 0x1fff) assert.equal(c, (prev + 1) & 0x0f, `PID ${pid} at ${off}`);
+      if (hasPayload) cc.set(pid, c);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

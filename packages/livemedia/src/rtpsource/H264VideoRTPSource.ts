@@ -19,6 +19,12 @@ export class H264VideoRTPSource extends MultiFramedRTPSource {
   }
 
   #deliverNal(nal: Uint8Array, ts: number, endOfAccessUnit: boolean): void {
+    // The last byte of a NAL unit is never 0x00 (H.264/H.265 §7.4.1): zeros there are the first byte
+    // of a 4-byte start code that a packetizer (ffmpeg) sent along; drop them.
+    let end = nal.length;
+    while (end > 0 && nal[end - 1] === 0) end--;
+    if (end === 0) return;
+    if (end < nal.length) nal = nal.subarray(0, end);
     const parts = hasStartCode(nal) ? splitAnnexB(nal) : [nal];
     parts.forEach((p, i) => {
       const type = p[0]! & 0x1f;
