@@ -288,6 +288,8 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.playingClients++;
       state.transport.addDestination(stream);
     }
+    // Read before starting: the first packet may go out synchronously.
+    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
     state.start(
       () => {
         for (const c of state.clients) c.emit('end');
@@ -296,7 +298,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
         for (const c of state.clients) c.emit('error', err);
       },
     );
-    return { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+    return info;
   }
 
   override pauseStream(stream: ServerMediaStream): void {
