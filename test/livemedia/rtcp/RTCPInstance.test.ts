@@ -117,10 +117,12 @@ test('an RR about our stream gives loss, jitter in seconds and RTT from LSR/DLSR
   // Arrives 400 ms after our SR was sent: RTT = 0.4 − 0.25 = 0.15 s.
   const sentAt = tr.sent[0]!.t;
   sched.advance(sentAt + 400_000 - sched.now());
-  rtcp.injectPacket(serializeRTCP([{ type: 'rr', ssrc: 0x2222, reports: [block(lsr), { ...block(lsr), ssrc: 0x999 }] }]));
+  const from = { address: '127.0.0.1', port: 5001 };
+  rtcp.injectPacket(serializeRTCP([{ type: 'rr', ssrc: 0x2222, reports: [block(lsr), { ...block(lsr), ssrc: 0x999 }] }]), undefined, from);
   assert.equal(reports.length, 1, 'only the block about our SSRC');
   const r = reports[0]!;
   assert.equal(r.reporterSSRC, 0x2222);
+  assert.equal(r.from, from, 'the sender address travels with the report');
   assert.equal(r.fractionLost, 0.25);
   assert.equal(r.cumulativeLost, 7);
   assert.equal(r.jitterSeconds, 0.01);

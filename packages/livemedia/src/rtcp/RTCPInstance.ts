@@ -21,8 +21,8 @@ const debug = createDebug('dorsvr:livemedia:rtcp');
  */
 export interface RTCPTransport {
   send(chunks: readonly Uint8Array[]): unknown;
-  on(event: 'packet', listener: (data: Uint8Array, ...rest: never[]) => void): unknown;
-  off(event: 'packet', listener: (data: Uint8Array, ...rest: never[]) => void): unknown;
+  on(event: 'packet', listener: (data: Uint8Array, from?: never) => void): unknown;
+  off(event: 'packet', listener: (data: Uint8Array, from?: never) => void): unknown;
 }
 
 /** What RTCPInstance reads from the RTP sink it reports for (an `RTPSink`). */
@@ -91,6 +91,11 @@ export interface RTCPReceptionReport {
   readonly rttSeconds: number | undefined;
   /** Scheduler time of arrival (µs). */
   readonly arrivalUs: number;
+  /**
+   * Where the report came from, as the transport's `'packet'` event said (e.g. the UDP address or
+   * the interleaved channel), so a server sharing one stream can tell its clients apart.
+   */
+  readonly from: unknown;
   /** The block as on the wire. */
   readonly block: RTCPReportBlock;
 }
@@ -112,6 +117,8 @@ export interface RTCPSenderInfo {
 export interface RTCPByeInfo {
   readonly ssrcs: readonly number[];
   readonly reason?: string;
+  /** Where the BYE came from (see {@link RTCPReceptionReport.from}). */
+  readonly from: unknown;
 }
 
 /** Events of {@link RTCPInstance}. */
@@ -162,7 +169,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
   readonly #livenessTimeoutUs: number | undefined;
   readonly #onTimeout: (() => void) | undefined;
   readonly #random: () => number;
-  readonly #onPacket = (data: Uint8Array): void => this.#handleIncoming(data);
+  readonly #onPacket = (data: Uint8Array, from?: unknown): void => this.#handleIncoming(data, this.scheduler.now(), from);
   readonly #onReportTimer = (): void => this.#reportTimerFired();
   readonly #onLivenessTimer = (): void => this.#livenessExpired();
 
@@ -350,11 +357,11 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
   }
 
   /** Feed one received compound RTCP packet (what the transport's `'packet'` event does). */
-  injectPacket(data: Uint8Array, arrivalUs: number = this.scheduler.now()): void {
-    this.#handleIncoming(data, arrivalUs);
+  injectPacket(data: Uint8Array, arrivalUs: number = this.scheduler.now(), from?: unknown): void {
+    this.#handleIncoming(data, arrivalUs, from);
   }
 
-  #handleIncoming(data: Uint8Array, arrivalUs: number = this.scheduler.now()): void {
+  #handleIncoming(data: Uint8Array, arrivalUs: number, from: unknown): void {
     if (this.#closed) return;
     let packets: RTCPPacket[];
     try {
@@ -384,12 +391,12 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
           };
           this.#source?.noteSenderReport(p.ssrc, p.ntp, p.rtpTimestamp, arrivalUs);
           this.emit('sr', info);
-          this.#handleBlocks(p.ssrc, p.reports, arrivalUs);
+          this.#handleBlocks(p.ssrc, p.reports, arrivalUs, from);
           break;
         }
         case 'rr':
           this.#noteMember(p.ssrc, false);
-          this.#handleBlocks(p.ssrc, p.reports, arrivalUs);
+          this.#handleBlocks(p.ssrc, p.reports, arrivalUs, from);
           break;
         case 'sdes':
           for (const chunk of p.chunks) {
@@ -407,7 +414,8 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
             this.#cnames.delete(s);
             this.#source?.handleBye?.(s);
           }
-          const info: RTCPByeInfo = p.reason === undefined ? { ssrcs: p.ssrcs } : { ssrcs: p.ssrcs, reason: p.reason };
+          const info: RTCPByeInfo =
+            p.reason === undefined ? { ssrcs: p.ssrcs, from } : { ssrcs: p.ssrcs, reason: p.reason, from };
           this.emit('bye', info);
           break;
         }
@@ -425,7 +433,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
     if (this.#members.has(ssrc) || this.#members.size < MAX_MEMBERS) this.#members.set(ssrc, sender || this.#members.get(ssrc) === true);
   }
 
-  #handleBlocks(reporter: number, blocks: readonly RTCPReportBlock[], arrivalUs: number): void {
+  #handleBlocks(reporter: number, blocks: readonly RTCPReportBlock[], arrivalUs: number, from: unknown): void {
     for (const block of blocks) {
       if (block.ssrc !== this.ssrc) continue;
       let rttSeconds: number | undefined;
@@ -447,6 +455,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
         jitterSeconds: freq ? block.jitter / freq : undefined,
         rttSeconds,
         arrivalUs,
+        from,
         block,
       };
       if (this.#lastReports.has(reporter) || this.#lastReports.size < MAX_MEMBERS) this.#lastReports.set(reporter, report);
