@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SimpleRTPSource, H264VideoRTPSource } from '@dorsvr/livemedia';
+import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { rtp } from './rtpPackets.js';
+
+function hex(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+}
+
+test('CSRCs, a header extension and padding are skipped: the frame is exactly the payload', async () => {
+  const sched = new ManualScheduler();
+  const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU' });
+  // V=2 P=1 X=1 CC=2, M=1 PT=0, seq 7, ts 160, SSRC 0x0a0b0c0d, 2 CSRCs, extension of 1 word,
+  // payload 'abcd', 3 bytes of padding (00 00 03).
+  src.injectPacket(hex(`b2 80 0007 000000a0 0a0b0c0d  11111111 22222222  bede 0001 01020304  61626364  000003`));
+  const f = (await src.getNextFrame())!;
+  assert.deepEqual(f.data, Uint8Array.of(0x61, 0x62, 0x63, 0x64));
+  assert.equal(f.rtpTimestamp, 160);
+  assert.equal(src.ssrc, 0x0a0b0c0d);
+  assert.equal(f.duration, 500, '4 µ-law samples at 8 kHz');
+  src.close();
+});
+
+test('truncated headers, bad versions, overlong extensions and padding are counted as malformed', () => {
+  const sched = new ManualScheduler();
+  const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU' });
+  const bad = [
+    hex('80 00 0001 00000000'), // 8 bytes
+    hex('40 00 0001 00000000 00000001 61'), // version 1
+    hex('8f 00 0001 00000000 00000001 61'), // 15 CSRCs missing
+    hex('90 00 0001 00000000 00000001 bede 0009 61626364'), // extension of 9 words
+    hex('a0 00 0001 00000000 00000001 61 62 09'), // padding 9 > payload
+    hex('a0 00 0001 00000000 00000001 61 62 00'), // padding 0
+  ];
+  for (const b of bad) src.injectPacket(b);
+  assert.equal(src.malformedPackets, bad.length);
+  assert.equal(src.framesDelivered, 0);
+  src.close();
+});
+
+test('an SSRC change is followed once the new sender passes probation; the partial frame is reported', async () => {
+  const sched = new ManualScheduler();
+  const src = new H264VideoRTPSource({ scheduler: sched });
+  const changes: number[] = [];
+  src.on('ssrcChange', (s) => changes.push(s));
+  src.injectPacket(rtp({ seq: 10, ts: 0, marker: true, ssrc: 1, payload: [0x41, 1] }));
+  src.injectPacket(rtp({ seq: 11, ts: 3000, ssrc: 1, payload: [0x7c, 0x81, 9, 9] })); // FU-A start, never finished
+  src.injectPacket(rtp({ seq: 5000, ts: 90_000, marker: true, ssrc: 2, payload: [0x41, 2] })); // probation
+  assert.equal(src.ssrc, 1);
+  src.injectPacket(rtp({ seq: 5001, ts: 93_000, marker: true, ssrc: 2, payload: [0x41, 3] }));
+  assert.equal(src.ssrc, 2);
+  assert.deepEqual(changes, [2]);
+  assert.equal(src.damagedFrames, 1);
+  const frames = [(await src.getNextFrame())!, (await src.getNextFrame())!];
+  assert.deepEqual(frames.map((f) => f.data[1]), [1, 3]);
+  assert.equal(src.allReceptionStats.size, 2);
+  src.close();
+});
+
+test('a slow reader: the queue is bounded and the oldest frames are dropped and counted', async () => {
+  const sched = new ManualScheduler();
+  const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', maxQueuedFrames: 10 });
+  let overflow = 0;
+  src.on('overflow', (n) => (overflow = n));
+  for (let i = 0; i < 25; i++) src.injectPacket(rtp({ seq: i, ts: i * 160, pt: 0, payload: [i + 1] }));
+  assert.equal(src.overflowedFrames, 15);
+  assert.equal(overflow, 15);
+  const f = (await src.getNextFrame())!;
+  assert.equal(f.data[0], 16);
+  src.close();
+});
