@@ -21,8 +21,12 @@ const debug = createDebug('dorsvr:livemedia:rtcp');
  */
 export interface RTCPTransport {
   send(chunks: readonly Uint8Array[]): unknown;
-  on(event: 'packet', listener: (data: Uint8Array, from?: never) => void): unknown;
-  off(event: 'packet', listener: (data: Uint8Array, from?: never) => void): unknown;
+  // `from` is whatever the transport reports (an address string, an rinfo, a channel): `any` so that
+  // any typed emitter fits.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
 }
 
 /** What RTCPInstance reads from the RTP sink it reports for (an `RTPSink`). */
