@@ -70,3 +70,28 @@ test('a slow reader: the queue is bounded and the oldest frames are dropped and 
   assert.equal(f.data[0], 16);
   src.close();
 });
+
+test('createRTPSource picks the depacketizer and its parameters from rtpmap/fmtp', async () => {
+  const { createRTPSource, MPEG4GenericRTPSource, MPEG1or2AudioRTPSource } = await import('@dorsvr/livemedia');
+  const sched = new ManualScheduler();
+  const aac = createRTPSource({
+    scheduler: sched,
+    encodingName: 'mpeg4-generic',
+    clockRate: 48_000,
+    fmtp: { streamtype: '5', mode: 'AAC-hbr', SizeLength: '13', IndexLength: '3', IndexDeltaLength: '3', config: '1190' },
+  });
+  assert.ok(aac instanceof MPEG4GenericRTPSource);
+  assert.equal(aac.sizeLength, 13);
+  assert.equal(aac.indexDeltaLength, 3);
+  assert.equal(aac.timestampFrequency, 48_000);
+  const l16 = createRTPSource({ scheduler: sched, encodingName: '', payloadType: 10 });
+  assert.ok(l16 instanceof SimpleRTPSource);
+  assert.equal(l16.timestampFrequency, 44_100);
+  assert.equal(l16.channels, 2);
+  assert.ok(createRTPSource({ scheduler: sched, encodingName: '', payloadType: 14 }) instanceof MPEG1or2AudioRTPSource);
+  assert.throws(
+    () => createRTPSource({ scheduler: sched, encodingName: 'VP8' }),
+    (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_RTP_UNSUPPORTED_CODEC',
+  );
+  for (const s of [aac, l16]) s.close();
+});

@@ -23,3 +23,4 @@ export { H265VideoRTPSource } from './H265VideoRTPSource.js';
 export { MPEG4GenericRTPSource, type MPEG4GenericRTPSourceOptions } from './MPEG4GenericRTPSource.js';
 export { MPEG1or2AudioRTPSource } from './MPEG1or2AudioRTPSource.js';
 export { SimpleRTPSource, type SimpleRTPSourceOptions } from './SimpleRTPSource.js';
+export { createRTPSource, type RTPSourceDescription } from './createRTPSource.js';
