@@ -93,6 +93,18 @@ test('intervals are randomised over [0.5, 1.5] × 5 s / 1.21828; with reconsider
   rtcp.close();
 });
 
+test('maxIntervalUs caps the randomised interval (cameras that want an RR at least every 5 s)', () => {
+  const sched = new ManualScheduler();
+  const tr = new FakeTransport(sched);
+  const rtcp = new RTCPInstance({ scheduler: sched, rtcpInterface: tr, cname: 'r', random: lcg(7), maxIntervalUs: 5_000_000 });
+  sched.advance(600_000_000);
+  const gaps = tr.sent.slice(1).map((s, i) => s.t - tr.sent[i]!.t);
+  assert.ok(gaps.length > 100);
+  assert.ok(Math.max(...gaps) <= 5_000_000, `max gap ${Math.max(...gaps)}`);
+  assert.ok(Math.min(...gaps) >= (0.5 * 5_000_000) / COMP - 1);
+  rtcp.close();
+});
+
 test('an RR about our stream gives loss, jitter in seconds and RTT from LSR/DLSR against our SR', () => {
   const sched = new ManualScheduler();
   const tr = new FakeTransport(sched);

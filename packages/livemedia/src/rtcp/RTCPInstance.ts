@@ -71,6 +71,12 @@ export interface RTCPInstanceOptions {
   livenessTimeoutUs?: number;
   /** Called along with the `'timeout'` event. */
   onTimeout?: () => void;
+  /**
+   * Upper bound on the report interval in µs. RFC 3550's randomised interval reaches ~6.2 s for a
+   * 5 s minimum; some cameras drop a client whose RRs are more than 5 s apart, so a client may
+   * pass 5 000 000 here. Default: no bound.
+   */
+  maxIntervalUs?: number;
   /** Uniform random numbers in [0, 1) for the interval randomisation (tests fix it). */
   random?: () => number;
 }
@@ -173,6 +179,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
   readonly #livenessTimeoutUs: number | undefined;
   readonly #onTimeout: (() => void) | undefined;
   readonly #random: () => number;
+  readonly #maxIntervalUs: number;
   readonly #onPacket = (data: Uint8Array, from?: unknown): void => this.#handleIncoming(data, this.scheduler.now(), from);
   readonly #onReportTimer = (): void => this.#reportTimerFired();
   readonly #onLivenessTimer = (): void => this.#livenessExpired();
@@ -210,6 +217,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
     this.#livenessTimeoutUs = options.livenessTimeoutUs;
     this.#onTimeout = options.onTimeout;
     this.#random = options.random ?? Math.random;
+    this.#maxIntervalUs = options.maxIntervalUs ?? Infinity;
     this.#lastSentUs = this.scheduler.now();
     // Initial estimate of a compound packet's size: an RR with one block plus SDES, with headers.
     this.#averageSize = 8 + 24 + 12 + new TextEncoder().encode(this.cname).length + IP_UDP_OVERHEAD;
@@ -273,7 +281,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
     let t = bandwidth > 0 ? ((this.#averageSize * n) / bandwidth) * 1_000_000 : minUs;
     if (t < minUs) t = minUs;
     t *= this.#random() + 0.5;
-    return Math.round(t / COMPENSATION);
+    return Math.round(Math.min(t / COMPENSATION, this.#maxIntervalUs));
   }
 
   #reportTimerFired(): void {
