@@ -4,7 +4,7 @@ import type { Frame } from '../core/Frame.js';
 import { FramedSource, type FramedSourceEvents } from '../core/FramedSource.js';
 import { unixMicrosFromNTP, type NTPTimestamp } from '../rtcp/NTPTime.js';
 import type { RTCPReportBlock } from '../rtcp/RTCPPacket.js';
-import { readRTPPacket } from './readRTPPacket.js';
+import { parseRTPHeader } from '../rtp/RTPPacket.js';
 import { RTPReceptionStats, type RTPReceptionStatsOptions } from './RTPReceptionStats.js';
 import { RTPReorderBuffer, type RTPReorderBufferOptions } from './RTPReorderBuffer.js';
 
@@ -212,7 +212,7 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
     if (this.closed || this.#ended) return;
     let packet: RTPReceivedPacket;
     try {
-      const h = readRTPPacket(data);
+      const h = parseRTPHeader(data);
       packet = {
         seq: h.sequenceNumber,
         timestamp: h.timestamp,
