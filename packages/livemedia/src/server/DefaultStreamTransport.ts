@@ -206,6 +206,11 @@ export class DefaultStreamTransport extends StreamTransport {
     this.#lastRTCPFrom = undefined;
   }
 
+  override sendBye(): void {
+    // RTCPInstance sends its BYE (after a last SR) when closed; it is not needed after the end.
+    this.#rtcp?.close();
+  }
+
   override close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -292,6 +292,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
     state.start(
       () => {
+        // Let the last packets land before the BYE (players stop reading at the BYE, and the
+        // RTCP socket is not the RTP one, so it could overtake them).
+        this.scheduler.scheduleDelayedTask(1_000_000, () => {
+          if (!state.closed) state.transport.sendBye();
+        });
         for (const c of state.clients) c.emit('end');
       },
       (err) => {
@@ -330,6 +335,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     if (reached !== null) {
       state.nptAtStart = reached;
       state.ended = false;
+      state.sink.notePlayPosition?.(reached * 1e6);
     }
     return reached;
   }

@@ -14,6 +14,8 @@ export interface RTPSinkLike extends MediaSink {
   sdpMediaType(): string;
   rtpmapLine(): string;
   auxSDPLine(): string;
+  /** The stream was repositioned: the next frame has this presentation time (µs). */
+  notePlayPosition?(presentationTimeUs: number): void;
 }
 
 /** The rtp/ `RTPInterface` a sink sends through (opaque here: the transport owns it). */
@@ -62,6 +64,8 @@ export abstract class StreamTransport {
   abstract removeDestination(stream: ServerMediaStream): void;
   /** An RTCP packet from the client's interleaved channel. */
   abstract handleIncomingRTCP(stream: ServerMediaStream, packet: Uint8Array): void;
+  /** The source ended: tell the clients (an RTCP BYE, which players take as end of stream). */
+  abstract sendBye(): void;
   /** Release sockets and stop RTCP. Idempotent. */
   abstract close(): void;
 }

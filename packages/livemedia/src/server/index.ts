@@ -27,3 +27,5 @@ export {
   DEFAULT_SERVER_PORT_BASE,
 } from './DefaultStreamTransport.js';
 export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from './FileServerMediaSubsession.js';
+export { H264VideoFileServerMediaSubsession } from './H264VideoFileServerMediaSubsession.js';
+export { H265VideoFileServerMediaSubsession } from './H265VideoFileServerMediaSubsession.js';

@@ -1,0 +1,78 @@
+import type { Frame } from '../core/Frame.js';
+import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
+import type { RTPSinkOptions } from './RTPSink.js';
+
+/** Options of {@link H264VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
+export interface H264VideoRTPSinkOptions extends RTPSinkOptions {
+  sps?: Uint8Array | undefined;
+  pps?: Uint8Array | undefined;
+}
+
+function b64(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+}
+
+/**
+ * live555's H264VideoRTPSink (RFC 6184, packetization-mode=1): one NAL unit per frame in, a single
+ * NAL unit packet when it fits, else FU-A fragments; the marker bit on the last packet of an
+ * access unit. The SDP gives `profile-level-id` and `sprop-parameter-sets`.
+ */
+export class H264VideoRTPSink extends MultiFramedRTPSink {
+  sps: Uint8Array | undefined;
+  pps: Uint8Array | undefined;
+  readonly #fuHeader = new Uint8Array(2 * 64);
+  #fuIndex = 0;
+
+  constructor(options: H264VideoRTPSinkOptions) {
+    super(options);
+    this.sps = options.sps;
+    this.pps = options.pps;
+  }
+
+  get rtpTimestampFrequency(): number {
+    return 90_000;
+  }
+  get rtpPayloadFormatName(): string {
+    return 'H264';
+  }
+  sdpMediaType(): string {
+    return 'video';
+  }
+
+  override auxSDPLine(): string {
+    const sps = this.sps;
+    const pps = this.pps;
+    if (!sps || sps.length < 4) return '';
+    const pli = Buffer.from(sps.subarray(1, 4)).toString('hex').toUpperCase();
+    const sprop = pps ? `${b64(sps)},${b64(pps)}` : b64(sps);
+    return `a=fmtp:${this.payloadType} packetization-mode=1;profile-level-id=${pli};sprop-parameter-sets=${sprop}`;
+  }
+
+  protected packetizeFrame(frame: Frame): void {
+    const nal = frame.data;
+    if (nal.length === 0) return;
+    const type = nal[0]! & 0x1f;
+    if (type === 7) this.sps = nal;
+    else if (type === 8) this.pps = nal;
+    const last = frame.endOfAccessUnit !== false;
+    const max = this.maxPayloadSize;
+    if (nal.length <= max) {
+      this.sendPacket([nal], last, frame.presentationTime);
+      return;
+    }
+    // FU-A: indicator (F, NRI, type 28) + header (S, E, type), then a slice of the NAL payload.
+    const indicator = (nal[0]! & 0xe0) | 28;
+    let pos = 1;
+    const room = max - 2;
+    while (pos < nal.length) {
+      const end = Math.min(nal.length, pos + room);
+      const off = this.#fuIndex * 2;
+      this.#fuIndex = (this.#fuIndex + 1) % 64;
+      const fu = this.#fuHeader.subarray(off, off + 2);
+      fu[0] = indicator;
+      fu[1] = (pos === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
+      this.sendPacket([fu, nal.subarray(pos, end)], last && end === nal.length, frame.presentationTime);
+      pos = end;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { TaskScheduler } from '@dorsvr/scheduler';
+import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
+import { writeRTPHeader } from './RTPPacket.js';
+
+/** Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks). */
+export interface RTPPacketSender {
+  send(chunks: readonly Uint8Array[]): unknown;
+}
+
+/** Options of every {@link RTPSink}. */
+export interface RTPSinkOptions {
+  /** Frames are paced on this scheduler. */
+  scheduler: TaskScheduler;
+  /** Sends each packet (to one or many destinations). */
+  rtpInterface: RTPPacketSender;
+  /** RTP payload type (static or dynamic 96–127). */
+  payloadType: number;
+  /** SSRC (default random). */
+  ssrc?: number;
+  /** First sequence number (default random). */
+  initialSequenceNumber?: number;
+  /** RTP timestamp of presentation time 0 (default random). */
+  initialTimestamp?: number;
+  /** Largest RTP payload in bytes (default 1452, as live555). */
+  maxPayloadSize?: number;
+}
+
+const HEADER_POOL = 512;
+
+/**
+ * live555's RTPSink: an RTP stream's sending state (SSRC, sequence numbers, timestamps, counts)
+ * and its SDP description. RTP timestamps are derived from presentation times at the codec's
+ * clock rate, so they are continuous across pause, resume and seek.
+ */
+export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> extends MediaSink<Events> {
+  readonly scheduler: TaskScheduler;
+  readonly ssrc: number;
+  readonly payloadType: number;
+  /** Largest payload per packet. */
+  readonly maxPayloadSize: number;
+  /** Packets sent. */
+  packetCount = 0;
+  /** Payload bytes sent. */
+  octetCount = 0;
+  /** Sequence number of the next packet. */
+  currentSeqNo: number;
+  readonly #rtpInterface: RTPPacketSender;
+  readonly #timestampBase: number;
+  // Headers are written in place into a ring of preallocated buffers; a UDP send may still hold
+  // one while the next packets are built, so a buffer is reused only HEADER_POOL packets later.
+  readonly #headerPool = new Uint8Array(HEADER_POOL * 12);
+  #headerIndex = 0;
+
+  constructor(options: RTPSinkOptions) {
+    super();
+    const r = randomBytes(8);
+    this.scheduler = options.scheduler;
+    this.#rtpInterface = options.rtpInterface;
+    this.payloadType = options.payloadType;
+    this.ssrc = (options.ssrc ?? r.readUInt32BE(0)) >>> 0;
+    this.currentSeqNo = (options.initialSequenceNumber ?? r.readUInt16BE(4)) & 0xffff;
+    this.#timestampBase = (options.initialTimestamp ?? r.readUInt32BE(4)) >>> 0;
+    this.maxPayloadSize = options.maxPayloadSize ?? 1452;
+  }
+
+  /** RTP clock rate in Hz (90000 for video). */
+  abstract get rtpTimestampFrequency(): number;
+  /** Encoding name in `a=rtpmap` (`H264`, `MPEG4-GENERIC`, `L16`, …). */
+  abstract get rtpPayloadFormatName(): string;
+  /** `video` or `audio` (the SDP media type). */
+  abstract sdpMediaType(): string;
+  /** Audio channels for `a=rtpmap` (undefined for video). */
+  get numChannels(): number | undefined {
+    return undefined;
+  }
+
+  /** `a=rtpmap:<pt> <name>/<rate>[/<channels>]`, empty for static payload types below 96. */
+  rtpmapLine(): string {
+    if (this.payloadType < 96) return '';
+    const ch = this.numChannels;
+    return `a=rtpmap:${this.payloadType} ${this.rtpPayloadFormatName}/${this.rtpTimestampFrequency}${ch !== undefined && ch !== 1 ? `/${ch}` : ''}`;
+  }
+
+  /** The codec's `a=fmtp` line, or ''. */
+  auxSDPLine(): string {
+    return '';
+  }
+
+  /** RTP timestamp for a presentation time (µs), wrapping at 2^32. */
+  convertToRTPTimestamp(presentationTimeUs: number): number {
+    const ticks = Math.round((presentationTimeUs * this.rtpTimestampFrequency) / 1e6);
+    return (this.#timestampBase + (ticks % 0x100000000) + 0x100000000) >>> 0;
+  }
+
+  /** RTP timestamp corresponding to scheduler time `nowUs` (for RTCP SRs and RTP-Info). */
+  abstract rtpTimestampAt(nowUs: number): number;
+
+  /**
+   * Send one packet: header written in place, then the payload chunks as they are (no copy).
+   * All packets of a frame share its timestamp; `marker` ends a video frame.
+   */
+  protected sendPacket(chunks: readonly Uint8Array[], marker: boolean, presentationTimeUs: number): void {
+    const off = this.#headerIndex * 12;
+    this.#headerIndex = (this.#headerIndex + 1) % HEADER_POOL;
+    const header = this.#headerPool.subarray(off, off + 12);
+    writeRTPHeader(
+      { marker, payloadType: this.payloadType, sequenceNumber: this.currentSeqNo, timestamp: this.convertToRTPTimestamp(presentationTimeUs), ssrc: this.ssrc },
+      header,
+    );
+    this.currentSeqNo = (this.currentSeqNo + 1) & 0xffff;
+    this.packetCount++;
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.octetCount += n;
+    this.#rtpInterface.send(chunks.length === 1 ? [header, chunks[0]!] : [header, ...chunks]);
+  }
+}
