@@ -55,6 +55,18 @@ test('sequence numbers wrap at 65535 and duplicates are refused', () => {
   assert.equal(b.insert(p(65535)), 'late');
 });
 
+test('a sender restarting its numbering far behind is followed once the next packet confirms it', () => {
+  const b = new RTPReorderBuffer<ReorderablePacket>();
+  for (let seq = 30_000; seq < 30_010; seq++) b.insert(p(seq));
+  drain(b, 0);
+  assert.equal(b.insert(p(5)), 'late', 'one packet far behind could be a stray');
+  assert.equal(b.insert(p(6)), 'accepted', 'its successor confirms the new numbering');
+  assert.deepEqual(drain(b, 0), [[6, 1]], 'released with a gap so a frame in progress is dropped');
+  b.insert(p(7));
+  assert.deepEqual(drain(b, 0), [[7, 0]]);
+  assert.equal(b.insert(p(3)), 'late', 'a little behind is plain lateness');
+});
+
 test('property: any shuffle within the window is released complete and in order, across the wrap', () => {
   fc.assert(
     fc.property(

@@ -28,7 +28,8 @@ export type ReorderInsertResult = 'accepted' | 'late' | 'duplicate';
  * Puts RTP packets back in sequence order, bounded in packets and time: a gap is waited for at most
  * `maxDelayUs` after the packet following it arrived, or until `maxPackets` are held, then given up
  * (the next packet is released with `lostBefore` > 0). Sequence numbers wrap at 65535. Packets older
- * than the last released one (too late) and duplicates are refused. Pure: time is passed in, the
+ * than the last released one (too late) and duplicates are refused; a jump far backwards confirmed by
+the packet after it (a restarted sender) starts the order afresh, reported as a gap. Pure: time is passed in, the
  * owner schedules a wake-up at {@link nextDeadlineUs}.
  */
 export class RTPReorderBuffer<P extends ReorderablePacket> {
@@ -37,6 +38,10 @@ export class RTPReorderBuffer<P extends ReorderablePacket> {
   /** Held packets, sorted by distance from #nextSeq. */
   #held: P[] = [];
   #nextSeq = -1;
+  /** Sequence number that would confirm a jump backwards (a sender restart), or -1. */
+  #badSeq = -1;
+  /** The next released packet follows a resynchronisation: report a gap before it. */
+  #resync = false;
 
   constructor(options: RTPReorderBufferOptions = {}) {
     this.maxPackets = Math.max(1, options.maxPackets ?? 100);
@@ -60,8 +65,21 @@ export class RTPReorderBuffer<P extends ReorderablePacket> {
   /** Offer a packet. */
   insert(packet: P): ReorderInsertResult {
     if (this.#nextSeq < 0) this.#nextSeq = packet.seq & 0xffff;
-    const d = this.#distance(packet.seq);
-    if (d >= 0x8000) return 'late';
+    let d = this.#distance(packet.seq);
+    if (d >= 0x8000) {
+      // Far behind what was released: not reordering but a new numbering (a restarted sender).
+      // Believe it when the next packet follows it, as RFC 3550 A.1 does, and start over there.
+      if (0x10000 - d <= Math.max(100, this.maxPackets)) return 'late';
+      if ((packet.seq & 0xffff) !== this.#badSeq) {
+        this.#badSeq = (packet.seq + 1) & 0xffff;
+        return 'late';
+      }
+      this.#held.length = 0;
+      this.#nextSeq = packet.seq & 0xffff;
+      this.#badSeq = -1;
+      this.#resync = true;
+      d = 0;
+    }
     const held = this.#held;
     // Binary search for the insertion point; most packets append at the end.
     let lo = 0;
@@ -91,6 +109,10 @@ export class RTPReorderBuffer<P extends ReorderablePacket> {
     if (gap !== 0 && this.#held.length < this.maxPackets && nowUs - head.arrivalUs < this.maxDelayUs) return null;
     this.#held.shift();
     this.#nextSeq = (head.seq + 1) & 0xffff;
+    if (this.#resync) {
+      this.#resync = false;
+      return { packet: head, lostBefore: Math.max(1, gap) };
+    }
     return { packet: head, lostBefore: gap };
   }
 
@@ -108,5 +130,7 @@ export class RTPReorderBuffer<P extends ReorderablePacket> {
   reset(): void {
     this.#held.length = 0;
     this.#nextSeq = -1;
+    this.#badSeq = -1;
+    this.#resync = false;
   }
 }
