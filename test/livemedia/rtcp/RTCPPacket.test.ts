@@ -85,6 +85,23 @@ test('SDES item whose text ends on a word boundary still gets a whole null word'
   assert.deepEqual(bytes, hex('81 ca 00 03  00 00 00 07  01 02 61 62  00 00 00 00'));
 });
 
+test('SRs captured from ffmpeg 5.1 on loopback parse to what Wireshark dissects', () => {
+  // tshark -i lo while `ffmpeg -re … -c:a pcm_mulaw -f rtp rtp://127.0.0.1:47010` ran; fields from
+  // tshark -T fields -e rtcp.senderssrc -e rtcp.timestamp.ntp.msw/.lsw -e rtcp.timestamp.rtp
+  // -e rtcp.sender.packetcount -e rtcp.sender.octetcount -e udp.payload.
+  const captured: [string, number, number, number, number, number, number][] = [
+    ['80c80006ebad9844eeb0023a26666666afa7dbe20000000000000000', 0xebad9844, 4004512314, 644245094, 2947013602, 0, 0],
+    ['80c80006ebad9844eeb0023f45a1cac0afa87bf2000000780000a000', 0xebad9844, 4004512319, 1168231104, 2947054578, 120, 40960],
+  ];
+  for (const [bytes, ssrc, msw, lsw, rtpTs, packets, octets] of captured) {
+    const parsed = parseRTCP(hex(bytes));
+    assert.deepEqual(parsed, [
+      { type: 'sr', ssrc, ntp: { seconds: msw, fraction: lsw }, rtpTimestamp: rtpTs, packetCount: packets, octetCount: octets, reports: [] },
+    ]);
+    assert.deepEqual(serializeRTCP(parsed), hex(bytes));
+  }
+});
+
 test('padding on the last packet is honoured and removed', () => {
   // RR, P bit set, 4 bytes of padding (00 00 00 04) after the SSRC.
   const parsed = parseRTCP(hex('a0 c9 00 02 00 00 00 09 00 00 00 04'));
