@@ -13,13 +13,13 @@ import {
   type RTCPSenderInfo,
   type NTPTimestamp,
 } from '@dorsvr/livemedia';
-import { ManualScheduler } from './manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 
 const COMP = Math.E - 1.5;
 
 class FakeTransport extends EventEmitter<{ packet: [data: Uint8Array] }> {
   readonly sent: { t: number; packets: RTCPPacket[] }[] = [];
-  constructor(private readonly sched: ManualScheduler) {
+  constructor(private readonly sched: VirtualTaskScheduler) {
     super();
   }
   send(chunks: readonly Uint8Array[]): boolean {
@@ -46,7 +46,7 @@ function lcg(seed: number): () => number {
 }
 
 test('sender: first SR after 2.5 s / 1.21828, then every 5 s / 1.21828 (random fixed at the middle)', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const sink = makeSink();
   sink.packetCount = 10;
@@ -65,7 +65,7 @@ test('sender: first SR after 2.5 s / 1.21828, then every 5 s / 1.21828 (random f
     assert.equal(sr.ssrc, 0x11111111);
     assert.equal(sr.packetCount, 10);
     assert.equal(sr.octetCount, 12_000);
-    assert.deepEqual(sr.ntp, ntpFromUnixMicros(sched.wallOffsetUs + first));
+    assert.deepEqual(sr.ntp, ntpFromUnixMicros(sched.wallClockUs() - sched.now() + first));
     assert.equal(sr.rtpTimestamp, sink.rtpTimestampAt(first));
   }
   assert.deepEqual(sdes, { type: 'sdes', chunks: [{ ssrc: 0x11111111, items: [{ type: 1, value: 'me@host' }] }] });
@@ -74,7 +74,7 @@ test('sender: first SR after 2.5 s / 1.21828, then every 5 s / 1.21828 (random f
 });
 
 test('intervals are randomised over [0.5, 1.5] × 5 s / 1.21828; with reconsideration the mean is 5 s', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const rtcp = new RTCPInstance({ scheduler: sched, rtcpInterface: tr, cname: 'r', random: lcg(42) });
   sched.advance(4_000_000_000);
@@ -94,7 +94,7 @@ test('intervals are randomised over [0.5, 1.5] × 5 s / 1.21828; with reconsider
 });
 
 test('maxIntervalUs caps the randomised interval (cameras that want an RR at least every 5 s)', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const rtcp = new RTCPInstance({ scheduler: sched, rtcpInterface: tr, cname: 'r', random: lcg(7), maxIntervalUs: 5_000_000 });
   sched.advance(600_000_000);
@@ -106,7 +106,7 @@ test('maxIntervalUs caps the randomised interval (cameras that want an RR at lea
 });
 
 test('an RR about our stream gives loss, jitter in seconds and RTT from LSR/DLSR against our SR', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const sink = makeSink();
   sink.packetCount = 1;
@@ -149,7 +149,7 @@ test('an RR about our stream gives loss, jitter in seconds and RTT from LSR/DLSR
 });
 
 test('receiver side: SR feeds the source, report blocks come from it, BYE/APP/SDES become events', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const noted: [number, NTPTimestamp, number, number][] = [];
   const byes: number[] = [];
@@ -192,7 +192,7 @@ test('receiver side: SR feeds the source, report blocks come from it, BYE/APP/SD
 });
 
 test('liveness: RTCP every 5 s keeps it alive; silence raises timeout once, at the timeout', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   let calls = 0;
   const timeouts: number[] = [];
@@ -224,7 +224,7 @@ test('liveness: RTCP every 5 s keeps it alive; silence raises timeout once, at t
 });
 
 test('close sends a report then BYE with the reason, once, and leaves nothing scheduled', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const sink = makeSink();
   sink.packetCount = 3;
@@ -235,14 +235,17 @@ test('close sends a report then BYE with the reason, once, and leaves nothing sc
   assert.equal(tr.sent.length, 1);
   assert.deepEqual(tr.sent[0]!.packets.map((p) => p.type), ['sr', 'sdes', 'bye']);
   assert.deepEqual(tr.sent[0]!.packets[2], { type: 'bye', ssrcs: [0x11111111], reason: 'teardown' });
-  assert.equal(sched.pending, 0);
+  // Nothing left scheduled: running until idle does not move the clock.
+  const t = sched.now();
+  sched.runUntilIdle();
+  assert.equal(sched.now(), t);
   assert.equal(tr.listenerCount('packet'), 0);
   sched.advance(100_000_000);
   assert.equal(tr.sent.length, 1);
 });
 
 test('a large group stretches the interval (RFC 3550 A.7 bandwidth share)', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const tr = new FakeTransport(sched);
   const rtcp = new RTCPInstance({ scheduler: sched, rtcpInterface: tr, cname: 'x', random: () => 0.5, totalSessionBandwidthKbps: 64 });
   sched.advance(3_000_000);

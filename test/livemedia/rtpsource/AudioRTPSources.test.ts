@@ -8,7 +8,7 @@ import {
   type RTPFrame,
   type RTPSource,
 } from '@dorsvr/livemedia';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { filler, rtp } from './rtpPackets.js';
 
 async function collect(src: RTPSource, n: number): Promise<RTPFrame[]> {
@@ -29,7 +29,7 @@ function aacHbr(aus: Uint8Array[], sizeOverride?: number): Uint8Array {
 }
 
 test('MPEG4-generic AAC-hbr: several AUs per packet, timestamps +1024 each, durations', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new MPEG4GenericRTPSource({ scheduler: sched, timestampFrequency: 48_000 });
   const aus = [filler(200, 1), filler(7, 2), filler(371, 3)];
   src.injectPacket(rtp({ seq: 9, ts: 48_000, marker: true, payload: aacHbr(aus) }));
@@ -43,7 +43,7 @@ test('MPEG4-generic AAC-hbr: several AUs per packet, timestamps +1024 each, dura
 });
 
 test('MPEG4-generic: a fragmented AU is reassembled; with a fragment lost it is reported and dropped', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new MPEG4GenericRTPSource({ scheduler: sched, timestampFrequency: 44_100, reorder: { maxDelayUs: 10_000 } });
   const damaged: RTPDamagedFrameInfo[] = [];
   src.on('damaged', (d) => damaged.push(d));
@@ -74,7 +74,7 @@ function mp3Frame(seed: number): Uint8Array {
 }
 
 test('MPEG-1/2 audio: frames split out of a packet, a fragmented frame rebuilt from its offsets', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new MPEG1or2AudioRTPSource({ scheduler: sched });
   const [a, b, c] = [mp3Frame(1), mp3Frame(2), mp3Frame(3)];
   const mpa = (off: number, data: Uint8Array) => Uint8Array.from([0, 0, off >> 8, off & 0xff, ...data]);
@@ -90,7 +90,7 @@ test('MPEG-1/2 audio: frames split out of a packet, a fragmented frame rebuilt f
 });
 
 test('MPEG-1/2 audio: a fragment at the wrong offset drops the frame', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new MPEG1or2AudioRTPSource({ scheduler: sched });
   const c = mp3Frame(3);
   const mpa = (off: number, data: Uint8Array) => Uint8Array.from([0, 0, off >> 8, off & 0xff, ...data]);
@@ -104,7 +104,7 @@ test('MPEG-1/2 audio: a fragment at the wrong offset drops the frame', async () 
 });
 
 test('SimpleRTPSource: L16 frames with durations from sample counts; MP2T must be whole TS packets', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const l16 = new SimpleRTPSource({ scheduler: sched, encodingName: 'L16', channels: 2, timestampFrequency: 44_100 });
   l16.injectPacket(rtp({ seq: 1, ts: 0, pt: 10, payload: filler(1764, 1) }));
   const [f] = await collect(l16, 1);

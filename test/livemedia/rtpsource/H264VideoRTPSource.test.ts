@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { H264VideoRTPSource, ntpFromUnixMicros, type RTPDamagedFrameInfo, type RTPFrame } from '@dorsvr/livemedia';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { filler, rtp } from './rtpPackets.js';
 
 const SPS = Uint8Array.of(0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x01);
@@ -43,7 +43,7 @@ async function collect(src: H264VideoRTPSource, n: number): Promise<RTPFrame[]> 
 }
 
 test('STAP-A, FU-A and single NAL packets become NAL units with marker, key and timestamps', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched });
   for (const p of stream(100, 90_000)) src.injectPacket(p);
   const frames = await collect(src, 4);
@@ -61,7 +61,7 @@ test('STAP-A, FU-A and single NAL packets become NAL units with marker, key and 
 });
 
 test('reordering inside the buffer still yields intact frames', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched });
   const pkts = stream(500, 0);
   for (const i of [0, 2, 1, 4, 3]) src.injectPacket(pkts[i]!);
@@ -73,7 +73,7 @@ test('reordering inside the buffer still yields intact frames', async () => {
 });
 
 test('a lost FU-A fragment drops the NAL unit, reports it, and the stream goes on', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched, reorder: { maxDelayUs: 50_000 } });
   const damaged: RTPDamagedFrameInfo[] = [];
   src.on('damaged', (d) => damaged.push(d));
@@ -97,7 +97,7 @@ test('a lost FU-A fragment drops the NAL unit, reports it, and the stream goes o
 });
 
 test('a missing FU-A start is reported once and its remaining fragments skipped', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched, reorder: { maxDelayUs: 10_000 } });
   const damaged: RTPDamagedFrameInfo[] = [];
   src.on('damaged', (d) => damaged.push(d));
@@ -114,7 +114,7 @@ test('a missing FU-A start is reported once and its remaining fragments skipped'
 });
 
 test('sequence numbers wrapping at 65535 lose nothing; known drops show in the loss statistics', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched, reorder: { maxDelayUs: 5_000 } });
   // 40 single-NAL frames from seq 65520, dropping seqs 65530 and 3.
   const nal = (i: number) => Uint8Array.of(0x41, i + 1, 7);
@@ -136,7 +136,7 @@ test('sequence numbers wrapping at 65535 lose nothing; known drops show in the l
 });
 
 test('Annex-B start codes inside a payload split it into NAL units', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched });
   const annexB = Uint8Array.from([0, 0, 0, 1, ...SPS, 0, 0, 0, 1, ...PPS, 0, 0, 1, ...P1]);
   src.injectPacket(rtp({ seq: 1, ts: 0, marker: true, payload: annexB }));
@@ -150,7 +150,7 @@ test('Annex-B start codes inside a payload split it into NAL units', async () =>
 });
 
 test('an RTCP SR maps RTP time to the sender wall clock and marks frames as synchronised', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched });
   src.injectPacket(rtp({ seq: 1, ts: 0xffff_f000, marker: true, payload: P1 }));
   const before = (await src.getNextFrame())!;
@@ -172,7 +172,7 @@ test('an RTCP SR maps RTP time to the sender wall clock and marks frames as sync
 });
 
 test('bad packets are counted, never thrown; other payload types are ignored; close ends reads', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched, payloadType: 96 });
   src.injectPacket(Uint8Array.of(1, 2, 3));
   src.injectPacket(rtp({ seq: 1, ts: 0, pt: 97, payload: P1 }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { H265VideoRTPSource, type RTPFrame } from '@dorsvr/livemedia';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { filler, rtp } from './rtpPackets.js';
 
 const VPS = Uint8Array.from([0x40, 0x01, ...filler(20, 1)]);
@@ -35,7 +35,7 @@ async function collect(src: H265VideoRTPSource, n: number): Promise<RTPFrame[]> 
 }
 
 test('H.265: AP, FU and single NAL packets become NAL units; IRAP is key', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H265VideoRTPSource({ scheduler: sched });
   const payloads = [ap(VPS, SPS, PPS), ...fu(IDR, 1000)];
   payloads.forEach((p, i) => src.injectPacket(rtp({ seq: 65534 + i, ts: 0, marker: i === payloads.length - 1, payload: p })));
@@ -49,7 +49,7 @@ test('H.265: AP, FU and single NAL packets become NAL units; IRAP is key', async
 });
 
 test('H.265: a lost FU fragment drops the NAL unit and counts it', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H265VideoRTPSource({ scheduler: sched, reorder: { maxDelayUs: 20_000 } });
   let damaged = 0;
   src.on('damaged', () => damaged++);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimpleRTPSource, H264VideoRTPSource } from '@dorsvr/livemedia';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { rtp } from './rtpPackets.js';
 
 function hex(s: string): Uint8Array {
@@ -9,7 +9,7 @@ function hex(s: string): Uint8Array {
 }
 
 test('CSRCs, a header extension and padding are skipped: the frame is exactly the payload', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU' });
   // V=2 P=1 X=1 CC=2, M=1 PT=0, seq 7, ts 160, SSRC 0x0a0b0c0d, 2 CSRCs, extension of 1 word,
   // payload 'abcd', 3 bytes of padding (00 00 03).
@@ -23,7 +23,7 @@ test('CSRCs, a header extension and padding are skipped: the frame is exactly th
 });
 
 test('truncated headers, bad versions, overlong extensions and padding are counted as malformed', () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU' });
   const bad = [
     hex('80 00 0001 00000000'), // 8 bytes
@@ -40,7 +40,7 @@ test('truncated headers, bad versions, overlong extensions and padding are count
 });
 
 test('an SSRC change is followed once the new sender passes probation; the partial frame is reported', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new H264VideoRTPSource({ scheduler: sched });
   const changes: number[] = [];
   src.on('ssrcChange', (s) => changes.push(s));
@@ -59,7 +59,7 @@ test('an SSRC change is followed once the new sender passes probation; the parti
 });
 
 test('a slow reader: the queue is bounded and the oldest frames are dropped and counted', async () => {
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', maxQueuedFrames: 10 });
   let overflow = 0;
   src.on('overflow', (n) => (overflow = n));
@@ -73,7 +73,7 @@ test('a slow reader: the queue is bounded and the oldest frames are dropped and 
 
 test('createRTPSource picks the depacketizer and its parameters from rtpmap/fmtp', async () => {
   const { createRTPSource, MPEG4GenericRTPSource, MPEG1or2AudioRTPSource } = await import('@dorsvr/livemedia');
-  const sched = new ManualScheduler();
+  const sched = new VirtualTaskScheduler();
   const aac = createRTPSource({
     scheduler: sched,
     encodingName: 'mpeg4-generic',
@@ -98,7 +98,7 @@ test('createRTPSource picks the depacketizer and its parameters from rtpmap/fmtp
 
 test('a sender that restarts its sequence numbers (same SSRC) keeps being received', async () => {
   for (const restartAt of [100, 30_000]) {
-    const sched = new ManualScheduler();
+    const sched = new VirtualTaskScheduler();
     const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', reorder: { maxDelayUs: 50_000 } });
     for (let i = 0; i < 5; i++) src.injectPacket(rtp({ seq: 40_000 + i, ts: i * 160, pt: 0, payload: [i + 1] }));
     for (let i = 0; i < 5; i++) {

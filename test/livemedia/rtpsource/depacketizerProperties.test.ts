@@ -10,7 +10,7 @@ import {
   type RTPFrame,
   type RTPSource,
 } from '@dorsvr/livemedia';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { rtp } from './rtpPackets.js';
 
 function drainQueued(src: RTPSource): Promise<RTPFrame[]> {
@@ -66,7 +66,7 @@ test('property: whatever packets are lost or reordered, H.264 frames are whole N
       fc.array(fc.boolean(), { minLength: 200, maxLength: 200 }),
       fc.integer({ min: 0, max: 65535 }),
       async (nals, drops, swaps, seq0) => {
-        const sched = new ManualScheduler();
+        const sched = new VirtualTaskScheduler();
         const src = new H264VideoRTPSource({ scheduler: sched, reorder: { maxDelayUs: 30_000, maxPackets: 16 } });
         const packets = packetize(nals).map((p, i) => ({ ...p, seq: (seq0 + i) & 0xffff, i }));
         // Swap neighbours here and there (reordering within the buffer), drop some (never the first).
@@ -115,7 +115,7 @@ test('property: whatever packets are lost or reordered, H.264 frames are whole N
 });
 
 test('property: random payloads never throw out of any depacketizer and never yield empty frames', async () => {
-  const makers: ((s: ManualScheduler) => RTPSource)[] = [
+  const makers: ((s: VirtualTaskScheduler) => RTPSource)[] = [
     (s) => new H264VideoRTPSource({ scheduler: s }),
     (s) => new H265VideoRTPSource({ scheduler: s }),
     (s) => new MPEG4GenericRTPSource({ scheduler: s }),
@@ -129,7 +129,7 @@ test('property: random payloads never throw out of any depacketizer and never yi
         maxLength: 30,
       }),
       async (which, packets) => {
-        const sched = new ManualScheduler();
+        const sched = new VirtualTaskScheduler();
         const src = makers[which]!(sched);
         let ts = 0;
         packets.forEach((p, i) => {

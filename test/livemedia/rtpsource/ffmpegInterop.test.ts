@@ -22,7 +22,7 @@ import {
   type RTCPSenderInfo,
 } from '@dorsvr/livemedia';
 import { findPeer } from '../../helpers/peers.js';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 
 const ffmpeg = findPeer('ffmpeg');
 
@@ -94,7 +94,7 @@ async function capture(inputArgs: string[], outputArgs: string[], output?: (url:
 }
 
 /** Feed a capture into a source (RTCP through an RTCPInstance) and read every frame. */
-async function playInto(src: RTPSource, sched: ManualScheduler, cap: Capture): Promise<{ frames: RTPFrame[]; srs: RTCPSenderInfo[] }> {
+async function playInto(src: RTPSource, sched: VirtualTaskScheduler, cap: Capture): Promise<{ frames: RTPFrame[]; srs: RTCPSenderInfo[] }> {
   const noTransport = { send: () => true, on: () => undefined, off: () => undefined };
   const rtcp = new RTCPInstance({ scheduler: sched, rtcpInterface: noTransport, source: src, cname: 'test@dorsvr' });
   const srs: RTCPSenderInfo[] = [];
@@ -131,7 +131,7 @@ test('ffmpeg H.264 over RTP (FU-A, single NAL) gives back the file NAL units, by
     run(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '30', '-c:v', 'libx264', '-bf', '0', '-g', '10',
       '-threads', '1', '-pix_fmt', 'yuv420p', '-f', 'h264', file]);
     const cap = await capture(['-re', '-framerate', '25', '-i', file], ['-c', 'copy']);
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames, srs } = await playInto(new H264VideoRTPSource({ scheduler: sched, payloadType: 96 }), sched, cap);
     const expected = splitAnnexB(readFileSync(file)).map((n) => Buffer.from(n.data).toString('hex'));
     assert.deepEqual(frames.map((f) => Buffer.from(f.data).toString('hex')), expected);
@@ -144,7 +144,7 @@ test('ffmpeg H.264 over RTP (FU-A, single NAL) gives back the file NAL units, by
     checkSynced(frames, srs);
 
     // The same packets with every 7th dropped and neighbours swapped: whatever comes out is whole.
-    const lossy = new ManualScheduler(Date.now() * 1000);
+    const lossy = new VirtualTaskScheduler(0, Date.now() * 1000);
     const src = new H264VideoRTPSource({ scheduler: lossy, reorder: { maxDelayUs: 20_000 } });
     let damaged = 0;
     src.on('damaged', () => damaged++);
@@ -184,7 +184,7 @@ test('ffmpeg AAC (mpeg4-generic, several AUs per packet) gives back the ADTS pay
       ['-map', '0:a', '-c:a', 'aac', '-b:a', '64k', '-flags', '+global_header'],
       (url) => ['-f', 'tee', `[f=adts]${file}|[f=rtp]${url}`],
     );
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames, srs } = await playInto(
       new MPEG4GenericRTPSource({ scheduler: sched, timestampFrequency: 48_000, payloadType: 97 }),
       sched,
@@ -220,7 +220,7 @@ test('ffmpeg MP3 (RFC 2250 MPA) gives back the MP3 frames', async () => {
     run(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=2', '-c:a', 'libmp3lame', '-b:a', '128k',
       '-write_xing', '0', '-id3v2_version', '0', file]);
     const cap = await capture(['-i', file], ['-c', 'copy']);
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames, srs } = await playInto(new MPEG1or2AudioRTPSource({ scheduler: sched, payloadType: 14 }), sched, cap);
     // The file's frames, cut by the frame sizes in their headers (MPEG-1 Layer III, 44.1 kHz).
     const mp3 = readFileSync(file);
@@ -251,7 +251,7 @@ test('ffmpeg PCMU gives back the µ-law bytes with 8 kHz timing', async () => {
     const file = join(dir, 'a.ul');
     run(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=1', '-c:a', 'pcm_mulaw', '-f', 'mulaw', file]);
     const cap = await capture(['-f', 'mulaw', '-ar', '8000', '-ac', '1', '-i', file], ['-c', 'copy']);
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames, srs } = await playInto(new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', payloadType: 0 }), sched, cap);
     assert.deepEqual(Buffer.concat(frames.map((f) => f.data)), readFileSync(file));
     const total = frames.reduce((a, f) => a + f.duration, 0);
@@ -276,7 +276,7 @@ test('ffmpeg H.265 over RTP (FU, single NAL) gives back the file NAL units, byte
     run(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '20', '-c:v', 'libx265', '-bf', '0', '-g', '10',
       '-x265-params', 'log-level=error:pools=none:frame-threads=1', '-pix_fmt', 'yuv420p', '-f', 'hevc', file]);
     const cap = await capture(['-re', '-framerate', '25', '-i', file], ['-c', 'copy']);
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames, srs } = await playInto(new H265VideoRTPSource({ scheduler: sched, payloadType: 96 }), sched, cap);
     const expected = splitAnnexB(readFileSync(file)).map((n) => Buffer.from(n.data).toString('hex'));
     const got = frames.map((f) => Buffer.from(f.data).toString('hex'));
@@ -296,7 +296,7 @@ test('ffmpeg MPEG-TS over RTP (MP2T) gives back the transport stream', async () 
     run(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-frames:v', '25', '-c:v', 'libx264', '-bf', '0', '-threads', '1',
       '-f', 'mpegts', file]);
     const cap = await capture(['-re', '-i', file], ['-c', 'copy'], (url) => ['-f', 'rtp_mpegts', url]);
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const { frames } = await playInto(new SimpleRTPSource({ scheduler: sched, encodingName: 'MP2T', payloadType: 33 }), sched, cap);
     const ts = Buffer.concat(frames.map((f) => f.data));
     assert.ok(frames.every((f) => f.data.length % 188 === 0 && f.data[0] === 0x47));

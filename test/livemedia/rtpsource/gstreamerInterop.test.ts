@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { H264VideoRTPSource, RTCPInstance, splitAnnexB, type RTPFrame, type RTCPSenderInfo } from '@dorsvr/livemedia';
 import { findPeer } from '../../helpers/peers.js';
-import { ManualScheduler } from '../rtcp/manualScheduler.js';
+import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 
 function bind(port: number): Promise<dgram.Socket | null> {
   return new Promise((resolve) => {
@@ -72,7 +72,7 @@ test('GStreamer rtph264pay + rtpbin: STAP-A/FU-A/single NAL units match the enco
     rtcpSock.close();
   }
   try {
-    const sched = new ManualScheduler(Date.now() * 1000);
+    const sched = new VirtualTaskScheduler(0, Date.now() * 1000);
     const src = new H264VideoRTPSource({ scheduler: sched, payloadType: 96 });
     const noTransport = { send: () => true, on: () => undefined, off: () => undefined };
     const inst = new RTCPInstance({ scheduler: sched, rtcpInterface: noTransport, source: src, cname: 'rx' });
