@@ -20,3 +20,4 @@ export {
   type UserAuthenticationDatabaseOptions,
 } from './UserAuthenticationDatabase.js';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';

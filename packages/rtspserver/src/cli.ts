@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP.
+ *
+ *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic]
+ */
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS } from './DynamicRTSPServer.js';
+import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
+
+interface CliArgs {
+  dir: string;
+  port: number;
+  host: string | undefined;
+  users: Array<[string, string]>;
+  basic: boolean;
+}
+
+function usage(): never {
+  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic]\n');
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false };
+  let dirSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) usage();
+      return v;
+    };
+    if (a === '--port' || a === '-p') {
+      const n = Number(next());
+      if (!Number.isInteger(n) || n < 0 || n > 65535) usage();
+      out.port = n;
+    } else if (a === '--host') out.host = next();
+    else if (a === '--user' || a === '-u') {
+      const v = next();
+      const c = v.indexOf(':');
+      if (c <= 0) usage();
+      out.users.push([v.slice(0, c), v.slice(c + 1)]);
+    } else if (a === '--basic') out.basic = true;
+    else if (a === '--help' || a === '-h') usage();
+    else if (!a.startsWith('-') && !dirSet) {
+      out.dir = a;
+      dirSet = true;
+    } else usage();
+  }
+  return out;
+}
+
+async function listMedia(root: string, rel = '', depth = 0): Promise<string[]> {
+  if (depth > 4) return [];
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(path.join(root, rel), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listMedia(root, r, depth + 1)));
+    else if (e.isFile() && DYNAMIC_SERVER_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(r);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const scheduler = new BasicTaskScheduler();
+  let authDatabase: UserAuthenticationDatabase | undefined;
+  if (args.users.length > 0) {
+    authDatabase = new UserAuthenticationDatabase();
+    for (const [u, p] of args.users) authDatabase.addUser(u, p);
+  }
+  const server = new DynamicRTSPServer({
+    scheduler,
+    root: args.dir,
+    port: args.port,
+    host: args.host,
+    authDatabase,
+    allowBasicAuth: args.basic,
+  });
+  server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
+  server.on('sessionCreated', (s) => console.log(`session ${s.id}: ${s.remoteAddress} plays ${s.streamName}`));
+  server.on('sessionClosed', (s, reason, stats) =>
+    console.log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`),
+  );
+  server.on('error', (err) => console.error('error:', err instanceof Error ? err.message : err));
+  try {
+    await server.listen();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    scheduler.close();
+    process.exit(1);
+  }
+  const files = await listMedia(server.root);
+  console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
+  if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
+  for (const f of files) console.log(`  ${server.rtspURL(f)}`);
+  const stop = (): void => {
+    console.log('stopping');
+    void server.close().then(() => {
+      scheduler.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();
