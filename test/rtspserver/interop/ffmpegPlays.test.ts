@@ -1,0 +1,111 @@
+// Real players against our server: ffmpeg plays every file type over UDP and TCP and stream-copies
+// what it received to a file; ffprobe then says what is in it, compared with the source file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
+import { fixture, repoRoot } from '../../helpers/paths.js';
+import { ffmpegCopy, probe, tempDir, type ProbeResult } from '../helpers/ffmpeg.js';
+
+interface Case {
+  file: string;
+  /** Extension of the copy ffmpeg writes. */
+  out: string;
+  /** Allowed difference in frame (packet) count, as a fraction of the source's. */
+  tolerance: number;
+}
+
+// Every extension DynamicRTSPServer serves has a case here (checked below), so a new codec
+// cannot be added to the server without an interop test.
+const CASES: Case[] = [
+  { file: 'test.264', out: 'mkv', tolerance: 0.04 },
+  { file: 'test-slices-30fps.264', out: 'mkv', tolerance: 0.04 },
+  { file: 'test.265', out: 'mkv', tolerance: 0.04 },
+  { file: 'test-30fps.265', out: 'mkv', tolerance: 0.04 },
+];
+
+test('every served extension has an interop case', () => {
+  const covered = new Set(CASES.map((c) => c.file.slice(c.file.lastIndexOf('.'))));
+  for (const ext of DYNAMIC_SERVER_EXTENSIONS.keys()) {
+    if (ext === '.h264' || ext === '.h265') continue; // aliases of .264/.265
+    assert.ok(covered.has(ext), `no ffmpeg case for ${ext}`);
+  }
+});
+
+let scheduler: TaskScheduler;
+let server: DynamicRTSPServer;
+let base: string;
+const tmp = tempDir();
+
+before(async () => {
+  scheduler = new BasicTaskScheduler();
+  server = new DynamicRTSPServer({ scheduler, root: join(repoRoot, 'test', 'fixtures'), port: 0, host: '127.0.0.1' });
+  await server.listen();
+  base = `rtsp://127.0.0.1:${server.port}`;
+});
+
+after(async () => {
+  await server.close();
+  scheduler.close();
+  tmp.cleanup();
+});
+
+function assertSameMedia(got: ProbeResult, want: ProbeResult, tolerance: number, what: string): void {
+  assert.equal(got.codec, want.codec, `${what}: codec`);
+  if (want.width !== undefined) assert.equal(got.width, want.width, `${what}: width`);
+  if (want.height !== undefined) assert.equal(got.height, want.height, `${what}: height`);
+  if (want.sampleRate !== undefined) assert.equal(got.sampleRate, want.sampleRate, `${what}: sample rate`);
+  if (want.channels !== undefined) assert.equal(got.channels, want.channels, `${what}: channels`);
+  const slack = Math.max(1, Math.ceil(want.frames * tolerance));
+  assert.ok(
+    Math.abs(got.frames - want.frames) <= slack,
+    `${what}: ${got.frames} frames received, source has ${want.frames} (±${slack})`,
+  );
+}
+
+for (const c of CASES) {
+  for (const transport of ['udp', 'tcp'] as const) {
+    test(`ffmpeg plays ${c.file} over ${transport.toUpperCase()}: codec, geometry/rate and frame count match the file`, async () => {
+      const src = fixture(c.file);
+      assert.ok(existsSync(src), `fixture ${c.file} is missing`);
+      const want = await probe(src);
+      const out = join(tmp.dir, `${c.file}.${transport}.${c.out}`);
+      const r = await ffmpegCopy(`${base}/${c.file}`, transport, out);
+      assert.equal(r.code, 0, `ffmpeg failed:\n${r.stderr}`);
+      const got = await probe(out);
+      assertSameMedia(got, want, c.tolerance, `${c.file} over ${transport}`);
+    });
+  }
+}
+
+test('ffmpeg seeks: -ss 1 on a 2 s H.264 clip gets the second half from its key frame', async () => {
+  const want = await probe(fixture('test.264'));
+  const out = join(tmp.dir, 'seek.mkv');
+  const r = await ffmpegCopy(`${base}/test.264`, 'tcp', out, ['-ss', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const got = await probe(out);
+  assert.equal(got.codec, 'h264');
+  // The IDR at 1.0 s starts the second half: 25 of 50 frames.
+  assert.ok(Math.abs(got.frames - want.frames / 2) <= 2, `${got.frames} frames after seeking to 1 s`);
+});
+
+test('authentication with ffmpeg: right credentials play, wrong ones are refused', async () => {
+  const s2 = new BasicTaskScheduler();
+  const auth = new UserAuthenticationDatabase({ realm: 'dorsvr-test' }).addUser('viewer', 'pa55');
+  const secured = new DynamicRTSPServer({ scheduler: s2, root: join(repoRoot, 'test', 'fixtures'), port: 0, host: '127.0.0.1', authDatabase: auth });
+  await secured.listen();
+  try {
+    const out = join(tmp.dir, 'auth.mkv');
+    const ok = await ffmpegCopy(`rtsp://viewer:pa55@127.0.0.1:${secured.port}/test.264`, 'tcp', out);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await probe(out)).frames, 50);
+    const bad = await ffmpegCopy(`rtsp://viewer:nope@127.0.0.1:${secured.port}/test.264`, 'tcp', join(tmp.dir, 'denied.mkv'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /401|Unauthorized/i);
+  } finally {
+    await secured.close();
+    s2.close();
+  }
+});
