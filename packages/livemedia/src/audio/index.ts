@@ -1,2 +1,2 @@
-// Barrel of this area: add `export … from` lines for each public file here.
-export {};
+// Barrel of the audio area: audio file sources (framers).
+export { WAVAudioFileSource, type WAVAudioFileSourceOptions, type WAVAudioFormat } from './WAVAudioFileSource.js';

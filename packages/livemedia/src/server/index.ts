@@ -29,3 +29,4 @@ export {
 export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from './FileServerMediaSubsession.js';
 export { H264VideoFileServerMediaSubsession } from './H264VideoFileServerMediaSubsession.js';
 export { H265VideoFileServerMediaSubsession } from './H265VideoFileServerMediaSubsession.js';
+export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubsession.js';
