@@ -57,6 +57,12 @@ export class SimpleRTPSink extends MultiFramedRTPSink {
     return this.#mediaType;
   }
 
+  /** Always written, static payload types included (as live555 does: `a=rtpmap:33 MP2T/90000`). */
+  override rtpmapLine(): string {
+    const ch = this.#channels;
+    return `a=rtpmap:${this.payloadType} ${this.#format}/${this.#frequency}${this.#mediaType === 'audio' && ch !== 1 ? `/${ch}` : ''}`;
+  }
+
   protected packetizeFrame(frame: Frame): void {
     const data = frame.data;
     const room = Math.max(this.#unit, Math.floor(this.maxPayloadSize / this.#unit) * this.#unit);

@@ -30,3 +30,4 @@ export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from
 export { H264VideoFileServerMediaSubsession } from './H264VideoFileServerMediaSubsession.js';
 export { H265VideoFileServerMediaSubsession } from './H265VideoFileServerMediaSubsession.js';
 export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubsession.js';
+export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
