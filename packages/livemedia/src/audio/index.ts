@@ -1,2 +1,3 @@
 // Barrel of the audio area: audio file sources (framers).
 export { WAVAudioFileSource, type WAVAudioFileSourceOptions, type WAVAudioFormat } from './WAVAudioFileSource.js';
+export { ADTSAudioFileSource, AAC_SAMPLING_FREQUENCIES } from './ADTSAudioFileSource.js';

@@ -6,3 +6,4 @@ export { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 export { H264VideoRTPSink, type H264VideoRTPSinkOptions } from './H264VideoRTPSink.js';
 export { H265VideoRTPSink, type H265VideoRTPSinkOptions } from './H265VideoRTPSink.js';
 export { SimpleRTPSink, type SimpleRTPSinkOptions } from './SimpleRTPSink.js';
+export { MPEG4GenericRTPSink, type MPEG4GenericRTPSinkOptions } from './MPEG4GenericRTPSink.js';

@@ -31,3 +31,4 @@ export { H264VideoFileServerMediaSubsession } from './H264VideoFileServerMediaSu
 export { H265VideoFileServerMediaSubsession } from './H265VideoFileServerMediaSubsession.js';
 export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubsession.js';
 export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
+export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';

@@ -1,0 +1,61 @@
+import type { Frame } from '../core/Frame.js';
+import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
+import type { RTPSinkOptions } from './RTPSink.js';
+
+/** Options of {@link MPEG4GenericRTPSink}. */
+export interface MPEG4GenericRTPSinkOptions extends RTPSinkOptions {
+  /** RTP clock rate: the audio sampling rate. */
+  samplingFrequency: number;
+  numChannels: number;
+  /** AudioSpecificConfig in hex (`config=` of the fmtp). */
+  configHex: string;
+}
+
+/**
+ * live555's MPEG4GenericRTPSink for AAC (RFC 3640, mode AAC-hbr): one access unit per packet,
+ * after a 2-byte AU-headers-length and one 16-bit AU header (13-bit size, 3-bit index).
+ */
+export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
+  readonly #freq: number;
+  readonly #channels: number;
+  readonly #config: string;
+  readonly #headers = new Uint8Array(4 * 64);
+  #hi = 0;
+
+  constructor(options: MPEG4GenericRTPSinkOptions) {
+    super(options);
+    this.#freq = options.samplingFrequency;
+    this.#channels = options.numChannels;
+    this.#config = options.configHex;
+  }
+
+  get rtpTimestampFrequency(): number {
+    return this.#freq;
+  }
+  get rtpPayloadFormatName(): string {
+    return 'MPEG4-GENERIC';
+  }
+  override get numChannels(): number {
+    return this.#channels;
+  }
+  sdpMediaType(): string {
+    return 'audio';
+  }
+
+  override auxSDPLine(): string {
+    return `a=fmtp:${this.payloadType} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=${this.#config}`;
+  }
+
+  protected packetizeFrame(frame: Frame): void {
+    const au = frame.data;
+    if (au.length === 0 || au.length > 8191 || au.length + 4 > this.maxPayloadSize) return;
+    const off = this.#hi * 4;
+    this.#hi = (this.#hi + 1) % 64;
+    const h = this.#headers.subarray(off, off + 4);
+    h[0] = 0;
+    h[1] = 16; // AU-headers-length in bits
+    h[2] = au.length >> 5;
+    h[3] = (au.length & 0x1f) << 3;
+    this.sendPacket([h, au], true, frame.presentationTime);
+  }
+}
