@@ -7,6 +7,7 @@ import {
   H265VideoFileServerMediaSubsession,
   WAVAudioFileServerMediaSubsession,
   ADTSAudioFileServerMediaSubsession,
+  MP3AudioFileServerMediaSubsession,
   MPEG2TransportFileServerMediaSubsession,
   type ServerMediaSubsession,
   type FileServerMediaSubsessionOptions,
@@ -37,13 +38,14 @@ export const DYNAMIC_SERVER_EXTENSIONS: ReadonlyMap<
   ['.h265', (f, o) => new H265VideoFileServerMediaSubsession(f, o)],
   ['.wav', (f, o) => new WAVAudioFileServerMediaSubsession(f, o)],
   ['.aac', (f, o) => new ADTSAudioFileServerMediaSubsession(f, o)],
+  ['.mp3', (f, o) => new MP3AudioFileServerMediaSubsession(f, o)],
   ['.ts', (f, o) => new MPEG2TransportFileServerMediaSubsession(f, o)],
 ]);
 
 /**
  * live555MediaServer's DynamicRTSPServer: serves the files of one directory, creating each
  * stream on its first DESCRIBE from the file's extension (see {@link DYNAMIC_SERVER_EXTENSIONS}:
- * `.264/.h264`, `.265/.h265`, `.aac`, `.wav`, `.ts`). A URL can never reach outside the directory: `..` segments, absolute
+ * `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`). A URL can never reach outside the directory: `..` segments, absolute
  * paths, encoded tricks (`%2e%2e`, `%2f`) and symlinks leading out all answer 404.
  */
 export class DynamicRTSPServer extends RTSPServer {

@@ -7,3 +7,4 @@ export { H264VideoRTPSink, type H264VideoRTPSinkOptions } from './H264VideoRTPSi
 export { H265VideoRTPSink, type H265VideoRTPSinkOptions } from './H265VideoRTPSink.js';
 export { SimpleRTPSink, type SimpleRTPSinkOptions } from './SimpleRTPSink.js';
 export { MPEG4GenericRTPSink, type MPEG4GenericRTPSinkOptions } from './MPEG4GenericRTPSink.js';
+export { MPEG1or2AudioRTPSink } from './MPEG1or2AudioRTPSink.js';

@@ -288,8 +288,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.playingClients++;
       state.transport.addDestination(stream);
     }
-    // Read before starting: the first packet may go out synchronously.
     const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+    // Start on the next turn of the scheduler, after the PLAY response went out: players over
+    // TCP (ffmpeg) drop interleaved packets that arrive before the response.
+    this.scheduler.scheduleDelayedTask(0, () => this.#startState(state));
+    return info;
+  }
+
+  #startState(state: StreamState): void {
+    if (state.closed || state.playingClients === 0) return;
     state.start(
       () => {
         // Let the last packets land before the BYE (players stop reading at the BYE, and the
@@ -303,7 +310,6 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
         for (const c of state.clients) c.emit('error', err);
       },
     );
-    return info;
   }
 
   override pauseStream(stream: ServerMediaStream): void {

@@ -32,3 +32,4 @@ export { H265VideoFileServerMediaSubsession } from './H265VideoFileServerMediaSu
 export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubsession.js';
 export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
+export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
