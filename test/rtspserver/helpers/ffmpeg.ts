@@ -50,6 +50,8 @@ export interface ProbeResult {
   channels?: number;
   /** Frames (video) or packets (audio) counted by decoding/reading the whole stream. */
   frames: number;
+  /** Duration of the stream in seconds, when ffprobe knows it. */
+  duration?: number;
 }
 
 /** ffprobe a file: codec of stream 0, its geometry or rate, and its packet count. */
@@ -58,12 +60,12 @@ export async function probe(file: string, streamSelector = '0'): Promise<ProbeRe
     '-v', 'error',
     '-count_packets',
     '-select_streams', streamSelector,
-    '-show_entries', 'stream=codec_name,width,height,sample_rate,channels,nb_read_packets',
+    '-show_entries', 'stream=codec_name,width,height,sample_rate,channels,nb_read_packets:format=duration',
     '-of', 'json',
     file,
   ]);
   if (r.code !== 0) throw new Error(`ffprobe ${file} failed: ${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { streams?: Array<Record<string, string | number>> };
+  const j = JSON.parse(r.stdout) as { streams?: Array<Record<string, string | number>>; format?: { duration?: string } };
   const s = j.streams?.[0];
   if (!s) throw new Error(`ffprobe found no stream in ${file}: ${r.stdout}`);
   const out: ProbeResult = { codec: String(s.codec_name), frames: Number(s.nb_read_packets ?? 0) };
@@ -71,6 +73,7 @@ export async function probe(file: string, streamSelector = '0'): Promise<ProbeRe
   if (s.height !== undefined) out.height = Number(s.height);
   if (s.sample_rate !== undefined) out.sampleRate = Number(s.sample_rate);
   if (s.channels !== undefined) out.channels = Number(s.channels);
+  if (j.format?.duration !== undefined) out.duration = Number(j.format.duration);
   return out;
 }
 
@@ -84,6 +87,7 @@ export function ffmpegCopy(
   outFile: string,
   extraInput: readonly string[] = [],
   timeoutMs = 30_000,
+  extraOutput: readonly string[] = [],
 ): Promise<PeerResult> {
   return runPeer(
     findPeer('ffmpeg'),
@@ -92,6 +96,7 @@ export function ffmpegCopy(
       '-rtsp_transport', transport,
       ...extraInput,
       '-i', url,
+      ...extraOutput,
       '-c', 'copy',
       outFile,
     ],
