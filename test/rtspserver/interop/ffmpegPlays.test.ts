@@ -2,12 +2,14 @@
 // what it received to a file; ffprobe then says what is in it, compared with the source file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
 import { fixture, repoRoot } from '../../helpers/paths.js';
 import { ffmpegCopy, probe, tempDir, type ProbeResult } from '../helpers/ffmpeg.js';
+import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
+import { parseRTPHeader } from '@dorsvr/livemedia';
 
 interface Case {
   file: string;
@@ -115,6 +117,51 @@ test('ffmpeg seeks: -ss 1 on a 2 s H.264 clip gets the second half from its key 
   assert.equal(got.codec, 'h264');
   // The IDR at 1.0 s starts the second half: 25 of 50 frames.
   assert.ok(Math.abs(got.frames - want.frames / 2) <= 2, `${got.frames} frames after seeking to 1 s`);
+});
+
+test('ffmpeg seeks in AAC, MP3 and WAV: -ss before -i sends Range, and about the rest of the file arrives', async () => {
+  const cases = [
+    { file: 'test.aac', ss: 0.5 },
+    { file: 'test.mp3', ss: 0.5 },
+    { file: 'test.wav', ss: 0.5 },
+  ];
+  await Promise.all(
+    cases.map(async ({ file, ss }) => {
+      const want = await probe(fixture(file));
+      const out = join(tmp.dir, `seek-${file}.mkv`);
+      const r = await ffmpegCopy(`${base}/${file}`, 'tcp', out, ['-ss', String(ss)], 30_000, ['-map', '0']);
+      assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+      const got = await probe(out);
+      const total = want.duration ?? 0;
+      const expected = total - ss;
+      assert.ok(got.duration !== undefined && Math.abs(got.duration - expected) <= 0.15, `${file}: ${got.duration} s after seeking to ${ss} of ${total}`);
+    }),
+  );
+});
+
+// ffmpeg's -ss cannot check an MPEG-TS seek (it times TS by the PTS inside and drops what it takes
+// for pre-roll), so this one plays with Range itself, keeps the RTP payloads as a .ts file, and asks
+// ffprobe what is in it.
+test('MPEG-TS seek: PLAY Range npt=1- delivers the second half of the file (ffprobe of the received TS)', async () => {
+  const c = await RawRTSPClient.connect(server.port);
+  try {
+    const url = `${base}/test.ts`;
+    const s = await c.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const session = s.headers['session']!.split(';')[0]!;
+    const p = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=1-' });
+    assert.match(p.headers['range']!, /^npt=(0\.9\d\d|1\.0\d\d)-1\.920$/);
+    // The end of the stream is marked by an RTCP BYE (PT 203) on channel 1.
+    await c.waitFor(() => (c.frames.get(1) ?? []).some((f) => f.payload.includes(203)), 10_000, 'the BYE');
+    const payloads = c.frames.get(0)!.map((f) => parseRTPHeader(f.payload).payload);
+    assert.ok(payloads.every((pl) => pl.length % 188 === 0 && pl[0] === 0x47), 'whole TS packets');
+    const out = join(tmp.dir, 'seek-received.ts');
+    writeFileSync(out, Buffer.concat(payloads));
+    const [video, full] = await Promise.all([probe(out, 'v:0'), probe(fixture('test.ts'), 'v:0')]);
+    assert.equal(video.codec, 'h264');
+    assert.ok(Math.abs(video.frames - full.frames / 2) <= 3, `${video.frames} video frames after seeking to 1 s of ${full.frames}`);
+  } finally {
+    c.close();
+  }
 });
 
 test('authentication with ffmpeg: right credentials play, wrong ones are refused', async () => {

@@ -44,6 +44,8 @@ class StreamState {
   #playing = false;
   #gen = 0;
   ended = false;
+  /** The BYE scheduled after the end, if any. */
+  byeTask = 0;
   /** Play position bookkeeping (seconds of NPT at `startedAt` µs of scheduler time). */
   nptAtStart = 0;
   startedAt = 0;
@@ -297,11 +299,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
 
   #startState(state: StreamState): void {
     if (state.closed || state.playingClients === 0) return;
+    // Playing again (after a seek back from the end): the end's BYE is off.
+    this.scheduler.unscheduleDelayedTask(state.byeTask);
+    state.byeTask = 0;
     state.start(
       () => {
         // Let the last packets land before the BYE (players stop reading at the BYE, and the
         // RTCP socket is not the RTP one, so it could overtake them).
-        this.scheduler.scheduleDelayedTask(1_000_000, () => {
+        state.byeTask = this.scheduler.scheduleDelayedTask(1_000_000, () => {
+          state.byeTask = 0;
           if (!state.closed) state.transport.sendBye();
         });
         for (const c of state.clients) c.emit('end');
