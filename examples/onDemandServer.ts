@@ -14,6 +14,10 @@ import {
   ServerMediaSession,
   H264VideoFileServerMediaSubsession,
   H265VideoFileServerMediaSubsession,
+  ADTSAudioFileServerMediaSubsession,
+  MP3AudioFileServerMediaSubsession,
+  WAVAudioFileServerMediaSubsession,
+  MPEG2TransportFileServerMediaSubsession,
   type FileServerMediaSubsessionOptions,
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
@@ -31,6 +35,10 @@ const options: FileServerMediaSubsessionOptions = { scheduler, reuseFirstSource:
 const streams: Array<[string, string, string, (file: string) => ServerMediaSubsession]> = [
   ['h264ESVideoTest', 'H.264 video elementary stream', 'test.264', (f) => new H264VideoFileServerMediaSubsession(f, options)],
   ['h265ESVideoTest', 'H.265 video elementary stream', 'test.265', (f) => new H265VideoFileServerMediaSubsession(f, options)],
+  ['aacAudioTest', 'AAC audio (ADTS)', 'test.aac', (f) => new ADTSAudioFileServerMediaSubsession(f, options)],
+  ['mp3AudioTest', 'MPEG-1 layer 3 audio', 'test.mp3', (f) => new MP3AudioFileServerMediaSubsession(f, options)],
+  ['wavAudioTest', 'WAV (PCM) audio', 'test.wav', (f) => new WAVAudioFileServerMediaSubsession(f, options)],
+  ['mpeg2TransportStreamTest', 'MPEG-2 transport stream', 'test.ts', (f) => new MPEG2TransportFileServerMediaSubsession(f, options)],
 ];
 
 for (const [name, description, file, make] of streams) {
