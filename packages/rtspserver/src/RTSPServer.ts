@@ -303,7 +303,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     const conn = new RTSPClientConnection(socket, {
       maxRequestSize: this.#options.maxRequestSize,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
-      maxConsecutiveDrops: 2000,
+      maxConsecutiveDrops: 500,
     });
     const state: ConnectionState = { conn, queue: Promise.resolve(), pending: 0, channels: new Map() };
     this.#connections.add(state);

@@ -9,17 +9,19 @@ export class NumberedClip extends FramedSource {
   #next = 0;
   readonly count: number;
   readonly frameUs: number;
+  readonly frameBytes: number;
 
-  constructor(count: number, frameUs = 40_000) {
+  constructor(count: number, frameUs = 40_000, frameBytes = 4) {
     super();
     this.count = count;
     this.frameUs = frameUs;
+    this.frameBytes = Math.max(4, frameBytes);
   }
 
   protected async readFrame(): Promise<Frame | null> {
     if (this.#next >= this.count) return null;
     const i = this.#next++;
-    const data = new Uint8Array(4);
+    const data = new Uint8Array(this.frameBytes);
     new DataView(data.buffer).setUint32(0, i);
     return { data, presentationTime: i * this.frameUs, duration: this.frameUs, key: i % 10 === 0 };
   }

@@ -1,0 +1,50 @@
+// A TCP player that stops reading must not stall the others: its bounded send queue drops its
+// packets, and after many drops in a row the server disconnects it. Real sockets on loopback.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { OnDemandServerMediaSubsession, ServerMediaSession, parseRTPHeader, type FramedSource, type RTPSinkLike } from '@dorsvr/livemedia';
+import { RTSPServer, type SessionCloseReason } from '@dorsvr/rtspserver';
+import { RawRTSPClient } from './helpers/RawRTSPClient.js';
+import { NumberedClip, PacedTestRTPSink, type Sender } from '../livemedia/server/helpers.js';
+
+const FRAMES = 10000;
+
+class BigClipSubsession extends OnDemandServerMediaSubsession {
+  protected override async createNewStreamSource(): Promise<FramedSource> {
+    return new NumberedClip(FRAMES, 150, 1400); // 14 MB in 1.5 s
+  }
+  protected override createNewRTPSink(rtpInterface: object, payloadType: number): RTPSinkLike {
+    return new PacedTestRTPSink(this.scheduler, rtpInterface as Sender, payloadType);
+  }
+}
+
+test('a TCP reader that stops reading is dropped, then disconnected; a reader on the same shared stream gets every packet', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', maxSendQueueBytes: 64 * 1024 });
+  server.addServerMediaSession(new ServerMediaSession('big').addSubsession(new BigClipSubsession({ scheduler, reuseFirstSource: true })));
+  await server.listen();
+  const closed: SessionCloseReason[] = [];
+  server.on('sessionClosed', (_s, reason) => closed.push(reason));
+  const slow = await RawRTSPClient.connect(server.port);
+  const fast = await RawRTSPClient.connect(server.port);
+  try {
+    const url = `rtsp://127.0.0.1:${server.port}/big`;
+    const ss = await slow.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast' });
+    const sf = await fast.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast' });
+    assert.equal((await slow.request('PLAY', `${url}/`, { Session: ss.headers['session']!.split(';')[0]! })).status, 200);
+    slow.socket.pause(); // stops reading: the kernel buffers fill, then our queue
+    assert.equal((await fast.request('PLAY', `${url}/`, { Session: sf.headers['session']!.split(';')[0]! })).status, 200);
+    await fast.waitFor(() => fast.frameCount(0) >= FRAMES - 2 && closed.length > 0, 20_000, 'the fast reader to get everything');
+    const seqs = fast.frames.get(0)!.map((f) => parseRTPHeader(f.payload).sequenceNumber);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1]! + 1) & 0xffff, `gap at ${i}`);
+    // The slow one's session ended with its connection, which the server closed.
+    assert.deepEqual(closed, ['connection-closed']);
+    assert.equal(server.connectionCount, 1, 'only the fast reader is still connected');
+  } finally {
+    slow.close();
+    fast.close();
+    await server.close();
+    scheduler.close();
+  }
+});
