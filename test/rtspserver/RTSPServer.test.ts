@@ -335,3 +335,56 @@ test('limits: requests over the size limit are refused, sessions beyond the maxi
     scheduler.close();
   }
 });
+
+test('IPv6: listening on all addresses, a client on ::1 is served and its UDP address is IPv6', async () => {
+  const scheduler = virtualScheduler();
+  const server = new RTSPServer({ scheduler, port: 0 });
+  server.addServerMediaSession(new ServerMediaSession('v6').addSubsession(new RecordingSubsession()));
+  const port = await server.listen();
+  const c6 = await RawRTSPClient.connect(port, '::1');
+  const c4 = await RawRTSPClient.connect(port, '127.0.0.1');
+  try {
+    const d = await c6.request('DESCRIBE', `rtsp://[::1]:${port}/v6`);
+    assert.equal(d.status, 200);
+    assert.match(d.body, /^o=- \d+ 1 IN IP6 ::1\r$/m);
+    assert.equal(d.headers['content-base'], `rtsp://[::1]:${port}/v6/`);
+    const s = await c6.request('SETUP', `rtsp://[::1]:${port}/v6/track1`, { Transport: 'RTP/AVP;unicast;client_port=5000-5001' });
+    assert.match(s.headers['transport']!, /destination=::1;source=::1;/);
+    assert.equal((await c4.request('OPTIONS', '*')).status, 200, 'IPv4 on the same dual-stack socket');
+  } finally {
+    c6.close();
+    c4.close();
+    await server.close();
+    scheduler.close();
+  }
+});
+
+test('per-stream credentials, Basic when allowed, and a database that keeps only hashes', async () => {
+  const scheduler = virtualScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', allowBasicAuth: true });
+  const db = new UserAuthenticationDatabase({ realm: 'cams', storeHashes: true }).addUser('bob', 'pw1');
+  assert.equal(db.lookupPassword('bob'), undefined, 'no password kept');
+  server.addServerMediaSession(new ServerMediaSession('open').addSubsession(new RecordingSubsession()));
+  server.addServerMediaSession(new ServerMediaSession('locked', { authDatabase: db }).addSubsession(new RecordingSubsession()));
+  const port = await server.listen();
+  const c = await RawRTSPClient.connect(port);
+  try {
+    const base = `rtsp://127.0.0.1:${port}`;
+    assert.equal((await c.request('DESCRIBE', `${base}/open`)).status, 200, 'other streams stay open');
+    const r = await c.request('DESCRIBE', `${base}/locked`);
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.all['www-authenticate']!.map((v) => v.split(' ')[0]), ['Digest', 'Digest', 'Basic']);
+    const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+    assert.equal((await c.request('DESCRIBE', `${base}/locked`, { Authorization: basic('bob', 'pw1') })).status, 200);
+    assert.equal((await c.request('DESCRIBE', `${base}/locked`, { Authorization: basic('bob', 'pw2') })).status, 401);
+    // Digest against the stored hash.
+    const uri = `${base}/locked`;
+    assert.equal((await c.request('DESCRIBE', uri, { Authorization: digestHeader(r.all['www-authenticate']![1]!, 'bob', 'pw1', 'DESCRIBE', uri) })).status, 200);
+    db.removeUser('bob');
+    assert.equal((await c.request('DESCRIBE', `${base}/locked`, { Authorization: basic('bob', 'pw1') })).status, 401, 'removed users are refused');
+  } finally {
+    c.close();
+    await server.close();
+    scheduler.close();
+  }
+});
