@@ -250,3 +250,36 @@ test('UDP liveness: RTCP receiver reports keep a session alive and feed its stat
     await f.done();
   }
 });
+
+test('server.close() ends every session and frees every server port', async () => {
+  const f = await serve({ reuseFirstSource: false, frames: 10_000, frameUs: 20_000 });
+  const udp = await udpPair();
+  const c = await RawRTSPClient.connect(f.server.port);
+  try {
+    const port = udp.rtp.address().port;
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await c.request('SETUP', `${f.url}/track1`, { Transport: `RTP/AVP;unicast;client_port=${port}-${port + 1}` });
+      const m = /server_port=(\d+)-(\d+)/.exec(s.headers['transport']!)!;
+      ports.push(Number(m[1]), Number(m[2]));
+      assert.equal((await c.request('PLAY', `${f.url}/`, { Session: s.headers['session']!.split(';')[0]! })).status, 200);
+    }
+    assert.equal(new Set(ports).size, 6, 'each per-client stream has its own port pair');
+    await until(() => udp.packets.length > 10, 3000, 'packets');
+    await f.server.close();
+    assert.equal(f.closed.length, 3);
+    assert.ok(f.closed.every(([reason]) => reason === 'server-closed'));
+    for (const p of ports) {
+      const sock = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(p, () => resolve());
+      });
+      sock.close();
+    }
+  } finally {
+    c.close();
+    udp.close();
+    await f.done();
+  }
+});
