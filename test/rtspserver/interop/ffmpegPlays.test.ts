@@ -108,11 +108,19 @@ for (const c of CASES) {
   });
 }
 
-test('ffmpeg seeks: -ss 1 on a 2 s H.264 clip gets the second half from its key frame', async () => {
+test('ffmpeg seeks: -ss 1 on a 2 s H.264 clip gets the second half from its key frame (DESCRIBE, SETUP, PLAY, PAUSE, PLAY, TEARDOWN)', async () => {
   const want = await probe(fixture('test.264'));
   const out = join(tmp.dir, 'seek.mkv');
+  const methods: string[] = [];
+  const onRequest = (_c: unknown, method: string, uri: string): void => {
+    if (uri.includes('/test.264')) methods.push(method);
+  };
+  server.on('request', onRequest);
   const r = await ffmpegCopy(`${base}/test.264`, 'tcp', out, ['-ss', '1']);
+  server.off('request', onRequest);
   assert.equal(r.code, 0, r.stderr);
+  // ffmpeg plays, pauses to seek, plays again from 1 s, and tears down at the end.
+  assert.deepEqual(methods.filter((m) => m !== 'OPTIONS' && m !== 'GET_PARAMETER'), ['DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'PLAY', 'TEARDOWN']);
   const got = await probe(out);
   assert.equal(got.codec, 'h264');
   // The IDR at 1.0 s starts the second half: 25 of 50 frames.
