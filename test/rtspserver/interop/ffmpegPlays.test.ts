@@ -157,7 +157,7 @@ test('MPEG-TS seek: PLAY Range npt=1- delivers the second half of the file (ffpr
     const s = await c.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
     const session = s.headers['session']!.split(';')[0]!;
     const p = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=1-' });
-    assert.match(p.headers['range']!, /^npt=(0\.9\d\d|1\.0\d\d)-1\.920$/);
+    assert.match(p.headers['range']!, /^npt=(0\.9\d\d|1\.0\d\d)-2\.\d{3}$/);
     // The end of the stream is marked by an RTCP BYE (PT 203) on channel 1.
     await c.waitFor(() => (c.frames.get(1) ?? []).some((f) => f.payload.includes(203)), 10_000, 'the BYE');
     const payloads = c.frames.get(0)!.map((f) => parseRTPHeader(f.payload).payload);

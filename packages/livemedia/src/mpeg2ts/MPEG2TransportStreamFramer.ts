@@ -34,7 +34,7 @@ function pidOf(p: Uint8Array, off: number): number {
 }
 
 /** First and last PCR (of the first PID carrying one) found in the head and tail of a file. */
-async function scanPCRs(path: string): Promise<{ first: number; last: number; pid: number; size: number } | undefined> {
+async function scanPCRs(path: string): Promise<{ first: number; last: number; pid: number; size: number; duration: number } | undefined> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -42,11 +42,13 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
     const head = Buffer.alloc(span);
     await fh.read(head, 0, span, 0);
     let first: number | undefined;
+    let firstOff = 0;
     let pid = -1;
     for (let off = 0; off + TS_PACKET_SIZE <= span; off += TS_PACKET_SIZE) {
       const pcr = readPCR(head, off);
       if (pcr !== undefined) {
         first = pcr;
+        firstOff = off;
         pid = pidOf(head, off);
         break;
       }
@@ -56,11 +58,17 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
     const tail = Buffer.alloc(size - tailStart);
     await fh.read(tail, 0, tail.length, tailStart);
     let last = first;
+    let lastOff = firstOff;
     for (let off = 0; off + TS_PACKET_SIZE <= tail.length; off += TS_PACKET_SIZE) {
       const pcr = readPCR(tail, off);
-      if (pcr !== undefined && pidOf(tail, off) === pid) last = pcr;
+      if (pcr !== undefined && pidOf(tail, off) === pid) {
+        last = pcr;
+        lastOff = tailStart + off;
+      }
     }
-    return { first, last, pid, size };
+    // The whole file at the rate between the first and the last PCR.
+    const duration = lastOff > firstOff && last > first ? ((last - first) * size) / (lastOff - firstOff) : 0;
+    return { first, last, pid, size, duration };
   } finally {
     await fh.close();
   }
@@ -104,9 +112,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       if (scan) {
         framer.#firstPCR = scan.first;
         framer.#pcrPid = scan.pid;
-        const span = scan.last - scan.first;
-        // The last PCR is not the very end: add the time of the packets after it, roughly.
-        if (span > 0) framer.#file = { size: scan.size, duration: span };
+        if (scan.duration > 0) framer.#file = { size: scan.size, duration: scan.duration };
         debug('%s: %d bytes, PCR %s..%s s', path, scan.size, scan.first.toFixed(3), scan.last.toFixed(3));
       }
     } catch (err) {
