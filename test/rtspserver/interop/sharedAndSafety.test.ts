@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
-import { H264VideoFileServerMediaSubsession, ServerMediaSession, parseRTPHeader } from '@dorsvr/livemedia';
+import { ADTSAudioFileServerMediaSubsession, H264VideoFileServerMediaSubsession, ServerMediaSession, parseRTPHeader } from '@dorsvr/livemedia';
 import { DynamicRTSPServer, RTSPServer, type RTSPClientSession } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { fixture } from '../../helpers/paths.js';
@@ -147,5 +147,35 @@ test('the media server never serves outside its directory: .., encoded tricks, a
     await server.close();
     scheduler.close();
     tmp.cleanup();
+  }
+});
+
+test('a two-track stream (H.264 + AAC): ffmpeg sets up both, one aggregate PLAY, RTP-Info for each, both tracks complete', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+  server.addServerMediaSession(
+    new ServerMediaSession('av')
+      .addSubsession(new H264VideoFileServerMediaSubsession(fixture('test.264'), { scheduler }))
+      .addSubsession(new ADTSAudioFileServerMediaSubsession(fixture('test.aac'), { scheduler })),
+  );
+  const methods: string[] = [];
+  server.on('request', (_c, m, uri) => methods.push(`${m} ${uri.replace(/^rtsp:\/\/[^/]+/, '')}`));
+  await server.listen();
+  const tmp = tempDir();
+  try {
+    const out = join(tmp.dir, 'av.mkv');
+    const r = await ffmpegCopy(`rtsp://127.0.0.1:${server.port}/av`, 'tcp', out, [], 30_000, ['-map', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const [v, a] = await Promise.all([probe(out, 'v:0'), probe(out, 'a:0')]);
+    assert.equal(v.codec, 'h264');
+    assert.equal(v.frames, 50);
+    assert.equal(a.codec, 'aac');
+    assert.equal(a.frames, 45);
+    assert.ok(methods.includes('SETUP /av/track1') && methods.includes('SETUP /av/track2'), methods.join(', '));
+    assert.equal(methods.filter((m) => m.startsWith('PLAY')).length, 1);
+  } finally {
+    tmp.cleanup();
+    await server.close();
+    scheduler.close();
   }
 });

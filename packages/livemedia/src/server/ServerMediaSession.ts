@@ -78,8 +78,8 @@ export class ServerMediaSession {
     const m = /^(?:trackID|streamid|track)=?(\d+)$/i.exec(trackId);
     if (m) {
       const n = Number(m[1]);
-      // ffmpeg's trackID=N form counts from 0 when it invents the URL; a=control names count from 1.
-      return this.#subsessions.find((s) => s.trackNumber === n);
+      // Our a=control names count from 1; clients that invent `trackID=N`/`streamid=N` count from 0.
+      return this.#subsessions.find((s) => s.trackNumber === n) ?? (n === 0 ? this.#subsessions[0] : undefined);
     }
     return undefined;
   }
