@@ -237,9 +237,9 @@ test('a UDP session outlives its connection and is reclaimed after its timeout (
     f.scheduler.advance(60e6);
     const c2 = await f.connect();
     assert.equal((await c2.request('GET_PARAMETER', `${f.url}/one/ts/`, { Session: id })).status, 200);
-    f.scheduler.advance(60e6);
+    f.scheduler.advance(65e6); // exactly the advertised timeout: still alive (grace)
     assert.equal(f.server.clientSessions.size, 1);
-    f.scheduler.advance(6e6);
+    f.scheduler.advance(6e6); // 65 s + 5 s grace passed
     assert.equal(f.server.clientSessions.size, 0);
     assert.deepEqual(f.closed, [[id, 'timeout']]);
     assert.equal(f.single.live.size, 0, 'the stream was deleted');

@@ -71,7 +71,10 @@ export interface RTSPServerOptions {
   allowBasicAuth?: boolean;
   /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
   nonceLifetimeSeconds?: number;
-  /** Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65). */
+  /**
+   * Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65, as
+   * `Session: …;timeout=65` says; enforced with a grace of 10 %, at most 5 s).
+   */
   reclamationSeconds?: number;
   /** Most simultaneous TCP connections (default 1000); more are refused at accept. */
   maxConnections?: number;
@@ -494,7 +497,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
 
   #touch(s: RTSPClientSession): void {
     if (s.closed) return;
-    s.livenessTask = this.scheduler.rescheduleDelayedTask(s.livenessTask, this.#options.reclamationSeconds * 1e6, () => {
+    // Enforce a little more than we advertise: some clients send their keep-alive exactly at the
+    // advertised timeout (INTEROP.md).
+    const r = this.#options.reclamationSeconds;
+    const graceUs = Math.min(5, r * 0.1) * 1e6;
+    s.livenessTask = this.scheduler.rescheduleDelayedTask(s.livenessTask, r * 1e6 + graceUs, () => {
       s.livenessTask = 0;
       debug('session %s timed out', s.id);
       this.#closeSession(s, 'timeout');
