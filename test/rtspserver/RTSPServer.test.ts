@@ -388,3 +388,23 @@ test('per-stream credentials, Basic when allowed, and a database that keeps only
     scheduler.close();
   }
 });
+
+test('limits: connections beyond maxConnections are refused at accept, the others keep being served', async () => {
+  const scheduler = virtualScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', maxConnections: 1 });
+  const port = await server.listen();
+  const a = await RawRTSPClient.connect(port);
+  const b = await RawRTSPClient.connect(port);
+  try {
+    assert.equal((await a.request('OPTIONS', '*')).status, 200);
+    await b.waitFor(() => b.closed, 5000, 'the extra connection to be closed').catch(() => {});
+    assert.equal(b.closed, true, 'the second connection was closed');
+    assert.equal((await a.request('OPTIONS', '*')).status, 200);
+    assert.equal(server.connectionCount, 1);
+  } finally {
+    a.close();
+    b.close();
+    await server.close();
+    scheduler.close();
+  }
+});
