@@ -241,7 +241,8 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'this subsession is closed', { status: 454 });
     let state: StreamState;
     if (this.reuseFirstSource) {
-      if (this.#shared === undefined || this.#shared.closed) {
+      // A shared stream that already reached its end is left to its clients; newcomers get a fresh one.
+      if (this.#shared === undefined || this.#shared.closed || this.#shared.ended) {
         // Shared streams always have UDP sockets: later clients may want UDP.
         this.#sharedPending ??= this.#newState(clientSessionId, true).finally(() => (this.#sharedPending = undefined));
         this.#shared = await this.#sharedPending;
