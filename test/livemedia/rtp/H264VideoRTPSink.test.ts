@@ -45,3 +45,31 @@ test('H.264: small NAL units go whole, large ones as FU-A; marker on the last pa
   assert.equal(sink.packetCount, 6);
   s.close();
 });
+
+test('H.264 with aggregateParameterSets: SPS and PPS go together in one STAP-A before the picture', async () => {
+  const s = new VirtualTaskScheduler();
+  const out = collect();
+  const sink = new H264VideoRTPSink({ scheduler: s, rtpInterface: out, payloadType: 96, aggregateParameterSets: true });
+  const sps = Uint8Array.from([0x67, 0x42, 0xc0, 0x1e, 0xaa]);
+  const pps = Uint8Array.from([0x68, 0xce, 0x3c, 0x80]);
+  const idr = Uint8Array.from([0x65, 1, 2, 3]);
+  const done = sink.startPlaying(
+    new AsyncIterableSource([
+      { data: sps, presentationTime: 0, duration: 0, endOfAccessUnit: false },
+      { data: pps, presentationTime: 0, duration: 0, endOfAccessUnit: false },
+      { data: idr, presentationTime: 0, duration: 40_000 },
+    ]),
+  );
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+    s.advance(10_000);
+  }
+  await done;
+  assert.equal(out.packets.length, 2);
+  const stap = parseRTPHeader(out.packets[0]!);
+  assert.equal(stap.marker, false);
+  assert.deepEqual([...stap.payload], [0x78, 0, 5, ...sps, 0, 4, ...pps]);
+  assert.deepEqual([...parseRTPHeader(out.packets[1]!).payload], [...idr]);
+  assert.equal(parseRTPHeader(out.packets[1]!).marker, true);
+  s.close();
+});

@@ -73,17 +73,18 @@ function hex(frames: readonly { data: Uint8Array }[]): string[] {
   return frames.map((f) => Buffer.from(f.data).toString('hex'));
 }
 
-test('H.265: file → H265VideoRTPSink (single NAL + FU) → H265VideoRTPSource: every NAL unit byte for byte', async () => {
+test('H.265: file → H265VideoRTPSink (single NAL + FU + AP) → H265VideoRTPSource: every NAL unit byte for byte', async () => {
   const sched = new VirtualTaskScheduler();
   const want = await framesOf(() => H265VideoStreamFramer.open(fixture('test.265')));
   const { frames, packets } = await roundTrip(
     sched,
     await H265VideoStreamFramer.open(fixture('test.265')),
-    (send) => new H265VideoRTPSink({ scheduler: sched, rtpInterface: { send }, payloadType: 97, maxPayloadSize: 800 }),
+    (send) => new H265VideoRTPSink({ scheduler: sched, rtpInterface: { send }, payloadType: 97, maxPayloadSize: 800, aggregateParameterSets: true }),
     new H265VideoRTPSource({ scheduler: sched, payloadType: 97 }),
   );
   assert.deepEqual(hex(frames), hex(want));
   assert.ok(packets.some((p) => ((p[12]! >> 1) & 0x3f) === 49), 'some NAL units went as fragmentation units');
+  assert.ok(packets.some((p) => ((p[12]! >> 1) & 0x3f) === 48), 'VPS/SPS/PPS went as an aggregation packet');
   assert.ok(packets.every((p) => p.length - 12 <= 800));
   const aus = frames.filter((f) => f.endOfAccessUnit);
   assert.equal(aus.length, 50);

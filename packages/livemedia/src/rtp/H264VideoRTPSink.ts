@@ -6,6 +6,11 @@ import type { RTPSinkOptions } from './RTPSink.js';
 export interface H264VideoRTPSinkOptions extends RTPSinkOptions {
   sps?: Uint8Array | undefined;
   pps?: Uint8Array | undefined;
+  /**
+   * Send the parameter sets that precede a picture together in one aggregation packet (STAP-A /
+   * AP) instead of one packet each (default false; the file subsessions turn it on).
+   */
+  aggregateParameterSets?: boolean;
 }
 
 function b64(u: Uint8Array): string {
@@ -14,8 +19,8 @@ function b64(u: Uint8Array): string {
 
 /**
  * live555's H264VideoRTPSink (RFC 6184, packetization-mode=1): one NAL unit per frame in, a single
- * NAL unit packet when it fits, else FU-A fragments; the marker bit on the last packet of an
- * access unit. The SDP gives `profile-level-id` and `sprop-parameter-sets`.
+ * NAL unit packet when it fits, else FU-A fragments, and SPS/PPS aggregated in one STAP-A; the
+ * marker bit on the last packet of an access unit. The SDP gives `profile-level-id` and `sprop-parameter-sets`.
  */
 export class H264VideoRTPSink extends MultiFramedRTPSink {
   sps: Uint8Array | undefined;
@@ -25,6 +30,7 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
 
   constructor(options: H264VideoRTPSinkOptions) {
     super(options);
+    this.#aggregate = options.aggregateParameterSets ?? false;
     this.sps = options.sps;
     this.pps = options.pps;
   }
@@ -48,6 +54,39 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
     return `a=fmtp:${this.payloadType} packetization-mode=1;profile-level-id=${pli};sprop-parameter-sets=${sprop}`;
   }
 
+  /** SPS/PPS waiting to go out together in one STAP-A. */
+  #pending: Uint8Array[] = [];
+  readonly #aggregate: boolean;
+  #pendingBytes = 0;
+  #pendingPt = 0;
+
+  /** Send the parameter sets held back: alone as a single NAL unit packet, several as one STAP-A. */
+  #flush(): void {
+    const nals = this.#pending;
+    if (nals.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (nals.length === 1) {
+      this.sendPacket([nals[0]!], false, this.#pendingPt);
+      return;
+    }
+    let f = 0;
+    let nri = 0;
+    const chunks: Uint8Array[] = [];
+    const head = new Uint8Array(1 + 2 * nals.length);
+    chunks.push(head.subarray(0, 1));
+    nals.forEach((n, i) => {
+      f |= n[0]! & 0x80;
+      nri = Math.max(nri, n[0]! & 0x60);
+      const len = head.subarray(1 + 2 * i, 3 + 2 * i);
+      len[0] = n.length >> 8;
+      len[1] = n.length & 0xff;
+      chunks.push(len, n);
+    });
+    head[0] = f | nri | 24; // STAP-A
+    this.sendPacket(chunks, false, this.#pendingPt);
+  }
+
   protected packetizeFrame(frame: Frame): void {
     const nal = frame.data;
     if (nal.length === 0) return;
@@ -56,6 +95,15 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
     else if (type === 8) this.pps = nal;
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
+    if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();
+    if (this.#aggregate && (type === 7 || type === 8) && !last && 1 + this.#pendingBytes + 2 + nal.length <= max) {
+      // Parameter sets travel together in one STAP-A (RFC 6184 5.7.1) with the picture after them.
+      this.#pending.push(nal);
+      this.#pendingBytes += 2 + nal.length;
+      this.#pendingPt = frame.presentationTime;
+      return;
+    }
+    this.#flush();
     if (nal.length <= max) {
       this.sendPacket([nal], last, frame.presentationTime);
       return;

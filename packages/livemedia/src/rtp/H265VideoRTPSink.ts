@@ -7,6 +7,11 @@ export interface H265VideoRTPSinkOptions extends RTPSinkOptions {
   vps?: Uint8Array | undefined;
   sps?: Uint8Array | undefined;
   pps?: Uint8Array | undefined;
+  /**
+   * Send the parameter sets that precede a picture together in one aggregation packet (STAP-A /
+   * AP) instead of one packet each (default false; the file subsessions turn it on).
+   */
+  aggregateParameterSets?: boolean;
 }
 
 function b64(u: Uint8Array): string {
@@ -15,7 +20,8 @@ function b64(u: Uint8Array): string {
 
 /**
  * live555's H265VideoRTPSink (RFC 7798): a single NAL unit packet when it fits, else
- * fragmentation units (type 49); the marker bit on the last packet of an access unit. The SDP
+ * fragmentation units (type 49), and VPS/SPS/PPS aggregated in one AP (type 48); the marker bit
+ * on the last packet of an access unit. The SDP
  * gives `sprop-vps`, `sprop-sps` and `sprop-pps`.
  */
 export class H265VideoRTPSink extends MultiFramedRTPSink {
@@ -27,6 +33,7 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
 
   constructor(options: H265VideoRTPSinkOptions) {
     super(options);
+    this.#aggregate = options.aggregateParameterSets ?? false;
     this.vps = options.vps;
     this.sps = options.sps;
     this.pps = options.pps;
@@ -50,6 +57,41 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
     return parts.length === 0 ? '' : `a=fmtp:${this.payloadType} ${parts.join(';')}`;
   }
 
+  /** VPS/SPS/PPS waiting to go out together in one aggregation packet. */
+  #pending: Uint8Array[] = [];
+  readonly #aggregate: boolean;
+  #pendingBytes = 0;
+  #pendingPt = 0;
+
+  /** Send the parameter sets held back: alone as a single NAL unit packet, several as one AP. */
+  #flush(): void {
+    const nals = this.#pending;
+    if (nals.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (nals.length === 1) {
+      this.sendPacket([nals[0]!], false, this.#pendingPt);
+      return;
+    }
+    const head = new Uint8Array(2 + 2 * nals.length);
+    const chunks: Uint8Array[] = [head.subarray(0, 2)];
+    let f = 0;
+    let layer = 0x3f;
+    let tid = 7;
+    nals.forEach((n, i) => {
+      f |= n[0]! & 0x80;
+      layer = Math.min(layer, ((n[0]! & 1) << 5) | (n[1]! >> 3));
+      tid = Math.min(tid, n[1]! & 7);
+      const len = head.subarray(2 + 2 * i, 4 + 2 * i);
+      len[0] = n.length >> 8;
+      len[1] = n.length & 0xff;
+      chunks.push(len, n);
+    });
+    head[0] = f | (48 << 1) | (layer >> 5); // AP (RFC 7798 4.4.2)
+    head[1] = ((layer & 0x1f) << 3) | tid;
+    this.sendPacket(chunks, false, this.#pendingPt);
+  }
+
   protected packetizeFrame(frame: Frame): void {
     const nal = frame.data;
     if (nal.length < 2) return;
@@ -59,6 +101,14 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
     else if (type === 34) this.pps = nal;
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
+    if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();
+    if (this.#aggregate && type >= 32 && type <= 34 && !last && 2 + this.#pendingBytes + 2 + nal.length <= max) {
+      this.#pending.push(nal);
+      this.#pendingBytes += 2 + nal.length;
+      this.#pendingPt = frame.presentationTime;
+      return;
+    }
+    this.#flush();
     if (nal.length <= max) {
       this.sendPacket([nal], last, frame.presentationTime);
       return;

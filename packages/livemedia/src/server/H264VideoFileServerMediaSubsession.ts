@@ -24,6 +24,7 @@ export class H264VideoFileServerMediaSubsession extends FileServerMediaSubsessio
       payloadType,
       sps: framer.sps,
       pps: framer.pps,
+      aggregateParameterSets: true,
     });
   }
 

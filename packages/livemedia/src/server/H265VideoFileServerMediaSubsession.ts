@@ -25,6 +25,7 @@ export class H265VideoFileServerMediaSubsession extends FileServerMediaSubsessio
       vps: framer.vps,
       sps: framer.sps,
       pps: framer.pps,
+      aggregateParameterSets: true,
     });
   }
 
