@@ -62,18 +62,22 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     r?.();
   }
 
-  protected async consumeFrame(frame: Frame): Promise<void> {
+  protected consumeFrame(frame: Frame): void | Promise<void> {
+    const now = this.scheduler.now();
     if (this.#startUs === undefined) {
-      this.#startUs = this.scheduler.now();
+      this.#startUs = now;
       this.#ptStart = frame.presentationTime;
     }
-    const wait = this.#startUs + (frame.presentationTime - this.#ptStart) - this.scheduler.now();
-    if (wait > 0) {
-      await new Promise<void>((resolve) => {
-        this.#waitResolve = resolve;
-        this.#waitToken = this.scheduler.scheduleDelayedTask(wait, () => this.#wake());
-      });
-    }
+    const wait = this.#startUs + (frame.presentationTime - this.#ptStart) - now;
+    // Due now: send at once, no promise. Else wait on the scheduler (one task per frame).
+    if (wait <= 0) return this.#send(frame);
+    return new Promise<void>((resolve) => {
+      this.#waitResolve = resolve;
+      this.#waitToken = this.scheduler.scheduleDelayedTask(wait, () => this.#wake());
+    }).then(() => this.#send(frame));
+  }
+
+  #send(frame: Frame): void {
     if (this.closed) return;
     if (this.#stopped) {
       this.#held = frame;
