@@ -569,7 +569,15 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
     const denied = this.#authenticate(req, target.sms, headers);
     if (denied) return denied;
-    const sdp = await target.sms.generateSDPDescription(state.conn.localAddress || '0.0.0.0');
+    let sdp: string;
+    try {
+      sdp = await target.sms.generateSDPDescription(state.conn.localAddress || '0.0.0.0');
+    } catch (err) {
+      // The stream exists but cannot be described: its file went away (404) or is not what its
+      // name says (415). Reported as an error event too, for the operator.
+      this.emit('error', err);
+      return { status: isDorsvrError(err, 'ERR_FILE_OPEN') ? 404 : isDorsvrError(err) && err.status !== undefined ? err.status : 415, headers };
+    }
     headers.append('Content-Base', `${target.baseURL}/`);
     headers.append('Content-Type', 'application/sdp');
     return { status: 200, headers, body: sdp };

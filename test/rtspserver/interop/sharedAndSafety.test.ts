@@ -119,6 +119,7 @@ test('the media server never serves outside its directory: .., encoded tricks, a
   symlinkSync(tmp.dir, join(root, 'up'));
   const scheduler = new BasicTaskScheduler();
   const server = new DynamicRTSPServer({ scheduler, root, port: 0, host: '127.0.0.1' });
+  server.on('error', () => {}); // the junk file below is reported there
   await server.listen();
   const c = await RawRTSPClient.connect(server.port);
   try {
@@ -140,8 +141,12 @@ test('the media server never serves outside its directory: .., encoded tricks, a
       const r = await c.request('DESCRIBE', `${base}${path}`);
       assert.ok(r.status === 404 || r.status === 400, `${path} → ${r.status}`);
     }
+    // A file that is not what its name says: 415, and the server goes on.
+    writeFileSync(join(root, 'junk.264'), Buffer.alloc(3000, 0xab));
+    assert.equal((await c.request('DESCRIBE', `${base}/junk.264`)).status, 415);
     // The connection still serves.
     assert.equal((await c.request('OPTIONS', '*')).status, 200);
+    assert.equal((await c.request('DESCRIBE', `${base}/sub/ok.264`)).status, 200);
   } finally {
     c.close();
     await server.close();
