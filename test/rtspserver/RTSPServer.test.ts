@@ -408,3 +408,20 @@ test('limits: connections beyond maxConnections are refused at accept, the other
     scheduler.close();
   }
 });
+
+test('relative request URIs are served, and Content-Base and RTP-Info come back absolute', async () => {
+  const f = await setup();
+  try {
+    const c = await f.connect();
+    const d = await c.request('DESCRIBE', '/av');
+    assert.equal(d.status, 200);
+    assert.equal(d.headers['content-base'], `${f.url}/av/`);
+    const s = await c.request('SETUP', '/av/track1', { Transport: 'RTP/AVP/TCP;unicast' });
+    assert.equal(s.status, 200);
+    const p = await c.request('PLAY', 'av', { Session: s.headers['session']!.split(';')[0]! });
+    assert.equal(p.status, 200);
+    assert.match(p.headers['rtp-info']!, new RegExp(`^url=${f.url}/av/track1;seq=`));
+  } finally {
+    await f.done();
+  }
+});

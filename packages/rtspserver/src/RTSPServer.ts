@@ -407,7 +407,14 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       if (cseq === undefined || !/^\s*\d{1,15}\s*$/.test(cseq)) {
         throw new DorsvrError('ERR_RTSP_CSEQ', 'missing or malformed CSeq', { status: 400 });
       }
-      res = await this.#dispatch(state, req, headers);
+      // Relative request URIs (`/stream/track1`) are made absolute on the address the client
+      // reached, so Content-Base and RTP-Info are always absolute URLs.
+      let uri = req.uri;
+      if (uri !== '*' && !/^rtsps?:\/\//i.test(uri)) {
+        const host = conn.localAddress.includes(':') ? `[${conn.localAddress}]` : conn.localAddress;
+        uri = `rtsp://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
+      }
+      res = await this.#dispatch(state, uri === req.uri ? req : { ...req, uri }, headers);
     } catch (err) {
       const status = isDorsvrError(err) && err.status !== undefined ? err.status : 500;
       if (status === 500) this.emit('error', err);
