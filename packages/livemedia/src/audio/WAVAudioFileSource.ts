@@ -3,8 +3,46 @@ import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedSource } from '../core/FramedSource.js';
 
-/** How a {@link WAVAudioFileSource} delivers its samples, which is also its RTP payload format. */
-export type WAVAudioFormat = 'L16' | 'PCMU' | 'PCMA';
+/**
+ * How a {@link WAVAudioFileSource} delivers its samples, which is also its RTP payload format name
+ * (RFC 3551: L16/L8/PCMU/PCMA; RFC 3190: L24).
+ */
+export type WAVAudioFormat = 'L16' | 'L8' | 'L24' | 'PCMU' | 'PCMA';
+
+/** The `fmt ` chunk of a WAV file, decoded. */
+export interface WAVFormatChunk {
+  /** wFormatTag: 1 PCM, 3 float, 6 A-law, 7 µ-law (the sub-format's for WAVE_FORMAT_EXTENSIBLE). */
+  formatCode: number;
+  /** True when the chunk was WAVE_FORMAT_EXTENSIBLE (0xFFFE). */
+  extensible: boolean;
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+  /** nBlockAlign: bytes per sample frame (all channels). */
+  blockAlign: number;
+}
+
+/**
+ * Decode a `fmt ` chunk body (without its 8-byte chunk header). Throws `ERR_WAV_FORMAT` when it is
+ * shorter than the 16 bytes every WAV format has.
+ */
+export function parseWAVFormatChunk(body: Uint8Array): WAVFormatChunk {
+  if (body.length < 16) throw new DorsvrError('ERR_WAV_FORMAT', `fmt chunk too short (${body.length} bytes)`);
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let formatCode = v.getUint16(0, true);
+  const extensible = formatCode === 0xfffe;
+  // WAVE_FORMAT_EXTENSIBLE: cbSize, valid bits, channel mask, then the sub-format GUID whose first
+  // two bytes are the format code.
+  if (extensible && body.length >= 26) formatCode = v.getUint16(24, true);
+  return {
+    formatCode,
+    extensible,
+    channels: v.getUint16(2, true),
+    sampleRate: v.getUint32(4, true),
+    bitsPerSample: v.getUint16(14, true),
+    blockAlign: v.getUint16(12, true),
+  };
+}
 
 /** Options of {@link WAVAudioFileSource}. */
 export interface WAVAudioFileSourceOptions {
@@ -12,6 +50,11 @@ export interface WAVAudioFileSourceOptions {
   frameMs?: number;
   /** Largest frame in bytes (default 1452, one RTP payload). */
   maxFrameBytes?: number;
+  /**
+   * How 8-bit (unsigned) PCM is delivered: widened to `'L16'` (default, what every player takes) or
+   * as it is, `'L8'` (RFC 3551: unsigned, offset 128).
+   */
+  eightBit?: 'L16' | 'L8';
 }
 
 function bad(path: string, why: string): DorsvrError {
@@ -19,10 +62,12 @@ function bad(path: string, why: string): DorsvrError {
 }
 
 /**
- * live555's WAVAudioFileSource: PCM from a RIFF/WAVE file, any rate and channel count. 16-bit
- * samples are delivered big-endian (RTP's L16) and 8-bit ones widened to L16; µ-law and A-law files
- * are delivered as they are (PCMU / PCMA). Unknown chunks (LIST, fact, …) are skipped wherever they
- * are. Frames are `frameMs` of audio, timed from the sample count; seeking is exact to a sample.
+ * live555's WAVAudioFileSource: PCM from a RIFF/WAVE file (plain or WAVE_FORMAT_EXTENSIBLE), any
+ * rate and channel count. 16-bit samples are delivered big-endian (RTP's L16, in a fresh buffer),
+ * 24-bit ones big-endian as L24, 8-bit ones widened to L16 (or as L8 by option); µ-law and A-law
+ * files are delivered as they are (PCMU / PCMA). Unknown chunks (LIST, fact, bext, …) are skipped
+ * wherever they are, before or after `fmt `/`data`. Frames are `frameMs` of audio (within
+ * `maxFrameBytes`), timed from the sample count; seeking is exact to a sample.
  */
 export class WAVAudioFileSource extends FramedSource {
   readonly path: string;
@@ -30,8 +75,10 @@ export class WAVAudioFileSource extends FramedSource {
   readonly sampleRate: number;
   /** Channels. */
   readonly numChannels: number;
-  /** Payload format of the frames. */
+  /** Payload format of the frames (= {@link rtpPayloadFormatName}). */
   readonly format: WAVAudioFormat;
+  /** Bits per sample as stored in the file. */
+  readonly sourceBitsPerSample: number;
   /** Bytes per sample frame (all channels) as delivered. */
   readonly bytesPerFrameOut: number;
   readonly #fh: FileHandle;
@@ -55,9 +102,11 @@ export class WAVAudioFileSource extends FramedSource {
     this.sampleRate = info.rate;
     this.numChannels = info.channels;
     this.#bitsIn = info.bits;
-    this.format = info.code === 7 ? 'PCMU' : info.code === 6 ? 'PCMA' : 'L16';
+    this.sourceBitsPerSample = info.bits;
+    this.format =
+      info.code === 7 ? 'PCMU' : info.code === 6 ? 'PCMA' : info.bits === 24 ? 'L24' : info.bits === 8 && options.eightBit === 'L8' ? 'L8' : 'L16';
     this.#bytesPerFrameIn = (info.bits / 8) * info.channels;
-    this.bytesPerFrameOut = this.format === 'L16' ? 2 * info.channels : info.channels;
+    this.bytesPerFrameOut = (this.bitsPerSample / 8) * info.channels;
     this.#dataOffset = info.dataOffset;
     this.#dataBytes = info.dataBytes - (info.dataBytes % this.#bytesPerFrameIn);
     this.#totalSamples = this.#dataBytes / this.#bytesPerFrameIn;
@@ -89,14 +138,14 @@ export class WAVAudioFileSource extends FramedSource {
         if (id === 'fmt ') {
           if (len < 16) throw bad(path, 'fmt chunk too short');
           const f = Buffer.alloc(Math.min(len, 40));
-          await fh.read(f, 0, f.length, off + 8);
-          let code = f.readUInt16LE(0);
-          if (code === 0xfffe && f.length >= 26) code = f.readUInt16LE(24); // WAVE_FORMAT_EXTENSIBLE: sub-format GUID's first 2 bytes
-          fmt = { code, channels: f.readUInt16LE(2), rate: f.readUInt32LE(4), bits: f.readUInt16LE(14) };
+          const { bytesRead } = await fh.read(f, 0, f.length, off + 8);
+          const c = parseWAVFormatChunk(f.subarray(0, bytesRead));
+          fmt = { code: c.formatCode, channels: c.channels, rate: c.sampleRate, bits: c.bitsPerSample };
         } else if (id === 'data') {
           if (!fmt) throw bad(path, 'data chunk before fmt chunk');
           const ok =
-            (fmt.code === 1 && (fmt.bits === 16 || fmt.bits === 8)) || ((fmt.code === 6 || fmt.code === 7) && fmt.bits === 8);
+            (fmt.code === 1 && (fmt.bits === 16 || fmt.bits === 8 || fmt.bits === 24)) ||
+            ((fmt.code === 6 || fmt.code === 7) && fmt.bits === 8);
           if (!ok) throw bad(path, `unsupported WAV encoding (format ${fmt.code}, ${fmt.bits} bits)`);
           if (fmt.channels < 1 || fmt.channels > 8 || fmt.rate < 1000 || fmt.rate > 192000) throw bad(path, 'unsupported channels or rate');
           const dataBytes = Math.min(len, size - (off + 8));
@@ -109,6 +158,21 @@ export class WAVAudioFileSource extends FramedSource {
       await fh.close().catch(() => {});
       throw err;
     }
+  }
+
+  /** RTP payload format name for the SDP's rtpmap: 'L16' | 'L8' | 'L24' | 'PCMU' | 'PCMA'. */
+  get rtpPayloadFormatName(): WAVAudioFormat {
+    return this.format;
+  }
+
+  /** Samples per second (also the RTP clock rate). */
+  get samplingFrequency(): number {
+    return this.sampleRate;
+  }
+
+  /** Bits per sample as delivered (16 for L16, 24 for L24, 8 for L8/PCMU/PCMA). */
+  get bitsPerSample(): number {
+    return this.format === 'L16' ? 16 : this.format === 'L24' ? 24 : 8;
   }
 
   override durationSeconds(): number {
@@ -132,8 +196,15 @@ export class WAVAudioFileSource extends FramedSource {
     const pt = (this.#sample * 1e6) / this.sampleRate;
     this.#sample += got;
     let data: Uint8Array;
-    if (this.format !== 'L16') data = buf.subarray(0, got * this.#bytesPerFrameIn);
-    else if (this.#bitsIn === 16) {
+    if (this.format === 'PCMU' || this.format === 'PCMA' || this.format === 'L8') data = buf.subarray(0, got * this.#bytesPerFrameIn);
+    else if (this.format === 'L24') {
+      data = buf.subarray(0, got * this.#bytesPerFrameIn);
+      for (let i = 0; i + 2 < data.length; i += 3) {
+        const b = data[i]!;
+        data[i] = data[i + 2]!;
+        data[i + 2] = b;
+      }
+    } else if (this.#bitsIn === 16) {
       data = buf.subarray(0, got * this.#bytesPerFrameIn);
       (data as Buffer).swap16(); // little-endian WAV → big-endian L16
     } else {

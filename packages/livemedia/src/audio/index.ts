@@ -1,4 +1,24 @@
-// Barrel of the audio area: audio file sources (framers).
-export { WAVAudioFileSource, type WAVAudioFileSourceOptions, type WAVAudioFormat } from './WAVAudioFileSource.js';
-export { ADTSAudioFileSource, AAC_SAMPLING_FREQUENCIES } from './ADTSAudioFileSource.js';
-export { MP3FileSource, parseMPEGAudioHeader, type MPEGAudioFrameHeader } from './MP3FileSource.js';
+// Barrel of the audio area: audio file sources (framers) and their pure header parsers.
+export {
+  WAVAudioFileSource,
+  parseWAVFormatChunk,
+  type WAVAudioFileSourceOptions,
+  type WAVAudioFormat,
+  type WAVFormatChunk,
+} from './WAVAudioFileSource.js';
+export {
+  AAC_SAMPLING_FREQUENCIES,
+  parseADTSHeader,
+  makeAudioSpecificConfig,
+  audioSpecificConfigHex,
+  type ADTSHeader,
+} from './ADTSHeader.js';
+export { ADTSAudioFileSource } from './ADTSAudioFileSource.js';
+export {
+  MP3FileSource,
+  parseMPEGAudioHeader,
+  isMPEGAudioInfoFrame,
+  id3v2TagSize,
+  type MPEGAudioFrameHeader,
+  type MPEGAudioChannelMode,
+} from './MP3FileSource.js';
