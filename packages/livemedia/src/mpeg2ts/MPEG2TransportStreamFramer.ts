@@ -33,38 +33,60 @@ function pidOf(p: Uint8Array, off: number): number {
   return ((p[off + 1]! & 0x1f) << 8) | p[off + 2]!;
 }
 
-/** First and last PCR (of the first PID carrying one) found in the head and tail of a file. */
+/** Offset of the first packet start in `buf` (a 0x47 followed by another one 188 bytes on), or -1. */
+function syncOffset(buf: Uint8Array): number {
+  for (let i = 0; i + TS_PACKET_SIZE < buf.length && i < TS_PACKET_SIZE * 2; i++) {
+    if (buf[i] === 0x47 && buf[i + TS_PACKET_SIZE] === 0x47) return i;
+  }
+  return -1;
+}
+
+/**
+ * First and last PCR (of the first PID carrying one) found in the head and tail of a file: reads
+ * only as much of each end as it takes to find one (growing windows, at most 4 MiB per end), so
+ * opening a long file stays cheap.
+ */
 async function scanPCRs(path: string): Promise<{ first: number; last: number; pid: number; size: number; duration: number } | undefined> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const span = Math.min(size, 4 << 20);
-    const head = Buffer.alloc(span);
-    await fh.read(head, 0, span, 0);
+    const maxSpan = Math.min(size, 4 << 20);
     let first: number | undefined;
     let firstOff = 0;
     let pid = -1;
-    for (let off = 0; off + TS_PACKET_SIZE <= span; off += TS_PACKET_SIZE) {
-      const pcr = readPCR(head, off);
-      if (pcr !== undefined) {
-        first = pcr;
-        firstOff = off;
-        pid = pidOf(head, off);
-        break;
+    for (let span = Math.min(maxSpan, 64 << 10); first === undefined; span = Math.min(maxSpan, span * 4)) {
+      const head = Buffer.alloc(span);
+      const { bytesRead } = await fh.read(head, 0, span, 0);
+      const sync = syncOffset(head.subarray(0, bytesRead));
+      for (let off = Math.max(0, sync); sync >= 0 && off + TS_PACKET_SIZE <= bytesRead; off += TS_PACKET_SIZE) {
+        const pcr = readPCR(head, off);
+        if (pcr !== undefined) {
+          first = pcr;
+          firstOff = off;
+          pid = pidOf(head, off);
+          break;
+        }
       }
+      if (span >= maxSpan) break;
     }
     if (first === undefined) return undefined;
-    const tailStart = Math.max(0, Math.floor((size - span) / TS_PACKET_SIZE) * TS_PACKET_SIZE);
-    const tail = Buffer.alloc(size - tailStart);
-    await fh.read(tail, 0, tail.length, tailStart);
     let last = first;
     let lastOff = firstOff;
-    for (let off = 0; off + TS_PACKET_SIZE <= tail.length; off += TS_PACKET_SIZE) {
-      const pcr = readPCR(tail, off);
-      if (pcr !== undefined && pidOf(tail, off) === pid) {
-        last = pcr;
-        lastOff = tailStart + off;
+    for (let span = Math.min(maxSpan, 256 << 10); ; span = Math.min(maxSpan, span * 4)) {
+      const tailStart = size - span;
+      const tail = Buffer.alloc(span);
+      const { bytesRead } = await fh.read(tail, 0, span, tailStart);
+      const sync = syncOffset(tail.subarray(0, bytesRead));
+      let found = false;
+      for (let off = Math.max(0, sync); sync >= 0 && off + TS_PACKET_SIZE <= bytesRead; off += TS_PACKET_SIZE) {
+        const pcr = readPCR(tail, off);
+        if (pcr !== undefined && pidOf(tail, off) === pid && tailStart + off > firstOff) {
+          last = pcr;
+          lastOff = tailStart + off;
+          found = true;
+        }
       }
+      if (found || span >= maxSpan) break;
     }
     // The whole file at the rate between the first and the last PCR.
     const duration = lastOff > firstOff && last > first ? ((last - first) * size) / (lastOff - firstOff) : 0;
@@ -76,14 +98,27 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
 
 /**
  * live555's MPEG2TransportStreamFramer: turns a byte stream of 188-byte TS packets into frames of
- * `packetsPerFrame` whole packets (resynchronising on the 0x47 sync byte), timed by the stream's
- * PCRs so that a 2 Mbit/s file is sent at 2 Mbit/s: each packet's time is interpolated between PCRs
- * at the rate the last two PCRs imply. With a file ({@link open}) it also knows the duration (from
- * the first and last PCR) and seeks by byte position.
+ * `packetsPerFrame` whole packets (resynchronising on the 0x47 sync byte: a sync byte whose
+ * successor 188 bytes on is not one is skipped), timed by the stream's PCRs so that a 2 Mbit/s file
+ * is sent at 2 Mbit/s: each packet's time is interpolated from the last PCR at the rate the last
+ * two PCRs imply (before two PCRs: the file's average rate when opened with {@link open}, else
+ * `initialBitrate`). A frame is a view of the input chunk when it lies within one chunk; only
+ * frames that straddle two chunks are copied. With a file ({@link open}) it also knows the
+ * duration (the whole file at the first-to-last PCR rate) and seeks by byte position (an estimate:
+ * npt × average rate, aligned to 188; live555 uses an index file instead).
  */
 export class MPEG2TransportStreamFramer extends FramedFilter {
   readonly #perFrame: number;
-  #pending: Uint8Array = new Uint8Array(0);
+  /** Current input chunk and the read position in it. */
+  #chunk: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  /** A packet straddling two chunks, being assembled (fresh per packet: frames may view it). */
+  #carry: Uint8Array | null = null;
+  #carryLen = 0;
+  /** The packet found by the last successful `#takePacket`. */
+  #takenBuf: Uint8Array = this.#chunk;
+  #takenOff = 0;
+  #skipped = 0;
   #packetIndex = 0;
   #pcrPid = -1;
   #firstPCR: number | undefined;
@@ -99,20 +134,24 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
 
   constructor(inputSource: FramedSource, options: MPEG2TransportStreamFramerOptions = {}) {
     super(inputSource);
-    this.#perFrame = Math.max(1, Math.min(64, options.packetsPerFrame ?? 7));
-    this.#packetUs = (TS_PACKET_SIZE * 8 * 1e6) / (options.initialBitrate ?? 2_000_000);
+    this.#perFrame = Math.max(1, Math.min(64, Math.floor(options.packetsPerFrame ?? 7)));
+    const rate = options.initialBitrate ?? 2_000_000;
+    this.#packetUs = (TS_PACKET_SIZE * 8 * 1e6) / (Number.isFinite(rate) && rate > 0 ? rate : 2_000_000);
   }
 
   /** Open a `.ts` file, learning its duration from its PCRs (rejects with `ERR_FILE_OPEN`). */
   static async open(path: string, options: MPEG2TransportStreamFramerOptions = {}): Promise<MPEG2TransportStreamFramer> {
-    const src = await ByteStreamFileSource.open(path);
+    const src = await ByteStreamFileSource.open(path, { chunkSize: 1316 * 192 });
     const framer = new MPEG2TransportStreamFramer(src, options);
     try {
       const scan = await scanPCRs(path);
       if (scan) {
         framer.#firstPCR = scan.first;
         framer.#pcrPid = scan.pid;
-        if (scan.duration > 0) framer.#file = { size: scan.size, duration: scan.duration };
+        if (scan.duration > 0) {
+          framer.#file = { size: scan.size, duration: scan.duration };
+          if (options.initialBitrate === undefined) framer.#packetUs = (TS_PACKET_SIZE * scan.duration * 1e6) / scan.size;
+        }
         debug('%s: %d bytes, PCR %s..%s s', path, scan.size, scan.first.toFixed(3), scan.last.toFixed(3));
       }
     } catch (err) {
@@ -120,6 +159,22 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       throw new DorsvrError('ERR_FILE_OPEN', `cannot read ${path}`, { cause: err });
     }
     return framer;
+  }
+
+  /** Average bitrate (bit/s) of the file opened with {@link open}, from its PCRs; undefined otherwise. */
+  get estimatedBitrate(): number | undefined {
+    const f = this.#file;
+    return f ? (f.size * 8) / f.duration : undefined;
+  }
+
+  /** PID whose PCRs time the stream (-1 until one is seen). */
+  get pcrPid(): number {
+    return this.#pcrPid;
+  }
+
+  /** Bytes skipped so far to find packet boundaries (0 for a clean stream). */
+  get bytesSkipped(): number {
+    return this.#skipped;
   }
 
   override durationSeconds(): number | undefined {
@@ -134,7 +189,10 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     const packet = Math.floor(((t / f.duration) * f.size) / TS_PACKET_SIZE);
     input.seekToByte(packet * TS_PACKET_SIZE);
     this.#generation++;
-    this.#pending = new Uint8Array(0);
+    this.#chunk = new Uint8Array(0);
+    this.#pos = 0;
+    this.#carry = null;
+    this.#carryLen = 0;
     this.#ended = false;
     this.#lastPCR = undefined;
     this.#lastPCRIndex = this.#packetIndex;
@@ -164,76 +222,113 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     this.#lastPCRPtUs = pt;
   }
 
-  protected async readFrame(): Promise<Frame | null> {
-    const want = this.#perFrame * TS_PACKET_SIZE;
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      if (this.#pending.length >= want || (this.#ended && this.#pending.length >= TS_PACKET_SIZE)) {
-        const n = Math.min(this.#perFrame, Math.floor(this.#pending.length / TS_PACKET_SIZE));
-        const data = this.#pending.subarray(0, n * TS_PACKET_SIZE);
-        this.#pending = this.#pending.subarray(n * TS_PACKET_SIZE);
-        const firstIndex = this.#packetIndex;
-        let pt = this.#lastPCRPtUs + (firstIndex - this.#lastPCRIndex) * this.#packetUs;
-        for (let i = 0; i < n; i++) {
-          const off = i * TS_PACKET_SIZE;
-          if (this.#pcrPid < 0 || pidOf(data, off) === this.#pcrPid) {
-            const pcr = readPCR(data, off);
-            if (pcr !== undefined) {
-              if (this.#pcrPid < 0) this.#pcrPid = pidOf(data, off);
-              this.#notePCR(pcr, firstIndex + i);
-              if (i === 0) pt = this.#lastPCRPtUs;
-            }
-          }
-        }
-        this.#packetIndex += n;
-        if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
-        this.#lastFramePt = pt;
-        return { data, presentationTime: pt, duration: n * this.#packetUs };
+  /**
+   * Find the next whole packet available without reading: true and `#takenBuf`/`#takenOff` set
+   * (the packet is `buf[off .. off+188)`), or false when more input is needed.
+   */
+  #takePacket(): boolean {
+    const c = this.#chunk;
+    if (this.#carry !== null) {
+      const need = TS_PACKET_SIZE - this.#carryLen;
+      const avail = c.length - this.#pos;
+      if (avail < need) {
+        this.#carry.set(c.subarray(this.#pos), this.#carryLen);
+        this.#carryLen += avail;
+        this.#pos = c.length;
+        return false;
       }
-      if (this.#ended) return null;
-      const gen = this.#generation;
-      const chunk = await this.inputSource.getNextFrame();
-      if (gen !== this.#generation) continue; // a seek happened meanwhile: drop pre-seek bytes
-      if (chunk === null) {
-        this.#ended = true;
+      this.#carry.set(c.subarray(this.#pos, this.#pos + need), this.#carryLen);
+      this.#pos += need;
+      this.#takenBuf = this.#carry;
+      this.#takenOff = 0;
+      this.#carry = null;
+      this.#carryLen = 0;
+      return true;
+    }
+    let pos = this.#pos;
+    while (pos < c.length) {
+      if (c[pos] !== 0x47) {
+        pos++;
+        this.#skipped++;
         continue;
       }
-      this.#append(chunk.data);
+      if (pos + TS_PACKET_SIZE > c.length) {
+        // Straddles into the next chunk: assemble it in a fresh 188-byte buffer.
+        this.#carry = new Uint8Array(TS_PACKET_SIZE);
+        this.#carry.set(c.subarray(pos));
+        this.#carryLen = c.length - pos;
+        this.#pos = c.length;
+        return false;
+      }
+      if (pos + TS_PACKET_SIZE < c.length && c[pos + TS_PACKET_SIZE] !== 0x47) {
+        pos++; // a 0x47 not followed by another one packet later: not a packet start
+        this.#skipped++;
+        continue;
+      }
+      this.#takenBuf = c;
+      this.#takenOff = pos;
+      this.#pos = pos + TS_PACKET_SIZE;
+      return true;
     }
-    return null;
+    this.#pos = pos;
+    return false;
   }
 
-  /** Add bytes, keeping only whole packets that start with the sync byte (resync otherwise). */
-  #append(bytes: Uint8Array): void {
-    let buf: Uint8Array;
-    if (this.#pending.length === 0) buf = bytes;
-    else {
-      buf = new Uint8Array(this.#pending.length + bytes.length);
-      buf.set(this.#pending, 0);
-      buf.set(bytes, this.#pending.length);
-    }
-    // Fast path: aligned.
-    let aligned = true;
-    for (let off = 0; off < buf.length; off += TS_PACKET_SIZE) {
-      if (buf[off] !== 0x47) {
-        aligned = false;
-        break;
+  protected async readFrame(): Promise<Frame | null> {
+    const per = this.#perFrame;
+    let n = 0;
+    let view: Uint8Array = this.#chunk;
+    let viewStart = 0;
+    let out: Uint8Array | null = null;
+    let pt = 0;
+    for (let guard = 0; guard < 10_000_000 && n < per; guard++) {
+      if (!this.#takePacket()) {
+        if (this.#ended) break;
+        const gen = this.#generation;
+        const chunk = await this.inputSource.getNextFrame();
+        if (gen !== this.#generation) {
+          n = 0; // a seek happened meanwhile: drop the pre-seek bytes and packets
+          out = null;
+          continue;
+        }
+        if (chunk === null) {
+          this.#ended = true;
+          if (this.#carry !== null) debug('truncated last packet (%d bytes) dropped', this.#carryLen);
+          this.#carry = null;
+          this.#carryLen = 0;
+          continue;
+        }
+        this.#chunk = chunk.data;
+        this.#pos = 0;
+        continue;
       }
+      const buf = this.#takenBuf;
+      const off = this.#takenOff;
+      const index = this.#packetIndex + n;
+      if (this.#pcrPid < 0 || pidOf(buf, off) === this.#pcrPid) {
+        const pcr = readPCR(buf, off);
+        if (pcr !== undefined) {
+          if (this.#pcrPid < 0) this.#pcrPid = pidOf(buf, off);
+          this.#notePCR(pcr, index);
+        }
+      }
+      if (n === 0) {
+        pt = this.#lastPCRPtUs + (index - this.#lastPCRIndex) * this.#packetUs;
+        view = buf;
+        viewStart = off;
+      } else if (out === null && (buf !== view || off !== viewStart + n * TS_PACKET_SIZE)) {
+        // Not contiguous with the packets so far (chunk boundary or skipped bytes): copy.
+        out = new Uint8Array(per * TS_PACKET_SIZE);
+        out.set(view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE), 0);
+      }
+      if (out !== null) out.set(buf.subarray(off, off + TS_PACKET_SIZE), n * TS_PACKET_SIZE);
+      n++;
     }
-    if (aligned) {
-      this.#pending = buf;
-      return;
-    }
-    const out = new Uint8Array(buf.length);
-    let o = 0;
-    let i = 0;
-    while (i < buf.length) {
-      if (buf[i] === 0x47 && (i + TS_PACKET_SIZE >= buf.length || buf[i + TS_PACKET_SIZE] === 0x47)) {
-        const end = Math.min(buf.length, i + TS_PACKET_SIZE);
-        out.set(buf.subarray(i, end), o);
-        o += end - i;
-        i = end;
-      } else i++;
-    }
-    this.#pending = out.subarray(0, o);
+    if (n === 0) return null;
+    this.#packetIndex += n;
+    const data = out !== null ? out.subarray(0, n * TS_PACKET_SIZE) : view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE);
+    if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
+    this.#lastFramePt = pt;
+    return { data, presentationTime: pt, duration: n * this.#packetUs };
   }
 }
