@@ -11,6 +11,9 @@ const debug = createDebug('dorsvr:livemedia:mpeg2ts');
 /** Bytes of one transport stream packet. */
 export const TS_PACKET_SIZE = 188;
 
+/** Packets the framer reads ahead at most to find the next PCR (about 1.5 MB). */
+const LOOKAHEAD_PACKETS = 8192;
+
 /** Options of {@link MPEG2TransportStreamFramer}. */
 export interface MPEG2TransportStreamFramerOptions {
   /** TS packets per frame (default 7: 1316 bytes, one RTP packet, as live555). */
@@ -100,9 +103,10 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
  * live555's MPEG2TransportStreamFramer: turns a byte stream of 188-byte TS packets into frames of
  * `packetsPerFrame` whole packets (resynchronising on the 0x47 sync byte: a sync byte whose
  * successor 188 bytes on is not one is skipped), timed by the stream's PCRs so that a 2 Mbit/s file
- * is sent at 2 Mbit/s: each packet's time is interpolated from the last PCR at the rate the last
- * two PCRs imply (before two PCRs: the file's average rate when opened with {@link open}, else
- * `initialBitrate`). A frame is a view of the input chunk when it lies within one chunk; only
+ * is sent at 2 Mbit/s: each packet's time is interpolated between the last PCR and the next one
+ * when that is already in the buffered input, else extrapolated at the rate the last two PCRs
+ * imply (before two PCRs: the file's average rate when opened with {@link open}, else
+ * `initialBitrate`). A frame's duration runs to the time of the packet after it. A frame is a view of the input chunk when it lies within one chunk; only
  * frames that straddle two chunks are copied. With a file ({@link open}) it also knows the
  * duration (the whole file at the first-to-last PCR rate) and seeks by byte position (an estimate:
  * npt × average rate, aligned to 188; live555 uses an index file instead).
@@ -127,7 +131,14 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   #lastPCRPtUs = 0;
   #packetUs: number;
   #lastFramePt = -1;
-  #ended = false;
+  /** The next PCR after the last one, once looked for (cached per last PCR). */
+  #aheadFrom = -1;
+  #ahead: { index: number; pt: number } | null = null;
+  /** Chunks read ahead of `#chunk` (looking for the next PCR). */
+  #queue: Uint8Array[] = [];
+  readonly #scratch = new Uint8Array(12);
+  /** The input has ended (chunks may still be queued). */
+  #inputDone = false;
   #generation = 0;
   /** From {@link open}: file size, duration and PCR origin. */
   #file: { size: number; duration: number } | undefined;
@@ -190,11 +201,13 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     input.seekToByte(packet * TS_PACKET_SIZE);
     this.#generation++;
     this.#chunk = new Uint8Array(0);
+    this.#queue = [];
     this.#pos = 0;
     this.#carry = null;
     this.#carryLen = 0;
-    this.#ended = false;
+    this.#inputDone = false;
     this.#lastPCR = undefined;
+    this.#aheadFrom = -1;
     this.#lastPCRIndex = this.#packetIndex;
     const reached = (packet * TS_PACKET_SIZE * f.duration) / f.size;
     this.#lastPCRPtUs = reached * 1e6;
@@ -220,6 +233,97 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     this.#lastPCR = pcr;
     this.#lastPCRIndex = index;
     this.#lastPCRPtUs = pt;
+  }
+
+  /** Bytes of the stream from the read position on: the current chunk's rest, then the read-ahead. */
+  #copyAhead(skip: number, out: Uint8Array): boolean {
+    let need = out.length;
+    let o = 0;
+    let seg: Uint8Array = this.#chunk.subarray(this.#pos);
+    for (let q = -1; ; ) {
+      if (skip >= seg.length) skip -= seg.length;
+      else {
+        const n = Math.min(need, seg.length - skip);
+        out.set(seg.subarray(skip, skip + n), o);
+        o += n;
+        need -= n;
+        skip = 0;
+        if (need === 0) return true;
+      }
+      q++;
+      const next = this.#queue[q];
+      if (next === undefined) return false;
+      seg = next;
+    }
+  }
+
+  /**
+   * The next PCR of the PCR PID after the read position (packet index and presentation time),
+   * reading ahead as far as it takes (at most {@link LOOKAHEAD_PACKETS} packets), so packets between
+   * two PCRs are timed by interpolation between them, not at the rate of the previous interval (a
+   * bursty file would otherwise run ahead and then stall). Depends only on the bytes, never on how
+   * the input is chunked. `baseIndex` is the index of the packet at the read position.
+   */
+  async #nextPCR(baseIndex: number): Promise<{ index: number; pt: number } | null> {
+    if (this.#lastPCR === undefined || this.#pcrPid < 0) return null;
+    if (this.#aheadFrom === this.#lastPCRIndex) return this.#ahead;
+    const gen = this.#generation;
+    const head = this.#scratch;
+    let found: { index: number; pt: number } | null = null;
+    const lastPCR = this.#lastPCR;
+    const consider = (pcr: number, k: number): void => {
+      const d = pcr - lastPCR;
+      const i = baseIndex + k;
+      if (d > 0 && d <= 10 && i > this.#lastPCRIndex) found = { index: i, pt: this.#lastPCRPtUs + d * 1e6 };
+    };
+    // Fast path: packets wholly inside the current chunk, read in place.
+    const c = this.#chunk;
+    let k = 0;
+    let done = false;
+    for (let pos = this.#pos; k < LOOKAHEAD_PACKETS && pos + TS_PACKET_SIZE <= c.length; pos += TS_PACKET_SIZE, k++) {
+      if (c[pos] !== 0x47) {
+        done = true;
+        break;
+      }
+      if (pidOf(c, pos) !== this.#pcrPid) continue;
+      const pcr = readPCR(c, pos);
+      if (pcr === undefined) continue;
+      consider(pcr, k);
+      done = true;
+      break;
+    }
+    for (; !done && k < LOOKAHEAD_PACKETS; k++) {
+      while (!this.#copyAhead(k * TS_PACKET_SIZE, head)) {
+        if (this.#inputDone) break;
+        const chunk = await this.inputSource.getNextFrame();
+        if (gen !== this.#generation) return null;
+        if (chunk === null) this.#inputDone = true;
+        else if (chunk.data.length > 0) this.#queue.push(chunk.data);
+      }
+      if (!this.#copyAhead(k * TS_PACKET_SIZE, head) || head[0] !== 0x47) break;
+      if (pidOf(head, 0) !== this.#pcrPid) continue;
+      const pcr = readPCR(head, 0);
+      if (pcr === undefined) continue;
+      consider(pcr, k);
+      break;
+    }
+    this.#aheadFrom = this.#lastPCRIndex;
+    this.#ahead = found;
+    return found;
+  }
+
+  /** True when {@link #timeAt} can answer without reading ahead. */
+  #timeKnown(index: number): boolean {
+    return index <= this.#lastPCRIndex || this.#lastPCR === undefined || this.#pcrPid < 0 || this.#aheadFrom === this.#lastPCRIndex;
+  }
+
+  /** Presentation time of packet `index` (at or after the last PCR's packet), once {@link #timeKnown}. */
+  #timeAt(index: number): number {
+    const next = index > this.#lastPCRIndex && this.#aheadFrom === this.#lastPCRIndex ? this.#ahead : null;
+    if (next && index <= next.index) {
+      return this.#lastPCRPtUs + ((index - this.#lastPCRIndex) * (next.pt - this.#lastPCRPtUs)) / (next.index - this.#lastPCRIndex);
+    }
+    return this.#lastPCRPtUs + (index - this.#lastPCRIndex) * this.#packetUs;
   }
 
   /**
@@ -283,7 +387,18 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     let pt = 0;
     for (let guard = 0; guard < 10_000_000 && n < per; guard++) {
       if (!this.#takePacket()) {
-        if (this.#ended) break;
+        const queued = this.#queue.shift();
+        if (queued !== undefined) {
+          this.#chunk = queued;
+          this.#pos = 0;
+          continue;
+        }
+        if (this.#inputDone) {
+          if (this.#carry !== null) debug('truncated last packet (%d bytes) dropped', this.#carryLen);
+          this.#carry = null;
+          this.#carryLen = 0;
+          break;
+        }
         const gen = this.#generation;
         const chunk = await this.inputSource.getNextFrame();
         if (gen !== this.#generation) {
@@ -291,15 +406,11 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
           out = null;
           continue;
         }
-        if (chunk === null) {
-          this.#ended = true;
-          if (this.#carry !== null) debug('truncated last packet (%d bytes) dropped', this.#carryLen);
-          this.#carry = null;
-          this.#carryLen = 0;
-          continue;
+        if (chunk === null) this.#inputDone = true;
+        else {
+          this.#chunk = chunk.data;
+          this.#pos = 0;
         }
-        this.#chunk = chunk.data;
-        this.#pos = 0;
         continue;
       }
       const buf = this.#takenBuf;
@@ -313,7 +424,15 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         }
       }
       if (n === 0) {
-        pt = this.#lastPCRPtUs + (index - this.#lastPCRIndex) * this.#packetUs;
+        if (!this.#timeKnown(index)) {
+          const gen = this.#generation;
+          await this.#nextPCR(index + 1);
+          if (gen !== this.#generation) {
+            n = 0; // seeked while reading ahead
+            continue;
+          }
+        }
+        pt = this.#timeAt(index);
         view = buf;
         viewStart = off;
       } else if (out === null && (buf !== view || off !== viewStart + n * TS_PACKET_SIZE)) {
@@ -326,9 +445,15 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     }
     if (n === 0) return null;
     this.#packetIndex += n;
-    const data = out !== null ? out.subarray(0, n * TS_PACKET_SIZE) : view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE);
     if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
+    if (!this.#timeKnown(this.#packetIndex)) {
+      const gen = this.#generation;
+      await this.#nextPCR(this.#packetIndex);
+      if (gen !== this.#generation) return this.readFrame(); // seeked while reading ahead
+    }
+    const end = this.#timeAt(this.#packetIndex);
+    const data = out !== null ? out.subarray(0, n * TS_PACKET_SIZE) : view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE);
     this.#lastFramePt = pt;
-    return { data, presentationTime: pt, duration: n * this.#packetUs };
+    return { data, presentationTime: pt, duration: Math.max(0, end - pt) };
   }
 }
