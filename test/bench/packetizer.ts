@@ -1,0 +1,209 @@
+// The packetizer's cost per RTP packet (file → framer → RTP sink, the socket replaced by a
+// counter) next to the cost of one dgram.send of a packet of the same size on loopback. The issue's
+// target: the packetizer costs at most a tenth of the send, so that sending bounds the server.
+//
+// Besides the whole chain, two narrower measurements show where the time goes:
+//  - "sink fed from memory": frames read once by the framer, then replayed through a trivial
+//    FramedSource into the sink (the MediaSink/FramedSource pull loop + packetization),
+//  - "packetizeFrame alone": the codec sink's packetization and header writing, called directly.
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import type { TaskScheduler, TaskSchedulerEvents } from '@dorsvr/scheduler';
+import {
+  FramedSource,
+  H264VideoRTPSink,
+  H264VideoStreamFramer,
+  MPEG2TransportStreamFramer,
+  SimpleRTPSink,
+  type Frame,
+  type MultiFramedRTPSink,
+} from '@dorsvr/livemedia';
+import { fixture } from '../helpers/paths.js';
+
+/** A clock that jumps a second per reading: pacing never waits, so only our code is measured. */
+class FastForwardScheduler extends EventEmitter<TaskSchedulerEvents> implements TaskScheduler {
+  #t = 0;
+  now(): number {
+    return (this.#t += 1e6);
+  }
+  wallClockUs(): number {
+    return this.#t;
+  }
+  scheduleDelayedTask(_d: number, task: () => void): number {
+    queueMicrotask(task);
+    return 1;
+  }
+  unscheduleDelayedTask(): void {}
+  rescheduleDelayedTask(_t: number | null | undefined, d: number, task: () => void): number {
+    return this.scheduleDelayedTask(d, task);
+  }
+  createEventTrigger(): number {
+    return 1;
+  }
+  triggerEvent(): void {}
+  deleteEventTrigger(): void {}
+  close(): void {}
+}
+
+/** Stands in for the RTPInterface: counts packets and bytes. */
+class Counter {
+  packets = 0;
+  bytes = 0;
+  send(chunks: readonly Uint8Array[]): void {
+    this.packets++;
+    for (let i = 0; i < chunks.length; i++) this.bytes += chunks[i]!.length;
+  }
+}
+
+/** Replays frames held in memory (the framer's cost left out). */
+class ReplaySource extends FramedSource {
+  #i = 0;
+  constructor(readonly frames: readonly Frame[]) {
+    super();
+  }
+  protected readFrame(): Promise<Frame | null> {
+    return Promise.resolve(this.frames[this.#i++] ?? null);
+  }
+}
+
+interface Case {
+  name: string;
+  /** Open the file through its framer. */
+  open(): Promise<FramedSource & { sps?: Uint8Array; pps?: Uint8Array }>;
+  sink(scheduler: TaskScheduler, out: Counter, source: FramedSource): MultiFramedRTPSink;
+}
+
+interface Measure {
+  nsPerPacket: number;
+  avgPacket: number;
+}
+
+/** CPU time (user + system) per packet while `once` is repeated for at least minMs. */
+async function measure(once: (out: Counter) => Promise<void>, minMs: number): Promise<Measure> {
+  await once(new Counter()); // warm up
+  const out = new Counter();
+  // CPU time, not wall time: file reads wait on the thread pool, and that wait overlaps with other
+  // streams' work in a real server.
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  while (process.hrtime.bigint() - t0 < BigInt(minMs) * 1_000_000n) await once(out);
+  const c = process.cpuUsage(c0);
+  return { nsPerPacket: ((c.user + c.system) * 1000) / out.packets, avgPacket: Math.round(out.bytes / out.packets) };
+}
+
+async function readAll(source: FramedSource): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  for (let f = await source.getNextFrame(); f; f = await source.getNextFrame()) frames.push(f);
+  source.close();
+  return frames;
+}
+
+async function dgramSend(size: number, count = 50_000): Promise<number> {
+  const rx = createSocket('udp4');
+  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
+  rx.on('message', () => {});
+  const tx = createSocket('udp4');
+  const port = rx.address().port;
+  const buf = Buffer.alloc(size, 1);
+  let sent = 0;
+  let done = 0;
+  const c0 = process.cpuUsage();
+  await new Promise<void>((resolve) => {
+    const one = (): void => {
+      if (sent >= count) return;
+      sent++;
+      tx.send(buf, port, '127.0.0.1', () => {
+        if (++done === count) resolve();
+        else one();
+      });
+    };
+    // A few sends in flight, as a server sending to several clients would have.
+    for (let i = 0; i < 8; i++) one();
+  });
+  const c = process.cpuUsage(c0);
+  const ns = ((c.user + c.system) * 1000) / count;
+  tx.close();
+  rx.close();
+  return ns;
+}
+
+/** Runs the benchmark, prints its results; resolves false when a ratio misses the 0.1 target. */
+export async function run(minMs = 1500): Promise<boolean> {
+  // Long inputs, so that opening and indexing a file is not what is measured: the fixtures repeated
+  // (an Annex-B stream or a transport stream may be concatenated).
+  const tmp = mkdtempSync(join(tmpdir(), 'dorsvr-bench-'));
+  try {
+    const long264 = join(tmp, 'long.264');
+    const longTs = join(tmp, 'long.ts');
+    writeFileSync(long264, Buffer.concat(Array.from({ length: 100 }, () => readFileSync(fixture('test.264')))));
+    writeFileSync(longTs, Buffer.concat(Array.from({ length: 40 }, () => readFileSync(fixture('test.ts')))));
+    const cases: Case[] = [
+      {
+        name: 'H.264 (test.264 ×100): H264VideoStreamFramer → H264VideoRTPSink',
+        open: () => H264VideoStreamFramer.open(long264),
+        sink: (scheduler, out, source) => {
+          const s = source as H264VideoStreamFramer;
+          return new H264VideoRTPSink({ scheduler, rtpInterface: out, payloadType: 96, sps: s.sps, pps: s.pps });
+        },
+      },
+      {
+        name: 'MPEG-TS (test.ts ×40): MPEG2TransportStreamFramer → SimpleRTPSink(MP2T)',
+        open: () => MPEG2TransportStreamFramer.open(longTs),
+        sink: (scheduler, out) =>
+          new SimpleRTPSink({
+            scheduler,
+            rtpInterface: out,
+            payloadType: 33,
+            sdpMediaType: 'video',
+            rtpTimestampFrequency: 90_000,
+            rtpPayloadFormatName: 'MP2T',
+            unitSize: 188,
+          }),
+      },
+    ];
+    let ok = true;
+    for (const c of cases) {
+      const scheduler = new FastForwardScheduler();
+      const whole = await measure(async (out) => {
+        const source = await c.open();
+        const sink = c.sink(scheduler, out, source);
+        await sink.startPlaying(source);
+        source.close();
+        sink.close();
+      }, minMs);
+      const frames = await readAll(await c.open());
+      const probe = await c.open();
+      const memory = await measure(async (out) => {
+        const sink = c.sink(scheduler, out, probe);
+        await sink.startPlaying(new ReplaySource(frames));
+        sink.close();
+      }, minMs);
+      const alone = await measure(async (out) => {
+        const sink = c.sink(scheduler, out, probe) as unknown as { packetizeFrame(f: Frame): void; close(): void };
+        for (const f of frames) sink.packetizeFrame(f);
+        sink.close();
+      }, minMs);
+      probe.close();
+      const send = await dgramSend(whole.avgPacket + 12);
+      const ratio = whole.nsPerPacket / send;
+      ok &&= ratio <= 0.1;
+      const line = (label: string, m: Measure): string =>
+        `\n  ${label}: ${m.nsPerPacket.toFixed(0)} ns/packet (${(m.nsPerPacket / send).toFixed(3)} of a send)`;
+      console.log(
+        `${c.name}` +
+          `\n  dgram.send of ${whole.avgPacket + 12} B on loopback: ${send.toFixed(0)} ns (CPU time, measured like the rest)` +
+          line('file → framer → sink', whole) +
+          ` avg ${whole.avgPacket} B payload` +
+          line('  of which sink fed from memory', memory) +
+          line('  of which packetizeFrame alone', alone) +
+          `\n  ratio ${ratio.toFixed(3)} ${ratio <= 0.1 ? '≤ 0.1: OK' : '> 0.1: ABOVE THE TARGET'}`,
+      );
+    }
+    return ok;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
