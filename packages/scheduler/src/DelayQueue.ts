@@ -8,19 +8,25 @@ interface Entry {
 }
 
 /**
- * live555's DelayQueue: pending tasks ordered by due time (then by scheduling order), in a binary
- * heap; cancelled entries are dropped lazily when they reach the top.
+ * live555's DelayQueue: pending tasks ordered by due time, then by scheduling order (so tasks due
+ * at the same time run first-in first-out), in a binary heap.
+ *
+ * Cancellation is lazy: the token leaves the live map at once (O(1)) and its heap entry is dropped
+ * when it reaches the top. When dead entries outnumber live ones the heap is rebuilt in O(n), so
+ * a task rescheduled forever (a session timeout pushed back on every keep-alive) cannot grow it.
  */
 export class DelayQueue {
-  readonly #heap: Entry[] = [];
+  #heap: Entry[] = [];
   readonly #live = new Map<TaskToken, Entry>();
   #seq = 0;
   #nextToken = 1;
 
+  /** Number of tasks still pending (cancelled ones excluded). */
   get size(): number {
     return this.#live.size;
   }
 
+  /** Queue `task` to run at time `at` (µs, on the owner's clock); returns its token (never 0). */
   add(at: number, task: Task): TaskToken {
     const token = this.#nextToken++;
     if (this.#nextToken > Number.MAX_SAFE_INTEGER) this.#nextToken = 1;
@@ -31,11 +37,19 @@ export class DelayQueue {
     return token;
   }
 
-  remove(token: TaskToken | null | undefined): void {
-    if (token) this.#live.delete(token);
+  /** Cancel a pending task; unknown, already-run and falsy tokens are ignored. */
+  remove(token: TaskToken | null | undefined): boolean {
+    if (!token || !this.#live.delete(token)) return false;
+    if (this.#heap.length > 64 && this.#heap.length > 2 * this.#live.size) this.#compact();
+    return true;
   }
 
-  /** Due time of the earliest live task. */
+  /** True while `token`'s task is pending. */
+  has(token: TaskToken | null | undefined): boolean {
+    return !!token && this.#live.has(token);
+  }
+
+  /** Due time of the earliest live task, or undefined when empty. */
   peekTime(): number | undefined {
     this.#prune();
     return this.#heap[0]?.at;
@@ -51,13 +65,22 @@ export class DelayQueue {
     return top.task;
   }
 
+  /** Drop every task. */
   clear(): void {
     this.#heap.length = 0;
     this.#live.clear();
   }
 
   #prune(): void {
-    while (this.#heap.length > 0 && !this.#live.has(this.#heap[0]!.token)) this.#pop();
+    const heap = this.#heap;
+    while (heap.length > 0 && this.#live.get(heap[0]!.token) !== heap[0]) this.#pop();
+  }
+
+  #compact(): void {
+    const heap: Entry[] = [];
+    for (const e of this.#heap) if (this.#live.get(e.token) === e) heap.push(e);
+    this.#heap = heap;
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.#down(i);
   }
 
   #less(a: Entry, b: Entry): boolean {
@@ -65,29 +88,38 @@ export class DelayQueue {
   }
 
   #pop(): void {
-    const last = this.#heap.pop()!;
-    if (this.#heap.length === 0) return;
-    this.#heap[0] = last;
-    let i = 0;
-    const n = this.#heap.length;
+    const heap = this.#heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    this.#down(0);
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
+    const n = heap.length;
+    const e = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < n && this.#less(this.#heap[l]!, this.#heap[m]!)) m = l;
-      if (r < n && this.#less(this.#heap[r]!, this.#heap[m]!)) m = r;
-      if (m === i) break;
-      [this.#heap[i], this.#heap[m]] = [this.#heap[m]!, this.#heap[i]!];
-      i = m;
+      const c = r < n && this.#less(heap[r]!, heap[l]!) ? r : l;
+      if (!this.#less(heap[c]!, e)) break;
+      heap[i] = heap[c]!;
+      i = c;
     }
+    heap[i] = e;
   }
 
   #up(i: number): void {
+    const heap = this.#heap;
+    const e = heap[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.#less(this.#heap[i]!, this.#heap[p]!)) break;
-      [this.#heap[i], this.#heap[p]] = [this.#heap[p]!, this.#heap[i]!];
+      if (!this.#less(e, heap[p]!)) break;
+      heap[i] = heap[p]!;
       i = p;
     }
+    heap[i] = e;
   }
 }

@@ -7,5 +7,6 @@
 export { DorsvrError, isDorsvrError, type DorsvrErrorOptions } from './DorsvrError.js';
 export type { Task, TaskToken, EventTriggerId, TaskScheduler, TaskSchedulerEvents } from './TaskScheduler.js';
 export { DelayQueue } from './DelayQueue.js';
-export { AbstractTaskScheduler, BasicTaskScheduler } from './BasicTaskScheduler.js';
+export { AbstractTaskScheduler } from './AbstractTaskScheduler.js';
+export { BasicTaskScheduler } from './BasicTaskScheduler.js';
 export { VirtualTaskScheduler } from './VirtualTaskScheduler.js';
