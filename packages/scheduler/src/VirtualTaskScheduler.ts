@@ -43,14 +43,16 @@ export class VirtualTaskScheduler extends AbstractTaskScheduler {
    */
   advance(us: number, maxTasks = 10_000_000): number {
     const end = this.#now + (us > 0 ? us : 0);
-    let n = this.runDue(this.#now, 0);
-    while (n < maxTasks && !this.closed) {
-      const next = this.queue.peekTime();
-      if (next === undefined || next > end) {
-        if (!this.hasPendingTriggers) break;
-        n += this.runDue(this.#now, 0);
+    let n = 0;
+    // Each round runs one task or one batch of trigger deliveries; bounded either way.
+    for (let round = 0; round < maxTasks && !this.closed; round++) {
+      if (this.hasPendingTriggers) {
+        // Deliveries happen at the time they were triggered, before the clock moves on.
+        this.runDue(this.#now, 0);
         continue;
       }
+      const next = this.queue.peekTime();
+      if (next === undefined || next > end) break;
       if (next > this.#now) this.#now = next;
       n += this.runDue(this.#now, 1);
     }
@@ -67,13 +69,15 @@ export class VirtualTaskScheduler extends AbstractTaskScheduler {
   runUntilIdle(maxUs = Infinity, maxTasks = 1_000_000): number {
     const end = this.#now + (maxUs > 0 ? maxUs : 0);
     let n = 0;
-    while (n < maxTasks && !this.closed) {
-      const next = this.queue.peekTime();
-      if (next === undefined || next > end) {
-        if (!this.hasPendingTriggers) break;
-        n += this.runDue(this.#now, 0);
+    // Each round runs one task or one batch of trigger deliveries; bounded either way.
+    for (let round = 0; round < maxTasks && !this.closed; round++) {
+      if (this.hasPendingTriggers) {
+        // Deliveries happen at the time they were triggered, before the clock moves on.
+        this.runDue(this.#now, 0);
         continue;
       }
+      const next = this.queue.peekTime();
+      if (next === undefined || next > end) break;
       if (next > this.#now) this.#now = next;
       n += this.runDue(this.#now, 1);
     }

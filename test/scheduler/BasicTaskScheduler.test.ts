@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+
+/** Active Node timers in this process (setTimeout/setInterval handles). */
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+test('now() is monotonic in µs and wallClockUs() is a fixed offset from it near Date.now()', async () => {
+  const s = new BasicTaskScheduler();
+  const a = s.now();
+  const wa = s.wallClockUs();
+  assert.ok(Math.abs(wa / 1000 - Date.now()) < 100, `wall clock ${wa / 1000} vs ${Date.now()}`);
+  await sleep(15);
+  const b = s.now();
+  const wb = s.wallClockUs();
+  assert.ok(b - a >= 14_000 && b - a < 1_000_000, `slept 15 ms, clock moved ${b - a} µs`);
+  assert.ok(Math.abs(wb - wa - (b - a)) < 2000, 'wall clock moves with now()');
+  let prev = s.now();
+  for (let i = 0; i < 10_000; i++) {
+    const t = s.now();
+    assert.ok(t >= prev);
+    prev = t;
+  }
+  s.close();
+});
+
+test('a 5 ms task fires no earlier than 5 ms and within a generous bound on a busy loop', async () => {
+  const s = new BasicTaskScheduler();
+  // Keep the event loop busy with other work meanwhile.
+  let spins = 0;
+  const busy = setInterval(() => {
+    const end = performance.now() + 1;
+    while (performance.now() < end) spins++;
+  }, 0);
+  try {
+    const start = s.now();
+    const startReal = performance.now();
+    const fired = await new Promise<number>((resolve) => s.scheduleDelayedTask(5000, () => resolve(s.now())));
+    const realMs = performance.now() - startReal;
+    assert.ok(fired - start >= 5000, `fired after ${fired - start} µs`);
+    assert.ok(realMs >= 5 && realMs < 500, `fired after ${realMs} ms of real time`);
+    assert.ok(spins > 0);
+  } finally {
+    clearInterval(busy);
+    s.close();
+  }
+});
+
+test('tasks fire in due order with same-time FIFO on the real clock', async () => {
+  const s = new BasicTaskScheduler();
+  const log: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    s.scheduleDelayedTask(30_000, () => {
+      log.push('30ms');
+      resolve();
+    });
+  });
+  s.scheduleDelayedTask(10_000, () => log.push('10ms-a'));
+  s.scheduleDelayedTask(2_000, () => log.push('2ms'));
+  s.scheduleDelayedTask(10_000, () => log.push('10ms-b'));
+  const gone = s.scheduleDelayedTask(1_000, () => log.push('cancelled'));
+  s.unscheduleDelayedTask(gone);
+  await done;
+  assert.deepEqual(log, ['2ms', '10ms-a', '10ms-b', '30ms']);
+  s.close();
+});
+
+test('100 000 tasks share one Node timer, fire once each in order, and the timer is released', async () => {
+  const s = new BasicTaskScheduler();
+  const before = activeTimers();
+  const N = 100_000;
+  let fired = 0;
+  let maxLower = -1;
+  let outOfOrder = 0;
+  let early = 0;
+  const done = new Promise<void>((resolve) => {
+    for (let i = 0; i < N; i++) {
+      // Delays 1..20 ms in a scrambled order. The due time lies in [lower, upper]; a task whose
+      // window ends before an earlier-fired task's window begins has been run out of order.
+      const delay = 1000 + ((i * 7919) % 20) * 1000;
+      const lower = s.now() + delay;
+      s.scheduleDelayedTask(delay, () => {
+        if (s.now() < lower) early++;
+        if (upper < maxLower) outOfOrder++;
+        if (lower > maxLower) maxLower = lower;
+        if (++fired === N) resolve();
+      });
+      const upper = s.now() + delay;
+    }
+  });
+  assert.equal(activeTimers() - before, 1, 'exactly one Node timer while 100 000 tasks are pending');
+  assert.equal(s.pendingCount, N);
+  await done;
+  assert.equal(fired, N);
+  assert.equal(outOfOrder, 0);
+  assert.equal(early, 0);
+  assert.equal(activeTimers() - before, 0, 'timer released once the queue is empty');
+  s.close();
+});
+
+test('cancelling every pending task releases the timer (process may exit)', () => {
+  const s = new BasicTaskScheduler();
+  const before = activeTimers();
+  const tokens = Array.from({ length: 1000 }, (_, i) => s.scheduleDelayedTask(60_000_000 + i, () => {}));
+  assert.equal(activeTimers() - before, 1);
+  for (const t of tokens) s.unscheduleDelayedTask(t);
+  assert.equal(activeTimers() - before, 0);
+  s.close();
+});
+
+test('a task far in the future (beyond Node\'s 24.8-day timer limit) does not fire early', async () => {
+  const s = new BasicTaskScheduler();
+  let fired = false;
+  s.scheduleDelayedTask(30 * 24 * 3600 * 1e6, () => (fired = true));
+  await sleep(20);
+  assert.equal(fired, false);
+  s.close();
+});
+
+test('re-entrant scheduling, rescheduling and a throwing task on the real scheduler', async () => {
+  const s = new BasicTaskScheduler();
+  const errors: unknown[] = [];
+  s.on('error', (e) => errors.push(e));
+  const log: string[] = [];
+  let tok = s.scheduleDelayedTask(1000, () => log.push('moved-away'));
+  tok = s.rescheduleDelayedTask(tok, 8000, () => log.push('rescheduled'));
+  await new Promise<void>((resolve) => {
+    s.scheduleDelayedTask(2000, () => {
+      throw new Error('boom');
+    });
+    s.scheduleDelayedTask(2000, () => {
+      log.push('outer');
+      s.scheduleDelayedTask(0, () => log.push('inner-0'));
+      s.scheduleDelayedTask(3000, () => {
+        log.push('inner-3ms');
+        s.scheduleDelayedTask(10_000, resolve);
+      });
+    });
+  });
+  assert.deepEqual(log, ['outer', 'inner-0', 'inner-3ms', 'rescheduled']);
+  assert.equal(errors.length, 1);
+  assert.equal(s.isScheduled(tok), false);
+  s.close();
+});
+
+test('triggers: handler runs soon after, never inside triggerEvent, from any callback; deleted triggers never run', async () => {
+  const s = new BasicTaskScheduler();
+  const got: Array<string | undefined> = [];
+  let inside = false;
+  const dead = s.createEventTrigger(() => got.push('dead'));
+  const id = s.createEventTrigger<string>((d) => {
+    assert.equal(inside, false, 'handler ran inside triggerEvent');
+    got.push(d);
+  });
+  inside = true;
+  s.triggerEvent(id, 'sync');
+  s.triggerEvent(dead);
+  inside = false;
+  s.deleteEventTrigger(dead);
+  assert.deepEqual(got, []);
+  await sleep(5);
+  assert.deepEqual(got, ['sync']);
+  // From a foreign callback (a timer that is not the scheduler's) and from inside a task.
+  await new Promise<void>((resolve) => {
+    const last = s.createEventTrigger(() => resolve());
+    setTimeout(() => s.triggerEvent(id, 'foreign'), 1);
+    s.scheduleDelayedTask(3000, () => {
+      inside = true;
+      s.triggerEvent(id, 'from-task');
+      s.triggerEvent(last);
+      inside = false;
+    });
+  });
+  assert.deepEqual(got, ['sync', 'foreign', 'from-task']);
+  s.close();
+});
+
+test('close() cancels pending tasks and triggers, is idempotent, and leaves no timer behind', async () => {
+  const before = activeTimers();
+  const s = new BasicTaskScheduler();
+  let ran = false;
+  s.scheduleDelayedTask(1000, () => (ran = true));
+  const id = s.createEventTrigger(() => (ran = true));
+  s.triggerEvent(id);
+  s.close();
+  s.close();
+  assert.equal(activeTimers() - before, 0);
+  s.triggerEvent(id);
+  assert.equal(s.scheduleDelayedTask(1, () => (ran = true)), 0);
+  await sleep(10);
+  assert.equal(ran, false);
+});
