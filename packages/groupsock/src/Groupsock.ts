@@ -264,8 +264,12 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
 
   /**
    * Send one datagram, made of `chunks` gathered in order, to every destination. The chunks are
-   * not copied; they must not change until the call returns. Returns the number of destinations
-   * it went to (0 after close). Failures the kernel reports later arrive as `'error'` events.
+   * not copied: normally the kernel takes them inside this call, so a caller may reuse a header
+   * buffer as soon as it returns. Only when the socket's send buffer is full does Node queue a
+   * datagram and read its chunks later; once anything is queued ({@link sendQueueCount} > 0) this
+   * method gathers later datagrams into a private copy, so at most the one datagram that filled
+   * the buffer can see a later change to a reused chunk. Returns the number of destinations it
+   * went to (0 after close).
    */
   send(chunks: readonly Uint8Array[] | Uint8Array): number {
     const dests = this.#dests;
@@ -294,6 +298,8 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
       this.emit('error', new DorsvrError('ERR_GROUPSOCK_SEND', `datagram of ${size} bytes to ${formatHostPort(address, port)} is larger than UDP allows`));
       return;
     }
+    // Node queues behind an earlier datagram that is still waiting: give it a copy it may keep.
+    if (this.#socket.getSendQueueCount() > 0) chunks = Buffer.concat(chunks instanceof Uint8Array ? [chunks] : (chunks as Uint8Array[]), size);
     try {
       this.#socket.send(chunks as Uint8Array, port, address, this.#onSent);
       this.packetsSent++;
@@ -347,6 +353,11 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
   /** Unicast TTL (hop limit) of packets we send, 1‥255. */
   setTTL(ttl: number): void {
     this.#multicast('set unicast TTL', String(ttl), () => this.#socket.setTTL(ttl));
+  }
+
+  /** Datagrams Node has queued because the socket's send buffer was full (0 in the normal case). */
+  get sendQueueCount(): number {
+    return this.#closing ? 0 : this.#socket.getSendQueueCount();
   }
 
   /** Let the process exit while this socket is open. */
