@@ -18,3 +18,4 @@ export * from './h26x/index.js';
 export * from './audio/index.js';
 export * from './mpeg2ts/index.js';
 export * from './server/index.js';
+export * from './sinks/index.js';
