@@ -1,2 +1,22 @@
-/** @packageDocumentation @dorsvr/rtspclient */
-export {};
+/**
+ * @packageDocumentation
+ * @dorsvr/rtspclient: live555's RTSPClient and MediaSession for Node — plays `rtsp://` streams
+ * over UDP or TCP (with automatic fallback), with Basic/Digest authentication, keep-alives and
+ * RTCP receiver reports, delivering frames to livemedia sinks, events or async iterators.
+ */
+export {
+  RTSPClient,
+  type RTSPClientOptions,
+  type RTSPClientEvents,
+  type RTSPSetupOptions,
+  type RTSPPlayOptions,
+  type RTSPTransportMode,
+} from './RTSPClient.js';
+export { RTSPClientError } from './RTSPClientError.js';
+export type { RTSPClientResponse } from './RTSPClientResponse.js';
+export { MediaSession } from './MediaSession.js';
+export { MediaSubsession, type MediaSubsessionEvents } from './MediaSubsession.js';
+export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
+export type { SubsessionTransport } from './SubsessionTransport.js';
+export { RTSPClientAuthenticator } from './RTSPClientAuthenticator.js';
+export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';

@@ -1,0 +1,725 @@
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import createDebug from 'debug';
+import { EventEmitter } from 'eventemitter3';
+import { BasicTaskScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { PortPairAllocator, type PortPair } from '@dorsvr/groupsock';
+import {
+  RTSPHeaders,
+  formatNptTime,
+  formatScale,
+  formatTransportSpec,
+  parseCommaList,
+  parseRTPInfoHeader,
+  parseSessionHeader,
+  parseTransportHeader,
+  resolveControlURL,
+  type RTSPHeadersInit,
+  type TransportSpec,
+} from '@dorsvr/livemedia';
+import { MediaSession } from './MediaSession.js';
+import type { MediaSubsession } from './MediaSubsession.js';
+import { PacketPipe } from './PacketPipe.js';
+import { RTSPClientAuthenticator } from './RTSPClientAuthenticator.js';
+import { RTSPClientConnection } from './RTSPClientConnection.js';
+import { RTSPClientError } from './RTSPClientError.js';
+import type { RTSPClientResponse } from './RTSPClientResponse.js';
+import type { SubsessionTransport } from './SubsessionTransport.js';
+import { parseRTSPURL } from './parseRTSPURL.js';
+
+const debug = createDebug('dorsvr:rtspclient:client');
+const debugKeepAlive = createDebug('dorsvr:rtspclient:keepalive');
+const debugFallback = createDebug('dorsvr:rtspclient:fallback');
+
+/** How a stream is carried: UDP, TCP `$`-interleaved, or `auto` (UDP, falling back to TCP). */
+export type RTSPTransportMode = 'udp' | 'tcp' | 'auto';
+
+/** Options of an {@link RTSPClient}. */
+export interface RTSPClientOptions {
+  /** Every timer runs on it. Default: a BasicTaskScheduler the client owns and closes. */
+  scheduler?: TaskScheduler;
+  /** User name (overrides the URL's userinfo). */
+  username?: string;
+  /** Password (overrides the URL's userinfo). */
+  password?: string;
+  /** Default transport of {@link RTSPClient.setup} (default `auto`). */
+  transport?: RTSPTransportMode;
+  /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
+  fallbackTimeoutMs?: number;
+  /** How long to wait for each response (default 10000). */
+  requestTimeoutMs?: number;
+  /** How long to wait for the TCP connection (default: requestTimeoutMs). */
+  connectTimeoutMs?: number;
+  /** How long {@link RTSPClient.close} waits for its TEARDOWN's response (default 2000). */
+  teardownTimeoutMs?: number;
+  /** Keep-alive period; default half the session timeout the server gave (60 s when it gave none). */
+  keepAliveIntervalMs?: number;
+  /** `User-Agent:` header (default `dorsvr RTSPClient`). */
+  userAgent?: string;
+  /** Where UDP client port pairs come from (default: one shared allocator per address family). */
+  portAllocator?: PortPairAllocator;
+}
+
+/** Options of {@link RTSPClient.setup}. */
+export interface RTSPSetupOptions {
+  /** Overrides the client's {@link RTSPClientOptions.transport} for this stream. */
+  transport?: RTSPTransportMode;
+}
+
+/** Options of {@link RTSPClient.play}. */
+export interface RTSPPlayOptions {
+  /** Start, in seconds of normal play time (default 0; `Range: npt=0.000-`). */
+  range?: number;
+  /** End, in seconds of normal play time (default: open). */
+  end?: number;
+  /** `Scale:` (playback speed; negative for reverse), when given. */
+  scale?: number;
+}
+
+/** Events of an {@link RTSPClient}. */
+export interface RTSPClientEvents {
+  /** No UDP packet arrived within `fallbackTimeoutMs`: the streams are set up again over TCP. */
+  fallbackToTCP: [reason: string];
+  /** The server said RTCP BYE for a stream: it ended. */
+  bye: [subsession: MediaSubsession];
+  /** Every set-up stream ended (BYE for each, TEARDOWN, or the connection closed). */
+  end: [];
+  /** The server sent us a request (answered 200 for OPTIONS/GET_PARAMETER, else 501). */
+  request: [method: string, uri: string];
+  /** A `Location:` redirect was followed. */
+  redirect: [url: string];
+  /**
+   * A background operation failed (fallback, keep-alive, a lost connection). Requests reject
+   * their promise instead; eventemitter3 does not throw without a listener.
+   */
+  error: [err: RTSPClientError];
+  /** {@link RTSPClient.close} finished. */
+  close: [];
+}
+
+interface StreamState {
+  mode: 'udp' | 'tcp';
+  auto: boolean;
+  pair?: PortPair | undefined;
+  channels?: { rtp: number; rtcp: number } | undefined;
+}
+
+const allocators = new Map<string, PortPairAllocator>();
+function defaultAllocator(type: 'udp4' | 'udp6'): PortPairAllocator {
+  let a = allocators.get(type);
+  if (a === undefined) {
+    // A random start spreads concurrent processes over the range; each allocator skips ports in use.
+    const start = 50_000 + 2 * Math.floor(Math.random() * 5000);
+    a = new PortPairAllocator({ start, end: 65_535, type });
+    allocators.set(type, a);
+  }
+  return a;
+}
+
+function stripMapped(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * live555's RTSPClient: plays an `rtsp://` URL. Each method sends one request (following
+ * redirects and answering authentication challenges) and resolves with the response, or rejects
+ * with an {@link RTSPClientError} (`ERR_RTSP_STATUS` with the `status`, `ERR_RTSP_TIMEOUT`,
+ * `ERR_RTSP_CONNECTION_CLOSED`, …).
+ *
+ * ```ts
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/test.264');
+ * const session = await client.describe();
+ * for (const sub of session.subsessions) await client.setup(sub);
+ * await client.play();
+ * for await (const frame of session.subsessions[0]!.frames()) …
+ * await client.close();
+ * ```
+ *
+ * It keeps the session alive (GET_PARAMETER when the server lists it, else OPTIONS, at half the
+ * session timeout), sends RTCP receiver reports, and in `auto` mode sets the streams up again
+ * over TCP when nothing arrives over UDP.
+ */
+export class RTSPClient extends EventEmitter<RTSPClientEvents> {
+  /** The scheduler every timer of this client (and its RTP sources) runs on. */
+  readonly scheduler: TaskScheduler;
+
+  readonly #ownsScheduler: boolean;
+  readonly #transport: RTSPTransportMode;
+  readonly #fallbackTimeoutUs: number;
+  readonly #requestTimeoutUs: number;
+  readonly #connectTimeoutUs: number;
+  readonly #teardownTimeoutUs: number;
+  readonly #keepAliveIntervalUs: number | undefined;
+  readonly #userAgent: string;
+  readonly #portAllocator: PortPairAllocator | undefined;
+  readonly #cname = `dorsvr@${hostname()}`;
+  #url: string;
+  #host: string;
+  #port: number;
+  #auth: RTSPClientAuthenticator | undefined;
+  #conn: RTSPClientConnection | undefined;
+  #connecting: Promise<RTSPClientConnection> | undefined;
+  #closing: Promise<void> | undefined;
+  #session: MediaSession | undefined;
+  #sessionId: string | undefined;
+  #sessionTimeoutS = 60;
+  #serverMethods: string[] | undefined;
+  readonly #streams = new Map<MediaSubsession, StreamState>();
+  readonly #channels = new Map<number, { sub: MediaSubsession } | { pipe: PacketPipe }>();
+  #nextChannel = 0;
+  #keepAliveTimer: TaskToken = 0;
+  #fallbackTimer: TaskToken = 0;
+  #lastPlay: RTSPPlayOptions | undefined;
+  #fallingBack = false;
+  #fellBack = false;
+
+  /** A client for `url` (`rtsp://[user:pass@]host[:port]/path`; IPv6 hosts in brackets). Connects on the first request. */
+  constructor(url: string, options: RTSPClientOptions = {}) {
+    super();
+    const u = parseRTSPURL(url);
+    this.#url = u.url;
+    this.#host = u.host;
+    this.#port = u.port;
+    this.#ownsScheduler = options.scheduler === undefined;
+    this.scheduler = options.scheduler ?? new BasicTaskScheduler();
+    this.#transport = options.transport ?? 'auto';
+    this.#fallbackTimeoutUs = (options.fallbackTimeoutMs ?? 5000) * 1000;
+    this.#requestTimeoutUs = (options.requestTimeoutMs ?? 10_000) * 1000;
+    this.#connectTimeoutUs = options.connectTimeoutMs === undefined ? this.#requestTimeoutUs : options.connectTimeoutMs * 1000;
+    this.#teardownTimeoutUs = (options.teardownTimeoutMs ?? 2000) * 1000;
+    this.#keepAliveIntervalUs = options.keepAliveIntervalMs === undefined ? undefined : options.keepAliveIntervalMs * 1000;
+    this.#userAgent = options.userAgent ?? 'dorsvr RTSPClient';
+    this.#portAllocator = options.portAllocator;
+    const username = options.username ?? u.username;
+    const password = options.password ?? u.password;
+    if (username !== undefined) this.#auth = new RTSPClientAuthenticator(username, password ?? '');
+  }
+
+  /** The presentation URL (without userinfo), updated by redirects. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The RTSP session id after SETUP, else undefined. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** The session timeout in seconds the server gave (60 when it gave none). */
+  get sessionTimeoutSeconds(): number {
+    return this.#sessionTimeoutS;
+  }
+
+  /** Methods the server listed in `Public:` (or `Allow:`) of an OPTIONS response, if any. */
+  get serverMethods(): readonly string[] | undefined {
+    return this.#serverMethods;
+  }
+
+  /** The session of the last {@link describe}. */
+  get session(): MediaSession | undefined {
+    return this.#session;
+  }
+
+  /** The authentication scheme in use after a challenge (`Digest`, `Basic`), else undefined. */
+  get authScheme(): 'Digest' | 'Basic' | undefined {
+    return this.#auth?.scheme;
+  }
+
+  /** True once streams were moved from UDP to TCP by the automatic fallback. */
+  get fellBackToTCP(): boolean {
+    return this.#fellBack;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** OPTIONS: learns the server's methods (`Public:`, or `Allow:` as some servers send). */
+  async options(): Promise<RTSPClientResponse> {
+    const res = await this.request('OPTIONS', this.#url);
+    this.#noteMethods(res);
+    return res;
+  }
+
+  /**
+   * DESCRIBE: fetches and parses the session description. Control URLs are resolved against
+   * `Content-Base`, else `Content-Location`, else the request URL.
+   */
+  async describe(): Promise<MediaSession> {
+    const res = await this.request('DESCRIBE', this.#url, { Accept: 'application/sdp' });
+    if (res.body.length === 0) throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'DESCRIBE', 'DESCRIBE response has no body (no SDP)', { response: res });
+    const requestURL = this.#url;
+    const absolute = (v: string | undefined): string | undefined => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        const u = new URL(v.trim(), requestURL);
+        u.username = '';
+        u.password = '';
+        return u.href;
+      } catch {
+        return undefined;
+      }
+    };
+    const base = absolute(res.headers.get('Content-Base')) ?? absolute(res.headers.get('Content-Location')) ?? requestURL;
+    let session: MediaSession;
+    try {
+      session = new MediaSession(res.body, base, this.scheduler);
+    } catch (err) {
+      throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'DESCRIBE', `DESCRIBE response is not SDP: ${(err as Error).message}`, { response: res, cause: err });
+    }
+    this.#session = session;
+    for (const sub of session.subsessions) sub.on('bye', () => this.#onBye(sub));
+    return session;
+  }
+
+  /**
+   * SETUP of one stream: UDP on a fresh client port pair, or TCP interleaved (the channels the
+   * server answers are used). In `auto` mode UDP is asked for, TCP when the server refuses it
+   * (461), and the streams move to TCP when nothing arrives over UDP (see `fallbackToTCP`).
+   */
+  async setup(sub: MediaSubsession, options: RTSPSetupOptions = {}): Promise<RTSPClientResponse> {
+    if (!sub.supported) {
+      throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
+    }
+    const mode = options.transport ?? this.#transport;
+    try {
+      return await this.#setupAs(sub, mode === 'tcp' ? 'tcp' : 'udp', mode === 'auto');
+    } catch (err) {
+      if (mode === 'auto' && err instanceof RTSPClientError && err.status === 461) {
+        debug('server refused UDP (461), trying TCP');
+        return this.#setupAs(sub, 'tcp', false);
+      }
+      throw err;
+    }
+  }
+
+  async #setupAs(sub: MediaSubsession, mode: 'udp' | 'tcp', auto: boolean): Promise<RTSPClientResponse> {
+    const conn = await this.#connection();
+    let pair: PortPair | undefined;
+    let spec: TransportSpec;
+    if (mode === 'udp') {
+      const remote = stripMapped(conn.remoteAddress ?? this.#host);
+      const type = isIP(remote) === 6 ? 'udp6' : 'udp4';
+      pair = await (this.#portAllocator ?? defaultAllocator(type)).allocate();
+      spec = { profile: 'RTP/AVP', lowerTransport: 'UDP', delivery: 'unicast', clientPort: { rtp: pair.rtpPort, rtcp: pair.rtcpPort } };
+    } else {
+      const ch = this.#nextChannel;
+      this.#nextChannel += 2;
+      spec = { profile: 'RTP/AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: { rtp: ch, rtcp: ch + 1 } };
+    }
+    let res: RTSPClientResponse;
+    try {
+      res = await this.request('SETUP', sub.controlURL, { Transport: formatTransportSpec(spec) });
+    } catch (err) {
+      await pair?.release();
+      throw err;
+    }
+    const sessionValue = res.headers.get('Session');
+    if (sessionValue !== undefined) {
+      try {
+        const s = parseSessionHeader(sessionValue);
+        this.#sessionId = s.id;
+        if (s.timeout !== undefined && s.timeout > 0) this.#sessionTimeoutS = s.timeout;
+      } catch (err) {
+        await pair?.release();
+        throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'SETUP', `bad Session header: ${(err as Error).message}`, { response: res, cause: err });
+      }
+    }
+    // A reply without Transport (or one we cannot read) means: what we asked for.
+    const header = res.headers.get('Transport');
+    let reply: TransportSpec | undefined;
+    if (header !== undefined) {
+      try {
+        reply = parseTransportHeader(header)[0];
+      } catch (err) {
+        debug('unreadable Transport in the SETUP reply (%s): assuming ours', (err as Error).message);
+      }
+    }
+    let transport: SubsessionTransport;
+    let pipe: PacketPipe;
+    const state: StreamState = { mode, auto, pair };
+    this.#releaseStream(sub);
+    if (mode === 'udp') {
+      const p = pair!;
+      const serverAddress = stripMapped(reply?.source ?? conn.remoteAddress ?? this.#host);
+      const serverPorts = reply?.serverPort === undefined ? undefined : { rtp: reply.serverPort.rtp, rtcp: reply.serverPort.rtcp ?? reply.serverPort.rtp + 1 };
+      // Without server_port, RTCP goes back to where the server's RTCP comes from.
+      let rtcpDest: { address: string; port: number } | undefined =
+        serverPorts === undefined ? undefined : { address: serverAddress, port: serverPorts.rtcp };
+      pipe = new PacketPipe((chunks) => (rtcpDest === undefined ? false : p.rtcp.sendTo(chunks, rtcpDest.address, rtcpDest.port)));
+      p.rtp.on('packet', (data) => sub.handleRTPPacket(data));
+      p.rtcp.on('packet', (data, from) => {
+        rtcpDest ??= { address: from.address, port: from.port };
+        pipe.deliver(data, from);
+      });
+      transport = { mode, clientPorts: { rtp: p.rtpPort, rtcp: p.rtcpPort }, serverPorts, serverAddress, ssrc: reply?.ssrc, header };
+    } else {
+      const channels = reply?.interleaved === undefined
+        ? spec.interleaved!
+        : { rtp: reply.interleaved.rtp, rtcp: reply.interleaved.rtcp ?? reply.interleaved.rtp + 1 };
+      const ch = { rtp: channels.rtp, rtcp: channels.rtcp ?? channels.rtp + 1 };
+      if (ch.rtp >= this.#nextChannel) this.#nextChannel = Math.max(ch.rtp, ch.rtcp) + 1 + ((Math.max(ch.rtp, ch.rtcp) + 1) % 2);
+      pipe = new PacketPipe((chunks) => this.#conn?.sendInterleaved(ch.rtcp, chunks) ?? false);
+      this.#channels.set(ch.rtp, { sub });
+      this.#channels.set(ch.rtcp, { pipe });
+      state.channels = ch;
+      transport = { mode, channels: ch, ssrc: reply?.ssrc, header };
+    }
+    this.#streams.set(sub, state);
+    sub.attachTransport(transport, this.#sessionId ?? '', pipe, this.#cname);
+    this.#scheduleKeepAlive();
+    debug('SETUP %s over %s: %o', sub.controlURL, mode, transport);
+    return res;
+  }
+
+  /**
+   * PLAY of the whole session (its aggregate control URL), from `range` seconds (default 0).
+   * Fills each stream's RTP-Info when the server sends it (it may not).
+   */
+  async play(options: RTSPPlayOptions = {}): Promise<RTSPClientResponse> {
+    const uri = this.#aggregateURL('PLAY');
+    const headers: Record<string, string> = {
+      Range: `npt=${formatNptTime(options.range ?? 0)}-${options.end === undefined ? '' : formatNptTime(options.end)}`,
+    };
+    if (options.scale !== undefined) headers.Scale = formatScale(options.scale);
+    const res = await this.request('PLAY', uri, headers);
+    this.#lastPlay = options;
+    this.#noteRTPInfo(res);
+    for (const sub of this.#streams.keys()) sub.rtcp?.sendReport();
+    this.#scheduleFallbackCheck();
+    return res;
+  }
+
+  /** PAUSE of the whole session. */
+  async pause(): Promise<RTSPClientResponse> {
+    this.#cancelFallbackCheck();
+    return this.request('PAUSE', this.#aggregateURL('PAUSE'));
+  }
+
+  /**
+   * GET_PARAMETER on the session (or the presentation URL before SETUP). `parameters` are sent
+   * one per line as `text/parameters`; none makes it a plain keep-alive.
+   */
+  async getParameter(parameters: string | readonly string[] = []): Promise<RTSPClientResponse> {
+    const names = typeof parameters === 'string' ? [parameters] : parameters;
+    const body = names.length === 0 ? undefined : names.map((n) => `${n}\r\n`).join('');
+    return this.request('GET_PARAMETER', this.#sessionURL(), body === undefined ? {} : { 'Content-Type': 'text/parameters' }, body);
+  }
+
+  /** SET_PARAMETER `name: value` on the session (or the presentation URL before SETUP). */
+  async setParameter(name: string, value: string): Promise<RTSPClientResponse> {
+    return this.request('SET_PARAMETER', this.#sessionURL(), { 'Content-Type': 'text/parameters' }, `${name}: ${value}\r\n`);
+  }
+
+  /**
+   * TEARDOWN of the whole session: the streams end (their sources deliver what they hold, then
+   * `null`) and their ports are released, whatever the server answers. Resolves with undefined
+   * when nothing was set up.
+   */
+  async teardown(): Promise<RTSPClientResponse | undefined> {
+    if (this.#sessionId === undefined && this.#streams.size === 0) return undefined;
+    const uri = this.#aggregateURL('TEARDOWN');
+    try {
+      return await this.request('TEARDOWN', uri);
+    } finally {
+      await this.#endStreams();
+    }
+  }
+
+  /**
+   * Sends any request and resolves with a 2xx response: adds CSeq, User-Agent, Session (once
+   * set up) and Authorization (answering 401 challenges: Digest SHA-256 over MD5 over Basic,
+   * again after `stale=true`), and follows `Location:` on 301/302/303/305/307.
+   */
+  async request(method: string, uri: string, headers: RTSPHeadersInit = {}, body?: string | Uint8Array, timeoutMs?: number): Promise<RTSPClientResponse> {
+    if (this.#closing !== undefined) throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', method, 'the client is closed');
+    return this.#request(method, uri, headers, body, timeoutMs === undefined ? this.#requestTimeoutUs : timeoutMs * 1000);
+  }
+
+  async #request(method: string, uri: string, headersInit: RTSPHeadersInit, body: string | Uint8Array | undefined, timeoutUs: number): Promise<RTSPClientResponse> {
+    let target = uri;
+    let redirects = 0;
+    let authTries = 0;
+    for (;;) {
+      const conn = await this.#connection();
+      const headers = new RTSPHeaders(headersInit);
+      if (!headers.has('User-Agent')) headers.append('User-Agent', this.#userAgent);
+      if (this.#sessionId !== undefined && !headers.has('Session') && method !== 'OPTIONS' && method !== 'DESCRIBE') headers.append('Session', this.#sessionId);
+      const authorization = this.#auth?.authorize(method, target);
+      if (authorization !== undefined) headers.append('Authorization', authorization);
+      const res = await conn.request(method, target, headers, body, timeoutUs);
+      if (res.status === 401 && this.#auth !== undefined && authTries < 3) {
+        authTries++;
+        if (this.#auth.onChallenge(res.headers.getAll('WWW-Authenticate'), authorization !== undefined)) {
+          debug('401 for %s: answering with %s %s', method, this.#auth.scheme, this.#auth.algorithm ?? '');
+          continue;
+        }
+      }
+      const location = res.headers.get('Location');
+      if ([301, 302, 303, 305, 307].includes(res.status) && location !== undefined) {
+        if (++redirects > 5) throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `more than 5 redirects (last to ${location})`, { status: res.status, response: res });
+        let next;
+        try {
+          next = parseRTSPURL(new URL(location, target).href);
+        } catch (err) {
+          throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `unusable Location ${JSON.stringify(location)}`, { status: res.status, response: res, cause: err });
+        }
+        debug('%d: %s redirected to %s', res.status, target, next.url);
+        if (target === this.#url) this.#url = next.url;
+        target = next.url;
+        if (next.host !== this.#host || next.port !== this.#port) {
+          this.#host = next.host;
+          this.#port = next.port;
+          this.#conn?.close();
+          this.#conn = undefined;
+        }
+        if (next.username !== undefined && this.#auth === undefined) this.#auth = new RTSPClientAuthenticator(next.username, next.password ?? '');
+        this.emit('redirect', next.url);
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) {
+        const why = res.status === 401 ? (this.#auth === undefined ? ' (no credentials given)' : ' (credentials refused)') : '';
+        throw new RTSPClientError('ERR_RTSP_STATUS', method, `${method} ${target}: ${res.status} ${res.reason}${why}`, { status: res.status, response: res });
+      }
+      return res;
+    }
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  #connection(): Promise<RTSPClientConnection> {
+    if (this.#conn !== undefined && !this.#conn.closed) return Promise.resolve(this.#conn);
+    if (this.#connecting !== undefined) return this.#connecting;
+    const p = RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs).then(
+      (conn) => {
+        this.#connecting = undefined;
+        if (this.#closing !== undefined && this.#conn === undefined && this.#sessionId === undefined) {
+          conn.close();
+          throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', 'CONNECT', 'the client is closed');
+        }
+        this.#conn = conn;
+        conn.on('interleaved', (channel, payload) => {
+          const route = this.#channels.get(channel);
+          if (route === undefined) return;
+          if ('sub' in route) route.sub.handleRTPPacket(payload);
+          else route.pipe.deliver(payload, channel);
+        });
+        conn.on('request', (method, uri) => this.emit('request', method, uri));
+        conn.on('close', () => this.#onConnectionClose(conn));
+        return conn;
+      },
+      (err: unknown) => {
+        this.#connecting = undefined;
+        throw err;
+      },
+    );
+    this.#connecting = p;
+    return p;
+  }
+
+  #onConnectionClose(conn: RTSPClientConnection): void {
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    if (this.#closing !== undefined) return;
+    // Interleaved streams died with the connection; UDP ones may live on (the next request reconnects).
+    const tcp = [...this.#streams].filter(([, s]) => s.mode === 'tcp');
+    if (tcp.length === 0 || this.#fallingBack) return;
+    debug('connection closed with %d interleaved stream(s): they end', tcp.length);
+    this.emit('error', new RTSPClientError('ERR_RTSP_CONNECTION_CLOSED', 'PLAY', 'the server closed the connection carrying the streams'));
+    for (const [sub] of tcp) {
+      this.#releaseStream(sub);
+      sub.endOfStream();
+    }
+    if (this.#streams.size === 0) this.#stopTimers();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #noteMethods(res: RTSPClientResponse): void {
+    const list = res.headers.get('Public') ?? res.headers.get('Allow');
+    if (list !== undefined) this.#serverMethods = parseCommaList(list).map((m) => m.toUpperCase());
+  }
+
+  #aggregateURL(method: string): string {
+    if (this.#sessionId === undefined && this.#streams.size === 0) {
+      throw new RTSPClientError('ERR_RTSP_STATE', method, `${method} before SETUP`);
+    }
+    if (this.#session !== undefined) return this.#session.controlURL;
+    const first = this.#streams.keys().next().value;
+    return first?.controlURL ?? this.#url;
+  }
+
+  #sessionURL(): string {
+    return this.#session !== undefined && this.#sessionId !== undefined ? this.#session.controlURL : this.#url;
+  }
+
+  #noteRTPInfo(res: RTSPClientResponse): void {
+    const value = res.headers.get('RTP-Info');
+    const subs = [...this.#streams.keys()];
+    for (const sub of subs) sub.setRTPInfo(undefined);
+    if (value === undefined) return;
+    let entries;
+    try {
+      entries = parseRTPInfoHeader(value);
+    } catch (err) {
+      debug('unreadable RTP-Info ignored: %s', (err as Error).message);
+      return;
+    }
+    const base = this.#session?.baseURL ?? this.#url;
+    const strip = (u: string): string => u.replace(/\/+$/, '');
+    entries.forEach((e, i) => {
+      const url = strip(resolveControlURL(base, e.url));
+      // By URL (absolute or relative to the base), else by a matching tail, else by position.
+      const sub =
+        subs.find((s) => strip(s.controlURL) === url) ??
+        subs.find((s) => e.url !== '' && (strip(s.controlURL).endsWith(`/${strip(e.url)}`) || strip(e.url).endsWith(strip(s.controlURL)))) ??
+        (entries!.length === subs.length ? subs[i] : undefined);
+      sub?.setRTPInfo(e);
+    });
+  }
+
+  #scheduleKeepAlive(): void {
+    const period = this.#keepAliveIntervalUs ?? (this.#sessionTimeoutS * 1_000_000) / 2;
+    this.#keepAliveTimer = this.scheduler.rescheduleDelayedTask(this.#keepAliveTimer, Math.max(1000, period), () => {
+      this.#keepAliveTimer = 0;
+      void this.#sendKeepAlive();
+    });
+  }
+
+  /** The method keep-alives use: GET_PARAMETER when the server listed it, else OPTIONS. */
+  get keepAliveMethod(): 'GET_PARAMETER' | 'OPTIONS' {
+    return this.#serverMethods?.includes('GET_PARAMETER') === true ? 'GET_PARAMETER' : 'OPTIONS';
+  }
+
+  async #sendKeepAlive(): Promise<void> {
+    if (this.#closing !== undefined || this.#sessionId === undefined) return;
+    this.#scheduleKeepAlive();
+    const method = this.keepAliveMethod;
+    debugKeepAlive('%s', method);
+    try {
+      const uri = method === 'OPTIONS' ? this.#url : this.#sessionURL();
+      await this.#request(method, uri, method === 'OPTIONS' && this.#sessionId !== undefined ? { Session: this.#sessionId } : {}, undefined, this.#requestTimeoutUs);
+    } catch (err) {
+      debugKeepAlive('keep-alive failed: %s', (err as Error).message);
+    }
+  }
+
+  #scheduleFallbackCheck(): void {
+    const auto = [...this.#streams.values()].some((s) => s.mode === 'udp' && s.auto);
+    if (!auto) return;
+    this.#fallbackTimer = this.scheduler.rescheduleDelayedTask(this.#fallbackTimer, this.#fallbackTimeoutUs, () => {
+      this.#fallbackTimer = 0;
+      const udp = [...this.#streams].filter(([, s]) => s.mode === 'udp' && s.auto);
+      if (udp.length === 0 || udp.some(([sub]) => sub.rtpPacketsReceived > 0)) return;
+      void this.#fallBackToTCP(`no RTP packet over UDP within ${this.#fallbackTimeoutUs / 1000} ms`);
+    });
+  }
+
+  #cancelFallbackCheck(): void {
+    this.scheduler.unscheduleDelayedTask(this.#fallbackTimer);
+    this.#fallbackTimer = 0;
+  }
+
+  async #fallBackToTCP(reason: string): Promise<void> {
+    if (this.#closing !== undefined || this.#fallingBack) return;
+    this.#fallingBack = true;
+    debugFallback('%s: setting the streams up again over TCP', reason);
+    this.emit('fallbackToTCP', reason);
+    const subs = [...this.#streams.keys()];
+    try {
+      try {
+        await this.#request('TEARDOWN', this.#aggregateURL('TEARDOWN'), {}, undefined, this.#teardownTimeoutUs);
+      } catch (err) {
+        debugFallback('TEARDOWN before the fallback failed (ignored): %s', (err as Error).message);
+      }
+      for (const sub of subs) this.#releaseStream(sub);
+      this.#sessionId = undefined;
+      for (const sub of subs) await this.#setupAs(sub, 'tcp', false);
+      const play = this.#lastPlay ?? {};
+      await this.play(play);
+      this.#fellBack = true;
+    } catch (err) {
+      const e = err instanceof RTSPClientError ? err : new RTSPClientError('ERR_RTSP_FALLBACK', 'SETUP', `fallback to TCP failed: ${(err as Error).message}`, { cause: err });
+      debugFallback('fallback failed: %s', e.message);
+      this.emit('error', e);
+      await this.#endStreams();
+    } finally {
+      this.#fallingBack = false;
+    }
+  }
+
+  #onBye(sub: MediaSubsession): void {
+    if (!this.#streams.has(sub)) return;
+    debug('BYE for %s', sub.controlURL);
+    this.emit('bye', sub);
+    const state = this.#streams.get(sub);
+    if (state !== undefined) {
+      // The source ends by itself (RTCPInstance told it); free the stream's sockets.
+      this.#releaseStream(sub);
+    }
+    if (this.#streams.size === 0) {
+      this.#stopTimers();
+      this.emit('end');
+    }
+  }
+
+  #releaseStream(sub: MediaSubsession): void {
+    const state = this.#streams.get(sub);
+    if (state === undefined) return;
+    this.#streams.delete(sub);
+    sub.detachTransport();
+    if (state.pair !== undefined) {
+      state.pair.rtp.removeAllListeners('packet');
+      state.pair.rtcp.removeAllListeners('packet');
+      void state.pair.release();
+    }
+    if (state.channels !== undefined) {
+      this.#channels.delete(state.channels.rtp);
+      this.#channels.delete(state.channels.rtcp);
+    }
+  }
+
+  async #endStreams(): Promise<void> {
+    const subs = [...this.#streams.keys()];
+    const pairs = [...this.#streams.values()].map((s) => s.pair).filter((p): p is PortPair => p !== undefined);
+    for (const sub of subs) {
+      this.#releaseStream(sub);
+      sub.endOfStream();
+    }
+    this.#sessionId = undefined;
+    this.#stopTimers();
+    await Promise.all(pairs.map((p) => p.release()));
+    if (subs.length > 0) this.emit('end');
+  }
+
+  #stopTimers(): void {
+    this.scheduler.unscheduleDelayedTask(this.#keepAliveTimer);
+    this.#keepAliveTimer = 0;
+    this.#cancelFallbackCheck();
+  }
+
+  /**
+   * Ends everything: a TEARDOWN first when a session is up (best effort, `teardownTimeoutMs`),
+   * then every stream ends and every socket and port is released; an owned scheduler is closed.
+   * Idempotent; later requests reject with `ERR_RTSP_CLIENT_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopTimers();
+      if (this.#sessionId !== undefined && this.#conn !== undefined && !this.#conn.closed) {
+        try {
+          await this.#request('TEARDOWN', this.#aggregateURL('TEARDOWN'), {}, undefined, this.#teardownTimeoutUs);
+        } catch (err) {
+          debug('TEARDOWN on close failed (ignored): %s', (err as Error).message);
+        }
+      }
+      await this.#endStreams();
+      for (const sub of this.#session?.subsessions ?? []) if (!sub.ended && sub.supported) sub.source.endOfStream();
+      this.#conn?.close();
+      this.#conn = undefined;
+      const connecting = this.#connecting;
+      if (connecting !== undefined) await connecting.then((c) => c.close(), () => undefined);
+      if (this.#ownsScheduler) this.scheduler.close();
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,204 @@
+import { connect, type Socket } from 'node:net';
+import createDebug from 'debug';
+import { EventEmitter } from 'eventemitter3';
+import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
+import {
+  RTSPHeaders,
+  RTSPParser,
+  serializeRTSPRequest,
+  serializeRTSPResponse,
+  writeInterleavedHeader,
+  type RTSPRequest,
+  type RTSPResponse,
+} from '@dorsvr/livemedia';
+import { RTSPClientError } from './RTSPClientError.js';
+import type { RTSPClientResponse } from './RTSPClientResponse.js';
+
+const debug = createDebug('dorsvr:rtspclient:connection');
+
+/** Events of an {@link RTSPClientConnection}. */
+export interface RTSPClientConnectionEvents {
+  /** A `$` frame arrived on `channel`. */
+  interleaved: [channel: number, payload: Uint8Array];
+  /** The server sent us a request (already answered). */
+  request: [method: string, uri: string];
+  /** The socket closed; pending requests were rejected. */
+  close: [];
+}
+
+interface Pending {
+  method: string;
+  resolve: (r: RTSPClientResponse) => void;
+  reject: (e: Error) => void;
+  timer: TaskToken;
+}
+
+/** Methods a client answers 200 when a server (a camera) sends them to us; others get 501. */
+const ANSWERED = new Set(['OPTIONS', 'GET_PARAMETER']);
+
+/**
+ * One TCP connection to an RTSP server: writes requests with increasing CSeqs and matches
+ * responses to them by CSeq, answers requests the server sends us, and hands `$`-interleaved
+ * frames to whoever listens. Internal to {@link RTSPClient}.
+ */
+export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvents> {
+  readonly #scheduler: TaskScheduler;
+  readonly #socket: Socket;
+  readonly #parser = new RTSPParser({ maxBodySize: 4 << 20 });
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+  #cseq = 0;
+
+  private constructor(scheduler: TaskScheduler, socket: Socket) {
+    super();
+    this.#scheduler = scheduler;
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => debug('socket error: %s', err.message));
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** Connects; rejects with `ERR_RTSP_CONNECT` on failure or after `timeoutUs`. */
+  static open(scheduler: TaskScheduler, host: string, port: number, timeoutUs: number): Promise<RTSPClientConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const fail = (err: Error): void => {
+        scheduler.unscheduleDelayedTask(timer);
+        socket.destroy();
+        reject(new RTSPClientError('ERR_RTSP_CONNECT', 'CONNECT', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+      };
+      const timer = scheduler.scheduleDelayedTask(timeoutUs, () => fail(new Error('timed out')));
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        scheduler.unscheduleDelayedTask(timer);
+        socket.off('error', fail);
+        debug('connected to %s:%d', host, port);
+        resolve(new RTSPClientConnection(scheduler, socket));
+      });
+    });
+  }
+
+  /** True once the socket closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Local address of the socket (what the server sees us as). */
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress;
+  }
+
+  /** Remote address of the socket. */
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  /**
+   * Sends a request (CSeq added here) and resolves with the response of the same CSeq, whatever
+   * its status. Rejects with `ERR_RTSP_TIMEOUT` or `ERR_RTSP_CONNECTION_CLOSED`.
+   */
+  request(method: string, uri: string, headers: RTSPHeaders, body: Uint8Array | string | undefined, timeoutUs: number): Promise<RTSPClientResponse> {
+    if (this.#closed) return Promise.reject(new RTSPClientError('ERR_RTSP_CONNECTION_CLOSED', method, 'the RTSP connection is closed'));
+    const cseq = ++this.#cseq;
+    const h = new RTSPHeaders([['CSeq', cseq]]);
+    for (const [n, v] of headers) h.append(n, v);
+    const bytes = serializeRTSPRequest({ method, uri, headers: h, body });
+    debug('→ %s %s (CSeq %d)', method, uri, cseq);
+    return new Promise((resolve, reject) => {
+      const timer = this.#scheduler.scheduleDelayedTask(timeoutUs, () => {
+        this.#pending.delete(cseq);
+        reject(new RTSPClientError('ERR_RTSP_TIMEOUT', method, `no response to ${method} (CSeq ${cseq}) within ${timeoutUs / 1000} ms`));
+      });
+      this.#pending.set(cseq, { method, resolve, reject, timer });
+      this.#socket.write(bytes);
+    });
+  }
+
+  /** Writes one `$` frame; false when the connection is closed or its send queue is long. */
+  sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
+    if (this.#closed) return false;
+    // A stalled server must not make us buffer without bound; RTCP can be lost.
+    if (this.#socket.writableLength > 1 << 20) return false;
+    let len = 0;
+    for (const c of chunks) len += c.length;
+    this.#socket.cork();
+    this.#socket.write(writeInterleavedHeader(channel, len));
+    for (const c of chunks) this.#socket.write(c);
+    this.#socket.uncork();
+    return true;
+  }
+
+  #onData(chunk: Buffer): void {
+    for (const item of this.#parser.push(chunk)) {
+      switch (item.type) {
+        case 'interleaved':
+          this.emit('interleaved', item.channel, item.payload);
+          break;
+        case 'response':
+          this.#onResponse(item);
+          break;
+        case 'request':
+          this.#onRequest(item);
+          break;
+        case 'error':
+          debug('unparsable message from the server: %s', item.error.message);
+          if (item.isRequest === true) this.#answer(item.error.status ?? 400, item.cseq);
+          break;
+      }
+    }
+  }
+
+  #onResponse(res: RTSPResponse): void {
+    const raw = res.headers.get('CSeq');
+    let cseq = raw !== undefined && /^\s*\d{1,15}\s*$/.test(raw) ? Number(raw) : undefined;
+    // A server that drops CSeq answers in order: give it to the oldest pending request.
+    if (cseq === undefined || !this.#pending.has(cseq)) {
+      if (cseq !== undefined) {
+        debug('response with unknown CSeq %d ignored', cseq);
+        return;
+      }
+      cseq = this.#pending.keys().next().value;
+      if (cseq === undefined) return;
+    }
+    const p = this.#pending.get(cseq)!;
+    this.#pending.delete(cseq);
+    this.#scheduler.unscheduleDelayedTask(p.timer);
+    debug('← %d %s (CSeq %d, %s)', res.status, res.reason, cseq, p.method);
+    p.resolve({ status: res.status, reason: res.reason, headers: res.headers, body: res.body, cseq });
+  }
+
+  #onRequest(req: RTSPRequest): void {
+    const raw = req.headers.get('CSeq');
+    const cseq = raw !== undefined && /^\s*\d{1,15}\s*$/.test(raw) ? Number(raw) : undefined;
+    debug('server sent %s %s (CSeq %s)', req.method, req.uri, raw);
+    this.#answer(ANSWERED.has(req.method) ? 200 : 501, cseq);
+    this.emit('request', req.method, req.uri);
+  }
+
+  #answer(status: number, cseq: number | undefined): void {
+    if (this.#closed) return;
+    const headers = new RTSPHeaders();
+    if (cseq !== undefined) headers.append('CSeq', cseq);
+    if (status === 200) headers.append('Public', 'OPTIONS, GET_PARAMETER');
+    this.#socket.write(serializeRTSPResponse({ status, headers }));
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    debug('connection closed');
+    for (const [cseq, p] of this.#pending) {
+      this.#scheduler.unscheduleDelayedTask(p.timer);
+      p.reject(new RTSPClientError('ERR_RTSP_CONNECTION_CLOSED', p.method, `the connection closed before the response to ${p.method} (CSeq ${cseq})`));
+    }
+    this.#pending.clear();
+    this.emit('close');
+  }
+
+  /** Closes the socket; pending requests reject with `ERR_RTSP_CONNECTION_CLOSED`. Idempotent. */
+  close(): void {
+    this.#socket.destroy();
+    this.#onClose();
+  }
+}
