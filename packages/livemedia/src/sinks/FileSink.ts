@@ -88,10 +88,14 @@ export class FileSink extends MediaSink {
     return this.#opening;
   }
 
-  /** Open the file, then play `source` into it (see {@link MediaSink.startPlaying}). */
-  override async startPlaying(source: FramedSource): Promise<void> {
+  /**
+   * Open the file, then play `source` into it (see {@link MediaSink.startPlaying}). Generic over
+   * the source's events so that sources with more events (an `RTPSource`) are accepted as they are.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override async startPlaying(source: FramedSource<any>): Promise<void> {
     await this.open();
-    return super.startPlaying(source);
+    return super.startPlaying(source as unknown as FramedSource);
   }
 
   /** Bytes written at the start of the file when it is opened (e.g. a header with sizes to patch). */
@@ -156,7 +160,9 @@ export class FileSink extends MediaSink {
 
   /**
    * Stop playing, flush, apply the final patches and close the file. Idempotent: every call returns
-   * the same promise. Rejects with `ERR_FILE_SINK_WRITE` if the last writes failed.
+   * the same promise. Rejects with `ERR_FILE_SINK_WRITE` if any write failed (the file is then
+   * incomplete), even one that already rejected {@link startPlaying}. A pending `startPlaying`
+   * resolves once the source answers its outstanding read (end or close the source to make it).
    */
   override close(): Promise<void> {
     this.#closing ??= (async () => {
