@@ -5,6 +5,7 @@ import {
   createRTPSource,
   resolveControlURL,
   RTCPInstance,
+  type FramedSource,
   type RTCPByeInfo,
   type RTCPTransport,
   type RTPFrame,
@@ -127,9 +128,11 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
    * The RTP source (depacketizer, a livemedia `FramedSource`) frames come from: give it to a
    * `MediaSink`. Throws `ERR_RTP_UNSUPPORTED_CODEC` when {@link supported} is false.
    */
-  get source(): RTPSource {
+  get source(): RTPSource & FramedSource {
+    // The intersection keeps it assignable where a plain FramedSource is expected (a sink's
+    // startPlaying), which RTPSource's wider event map alone is not.
     if (this.#source === undefined) throw this.#unsupported!;
-    return this.#source;
+    return this.#source as RTPSource & FramedSource;
   }
 
   /** The transport SETUP negotiated, or undefined before SETUP (and after TEARDOWN). */
