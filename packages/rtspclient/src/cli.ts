@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+/**
+ * dorsvr-client: openRTSP's equal. Records every track of an `rtsp://` stream to a file named
+ * `<prefix><medium>-<codec>-<n><ext>` (e.g. `video-H264-1.264`), until the stream ends (RTCP BYE),
+ * `-d` seconds have passed, or SIGINT/SIGTERM; then TEARDOWN, flush, QoS report, exit 0.
+ *
+ *   dorsvr-client <url> [-t] [-d seconds] [-u user pass] [-F prefix] [-Q] [-o dir]
+ *
+ * stdout: what is recorded and the QoS statistics; stderr: progress and messages. Exit status 0 on
+ * success, 1 on failure (one line saying why), 2 on bad arguments.
+ */
+import * as path from 'node:path';
+import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { createFileSink, fileExtensionFor, type FileSink, type FileSinkDescription } from '@dorsvr/livemedia';
+import type { MediaSubsession } from './MediaSubsession.js';
+import type { MediaSubsessionStats } from './MediaSubsessionStats.js';
+import { RTSPClient } from './RTSPClient.js';
+import { RTSPClientError } from './RTSPClientError.js';
+import { CLIENT_USAGE, parseClientArgs, type ClientArgs } from './parseClientArgs.js';
+
+interface Track {
+  sub: MediaSubsession;
+  /** File name without the directory. */
+  name: string;
+  sink: FileSink;
+  done: Promise<void>;
+  error: unknown;
+}
+
+/** How long finishing may take after TEARDOWN before the files are closed anyway. */
+const DRAIN_MS = 3000;
+
+function log(line: string): void {
+  clearProgress();
+  process.stderr.write(`${line}\n`);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+/** The one-line reason for a failure, as a user wants to read it. */
+function explain(err: unknown, args: ClientArgs): string {
+  if (err instanceof RTSPClientError) {
+    if (err.code === 'ERR_RTSP_CONNECT') {
+      const cause = err.cause as NodeJS.ErrnoException | undefined;
+      if (cause?.code === 'ECONNREFUSED') {
+        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
+        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
+      }
+    }
+    if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
+      const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';
+      return `${oneLine(err.message)} (${hint})`;
+    }
+  }
+  return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._+-]/g, '_');
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** One QoS line per track, `key=value` pairs (as openRTSP's -Q report, one track a line). */
+function qosLine(t: Track, s: MediaSubsessionStats): string {
+  const lossPct = s.packetsExpected > 0 ? (100 * s.packetsLost) / s.packetsExpected : 0;
+  return (
+    `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} ` +
+    `loss_percent=${lossPct.toFixed(2)} jitter_ms=${s.jitterMs.toFixed(3)} bitrate_kbps=${s.bitrateKbps.toFixed(1)} ` +
+    `bytes_received=${s.bytesReceived} frames=${s.framesReceived} damaged_frames=${s.damagedFrames} file_bytes=${t.sink.bytesWritten}`
+  );
+}
+
+let progressShown = false;
+function clearProgress(): void {
+  if (progressShown) {
+    process.stderr.write('\r\x1b[K');
+    progressShown = false;
+  }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseClientArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(`${CLIENT_USAGE}\n`);
+    return 0;
+  }
+  if (typeof parsed === 'string') {
+    process.stderr.write(`dorsvr-client: ${parsed}\n${CLIENT_USAGE}\n`);
+    return 2;
+  }
+  const args = parsed;
+  const scheduler = new BasicTaskScheduler();
+  const client = new RTSPClient(args.url, {
+    scheduler,
+    username: args.username,
+    password: args.password,
+    transport: args.tcp ? 'tcp' : 'auto',
+    userAgent: 'dorsvr-client',
+  });
+  const tracks: Track[] = [];
+  const trackOf = (sub: MediaSubsession): string => tracks.find((t) => t.sub === sub)?.name ?? sub.mediumName;
+  client.on('fallbackToTCP', (reason) => log(`no RTP over UDP (${reason}): streaming over TCP instead`));
+  client.on('bye', (sub) => log(`${trackOf(sub)}: the server ended the stream (RTCP BYE)`));
+  client.on('error', (err) => log(`warning: ${oneLine(err.message)}`));
+
+  // A signal at any point ends the recording cleanly; a second one gives up at once.
+  let requestStop: (why: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      log(`${sig} again: exiting without finishing`);
+      process.exit(130);
+    }
+    signalled = true;
+    requestStop(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let tickTimer: TaskToken = 0;
+  let durationTimer: TaskToken = 0;
+  let exitCode = 0;
+  try {
+    const setupDone = (async () => {
+      try {
+        await client.options();
+      } catch (err) {
+        // A server may not implement OPTIONS; DESCRIBE decides.
+        if (!(err instanceof RTSPClientError && err.code === 'ERR_RTSP_STATUS' && err.status !== 401)) throw err;
+      }
+      const session = await client.describe();
+      let n = 0;
+      for (const sub of session.subsessions) {
+        n++;
+        const codec = sub.codecName || `PT${sub.payloadType}`;
+        const label = `track ${n} (${sub.mediumName}/${codec})`;
+        if (!sub.supported) {
+          log(`${label}: no depacketizer for this codec, skipped`);
+          continue;
+        }
+        const desc: FileSinkDescription = {
+          encodingName: sub.codecName,
+          clockRate: sub.clockRate,
+          channels: sub.channels,
+          fmtp: sub.fmtp,
+          payloadType: sub.payloadType,
+        };
+        const name = `${args.prefix}${safeName(sub.mediumName)}-${safeName(codec)}-${n}${fileExtensionFor(desc)}`;
+        let sink: FileSink;
+        try {
+          sink = createFileSink(path.join(args.outputDir, name), desc);
+        } catch (err) {
+          log(`${label}: cannot be written (${explain(err, args)}), skipped`);
+          continue;
+        }
+        try {
+          await client.setup(sub, { transport: args.tcp ? 'tcp' : 'auto' });
+        } catch (err) {
+          if (err instanceof RTSPClientError && err.code === 'ERR_RTSP_STATUS' && err.status !== 401) {
+            log(`${label}: SETUP refused (${explain(err, args)}), skipped`);
+            continue;
+          }
+          throw err;
+        }
+        await sink.open(); // a bad -o directory fails here, before PLAY
+        tracks.push({ sub, name, sink, done: Promise.resolve(), error: undefined });
+      }
+      if (tracks.length === 0) throw new Error(`no playable track in ${args.url}`);
+      for (const t of tracks) {
+        t.done = t.sink.startPlaying(t.sub.source).catch((err: unknown) => {
+          t.error = err;
+          requestStop('write error');
+        });
+      }
+      await client.play();
+    })();
+    const first = await Promise.race([setupDone.then(() => 'playing'), stopRequested]);
+    if (first !== 'playing') {
+      setupDone.catch(() => {}); // stopped while connecting: whatever it does now is moot
+    } else {
+      for (const t of tracks) process.stdout.write(`recording ${t.sub.mediumName}/${t.sub.codecName} to ${path.join(args.outputDir, t.name)}\n`);
+      const started = scheduler.now();
+      if (args.durationSeconds !== undefined) durationTimer = scheduler.scheduleDelayedTask(args.durationSeconds * 1e6, () => requestStop('duration'));
+      const tty = process.stderr.isTTY === true;
+      let ticks = 0;
+      const tick = (): void => {
+        ticks++;
+        const elapsed = (scheduler.now() - started) / 1e6;
+        const status = tracks.map((t) => `${t.name} ${formatBytes(t.sink.bytesWritten)}`).join(', ');
+        if (tty) {
+          process.stderr.write(`\r\x1b[Krecording ${elapsed.toFixed(0)} s: ${status}`);
+          progressShown = true;
+        } else if (ticks % 5 === 0) log(`recording ${elapsed.toFixed(0)} s: ${status}`);
+        if (args.qosEverySecond) {
+          clearProgress();
+          for (const t of tracks) process.stdout.write(`${qosLine(t, t.sub.stats)}\n`);
+        }
+        tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
+      };
+      tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
+      const allEnded = Promise.all(tracks.map((t) => t.done)).then(() => 'end of stream');
+      const why = await Promise.race([allEnded, stopRequested]);
+      clearProgress();
+      if (why !== 'end of stream') log(`stopping (${why === 'duration' ? `${args.durationSeconds} s recorded` : why})`);
+    }
+  } catch (err) {
+    log(`dorsvr-client: ${explain(err, args)}`);
+    exitCode = 1;
+  } finally {
+    scheduler.unscheduleDelayedTask(tickTimer);
+    scheduler.unscheduleDelayedTask(durationTimer);
+  }
+
+  // Finish: read the statistics, TEARDOWN (which ends the sources), let the sinks drain what was
+  // queued, close the files.
+  const stats = tracks.map((t) => t.sub.stats);
+  await client.close().catch((err: unknown) => log(`warning: ${explain(err, args)}`));
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(tracks.map((t) => t.done)),
+    new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS))),
+  ]);
+  clearTimeout(drainTimer);
+  for (const t of tracks) {
+    await t.sink.close().catch((err: unknown) => (t.error ??= err));
+  }
+  for (const t of tracks) {
+    if (t.error !== undefined) {
+      log(`dorsvr-client: ${t.name}: ${explain(t.error, args)}`);
+      exitCode = 1;
+    }
+  }
+  tracks.forEach((t, i) => process.stdout.write(`${qosLine(t, stats[i]!)}\n`));
+  if (exitCode === 0 && tracks.length > 0 && stats.every((s) => s.packetsReceived === 0)) log('warning: no data was received');
+  scheduler.close();
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`dorsvr-client: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    process.exit(1);
+  },
+);
