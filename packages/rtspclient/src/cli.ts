@@ -27,6 +27,9 @@ interface Track {
   error: unknown;
 }
 
+/** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
+const NON_TTY_PROGRESS_SECONDS = 2;
+
 /** How long finishing may take after TEARDOWN before the files are closed anyway. */
 const DRAIN_MS = 3000;
 
@@ -196,7 +199,7 @@ async function main(): Promise<number> {
         if (tty) {
           process.stderr.write(`\r\x1b[Krecording ${elapsed.toFixed(0)} s: ${status}`);
           progressShown = true;
-        } else if (ticks % 5 === 0) log(`recording ${elapsed.toFixed(0)} s: ${status}`);
+        } else if (ticks % NON_TTY_PROGRESS_SECONDS === 0) log(`recording ${elapsed.toFixed(0)} s: ${status}`);
         if (args.qosEverySecond) {
           clearProgress();
           for (const t of tracks) process.stdout.write(`${qosLine(t, t.sub.stats)}\n`);
