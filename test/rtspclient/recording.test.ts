@@ -7,7 +7,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
-import { DynamicRTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
+import { DynamicRTSPServer, RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
+import {
+  ADTSAudioFileServerMediaSubsession,
+  defaultStreamTransportFactory,
+  ServerMediaSession,
+  type StreamTransportFactory,
+} from '@dorsvr/livemedia';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { probe, runPeer, tempDir } from '../rtspserver/helpers/ffmpeg.js';
 import { CLI, RECORDED_NAME, checkAnnexB, checkRecording, qos, startCLI } from './clientCLI.js';
@@ -173,6 +179,31 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       await checkRecording('test.265', join(dir, 'video-H265-1.265'));
     } finally {
       cleanup();
+    }
+  });
+
+  it('UDP blocked (RTP to UDP clients never sent): the CLI says so, falls back to TCP and records the whole stream', async () => {
+    const udpBlackhole: StreamTransportFactory = {
+      create(request) {
+        const t = defaultStreamTransportFactory.create(request);
+        if (request.udp) t.addDestination = () => undefined;
+        return t;
+      },
+    };
+    const natServer = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+    natServer.addServerMediaSession(
+      new ServerMediaSession('nat').addSubsession(new ADTSAudioFileServerMediaSubsession(fixture('test.aac'), { scheduler, transportFactory: udpBlackhole })),
+    );
+    await natServer.listen();
+    const { dir, cleanup } = tempDir();
+    try {
+      const r = await startCLI([`rtsp://127.0.0.1:${natServer.port}/nat`, '-o', dir], 25_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^no RTP over UDP \(.+\): streaming over TCP instead$/m);
+      await checkRecording('test.aac', join(dir, 'audio-MPEG4-GENERIC-1.aac'));
+    } finally {
+      cleanup();
+      await natServer.close();
     }
   });
 
