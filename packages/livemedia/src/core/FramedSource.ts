@@ -26,6 +26,10 @@ export interface FramedSourceEvents {
  * ```
  *
  * Errors thrown by `readFrame` reject `getNextFrame`; `null` means end of stream.
+ *
+ * A source that often has the next frame at hand already (a framer holding the NAL units of a
+ * chunk it parsed) may return it directly instead of a promise; consumers that read with
+ * {@link pullFrame} then take it without a trip through the microtask queue.
  */
 export abstract class FramedSource<
   Events extends FramedSourceEvents = FramedSourceEvents,
@@ -34,10 +38,11 @@ export abstract class FramedSource<
   #closed = false;
 
   /**
-   * Produce the next frame, or `null` at end of stream. Never called again before the previous
-   * call settled, and never after {@link close}.
+   * Produce the next frame, or `null` at end of stream: a promise of it, or (when it is already at
+   * hand) the frame itself. Never called again before the previous call settled, and never after
+   * {@link close}.
    */
-  protected abstract readFrame(): Promise<Frame | null>;
+  protected abstract readFrame(): Frame | null | Promise<Frame | null>;
 
   /** True after {@link close}. */
   get closed(): boolean {
@@ -65,6 +70,44 @@ export abstract class FramedSource<
     } finally {
       this.#reading = false;
     }
+    return this.#delivered(frame);
+  }
+
+  /**
+   * Like {@link getNextFrame}, for consumers on the hot path (sinks, filters): returns the frame
+   * (or `null`) itself when the source answered synchronously, else the promise of it. A read that
+   * fails synchronously throws here rather than rejecting.
+   */
+  pullFrame(): Frame | null | Promise<Frame | null> {
+    if (this.#reading) {
+      throw new DorsvrError('ERR_SOURCE_BUSY', `${this.constructor.name}: pullFrame() called while a read is outstanding`);
+    }
+    if (this.#closed) return null;
+    this.#reading = true;
+    let r: Frame | null | Promise<Frame | null>;
+    try {
+      r = this.readFrame();
+    } catch (err) {
+      this.#reading = false;
+      throw err;
+    }
+    // Any thenable, not only native promises: readFrame's type admits them.
+    if (r !== null && typeof (r as Partial<PromiseLike<unknown>>).then === 'function') return this.#settle(r as Promise<Frame | null>);
+    this.#reading = false;
+    return this.#delivered(r as Frame | null);
+  }
+
+  async #settle(p: Promise<Frame | null>): Promise<Frame | null> {
+    let frame: Frame | null;
+    try {
+      frame = await p;
+    } finally {
+      this.#reading = false;
+    }
+    return this.#delivered(frame);
+  }
+
+  #delivered(frame: Frame | null): Frame | null {
     if (this.#closed) return null;
     if (frame === null) (this as unknown as EventEmitter<FramedSourceEvents>).emit('end');
     return frame;

@@ -3,6 +3,9 @@ import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from './Frame.js';
 import type { FramedSource } from './FramedSource.js';
 
+/** Frames played synchronously in a row before the play loop yields once. */
+const SYNC_BURST = 64;
+
 /** Events of every {@link MediaSink}. */
 export interface MediaSinkEvents {
   /** The source ended and every frame was consumed. */
@@ -51,11 +54,26 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
     this.#source = source;
     const generation = ++this.#generation;
     try {
+      // Frames a source has at hand and a sink takes at once pass without a promise each; every
+      // SYNC_BURST such frames the loop still yields to the microtask queue, so that other streams
+      // (and a stopPlaying from outside) get their turn, as they would between awaited frames.
+      let burst = 0;
       for (;;) {
-        const frame = await source.getNextFrame();
+        let frame = source.pullFrame();
+        if (frame instanceof Promise) {
+          frame = await frame;
+          burst = 0;
+        }
         if (generation !== this.#generation) return;
         if (frame === null) break;
-        await this.consumeFrame(frame);
+        const consumed = this.consumeFrame(frame);
+        if (consumed !== undefined) {
+          await consumed;
+          burst = 0;
+        } else if (++burst >= SYNC_BURST) {
+          await undefined;
+          burst = 0;
+        }
         if (generation !== this.#generation) return;
       }
       await this.onSourceEnd();

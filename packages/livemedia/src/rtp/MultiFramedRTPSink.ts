@@ -21,7 +21,12 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   #held: Frame | undefined;
   #stopped = false;
   #waitToken: TaskToken = 0;
-  #waitResolve: (() => void) | undefined;
+  /** Settles the wait of the frame waiting for its time, handing that frame on. */
+  #waitResolve: ((frame: Frame) => void) | undefined;
+  #waiting: Frame | undefined;
+  // The wait's callbacks, made once rather than as closures per frame.
+  readonly #onDue = (): void => this.#wake();
+  readonly #sendFrame = (frame: Frame): void => this.#send(frame);
 
   /** Split one frame into packets (each ≤ `maxPayloadSize`), sending them with `sendPacket`. */
   protected abstract packetizeFrame(frame: Frame): void;
@@ -58,8 +63,10 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     this.scheduler.unscheduleDelayedTask(this.#waitToken);
     this.#waitToken = 0;
     const r = this.#waitResolve;
+    const frame = this.#waiting;
     this.#waitResolve = undefined;
-    r?.();
+    this.#waiting = undefined;
+    if (r && frame) r(frame);
   }
 
   protected consumeFrame(frame: Frame): void | Promise<void> {
@@ -71,10 +78,11 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     const wait = this.#startUs + (frame.presentationTime - this.#ptStart) - now;
     // Due now: send at once, no promise. Else wait on the scheduler (one task per frame).
     if (wait <= 0) return this.#send(frame);
-    return new Promise<void>((resolve) => {
+    return new Promise<Frame>((resolve) => {
+      this.#waiting = frame;
       this.#waitResolve = resolve;
-      this.#waitToken = this.scheduler.scheduleDelayedTask(wait, () => this.#wake());
-    }).then(() => this.#send(frame));
+      this.#waitToken = this.scheduler.scheduleDelayedTask(wait, this.#onDue);
+    }).then(this.#sendFrame);
   }
 
   #send(frame: Frame): void {
