@@ -59,11 +59,14 @@ export class AnnexBParser {
   }
 
   /** Feed the next chunk; returns the NAL units it completed (possibly none). */
-  push(chunk: Uint8Array): AnnexBNalUnit[] {
+  push(input: Uint8Array): AnnexBNalUnit[] {
     const out: AnnexBNalUnit[] = [];
     const base = this.#offset;
-    const n = chunk.length;
+    const n = input.length;
     if (n === 0) return out;
+    // NAL units are cut as plain Uint8Array views: a Buffer's subarray costs several times more
+    // (it constructs a Buffer subclass instance), and there is one per NAL unit.
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, n);
     // Start codes whose `00 00` began in earlier chunks.
     if (this.#prev1 === 0 && this.#prev2 === 0 && chunk[0] === 1) this.#startCodeAt(chunk, base, 0, out);
     else if (n >= 2 && this.#prev1 === 0 && chunk[0] === 0 && chunk[1] === 1) this.#startCodeAt(chunk, base, 1, out);
@@ -126,7 +129,13 @@ export class AnnexBParser {
     if (len > this.#maxNalSize + 4) this.#tooLarge(len);
     let data: Uint8Array;
     if (start >= base && chunk) {
-      data = chunk.subarray(start - base, end - base);
+      // Within this chunk: drop the trailing zero bytes before cutting the view (one view, not two).
+      let e = end - base;
+      const s = start - base;
+      while (e > s && chunk[e - 1] === 0) e--;
+      if (e === s) return null;
+      if (e - s > this.#maxNalSize) this.#tooLarge(e - s);
+      return { data: chunk.subarray(s, e), offset: start };
     } else {
       // Straddles chunks: pieces hold [start, base), chunk holds [base, end).
       const fromChunk = chunk ? Math.max(0, end - base) : 0;

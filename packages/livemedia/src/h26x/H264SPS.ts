@@ -204,13 +204,19 @@ export interface H264SliceHeaderStart {
 
 /**
  * Parses the start of a coded-slice NAL unit (types 1 and 5). `sps` (of the slice's PPS) lets it
- * read `frame_num` too. Throws `ERR_H26X_PARSE` when truncated.
+ * read `frame_num` too; given as a function of the `pic_parameter_set_id` just read, it is looked
+ * up in the same pass. Throws `ERR_H26X_PARSE` when truncated.
  */
-export function parseH264SliceHeaderStart(nal: Uint8Array, sps?: H264SPS): H264SliceHeaderStart {
-  const r = new BitReader(removeEmulationPrevention(nal.subarray(1), 32), 'H.264 slice header');
+export function parseH264SliceHeaderStart(
+  nal: Uint8Array,
+  sps?: H264SPS | ((ppsId: number) => H264SPS | undefined),
+): H264SliceHeaderStart {
+  // 32 bytes hold these fields (removeEmulationPrevention returns the view itself when it has none).
+  const r = new BitReader(removeEmulationPrevention(nal.subarray(1, 33)), 'H.264 slice header');
   const firstMbInSlice = r.ueMax(139264, 'first_mb_in_slice');
   const sliceType = r.ueMax(9, 'slice_type');
   const ppsId = r.ueMax(255, 'pic_parameter_set_id');
+  if (typeof sps === 'function') sps = sps(ppsId);
   let frameNum: number | undefined;
   if (sps) {
     if (sps.separateColourPlane) r.skip(2);

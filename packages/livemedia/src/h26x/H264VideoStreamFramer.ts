@@ -25,6 +25,11 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   readonly #spsIdOfPps = new Map<number, number>();
   #lastSlice: SliceState | undefined;
   #sliceCandidate: SliceState | undefined;
+  /** The SPS a slice's PPS refers to (else the last one seen), for the slice header parser. */
+  readonly #spsOfPps = (ppsId: number): H264SPS | undefined => {
+    const spsId = this.#spsIdOfPps.get(ppsId);
+    return (spsId !== undefined ? this.#spsById.get(spsId) : undefined) ?? this.#spsInfo;
+  };
 
   /** Open an H.264 file, index it and learn its parameter sets (rejects `ERR_FILE_OPEN`…). */
   static async open(path: string, options: H26xVideoStreamFramerOptions = {}): Promise<H264VideoStreamFramer> {
@@ -73,10 +78,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
     this.#sliceCandidate = undefined;
     if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
       try {
-        const start = parseH264SliceHeaderStart(nal, undefined);
-        const spsId = this.#spsIdOfPps.get(start.ppsId);
-        const sps = (spsId !== undefined ? this.#spsById.get(spsId) : undefined) ?? this.#spsInfo;
-        const h = sps ? parseH264SliceHeaderStart(nal, sps) : start;
+        const h = parseH264SliceHeaderStart(nal, this.#spsOfPps);
         const cur: SliceState = {
           frameNum: h.frameNum,
           ppsId: h.ppsId,

@@ -415,25 +415,40 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
 
   // ---- reading ----
 
-  protected async readFrame(): Promise<Frame | null> {
+  protected readFrame(): Frame | null | Promise<Frame | null> {
+    // The NAL units of a chunk are parsed together: all but the first read come from the queue,
+    // answered synchronously.
+    if (this.#pendingSeek === undefined && this.#queueHead < this.#queue.length) return this.#dequeue();
+    return this.#readFrameAsync();
+  }
+
+  #dequeue(): Frame {
+    const f = this.#queue[this.#queueHead++]!;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    return f;
+  }
+
+  async #readFrameAsync(): Promise<Frame | null> {
     for (;;) {
       if (this.#pendingSeek) await this.#applyPendingSeek();
-      if (this.#queueHead < this.#queue.length) {
-        const f = this.#queue[this.#queueHead++]!;
-        if (this.#queueHead === this.#queue.length) {
-          this.#queue = [];
-          this.#queueHead = 0;
-        }
-        return f;
-      }
+      if (this.#queueHead < this.#queue.length) return this.#dequeue();
       if (this.#ended || this.closed) return null;
-      await this.#pump();
+      const pumping = this.#pump();
+      if (pumping !== undefined) await pumping;
     }
   }
 
-  /** Read one input chunk and turn what it completes into frames. */
-  async #pump(): Promise<void> {
-    const chunk = await this.inputSource.getNextFrame();
+  /** Read one input chunk and turn what it completes into frames (synchronously if the input can). */
+  #pump(): void | Promise<void> {
+    const chunk = this.inputSource.pullFrame();
+    if (chunk instanceof Promise) return chunk.then(this.#onChunk);
+    this.#onChunk(chunk);
+  }
+
+  readonly #onChunk = (chunk: Frame | null): void => {
     if (this.#pendingSeek) return; // stale: the seek restarts the input
     if (chunk === null) {
       for (const nal of this.#parser.end()) this.#onNal(nal);
@@ -449,7 +464,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#bytesSeen += chunk.data.length;
     for (const nal of this.#parser.push(chunk.data)) this.#onNal(nal);
-  }
+  };
 
   #onNal(nal: AnnexBNalUnit): void {
     const info = this.classifyNal(nal.data);
