@@ -60,6 +60,7 @@ describe('dorsvr-client records every fixture codec', { concurrency: 6 }, () => 
           const q = qos(r.stdout, name);
           assert.equal(q.packets_lost, 0);
           assert.equal(q.damaged_frames, 0);
+          assert.equal(q.overflowed_frames, 0);
           assert.ok(q.packets_received! > 0 && q.frames! > 0 && q.bitrate_kbps! > 0 && q.jitter_ms! >= 0, JSON.stringify(q));
           assert.equal(q.file_bytes, readFileSync(join(dir, name)).length);
           await checkRecording(file, join(dir, name));

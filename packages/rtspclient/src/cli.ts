@@ -74,7 +74,8 @@ function qosLine(t: Track, s: MediaSubsessionStats): string {
   return (
     `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} ` +
     `loss_percent=${lossPct.toFixed(2)} jitter_ms=${s.jitterMs.toFixed(3)} bitrate_kbps=${s.bitrateKbps.toFixed(1)} ` +
-    `bytes_received=${s.bytesReceived} frames=${s.framesReceived} damaged_frames=${s.damagedFrames} file_bytes=${t.sink.bytesWritten}`
+    `bytes_received=${s.bytesReceived} frames=${s.framesReceived} damaged_frames=${s.damagedFrames} ` +
+    `overflowed_frames=${s.overflowedFrames} file_bytes=${t.sink.bytesWritten}`
   );
 }
 
