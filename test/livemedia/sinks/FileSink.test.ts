@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
-import { AsyncIterableSource, FileSink, FramedSource, H264or5VideoFileSink, WAVAudioFileSink, type Frame } from '@dorsvr/livemedia';
+import { ADTSAudioFileSink, AsyncIterableSource, FileSink, FramedSource, H264or5VideoFileSink, WAVAudioFileSink, parseADTSHeader, type Frame } from '@dorsvr/livemedia';
 import { tempDir } from '../../rtspserver/helpers/ffmpeg.js';
 import { wavParts } from '../../helpers/mediaFiles.js';
 
@@ -173,6 +173,29 @@ test('H264or5VideoFileSink: parameter sets once before the first frame, 4-byte s
     await sink.startPlaying(new AsyncIterableSource(frames([Uint8Array.of(0x65, 1), Uint8Array.of(0, 0, 1, 0x41, 2), Uint8Array.of(0x41, 3)])));
     await sink.close();
     assert.equal(readFileSync(path).toString('hex'), ['674200', '68ce', '0605', '6501', '', '4103'].map((n) => (n ? '00000001' + n : '000001' + '4102')).join(''));
+  } finally {
+    cleanup();
+  }
+});
+
+test('ADTSAudioFileSink: a header per AU from the config; an AU too large for ADTS is dropped and counted', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 'a.aac');
+    const sink = new ADTSAudioFileSink(path, { config: '1190' }); // AAC LC, 48 kHz, stereo
+    await sink.startPlaying(new AsyncIterableSource(frames([new Uint8Array(100).fill(1), new Uint8Array(8185), new Uint8Array(8184).fill(2)])));
+    await sink.close();
+    assert.equal(sink.framesSkipped, 1);
+    const out = readFileSync(path);
+    assert.equal(out.length, 107 + 8191);
+    const h1 = parseADTSHeader(out, 0)!;
+    const h2 = parseADTSHeader(out, 107)!;
+    assert.deepEqual([h1.audioObjectType, h1.samplingFrequency, h1.channelConfiguration, h1.frameLength, h1.hasCRC], [2, 48000, 2, 107, false]);
+    assert.equal(h2.frameLength, 8191);
+    assert.equal(out[106], 1);
+    assert.equal(out[out.length - 1], 2);
+    assert.throws(() => new ADTSAudioFileSink(path, { config: 'F94840' }), (e) => isDorsvrError(e, 'ERR_ADTS_UNREPRESENTABLE'));
+    assert.throws(() => new ADTSAudioFileSink(path, { config: 'xyz' }), (e) => isDorsvrError(e, 'ERR_AUDIO_CONFIG'));
   } finally {
     cleanup();
   }

@@ -43,7 +43,7 @@ function asBuffer(u: Uint8Array): Buffer {
 export class FileSink extends MediaSink {
   /** The file written. */
   readonly path: string;
-  /** Frames handed to this sink and written (or buffered). */
+  /** Frames consumed: written (or buffered), or dropped by a format that cannot carry them. */
   framesWritten = 0;
 
   readonly #bufferSize: number;
