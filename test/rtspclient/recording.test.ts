@@ -10,6 +10,7 @@ import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
 import {
   ADTSAudioFileServerMediaSubsession,
+  H264VideoFileServerMediaSubsession,
   defaultStreamTransportFactory,
   ServerMediaSession,
   type StreamTransportFactory,
@@ -180,6 +181,29 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       await checkRecording('test.265', join(dir, 'video-H265-1.265'));
     } finally {
       cleanup();
+    }
+  });
+
+  it('two tracks (H.264 + AAC) in one session: two files, numbered by track, each equal to its source', async () => {
+    const av = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+    av.addServerMediaSession(
+      new ServerMediaSession('av')
+        .addSubsession(new H264VideoFileServerMediaSubsession(fixture('test.264'), { scheduler }))
+        .addSubsession(new ADTSAudioFileServerMediaSubsession(fixture('test.aac'), { scheduler })),
+    );
+    await av.listen();
+    const { dir, cleanup } = tempDir();
+    try {
+      const r = await startCLI([`rtsp://127.0.0.1:${av.port}/av`, '-o', dir, '-F', 'cam-'], 20_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(readdirSync(dir).sort(), ['cam-audio-MPEG4-GENERIC-2.aac', 'cam-video-H264-1.264']);
+      assert.equal(r.stderr.match(/RTCP BYE/g)?.length, 2, 'a BYE for each track');
+      await checkRecording('test.264', join(dir, 'cam-video-H264-1.264'));
+      await checkRecording('test.aac', join(dir, 'cam-audio-MPEG4-GENERIC-2.aac'));
+      assert.equal(qos(r.stdout, 'cam-audio-MPEG4-GENERIC-2.aac').packets_lost, 0);
+    } finally {
+      cleanup();
+      await av.close();
     }
   });
 
