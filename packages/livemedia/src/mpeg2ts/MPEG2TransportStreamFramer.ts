@@ -14,6 +14,19 @@ export const TS_PACKET_SIZE = 188;
 /** Packets the framer reads ahead at most to find the next PCR (about 1.5 MB). */
 const LOOKAHEAD_PACKETS = 8192;
 
+/**
+ * A computation that may wait: it yields what a read returned (a promise or the value itself) and
+ * is resumed with the value.
+ */
+type Steps<T> = Generator<unknown, T, unknown>;
+
+/** Runs the rest of `steps` asynchronously, from the promise `pending` it is waiting for. */
+async function finishSteps<T>(steps: Steps<T>, pending: Promise<unknown>): Promise<T> {
+  let r = steps.next(await pending);
+  while (!r.done) r = steps.next(r.value instanceof Promise ? await r.value : r.value);
+  return r.value;
+}
+
 /** Options of {@link MPEG2TransportStreamFramer}. */
 export interface MPEG2TransportStreamFramerOptions {
   /** TS packets per frame (default 7: 1316 bytes, one RTP packet, as live555). */
@@ -30,6 +43,14 @@ export function readPCR(p: Uint8Array, off = 0): number | undefined {
   const base = p[off + 6]! * 2 ** 25 + p[off + 7]! * 2 ** 17 + p[off + 8]! * 2 ** 9 + p[off + 9]! * 2 + (p[off + 10]! >> 7);
   const ext = ((p[off + 10]! & 1) << 8) | p[off + 11]!;
   return base / 90_000 + ext / 27_000_000;
+}
+
+/**
+ * `u` as a plain Uint8Array view: frames are cut from chunks with subarray, several times cheaper on
+ * a Uint8Array than on a Buffer (which constructs a Buffer subclass instance).
+ */
+function plain(u: Uint8Array): Uint8Array {
+  return u.constructor === Uint8Array ? u : new Uint8Array(u.buffer, u.byteOffset, u.length);
 }
 
 function pidOf(p: Uint8Array, off: number): number {
@@ -134,6 +155,8 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   /** The next PCR after the last one, once looked for (cached per last PCR). */
   #aheadFrom = -1;
   #ahead: { index: number; pt: number } | null = null;
+  /** Packets of the read-ahead already searched for the next PCR. */
+  #scanFrom = 0;
   /** Chunks read ahead of `#chunk` (looking for the next PCR). */
   #queue: Uint8Array[] = [];
   readonly #scratch = new Uint8Array(12);
@@ -262,54 +285,60 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
    * reading ahead as far as it takes (at most {@link LOOKAHEAD_PACKETS} packets), so packets between
    * two PCRs are timed by interpolation between them, not at the rate of the previous interval (a
    * bursty file would otherwise run ahead and then stall). Depends only on the bytes, never on how
-   * the input is chunked. `baseIndex` is the index of the packet at the read position.
+   * the input is chunked. `baseIndex` is the index of the packet at the read position. Sets
+   * `#ahead` and returns true when the current chunk settles it; false when the search has to
+   * go on beyond it ({@link #nextPCRBeyond}).
    */
-  async #nextPCR(baseIndex: number): Promise<{ index: number; pt: number } | null> {
-    if (this.#lastPCR === undefined || this.#pcrPid < 0) return null;
-    if (this.#aheadFrom === this.#lastPCRIndex) return this.#ahead;
-    const gen = this.#generation;
-    const head = this.#scratch;
-    let found: { index: number; pt: number } | null = null;
-    const lastPCR = this.#lastPCR;
-    const consider = (pcr: number, k: number): void => {
-      const d = pcr - lastPCR;
-      const i = baseIndex + k;
-      if (d > 0 && d <= 10 && i > this.#lastPCRIndex) found = { index: i, pt: this.#lastPCRPtUs + d * 1e6 };
-    };
-    // Fast path: packets wholly inside the current chunk, read in place.
+  #nextPCRInChunk(baseIndex: number): boolean {
+    if (this.#lastPCR === undefined || this.#pcrPid < 0 || this.#aheadFrom === this.#lastPCRIndex) return true;
+    this.#ahead = null;
+    // Packets wholly inside the current chunk, read in place: usually the next PCR is among them.
     const c = this.#chunk;
     let k = 0;
-    let done = false;
     for (let pos = this.#pos; k < LOOKAHEAD_PACKETS && pos + TS_PACKET_SIZE <= c.length; pos += TS_PACKET_SIZE, k++) {
-      if (c[pos] !== 0x47) {
-        done = true;
-        break;
-      }
+      if (c[pos] !== 0x47) return this.#settleAhead();
       if (pidOf(c, pos) !== this.#pcrPid) continue;
       const pcr = readPCR(c, pos);
       if (pcr === undefined) continue;
-      consider(pcr, k);
-      done = true;
-      break;
+      this.#considerPCR(pcr, baseIndex + k);
+      return this.#settleAhead();
     }
-    for (; !done && k < LOOKAHEAD_PACKETS; k++) {
+    if (k >= LOOKAHEAD_PACKETS) return this.#settleAhead();
+    this.#scanFrom = k;
+    return false;
+  }
+
+  /** The rest of {@link #nextPCRInChunk}'s search, from packet #scanFrom on, reading more input as needed. */
+  *#nextPCRBeyond(baseIndex: number): Steps<void> {
+    const gen = this.#generation;
+    const head = this.#scratch;
+    for (let k = this.#scanFrom; k < LOOKAHEAD_PACKETS; k++) {
       while (!this.#copyAhead(k * TS_PACKET_SIZE, head)) {
         if (this.#inputDone) break;
-        const chunk = await this.inputSource.getNextFrame();
-        if (gen !== this.#generation) return null;
+        const chunk = (yield this.inputSource.pullFrame()) as Frame | null;
+        if (gen !== this.#generation) return;
         if (chunk === null) this.#inputDone = true;
-        else if (chunk.data.length > 0) this.#queue.push(chunk.data);
+        else if (chunk.data.length > 0) this.#queue.push(plain(chunk.data));
       }
       if (!this.#copyAhead(k * TS_PACKET_SIZE, head) || head[0] !== 0x47) break;
       if (pidOf(head, 0) !== this.#pcrPid) continue;
       const pcr = readPCR(head, 0);
       if (pcr === undefined) continue;
-      consider(pcr, k);
+      this.#considerPCR(pcr, baseIndex + k);
       break;
     }
+    this.#settleAhead();
+  }
+
+  /** The next PCR found (at packet `index`), kept unless it is a discontinuity. */
+  #considerPCR(pcr: number, index: number): void {
+    const d = pcr - this.#lastPCR!;
+    if (d > 0 && d <= 10 && index > this.#lastPCRIndex) this.#ahead = { index, pt: this.#lastPCRPtUs + d * 1e6 };
+  }
+
+  #settleAhead(): true {
     this.#aheadFrom = this.#lastPCRIndex;
-    this.#ahead = found;
-    return found;
+    return true;
   }
 
   /** True when {@link #timeAt} can answer without reading ahead. */
@@ -378,7 +407,23 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     return false;
   }
 
-  protected async readFrame(): Promise<Frame | null> {
+  protected readFrame(): Frame | null | Promise<Frame | null> {
+    // Most frames are whole packets of the chunk at hand: the steps run synchronously up to the
+    // first one that has to wait for input, and only from there on asynchronously.
+    const steps = this.#frameSteps();
+    for (let r = steps.next(); ; ) {
+      if (r.done) return r.value;
+      const v = r.value;
+      if (v instanceof Promise) return finishSteps(steps, v);
+      r = steps.next(v);
+    }
+  }
+
+  /**
+   * Assembling one frame, written as a generator whose every possible wait is a `yield` of what a
+   * read returned (a promise, or a chunk already at hand), resumed with the value.
+   */
+  *#frameSteps(): Steps<Frame | null> {
     const per = this.#perFrame;
     let n = 0;
     let view: Uint8Array = this.#chunk;
@@ -400,7 +445,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
           break;
         }
         const gen = this.#generation;
-        const chunk = await this.inputSource.getNextFrame();
+        const chunk = (yield this.inputSource.pullFrame()) as Frame | null;
         if (gen !== this.#generation) {
           n = 0; // a seek happened meanwhile: drop the pre-seek bytes and packets
           out = null;
@@ -408,7 +453,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         }
         if (chunk === null) this.#inputDone = true;
         else {
-          this.#chunk = chunk.data;
+          this.#chunk = plain(chunk.data);
           this.#pos = 0;
         }
         continue;
@@ -424,9 +469,9 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         }
       }
       if (n === 0) {
-        if (!this.#timeKnown(index)) {
+        if (!this.#timeKnown(index) && !this.#nextPCRInChunk(index + 1)) {
           const gen = this.#generation;
-          await this.#nextPCR(index + 1);
+          yield* this.#nextPCRBeyond(index + 1);
           if (gen !== this.#generation) {
             n = 0; // seeked while reading ahead
             continue;
@@ -446,10 +491,10 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     if (n === 0) return null;
     this.#packetIndex += n;
     if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
-    if (!this.#timeKnown(this.#packetIndex)) {
+    if (!this.#timeKnown(this.#packetIndex) && !this.#nextPCRInChunk(this.#packetIndex)) {
       const gen = this.#generation;
-      await this.#nextPCR(this.#packetIndex);
-      if (gen !== this.#generation) return this.readFrame(); // seeked while reading ahead
+      yield* this.#nextPCRBeyond(this.#packetIndex);
+      if (gen !== this.#generation) return yield* this.#frameSteps(); // seeked while reading ahead
     }
     const end = this.#timeAt(this.#packetIndex);
     const data = out !== null ? out.subarray(0, n * TS_PACKET_SIZE) : view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE);
