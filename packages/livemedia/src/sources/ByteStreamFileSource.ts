@@ -17,6 +17,14 @@ export interface ByteStreamFileSourceOptions {
   byteLimit?: number;
 }
 
+/** A chunk being read: into `buf`, at `pos`, for seek generation `generation`. */
+interface ChunkRead {
+  buf: Buffer;
+  pos: number;
+  generation: number;
+  done: Promise<number>;
+}
+
 /**
  * live555's ByteStreamFileSource: delivers a file as a sequence of chunks (frames whose data are
  * raw bytes, presentation time 0). Each chunk is a fresh buffer that is never reused, so frames cut
@@ -38,6 +46,8 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   #pos: number;
   #end: number;
   #generation = 0;
+  /** The next chunk, being read ahead. */
+  #ahead: ChunkRead | null = null;
 
   constructor(path: string, options: ByteStreamFileSourceOptions = {}) {
     super();
@@ -144,11 +154,16 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       const generation = this.#generation;
       const size = Math.min(this.#chunkSize, this.#end - this.#pos);
       if (size <= 0) return null;
-      // A fresh buffer per chunk: downstream frames are views of it and may outlive this call.
-      const buf = Buffer.allocUnsafe(size);
+      let read = this.#ahead;
+      this.#ahead = null;
+      // A read-ahead made before a seek or for another size is dropped (its failure already handled).
+      if (!read || read.generation !== generation || read.pos !== this.#pos || read.buf.length !== size) {
+        read = this.#startRead(fh, size);
+      }
+      const buf = read.buf;
       let bytesRead: number;
       try {
-        ({ bytesRead } = await fh.read(buf, 0, size, this.#seekable ? this.#pos : null));
+        bytesRead = await read.done;
       } catch (err) {
         if (this.closed) return null;
         throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${this.#pos}: ${(err as Error).message}`, {
@@ -162,11 +177,26 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
         return null;
       }
       this.#pos += bytesRead;
+      // A regular file: read the next chunk while this one is used, so that the consumer rarely
+      // waits (an idle event loop sleeps and is woken per read, which costs more CPU than the read).
+      // Not for a pipe: a read there holds a thread-pool thread until the writer writes.
+      const next = Math.min(this.#chunkSize, this.#end - this.#pos);
+      if (this.#seekable && bytesRead === size && next > 0) this.#ahead = this.#startRead(fh, next);
       return { data: buf.subarray(0, bytesRead), presentationTime: 0, duration: 0 };
     }
   }
 
+  /** Start reading `size` bytes at the current position into a fresh buffer. */
+  #startRead(fh: FileHandle, size: number): ChunkRead {
+    // A fresh buffer per chunk: downstream frames are views of it and may outlive this call.
+    const buf = Buffer.allocUnsafe(size);
+    const done = fh.read(buf, 0, size, this.#seekable ? this.#pos : null).then((r) => r.bytesRead);
+    done.catch(() => {}); // reported when the chunk is asked for; a dropped read-ahead is not
+    return { buf, pos: this.#pos, generation: this.#generation, done };
+  }
+
   #closeHandle(): void {
+    this.#ahead = null;
     const fh = this.#fh;
     this.#fh = null;
     this.#opening = null;
