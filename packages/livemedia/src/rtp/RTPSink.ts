@@ -49,6 +49,8 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   // Headers are written in place into a ring of preallocated buffers; a UDP send may still hold
   // one while the next packets are built, so a buffer is reused only HEADER_POOL packets later.
   readonly #headerPool = new Uint8Array(HEADER_POOL * 12);
+  /** Views of the pool's slots, each made once, on first use (a view costs as much as the header). */
+  readonly #headers: Uint8Array[] = [];
   #headerIndex = 0;
 
   constructor(options: RTPSinkOptions) {
@@ -100,9 +102,13 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
    * All packets of a frame share its timestamp; `marker` ends a video frame.
    */
   protected sendPacket(chunks: readonly Uint8Array[], marker: boolean, presentationTimeUs: number): void {
-    const off = this.#headerIndex * 12;
-    this.#headerIndex = (this.#headerIndex + 1) % HEADER_POOL;
-    const header = this.#headerPool.subarray(off, off + 12);
+    const slot = this.#headerIndex;
+    this.#headerIndex = slot + 1 === HEADER_POOL ? 0 : slot + 1;
+    let header = this.#headers[slot];
+    if (header === undefined) {
+      header = this.#headerPool.subarray(slot * 12, slot * 12 + 12);
+      this.#headers.push(header); // slots are first used in order
+    }
     // The fixed 12-byte header, written byte by byte (the hot path: no DataView, no object).
     const seq = this.currentSeqNo;
     const ts = this.convertToRTPTimestamp(presentationTimeUs);
