@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+# GStreamer's RTSP server (gst-rtsp-server, not ours) for interop tests. Serves each
+# --mount PATH=LAUNCH (a gst-launch bin description whose payloaders are pay0, pay1, …) on
+# 127.0.0.1, on a free port, and prints "LISTENING <port>" once it accepts connections.
+# --digest USER:PASS requires Digest authentication for every mount.
+import argparse
+import sys
+
+import gi
+
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtsp', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--mount', action='append', default=[], help='PATH=LAUNCH')
+parser.add_argument('--digest', help='USER:PASS')
+parser.add_argument('--host', default='127.0.0.1')
+args = parser.parse_args()
+
+Gst.init(None)
+server = GstRtspServer.RTSPServer()
+server.set_address(args.host)
+server.set_service('0')  # any free port; read back below
+mounts = server.get_mount_points()
+
+if args.digest:
+    user, _, password = args.digest.partition(':')
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string('media.factory.role', 'user')
+    auth.add_digest(user, password, token)
+    server.set_auth(auth)
+
+for m in args.mount:
+    path, _, launch = m.partition('=')
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch)
+    factory.set_shared(False)
+    if args.digest:
+        factory.add_role_from_structure(
+            Gst.Structure.new_from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true'))
+    mounts.add_factory(path, factory)
+
+if server.attach(None) == 0:
+    print('cannot attach the RTSP server', file=sys.stderr)
+    sys.exit(1)
+print('LISTENING %d' % server.get_bound_port(), flush=True)
+GLib.MainLoop().run()

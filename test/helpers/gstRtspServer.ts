@@ -1,0 +1,78 @@
+// Starts GStreamer's RTSP server (test/helpers/gst-rtsp-server.py, python3-gi +
+// gir1.2-gst-rtsp-server-1.0) for interop tests, waits until it listens, and stops it after.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { findPeer } from './peers.js';
+import { repoRoot } from './paths.js';
+
+/** A running GStreamer RTSP server. */
+export interface GstRtspServer {
+  /** Its TCP port on 127.0.0.1. */
+  readonly port: number;
+  /** `rtsp://127.0.0.1:<port>/<path>` (path without leading slash). */
+  url(path: string): string;
+  /** What it wrote to stderr so far (for failure messages). */
+  stderr(): string;
+  /** Kills it and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startGstRtspServer}. */
+export interface GstRtspServerOptions {
+  /** Mount path (e.g. `/video`) → gst-launch description with payloaders named pay0, pay1, …. */
+  mounts: Record<string, string>;
+  /** Require Digest authentication with this user. */
+  digest?: { username: string; password: string };
+  /** Give up when it does not listen within this time (default 15000 ms). */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Starts GStreamer's RTSP server on 127.0.0.1 serving `mounts`. Throws a clear error when python3
+ * with GStreamer's bindings is missing or the server does not come up.
+ */
+export async function startGstRtspServer(options: GstRtspServerOptions): Promise<GstRtspServer> {
+  const python = findPeer('python3');
+  const args = [join(repoRoot, 'test', 'helpers', 'gst-rtsp-server.py')];
+  for (const [path, launch] of Object.entries(options.mounts)) args.push('--mount', `${path}=${launch}`);
+  if (options.digest) args.push('--digest', `${options.digest.username}:${options.digest.password}`);
+  const child: ChildProcess = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 100_000) stderr = stderr.slice(-50_000);
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const stop = async (): Promise<void> => {
+    if (!exited) child.kill('SIGKILL');
+    await exit;
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error('it did not listen in time')), options.startTimeoutMs ?? 15_000);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      void stop();
+      reject(new Error(`GStreamer RTSP server (${python} ${args.join(' ')}) failed: ${err.message}\n${stderr}`));
+    }
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(new Error(`exited early (code ${code}, signal ${signal})`));
+    child.once('error', fail);
+    child.once('exit', onEarlyExit);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.off('exit', onEarlyExit);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  return {
+    port,
+    url: (path) => `rtsp://127.0.0.1:${port}/${path.replace(/^\//, '')}`,
+    stderr: () => stderr,
+    stop,
+  };
+}
