@@ -416,3 +416,52 @@ test('IPv6: rtsp://[::1]:port/x describes, sets up over UDP on ::1 and receives'
     await fake.close();
   }
 });
+
+test('TCP: receiver reports on the odd interleaved channel at most 5 s apart; PAUSE then PLAY resumes without Range; close() gives an unanswered TEARDOWN teardownTimeoutMs', async () => {
+  const sched = new VirtualTaskScheduler();
+  const normal = scripted();
+  const fake = await FakeRTSPServer.start((req, conn) => (req.method === 'TEARDOWN' ? undefined : normal(req, conn)));
+  const client = new RTSPClient(fake.url('cam'), { scheduler: sched, transport: 'tcp', teardownTimeoutMs: 1500 });
+  try {
+    const session = await within(client.describe(), 5000, 'DESCRIBE');
+    const sub = session.subsessions[0]!;
+    await within(client.setup(sub), 5000, 'SETUP');
+    await within(client.play(), 5000, 'PLAY');
+    const conn = fake.connections[0]!;
+    conn.sendInterleaved(0, rtpPacket(1, 0, 0x55, Buffer.alloc(160)));
+    conn.sendInterleaved(0, rtpPacket(2, 160, 0x55, Buffer.alloc(160)));
+    await until(() => sub.stats.packetsReceived === 2, 5000, 'two packets');
+    const rrs = (): Array<{ channel: number; payload: Buffer }> => conn.interleaved.filter((f) => parseRTCP(f.payload)[0]?.type === 'rr');
+    await until(() => rrs().length === 1, 5000, 'the RR sent right after PLAY');
+    for (let i = 0; i < 3; i++) {
+      sched.advance(5_000_000);
+      await until(() => rrs().length === 2 + i, 5000, `RR ${2 + i} within 5 s`);
+    }
+    assert.ok(rrs().every((f) => f.channel === 1));
+    const last = parseRTCP(rrs().at(-1)!.payload)[0]!;
+    assert.equal(last.type === 'rr' ? last.reports[0]?.ssrc : undefined, 0x55, 'the RR reports on the server SSRC');
+
+    await within(client.pause(), 5000, 'PAUSE');
+    await within(client.play(), 5000, 'PLAY again');
+    const plays = conn.requests.filter((r) => r.method === 'PLAY');
+    assert.equal(plays[0]!.headers.get('Range'), 'npt=0.000-');
+    assert.equal(plays[1]!.headers.get('Range'), undefined, 'resume: no Range');
+    assert.equal(conn.requests.find((r) => r.method === 'PAUSE')?.headers.get('Session'), '12345678');
+
+    const closing = client.close();
+    await until(() => conn.requests.some((r) => r.method === 'TEARDOWN'), 5000, 'the TEARDOWN');
+    let closed = false;
+    void closing.then(() => (closed = true));
+    sched.advance(1_400_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closed, false, 'waits for the TEARDOWN answer');
+    sched.advance(200_000);
+    await within(closing, 5000, 'close()');
+    assert.equal(sub.ended || sub.transport === undefined, true);
+    await until(() => conn.socket.destroyed || conn.socket.readableEnded, 5000, 'the connection to close');
+  } finally {
+    await client.close();
+    await fake.close();
+    sched.close();
+  }
+});

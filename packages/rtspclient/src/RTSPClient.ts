@@ -171,6 +171,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #fallbackTimer: TaskToken = 0;
   #lastPlay: RTSPPlayOptions | undefined;
   #fallingBack = false;
+  #paused = false;
   #fellBack = false;
 
   /** A client for `url` (`rtsp://[user:pass@]host[:port]/path`; IPv6 hosts in brackets). Connects on the first request. */
@@ -371,16 +372,19 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   }
 
   /**
-   * PLAY of the whole session (its aggregate control URL), from `range` seconds (default 0).
-   * Fills each stream's RTP-Info when the server sends it (it may not).
+   * PLAY of the whole session (its aggregate control URL), from `range` seconds (default 0; after
+   * {@link pause}, no Range, so the server resumes where it paused). Fills each stream's RTP-Info
+   * when the server sends it (it may not).
    */
   async play(options: RTSPPlayOptions = {}): Promise<RTSPClientResponse> {
     const uri = this.#aggregateURL('PLAY');
-    const headers: Record<string, string> = {
-      Range: `npt=${formatNptTime(options.range ?? 0)}-${options.end === undefined ? '' : formatNptTime(options.end)}`,
-    };
+    const headers: Record<string, string> = {};
+    if (options.range !== undefined || options.end !== undefined || !this.#paused) {
+      headers.Range = `npt=${formatNptTime(options.range ?? 0)}-${options.end === undefined ? '' : formatNptTime(options.end)}`;
+    }
     if (options.scale !== undefined) headers.Scale = formatScale(options.scale);
     const res = await this.request('PLAY', uri, headers);
+    this.#paused = false;
     this.#lastPlay = options;
     this.#noteRTPInfo(res);
     for (const sub of this.#streams.keys()) sub.rtcp?.sendReport();
@@ -391,7 +395,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** PAUSE of the whole session. */
   async pause(): Promise<RTSPClientResponse> {
     this.#cancelFallbackCheck();
-    return this.request('PAUSE', this.#aggregateURL('PAUSE'));
+    const res = await this.request('PAUSE', this.#aggregateURL('PAUSE'));
+    this.#paused = true;
+    return res;
   }
 
   /**
@@ -632,6 +638,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       }
       for (const sub of subs) this.#releaseStream(sub);
       this.#sessionId = undefined;
+      this.#paused = false;
       for (const sub of subs) await this.#setupAs(sub, 'tcp', false);
       const play = this.#lastPlay ?? {};
       await this.play(play);
@@ -685,6 +692,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       sub.endOfStream();
     }
     this.#sessionId = undefined;
+    this.#paused = false;
     this.#stopTimers();
     await Promise.all(pairs.map((p) => p.release()));
     if (subs.length > 0) this.emit('end');
