@@ -1,7 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 
-const START_CODE = Buffer.from([0, 0, 1]);
-
 /** A NAL unit found in an Annex-B byte stream. */
 export interface AnnexBNalUnit {
   /**
@@ -70,11 +68,12 @@ export class AnnexBParser {
     // Start codes whose `00 00` began in earlier chunks.
     if (this.#prev1 === 0 && this.#prev2 === 0 && chunk[0] === 1) this.#startCodeAt(chunk, base, 0, out);
     else if (n >= 2 && this.#prev1 === 0 && chunk[0] === 0 && chunk[1] === 1) this.#startCodeAt(chunk, base, 1, out);
-    // Start codes inside this chunk (Buffer's native pattern search is several times faster than a
-    // byte loop or TypedArray#indexOf).
+    // Start codes inside this chunk: their 01 bytes, found by Buffer's native byte search (memchr:
+    // about twice as fast on coded video as searching the 3-byte pattern, and many times faster
+    // than a byte loop or TypedArray#indexOf), then the two zeros before checked here.
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, n);
-    for (let k = buf.indexOf(START_CODE, 0); k >= 0; k = buf.indexOf(START_CODE, k + 3)) {
-      this.#startCodeAt(chunk, base, k + 2, out);
+    for (let k = buf.indexOf(1, 2); k >= 0; k = buf.indexOf(1, k + 1)) {
+      if (chunk[k - 1] === 0 && chunk[k - 2] === 0) this.#startCodeAt(chunk, base, k, out);
     }
     // Keep the tail of the current NAL unit.
     if (this.#nalStart >= 0) {

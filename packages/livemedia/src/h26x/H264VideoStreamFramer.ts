@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { H264NalUnitType as T } from './H264NalUnit.js';
 import { parseH264PPSIds, parseH264SliceHeaderStart, parseH264SPS, type H264SPS } from './H264SPS.js';
-import { H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
+import { H26X_FILE_CHUNK_SIZE, H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
 
@@ -33,7 +33,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
 
   /** Open an H.264 file, index it and learn its parameter sets (rejects `ERR_FILE_OPEN`…). */
   static async open(path: string, options: H26xVideoStreamFramerOptions = {}): Promise<H264VideoStreamFramer> {
-    const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path), options);
+    const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: H26X_FILE_CHUNK_SIZE }), options);
     try {
       await framer.prepare();
     } catch (err) {

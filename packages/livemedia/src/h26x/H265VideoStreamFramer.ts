@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { isH265IRAP, H265NalUnitType as T } from './H265NalUnit.js';
 import { parseH265SPS, parseH265VPS, type H265ProfileTierLevel, type H265SPS, type H265VPS } from './H265ParameterSets.js';
-import { H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
+import { H26X_FILE_CHUNK_SIZE, H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
 
@@ -18,7 +18,7 @@ export class H265VideoStreamFramer extends H26xVideoStreamFramer {
 
   /** Open an H.265 file, index it and learn its parameter sets (rejects `ERR_FILE_OPEN`…). */
   static async open(path: string, options: H26xVideoStreamFramerOptions = {}): Promise<H265VideoStreamFramer> {
-    const framer = new H265VideoStreamFramer(await ByteStreamFileSource.open(path), options);
+    const framer = new H265VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: H26X_FILE_CHUNK_SIZE }), options);
     try {
       await framer.prepare();
     } catch (err) {

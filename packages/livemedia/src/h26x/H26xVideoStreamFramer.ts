@@ -103,6 +103,13 @@ interface ScanResult {
   pps: Uint8Array | undefined;
 }
 
+/**
+ * Bytes per read when a framer opens a file itself: large enough that a read (a thread-pool round
+ * trip costing tens of µs of CPU) is shared by hundreds of RTP packets; small enough that a stream
+ * holds little (this chunk and the one read ahead).
+ */
+export const H26X_FILE_CHUNK_SIZE = 256 * 1024;
+
 /** Indexes of files by (framer class, default rate, size, mtime, path): oldest evicted first. */
 const indexCache = new Map<string, ScanResult>();
 const INDEX_CACHE_SIZE = 64;
@@ -318,7 +325,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   ): Promise<H26xStreamInfo> {
     const src =
       typeof input === 'string'
-        ? await ByteStreamFileSource.open(input)
+        ? await ByteStreamFileSource.open(input, { chunkSize: H26X_FILE_CHUNK_SIZE })
         : input instanceof Uint8Array
           ? new ByteStreamMemorySource(input)
           : input.duplicate();
