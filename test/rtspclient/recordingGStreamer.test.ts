@@ -88,9 +88,10 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
     try {
       const r = await startCLI([gst.url('live'), '-d', '4.5', '-o', dir], 20_000);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /^recording 2 s: audio-L16-1\.wav \d/m);
-      assert.match(r.stderr, /^recording 4 s: audio-L16-1\.wav \d/m);
-      assert.doesNotMatch(r.stderr, /^recording [13] s/m);
+      // Every 2 s, not every second: at 2 s and 4 s (one only if the timers ran late on a loaded machine).
+      const progress = r.stderr.split('\n').filter((l) => /^recording \d+ s: audio-L16-1\.wav [\d.]+ (B|KiB)$/.test(l));
+      assert.ok(progress.length === 1 || progress.length === 2, r.stderr);
+      assert.match(progress[0]!, /^recording 2 s/);
       assert.match(r.stderr, /stopping \(4\.5 s recorded\)/);
       const p = await probe(join(dir, 'audio-L16-1.wav'));
       assert.deepEqual([p.codec, p.sampleRate, p.channels], ['pcm_s16le', 8000, 1]);
