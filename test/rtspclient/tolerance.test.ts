@@ -122,6 +122,7 @@ test('without server_port, RTCP receiver reports go back to where the server\'s 
     const frames: Array<{ pt: number; synced: boolean }> = [];
     sub.on('frame', (f) => frames.push({ pt: f.presentationTime, synced: f.syncedUsingRTCP }));
     for (let i = 0; i < 3; i++) media.send(rtpPacket(i, 16000 + 160 * i, ssrc, Buffer.alloc(160)), ports.rtp, '127.0.0.1');
+    await until(() => sub.stats.packetsReceived === 3, 5000, 'three packets');
     for (let i = 0; i < 200 && frames.length < 3; i++) await spin(sched, 1);
     assert.equal(frames.length, 3);
     // RTP 16000 is 1 s after the SR's RTP 8000 at 8 kHz: the SR's wall clock + 1 s.
@@ -380,6 +381,7 @@ test('loss and reordering: 100 packets, every 10th dropped (5, 15, …, 95) and 
       if (i % 10 === 5) continue;
       conn.sendInterleaved(0, rtpPacket(65_500 + i, 160 * i, 77, Buffer.alloc(160, i), 0));
     }
+    await until(() => sub.stats.packetsReceived === 90, 5000, '90 packets');
     for (let i = 0; i < 300 && got.length < 90; i++) await spin(sched, 1, 20_000);
     const want = [...Array(100).keys()].filter((i) => i % 10 !== 5);
     assert.deepEqual(got, want);
@@ -463,5 +465,65 @@ test('TCP: receiver reports on the odd interleaved channel at most 5 s apart; PA
     await client.close();
     await fake.close();
     sched.close();
+  }
+});
+
+test('damaged frames: an H.264 FU-A missing its middle fragment is dropped and counted, the frames around it arrive', async () => {
+  const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=h264', 't=0 0', 'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1', 'a=control:v', ''].join('\r\n');
+  const sched = new VirtualTaskScheduler();
+  const fake = await FakeRTSPServer.start(scripted({ describe: () => ({ status: 200, headers: { 'Content-Type': 'application/sdp' }, body: sdp }) }));
+  const client = new RTSPClient(fake.url('cam'), { scheduler: sched, transport: 'tcp' });
+  try {
+    const session = await within(client.describe(), 5000, 'DESCRIBE');
+    const sub = session.subsessions[0]!;
+    await within(client.setup(sub), 5000, 'SETUP');
+    await within(client.play(), 5000, 'PLAY');
+    const got: number[] = [];
+    sub.on('frame', (f) => got.push(f.data.length));
+    const conn = fake.connections[0]!;
+    const send = (seq: number, ts: number, payload: number[], marker: boolean) => conn.sendInterleaved(0, rtpPacket(seq, ts, 8, Buffer.from(payload), 96, marker));
+    send(1, 0, [0x65, 1, 2, 3], true); // a whole IDR slice
+    send(2, 3000, [0x7c, 0x81, 9, 9], false); // FU-A start (non-IDR slice, type 1)
+    // seq 3 (the middle fragment) is lost
+    send(4, 3000, [0x7c, 0x41, 9, 9], true); // FU-A end
+    send(5, 6000, [0x41, 7, 7], true); // a whole non-IDR slice
+    await until(() => sub.stats.packetsReceived === 4, 5000, 'four packets');
+    for (let i = 0; i < 50 && got.length < 2; i++) await spin(sched, 1, 20_000);
+    assert.deepEqual(got, [4, 3]);
+    assert.equal(sub.stats.damagedFrames, 1);
+    assert.equal(sub.stats.packetsLost, 1);
+  } finally {
+    await client.close();
+    await fake.close();
+    sched.close();
+  }
+});
+
+test('auto mode: a server that refuses UDP with 461 gets a TCP SETUP at once', async () => {
+  const fake = await FakeRTSPServer.start(
+    scripted({
+      setup: (req) => {
+        const t = req.headers.get('Transport')!;
+        return t.includes('TCP') ? { status: 200, headers: { Session: 'x', Transport: t } } : { status: 461 };
+      },
+    }),
+  );
+  const client = new RTSPClient(fake.url('cam'));
+  try {
+    const session = await client.describe();
+    await client.setup(session.subsessions[0]!);
+    assert.equal(session.subsessions[0]!.transport?.mode, 'tcp');
+    const setups = fake.requests.filter((r) => r.method === 'SETUP').map((r) => r.headers.get('Transport'));
+    assert.equal(setups.length, 2);
+    assert.match(setups[0]!, /^RTP\/AVP;unicast;client_port=\d+-\d+$/);
+    assert.match(setups[1]!, /^RTP\/AVP\/TCP;unicast;interleaved=0-1$/);
+    // In udp mode the 461 is the answer.
+    const strict = new RTSPClient(fake.url('cam'), { transport: 'udp' });
+    const s2 = await strict.describe();
+    await assert.rejects(strict.setup(s2.subsessions[0]!), (e: unknown) => e instanceof RTSPClientError && e.status === 461);
+    await strict.close();
+  } finally {
+    await client.close();
+    await fake.close();
   }
 });
