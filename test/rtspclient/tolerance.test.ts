@@ -527,3 +527,33 @@ test('auto mode: a server that refuses UDP with 461 gets a TCP SETUP at once', a
     await fake.close();
   }
 });
+
+test('one reader per source: a sink and a frame listener on the same subsession do not split frames — the second is told ERR_SOURCE_BUSY', async () => {
+  const fake = await FakeRTSPServer.start(scripted());
+  const client = new RTSPClient(fake.url('cam'), { transport: 'tcp' });
+  try {
+    const session = await client.describe();
+    const sub = session.subsessions[0]!;
+    await client.setup(sub);
+    await client.play();
+    const { CollectingSink } = await import('./helpers.js');
+    const sink = new CollectingSink();
+    const playing = sink.startPlaying(sub.source);
+    const errors: string[] = [];
+    sub.on('error', (e) => errors.push(e.code));
+    const heard: number[] = [];
+    sub.on('frame', (f) => heard.push(f.data[0]!));
+    await until(() => errors.length === 1, 5000, 'the listener to be refused');
+    assert.deepEqual(errors, ['ERR_SOURCE_BUSY']);
+    for (let i = 0; i < 5; i++) fake.connections[0]!.sendInterleaved(0, rtpPacket(i, 160 * i, 2, Buffer.alloc(20, i)));
+    await until(() => sink.frames.length === 5, 5000, 'five frames in the sink');
+    assert.deepEqual(sink.frames.map((f) => f.data[0]), [0, 1, 2, 3, 4]);
+    assert.deepEqual(heard, []);
+    await client.teardown();
+    await within(playing, 5000, 'the sink to finish after TEARDOWN');
+    assert.equal(sub.ended, true);
+  } finally {
+    await client.close();
+    await fake.close();
+  }
+});
