@@ -313,6 +313,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       await pair?.release();
       throw err;
     }
+    if (this.#closing !== undefined) {
+      // close() ran while this SETUP was out (a fallback, say): keep nothing it made.
+      await pair?.release();
+      throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', 'SETUP', 'the client was closed during SETUP');
+    }
     const sessionValue = res.headers.get('Session');
     if (sessionValue !== undefined) {
       try {
