@@ -49,11 +49,25 @@ export class BitReader {
   u(n: number): number {
     if (n < 0 || n > 32) throw new DorsvrError('ERR_H26X_PARSE', `${this.what}: cannot read ${n} bits at once`);
     if (this.#bit + n > this.#totalBits) this.#fail(n);
+    const buf = this.#buf;
+    let bit = this.#bit;
     let v = 0;
-    for (let i = 0; i < n; i++) {
-      v = v * 2 + ((this.#buf[this.#bit >> 3]! >> (7 - (this.#bit & 7))) & 1);
-      this.#bit++;
+    if (Number.isInteger(n)) {
+      // Whole runs of bits within a byte at a time (slice headers are read per NAL unit).
+      for (let left = n; left > 0; ) {
+        const off = bit & 7;
+        const take = left < 8 - off ? left : 8 - off;
+        v = v * (1 << take) + ((buf[bit >> 3]! >> (8 - off - take)) & ((1 << take) - 1));
+        bit += take;
+        left -= take;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        v = v * 2 + ((buf[bit >> 3]! >> (7 - (bit & 7))) & 1);
+        bit++;
+      }
     }
+    this.#bit = bit;
     return v;
   }
 
@@ -65,10 +79,27 @@ export class BitReader {
 
   /** ue(v): unsigned Exp-Golomb (at most 32 bits of value). */
   ue(): number {
+    // The leading zeros counted a byte at a time (Math.clz32), not bit by bit.
+    const buf = this.#buf;
+    let bit = this.#bit;
     let zeros = 0;
-    while (this.u1() === 0) {
-      if (++zeros > 32) throw new DorsvrError('ERR_H26X_PARSE', `${this.what}: Exp-Golomb code longer than 32 bits`);
+    for (;;) {
+      if (bit >= this.#totalBits) {
+        this.#bit = bit;
+        this.#fail(1);
+      }
+      const off = bit & 7;
+      const rest = buf[bit >> 3]! & (0xff >> off);
+      const lz = rest === 0 ? 8 - off : Math.clz32(rest) - 24 - off;
+      if (zeros + lz > 32) {
+        this.#bit = bit + (33 - zeros);
+        throw new DorsvrError('ERR_H26X_PARSE', `${this.what}: Exp-Golomb code longer than 32 bits`);
+      }
+      zeros += lz;
+      bit += lz;
+      if (rest !== 0) break;
     }
+    this.#bit = bit + 1; // the 1 that ends the zeros
     return zeros === 0 ? 0 : 2 ** zeros - 1 + this.u(zeros);
   }
 
