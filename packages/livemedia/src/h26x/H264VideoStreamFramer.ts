@@ -1,7 +1,7 @@
 import createDebug from 'debug';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { H264NalUnitType as T } from './H264NalUnit.js';
-import { parseH264PPSIds, parseH264SliceHeaderStart, parseH264SPS, type H264SPS } from './H264SPS.js';
+import { parseH264PPSIds, parseH264SliceHeaderStart, parseH264SPS, type H264SliceHeaderStart, type H264SPS } from './H264SPS.js';
 import { H26X_FILE_CHUNK_SIZE, H26xVideoStreamFramer, type H26xNalInfo, type H26xVideoStreamFramerOptions } from './H26xVideoStreamFramer.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
@@ -23,8 +23,20 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   #spsInfo: H264SPS | undefined;
   readonly #spsById = new Map<number, H264SPS>();
   readonly #spsIdOfPps = new Map<number, number>();
-  #lastSlice: SliceState | undefined;
-  #sliceCandidate: SliceState | undefined;
+  /** The last slice placed in an access unit, and the one just classified (two objects, swapped). */
+  #last: SliceState = { frameNum: undefined, ppsId: 0, idr: false, refIdcZero: false };
+  #hasLast = false;
+  #candidate: SliceState = { frameNum: undefined, ppsId: 0, idr: false, refIdcZero: false };
+  #hasCandidate = false;
+  readonly #header: H264SliceHeaderStart = { firstMbInSlice: 0, sliceType: 0, ppsId: 0, frameNum: undefined };
+  readonly #info: H26xNalInfo = {
+    drop: false,
+    vcl: false,
+    firstSliceOfPicture: false,
+    startsAccessUnit: false,
+    key: false,
+    parameterSet: undefined,
+  };
   /** The SPS a slice's PPS refers to (else the last one seen), for the slice header parser. */
   readonly #spsOfPps = (ppsId: number): H264SPS | undefined => {
     const spsId = this.#spsIdOfPps.get(ppsId);
@@ -66,26 +78,25 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   protected classifyNal(nal: Uint8Array): H26xNalInfo {
     const b = nal[0]!;
     const type = b & 0x1f;
-    const info: H26xNalInfo = {
-      drop: (b & 0x80) !== 0 || type === 0 || (type >= 24 && type <= 29),
-      vcl: type >= T.NonIDRSlice && type <= T.IDRSlice,
-      firstSliceOfPicture: false,
-      startsAccessUnit:
-        type === T.AUD || type === T.SPS || type === T.PPS || type === T.SEI || (type >= 14 && type <= 18),
-      key: type === T.IDRSlice,
-      parameterSet: type === T.SPS ? 'sps' : type === T.PPS ? 'pps' : undefined,
-    };
-    this.#sliceCandidate = undefined;
+    // One object per framer, refilled per NAL unit: the base class reads it at once.
+    const info = this.#info;
+    info.drop = (b & 0x80) !== 0 || type === 0 || (type >= 24 && type <= 29);
+    info.vcl = type >= T.NonIDRSlice && type <= T.IDRSlice;
+    info.firstSliceOfPicture = false;
+    info.startsAccessUnit =
+      type === T.AUD || type === T.SPS || type === T.PPS || type === T.SEI || (type >= 14 && type <= 18);
+    info.key = type === T.IDRSlice;
+    info.parameterSet = type === T.SPS ? 'sps' : type === T.PPS ? 'pps' : undefined;
+    this.#hasCandidate = false;
     if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
       try {
-        const h = parseH264SliceHeaderStart(nal, this.#spsOfPps);
-        const cur: SliceState = {
-          frameNum: h.frameNum,
-          ppsId: h.ppsId,
-          idr: type === T.IDRSlice,
-          refIdcZero: (b & 0x60) === 0,
-        };
-        const prev = this.#lastSlice;
+        const h = parseH264SliceHeaderStart(nal, this.#spsOfPps, this.#header);
+        const cur = this.#candidate;
+        cur.frameNum = h.frameNum;
+        cur.ppsId = h.ppsId;
+        cur.idr = type === T.IDRSlice;
+        cur.refIdcZero = (b & 0x60) === 0;
+        const prev = this.#hasLast ? this.#last : undefined;
         info.firstSliceOfPicture =
           h.firstMbInSlice === 0 ||
           (prev !== undefined &&
@@ -93,7 +104,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
               prev.idr !== cur.idr ||
               prev.refIdcZero !== cur.refIdcZero ||
               (prev.frameNum !== undefined && cur.frameNum !== undefined && prev.frameNum !== cur.frameNum)));
-        this.#sliceCandidate = cur;
+        this.#hasCandidate = true;
       } catch (err) {
         debug('unparsable slice header: %s', (err as Error).message);
       }
@@ -103,11 +114,22 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
 
   protected absorbNal(nal: Uint8Array, info: H26xNalInfo): void {
     if (info.vcl) {
-      if (this.#sliceCandidate) this.#lastSlice = this.#sliceCandidate;
+      if (this.#hasCandidate) {
+        // The candidate becomes the last slice; the old last object is reused as the next candidate.
+        const last = this.#last;
+        this.#last = this.#candidate;
+        this.#candidate = last;
+        this.#hasLast = true;
+        this.#hasCandidate = false;
+      }
       return;
     }
+    // A parameter set identical to the last one (stored as the same object) was parsed already:
+    // streams repeat them before every key frame.
     if (info.parameterSet === 'sps') {
+      const before = this.sps;
       this.storeParameterSet('sps', nal);
+      if (before !== undefined && this.sps === before) return;
       try {
         const sps = parseH264SPS(nal);
         this.#spsInfo = sps;
@@ -116,7 +138,9 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
         debug('unparsable SPS: %s', (err as Error).message);
       }
     } else if (info.parameterSet === 'pps') {
+      const before = this.pps;
       this.storeParameterSet('pps', nal);
+      if (before !== undefined && this.pps === before) return;
       try {
         const ids = parseH264PPSIds(nal);
         this.#spsIdOfPps.set(ids.ppsId, ids.spsId);
@@ -127,7 +151,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   }
 
   protected resetPictureState(): void {
-    this.#lastSlice = undefined;
-    this.#sliceCandidate = undefined;
+    this.#hasLast = false;
+    this.#hasCandidate = false;
   }
 }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
@@ -177,7 +176,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
 
   // ---- codec hooks ----
 
-  /** Classify a NAL unit (pure with respect to the stream: must not store parameter sets). */
+  /**
+   * Classify a NAL unit (pure with respect to the stream: must not store parameter sets). The
+   * result is read at once, before the next call, so an implementation may refill one object.
+   */
   protected abstract classifyNal(nal: Uint8Array): H26xNalInfo;
   /**
    * Take in a NAL unit once it is placed in its access unit: parse parameter sets, remember slice
@@ -252,13 +254,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     if (isSeekableByteStream(input)) {
       // Files: reuse the index of an unchanged file (a server opens one framer per client).
       let key: string | undefined;
-      if (input instanceof ByteStreamFileSource) {
-        try {
-          const st = await stat(input.path);
-          key = `${this.constructor.name}\0${this.#options.defaultFrameRate}\0${st.size}\0${st.mtimeMs}\0${input.path}`;
-        } catch {
-          key = undefined; // the scan below reports the error
-        }
+      if (input instanceof ByteStreamFileSource && input.fileSize !== undefined) {
+        // Size and mtime of what is open (its fstat): no second system call.
+        key = `${this.constructor.name}\0${this.#options.defaultFrameRate}\0${input.fileSize}\0${input.mtimeMs}\0${input.path}`;
       }
       const cached = key === undefined ? undefined : indexCache.get(key);
       const scanned = cached ?? (await this.#scan(input.duplicate()));
@@ -470,7 +468,8 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       return;
     }
     this.#bytesSeen += chunk.data.length;
-    for (const nal of this.#parser.push(chunk.data)) this.#onNal(nal);
+    const nals = this.#parser.push(chunk.data);
+    for (let i = 0; i < nals.length; i++) this.#onNal(nals[i]!);
   };
 
   #onNal(nal: AnnexBNalUnit): void {

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
@@ -65,22 +64,38 @@ function syncOffset(buf: Uint8Array): number {
   return -1;
 }
 
+interface PCRScan {
+  first: number;
+  last: number;
+  pid: number;
+  size: number;
+  duration: number;
+}
+
+/**
+ * Scans of files by (size, mtime, path), oldest evicted first: a server opens one framer per client
+ * of the same file, and the scan is most of what opening costs.
+ */
+const scanCache = new Map<string, PCRScan | undefined>();
+const SCAN_CACHE_SIZE = 64;
+
 /**
  * First and last PCR (of the first PID carrying one) found in the head and tail of a file: reads
  * only as much of each end as it takes to find one (growing windows, at most 4 MiB per end), so
  * opening a long file stays cheap.
  */
-async function scanPCRs(path: string): Promise<{ first: number; last: number; pid: number; size: number; duration: number } | undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
+async function scanPCRs(
+  readAt: (position: number, length: number) => Promise<Uint8Array>,
+  size: number,
+): Promise<PCRScan | undefined> {
+  {
     const maxSpan = Math.min(size, 4 << 20);
     let first: number | undefined;
     let firstOff = 0;
     let pid = -1;
     for (let span = Math.min(maxSpan, 64 << 10); first === undefined; span = Math.min(maxSpan, span * 4)) {
-      const head = Buffer.alloc(span);
-      const { bytesRead } = await fh.read(head, 0, span, 0);
+      const head = await readAt(0, span);
+      const bytesRead = head.length;
       const sync = syncOffset(head.subarray(0, bytesRead));
       for (let off = Math.max(0, sync); sync >= 0 && off + TS_PACKET_SIZE <= bytesRead; off += TS_PACKET_SIZE) {
         const pcr = readPCR(head, off);
@@ -98,8 +113,8 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
     let lastOff = firstOff;
     for (let span = Math.min(maxSpan, 256 << 10); ; span = Math.min(maxSpan, span * 4)) {
       const tailStart = size - span;
-      const tail = Buffer.alloc(span);
-      const { bytesRead } = await fh.read(tail, 0, span, tailStart);
+      const tail = await readAt(tailStart, span);
+      const bytesRead = tail.length;
       const sync = syncOffset(tail.subarray(0, bytesRead));
       let found = false;
       for (let off = Math.max(0, sync); sync >= 0 && off + TS_PACKET_SIZE <= bytesRead; off += TS_PACKET_SIZE) {
@@ -115,8 +130,6 @@ async function scanPCRs(path: string): Promise<{ first: number; last: number; pi
     // The whole file at the rate between the first and the last PCR.
     const duration = lastOff > firstOff && last > first ? ((last - first) * size) / (lastOff - firstOff) : 0;
     return { first, last, pid, size, duration };
-  } finally {
-    await fh.close();
   }
 }
 
@@ -178,7 +191,16 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     const src = await ByteStreamFileSource.open(path, { chunkSize: 1316 * 192 });
     const framer = new MPEG2TransportStreamFramer(src, options);
     try {
-      const scan = await scanPCRs(path);
+      const size = src.fileSize;
+      const key = size === undefined ? undefined : `${size}\0${src.mtimeMs}\0${path}`;
+      let scan: PCRScan | undefined;
+      if (key !== undefined && scanCache.has(key)) scan = scanCache.get(key);
+      else if (size !== undefined) {
+        // On the descriptor the source already holds: no second open.
+        scan = await scanPCRs((position, length) => src.readAt(position, length), size);
+        scanCache.set(key!, scan);
+        if (scanCache.size > SCAN_CACHE_SIZE) scanCache.delete(scanCache.keys().next().value!);
+      }
       if (scan) {
         framer.#firstPCR = scan.first;
         framer.#pcrPid = scan.pid;

@@ -42,6 +42,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   #fh: FileHandle | null = null;
   #opening: Promise<FileHandle> | null = null;
   #fileSize: number | undefined;
+  #mtimeMs: number | undefined;
   #seekable: boolean | undefined;
   #pos: number;
   #end: number;
@@ -86,6 +87,31 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
     return this.#fileSize;
   }
 
+  /**
+   * Modification time (ms since the epoch) of the file that was opened, known once it is open
+   * (regular files only): with {@link fileSize}, what framers key their cached indexes by.
+   */
+  get mtimeMs(): number | undefined {
+    return this.#mtimeMs;
+  }
+
+  /**
+   * Read up to `length` bytes at byte `position` into a fresh buffer without moving the stream
+   * (framers index a file's head and tail this way, on the descriptor already open). Regular files
+   * only; opens the file if needed. Resolves with fewer bytes at the end of the file.
+   */
+  async readAt(position: number, length: number): Promise<Uint8Array> {
+    const fh = await this.#ensureOpen();
+    if (!this.#seekable) throw new DorsvrError('ERR_SOURCE_SEEK', `${this.path} is a pipe or device: it cannot be read at a position`);
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.floor(length)));
+    try {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, Math.max(0, Math.floor(position)));
+      return buf.subarray(0, bytesRead);
+    } catch (err) {
+      throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${position}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   /** Offset of the next byte to be read. */
   get position(): number {
     return this.#pos;
@@ -122,6 +148,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
         if (st.isDirectory()) throw new Error('is a directory');
         this.#seekable = st.isFile();
         this.#fileSize = this.#seekable ? st.size : undefined;
+        this.#mtimeMs = this.#seekable ? st.mtimeMs : undefined;
       } catch (err) {
         await fh.close().catch(() => {});
         throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });
