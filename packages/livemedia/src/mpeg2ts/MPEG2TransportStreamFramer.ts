@@ -168,6 +168,14 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   /** The next PCR after the last one, once looked for (cached per last PCR). */
   #aheadFrom = -1;
   #ahead: { index: number; pt: number } | null = null;
+  /**
+   * What {@link #stopAfter} learnt of `#stopChunk` at packet phase `#stopPhase`: a stopping packet
+   * at `#stopAt`, none from `#noStopFrom` on.
+   */
+  #stopChunk: Uint8Array | null = null;
+  #stopPhase = 0;
+  #stopAt = -1;
+  #noStopFrom = Infinity;
   /** Packets of the read-ahead already searched for the next PCR. */
   #scanFrom = 0;
   /** Chunks read ahead of `#chunk` (looking for the next PCR). */
@@ -430,8 +438,10 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   }
 
   protected readFrame(): Frame | null | Promise<Frame | null> {
-    // Most frames are whole packets of the chunk at hand: the steps run synchronously up to the
-    // first one that has to wait for input, and only from there on asynchronously.
+    const fast = this.#frameInChunk();
+    if (fast !== undefined) return fast;
+    // Otherwise the general steps, run synchronously up to the first one that has to wait for
+    // input, and only from there on asynchronously.
     const steps = this.#frameSteps();
     for (let r = steps.next(); ; ) {
       if (r.done) return r.value;
@@ -439,6 +449,75 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       if (v instanceof Promise) return finishSteps(steps, v);
       r = steps.next(v);
     }
+  }
+
+  /**
+   * The common case of {@link #frameSteps}, without a generator: the frame's packets lie in the
+   * current chunk, in sync, back to back, and any search for the next PCR it may need ends inside
+   * the chunk (a packet that stops it lies after the frame). The same steps, in the same order;
+   * undefined (nothing changed) when the case does not apply.
+   */
+  #frameInChunk(): Frame | undefined {
+    if (this.#carry !== null || this.#pcrPid < 0) return undefined;
+    const c = this.#chunk;
+    const start = this.#pos;
+    const per = this.#perFrame;
+    const end = start + per * TS_PACKET_SIZE;
+    if (end > c.length) return undefined;
+    for (let p = start; p < end; p += TS_PACKET_SIZE) if (c[p] !== 0x47) return undefined;
+    if (end < c.length && c[end] !== 0x47) return undefined; // #takePacket would skip the last one
+    if (!this.#stopAfter(end)) return undefined;
+    const pcrPid = this.#pcrPid;
+    let pt = 0;
+    for (let n = 0, off = start; n < per; n++, off += TS_PACKET_SIZE) {
+      const index = this.#packetIndex + n;
+      if (pidOf(c, off) === pcrPid) {
+        const pcr = readPCR(c, off);
+        if (pcr !== undefined) this.#notePCR(pcr, index);
+      }
+      if (n === 0) {
+        this.#pos = off + TS_PACKET_SIZE;
+        if (!this.#timeKnown(index)) this.#nextPCRInChunk(index + 1); // ends in the chunk: #stopAfter
+        pt = this.#timeAt(index);
+      }
+    }
+    this.#pos = end;
+    this.#packetIndex += per;
+    if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
+    if (!this.#timeKnown(this.#packetIndex)) this.#nextPCRInChunk(this.#packetIndex);
+    const endPt = this.#timeAt(this.#packetIndex);
+    this.#lastFramePt = pt;
+    return {
+      data: new Uint8Array(c.buffer, c.byteOffset + start, end - start),
+      presentationTime: pt,
+      duration: Math.max(0, endPt - pt),
+    };
+  }
+
+  /**
+   * True when the current chunk holds, at or after byte `from` (on the packet grid), a packet that
+   * ends a search for the next PCR: not in sync, or a PCR on the PCR PID. Remembered per chunk.
+   */
+  #stopAfter(from: number): boolean {
+    const c = this.#chunk;
+    // Searches step 188 bytes from their start: what is known holds for one chunk and one phase.
+    const phase = from % TS_PACKET_SIZE;
+    if (this.#stopChunk !== c || this.#stopPhase !== phase) {
+      this.#stopChunk = c;
+      this.#stopPhase = phase;
+      this.#stopAt = -1;
+      this.#noStopFrom = Infinity;
+    }
+    if (this.#stopAt >= from) return true;
+    if (from >= this.#noStopFrom) return false;
+    for (let p = from; p + TS_PACKET_SIZE <= c.length; p += TS_PACKET_SIZE) {
+      if (c[p] !== 0x47 || (pidOf(c, p) === this.#pcrPid && readPCR(c, p) !== undefined)) {
+        this.#stopAt = p;
+        return true;
+      }
+    }
+    this.#noStopFrom = from;
+    return false;
   }
 
   /**
