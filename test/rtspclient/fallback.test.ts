@@ -15,7 +15,7 @@ import {
 import { RTSPClient } from '@dorsvr/rtspclient';
 import { fixture } from '../helpers/paths.js';
 import { FakeRTSPServer, pcmuSDP, rtpPacket } from './FakeRTSPServer.js';
-import { framerOutput, until, within } from './helpers.js';
+import { closeOnVirtualClock, framerOutput, until, within } from './helpers.js';
 
 /** Our server's transports, except that RTP for UDP clients is never sent (a NAT eating it). */
 const udpBlackhole: StreamTransportFactory = {
@@ -106,7 +106,7 @@ test('fallback honours the interleaved channels the server answers; no fallback 
       conn.sendInterleaved(0, rtpPacket(2, 80, 1, Buffer.alloc(10, 13))); // not our channel any more
       await until(() => got.length === 1, 5000, 'a frame on channel 6');
       assert.deepEqual(got, [42]);
-      await client.close();
+      await closeOnVirtualClock(client, sched);
       sched.close();
     }
     // 2. Packets over UDP: no fallback. 3. udp mode: no fallback either.
@@ -129,7 +129,7 @@ test('fallback honours the interleaved channels the server answers; no fallback 
       await new Promise((r) => setImmediate(r));
       assert.equal(fell, 0, `${transport}: no fallback`);
       assert.equal(sub.transport?.mode, 'udp');
-      await client.close();
+      await closeOnVirtualClock(client, sched);
       sched.close();
     }
   } finally {

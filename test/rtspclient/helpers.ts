@@ -58,3 +58,17 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Closes a client whose scheduler is virtual, moving its clock so a TEARDOWN nobody answers
+ * times out instead of hanging the test (bounded).
+ */
+export async function closeOnVirtualClock(client: { close(): Promise<void> }, sched: { advance(us: number): unknown }): Promise<void> {
+  let done = false;
+  const closing = client.close().finally(() => (done = true));
+  for (let i = 0; i < 200 && !done; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    sched.advance(100_000);
+  }
+  await closing;
+}

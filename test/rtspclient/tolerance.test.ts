@@ -8,7 +8,7 @@ import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { parseTransportHeader, parseRTCP, serializeRTCP, ntpFromUnixMicros, type RTSPRequest } from '@dorsvr/livemedia';
 import { RTSPClient, RTSPClientError, parseRTSPURL } from '@dorsvr/rtspclient';
 import { FakeRTSPServer, pcmuSDP, rtpPacket, type FakeAnswer, type FakeConnection } from './FakeRTSPServer.js';
-import { until, within } from './helpers.js';
+import { closeOnVirtualClock, until, within } from './helpers.js';
 
 interface Script {
   options?: (req: RTSPRequest) => FakeAnswer;
@@ -138,7 +138,7 @@ test('without server_port, RTCP receiver reports go back to where the server\'s 
   } finally {
     rtcpSock.close();
     media.close();
-    await client.close();
+    await closeOnVirtualClock(client, sched);
     await fake.close();
     sched.close();
   }
@@ -263,7 +263,7 @@ test('responses are matched by CSeq (answered out of order); no answer → ERR_R
     await assert.rejects(never, (e: unknown) => e instanceof RTSPClientError && e.code === 'ERR_RTSP_TIMEOUT' && e.method === 'GET_PARAMETER');
     await assert.rejects(client.getParameter('hangup'), (e: unknown) => e instanceof RTSPClientError && e.code === 'ERR_RTSP_CONNECTION_CLOSED');
   } finally {
-    await client.close();
+    await closeOnVirtualClock(client, sched);
     await fake.close();
     sched.close();
   }
@@ -296,7 +296,7 @@ test('keep-alive: GET_PARAMETER when Public lists it, else OPTIONS, every half o
       const ka = fake.requests.filter((r) => r.method === method).at(-1)!;
       assert.equal(ka.headers.get('Session'), 'ka');
     } finally {
-      await client.close();
+      await closeOnVirtualClock(client, sched);
       await fake.close();
       sched.close();
     }
@@ -391,7 +391,7 @@ test('loss and reordering: 100 packets, every 10th dropped (5, 15, …, 95) and 
     assert.equal(stats.framesReceived, 90);
     assert.equal(stats.bytesReceived, 90 * 160);
   } finally {
-    await client.close();
+    await closeOnVirtualClock(client, sched);
     await fake.close();
     sched.close();
   }
@@ -435,10 +435,13 @@ test('TCP: receiver reports on the odd interleaved channel at most 5 s apart; PA
     await until(() => sub.stats.packetsReceived === 2, 5000, 'two packets');
     const rrs = (): Array<{ channel: number; payload: Buffer }> => conn.interleaved.filter((f) => parseRTCP(f.payload)[0]?.type === 'rr');
     await until(() => rrs().length === 1, 5000, 'the RR sent right after PLAY');
-    for (let i = 0; i < 3; i++) {
-      sched.advance(5_000_000);
-      await until(() => rrs().length === 2 + i, 5000, `RR ${2 + i} within 5 s`);
-    }
+    // Report times on the virtual clock, seen where the client sends them.
+    const sentAt: number[] = [sched.now()];
+    sub.rtcp!.on('sent', () => sentAt.push(sched.now()));
+    for (let i = 0; i < 30; i++) sched.advance(1_000_000);
+    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]!);
+    assert.ok(gaps.length >= 6 && gaps.every((g) => g <= 5_000_000), `RR gaps ${gaps.join(', ')} µs`);
+    await until(() => rrs().length === sentAt.length, 5000, 'every RR at the server');
     assert.ok(rrs().every((f) => f.channel === 1));
     const last = parseRTCP(rrs().at(-1)!.payload)[0]!;
     assert.equal(last.type === 'rr' ? last.reports[0]?.ssrc : undefined, 0x55, 'the RR reports on the server SSRC');
@@ -462,7 +465,7 @@ test('TCP: receiver reports on the odd interleaved channel at most 5 s apart; PA
     assert.equal(sub.ended || sub.transport === undefined, true);
     await until(() => conn.socket.destroyed || conn.socket.readableEnded, 5000, 'the connection to close');
   } finally {
-    await client.close();
+    await closeOnVirtualClock(client, sched);
     await fake.close();
     sched.close();
   }
@@ -493,7 +496,7 @@ test('damaged frames: an H.264 FU-A missing its middle fragment is dropped and c
     assert.equal(sub.stats.damagedFrames, 1);
     assert.equal(sub.stats.packetsLost, 1);
   } finally {
-    await client.close();
+    await closeOnVirtualClock(client, sched);
     await fake.close();
     sched.close();
   }
