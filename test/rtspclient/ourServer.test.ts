@@ -187,6 +187,11 @@ test('errors: 404 rejects with its status, a closed client rejects, close() is i
   const s = await c2.describe();
   await c2.setup(s.subsessions[0]!);
   const ports = s.subsessions[0]!.transport!.clientPorts!;
+  // An empty GET_PARAMETER is the keep-alive our server lists in Public.
+  assert.equal((await c2.getParameter()).status, 200);
+  assert.equal(c2.keepAliveMethod, 'OPTIONS', 'no OPTIONS sent yet: the safe keep-alive');
+  await c2.options();
+  assert.equal(c2.keepAliveMethod, 'GET_PARAMETER');
   await c2.close();
   assert.equal(s.subsessions[0]!.transport, undefined);
   // The ports are free again: we can bind them ourselves.

@@ -8,7 +8,7 @@ export interface MediaSubsessionStats {
   readonly packetsExpected: number;
   /** Interarrival jitter of the current sender, in milliseconds (RFC 3550 A.8). */
   readonly jitterMs: number;
-  /** RTP payload bytes received. */
+  /** Bytes received after each packet's 12-byte fixed RTP header. */
   readonly bytesReceived: number;
   /** Average bit rate of the payload since the first packet, in kbit/s (0 before two packets). */
   readonly bitrateKbps: number;

@@ -16,7 +16,8 @@ export interface RTSPURL {
 
 /**
  * Parses `rtsp://[user[:pass]@]host[:port]/path`, IPv6 hosts in brackets (`rtsp://[::1]:8554/x`).
- * Throws `ERR_RTSP_URL` for anything that is not an rtsp/rtsps URL with a host.
+ * Throws `ERR_RTSP_URL` for anything that is not an `rtsp://` (or `rtspu://`) URL with a host;
+ * `rtsps://` (TLS) is not supported.
  */
 export function parseRTSPURL(input: string): RTSPURL {
   let u: URL;
