@@ -486,6 +486,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
         this.emit('redirect', next.url);
         continue;
       }
+      // Some servers list their methods in every response, not only OPTIONS.
+      if (method !== 'OPTIONS' && res.headers.has('Public')) this.#noteMethods(res);
       if (res.status < 200 || res.status >= 300) {
         const why = res.status === 401 ? (this.#auth === undefined ? ' (no credentials given)' : ' (credentials refused)') : '';
         throw new RTSPClientError('ERR_RTSP_STATUS', method, `${method} ${target}: ${res.status} ${res.reason}${why}`, { status: res.status, response: res });
