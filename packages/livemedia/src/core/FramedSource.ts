@@ -92,20 +92,22 @@ export abstract class FramedSource<
       throw err;
     }
     // Any thenable, not only native promises: readFrame's type admits them.
-    if (r !== null && typeof (r as Partial<PromiseLike<unknown>>).then === 'function') return this.#settle(r as Promise<Frame | null>);
+    if (r !== null && typeof (r as Partial<PromiseLike<unknown>>).then === 'function') {
+      return Promise.resolve(r as Promise<Frame | null>).then(this.#onRead, this.#onReadError);
+    }
     this.#reading = false;
     return this.#delivered(r as Frame | null);
   }
 
-  async #settle(p: Promise<Frame | null>): Promise<Frame | null> {
-    let frame: Frame | null;
-    try {
-      frame = await p;
-    } finally {
-      this.#reading = false;
-    }
+  // Settling an asynchronous read: handlers made once per source, not an async call per read.
+  readonly #onRead = (frame: Frame | null): Frame | null => {
+    this.#reading = false;
     return this.#delivered(frame);
-  }
+  };
+  readonly #onReadError = (err: unknown): never => {
+    this.#reading = false;
+    throw err;
+  };
 
   #delivered(frame: Frame | null): Frame | null {
     if (this.#closed) return null;
