@@ -28,7 +28,8 @@ interface ChunkRead {
 /**
  * live555's ByteStreamFileSource: delivers a file as a sequence of chunks (frames whose data are
  * raw bytes, presentation time 0). Each chunk is a fresh buffer that is never reused, so frames cut
- * from it by a framer stay valid while a send still holds them.
+ * from it by a framer stay valid while a send still holds them. A regular file is read one chunk
+ * ahead, so the next chunk is usually there when asked for.
  *
  * The file opens lazily on the first read, or eagerly with {@link ByteStreamFileSource.open}, which
  * reports a missing or unreadable file as `DorsvrError` `ERR_FILE_OPEN`. The descriptor is closed at
