@@ -39,9 +39,17 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   };
   /** The SPS a slice's PPS refers to (else the last one seen), for the slice header parser. */
   readonly #spsOfPps = (ppsId: number): H264SPS | undefined => {
+    // Slices of a stream nearly always name the same PPS: the answer is kept until a parameter set
+    // changes.
+    if (ppsId === this.#cachedPpsId) return this.#cachedSps;
     const spsId = this.#spsIdOfPps.get(ppsId);
-    return (spsId !== undefined ? this.#spsById.get(spsId) : undefined) ?? this.#spsInfo;
+    const sps = (spsId !== undefined ? this.#spsById.get(spsId) : undefined) ?? this.#spsInfo;
+    this.#cachedPpsId = ppsId;
+    this.#cachedSps = sps;
+    return sps;
   };
+  #cachedPpsId = -1;
+  #cachedSps: H264SPS | undefined;
 
   /** Open an H.264 file, index it and learn its parameter sets (rejects `ERR_FILE_OPEN`…). */
   static async open(path: string, options: H26xVideoStreamFramerOptions = {}): Promise<H264VideoStreamFramer> {
@@ -134,6 +142,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
         const sps = parseH264SPS(nal);
         this.#spsInfo = sps;
         this.#spsById.set(sps.spsId, sps);
+        this.#cachedPpsId = -1;
       } catch (err) {
         debug('unparsable SPS: %s', (err as Error).message);
       }
@@ -144,6 +153,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
       try {
         const ids = parseH264PPSIds(nal);
         this.#spsIdOfPps.set(ids.ppsId, ids.spsId);
+        this.#cachedPpsId = -1;
       } catch (err) {
         debug('unparsable PPS: %s', (err as Error).message);
       }
