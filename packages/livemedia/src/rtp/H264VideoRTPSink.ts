@@ -25,7 +25,7 @@ function b64(u: Uint8Array): string {
 export class H264VideoRTPSink extends MultiFramedRTPSink {
   sps: Uint8Array | undefined;
   pps: Uint8Array | undefined;
-  readonly #fuHeader = new Uint8Array(2 * 64);
+  #fuHeader = new Uint8Array(2 * 64);
   #fuIndex = 0;
 
   constructor(options: H264VideoRTPSinkOptions) {
@@ -120,6 +120,7 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
       fu[0] = indicator;
       fu[1] = (pos === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
       this.sendPacket([fu, nal.subarray(pos, end)], last && end === nal.length, frame.presentationTime);
+      if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(2 * 64); // the queued send keeps the old ring
       pos = end;
     }
   }

@@ -28,7 +28,7 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
   vps: Uint8Array | undefined;
   sps: Uint8Array | undefined;
   pps: Uint8Array | undefined;
-  readonly #fuHeader = new Uint8Array(3 * 64);
+  #fuHeader = new Uint8Array(3 * 64);
   #fuIndex = 0;
 
   constructor(options: H265VideoRTPSinkOptions) {
@@ -125,6 +125,7 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
       fu[1] = nal[1]!;
       fu[2] = (pos === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
       this.sendPacket([fu, nal.subarray(pos, end)], last && end === nal.length, frame.presentationTime);
+      if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(3 * 64); // the queued send keeps the old ring
       pos = end;
     }
   }

@@ -7,7 +7,7 @@ import type { RTPSinkOptions } from './RTPSink.js';
  * after a 4-byte header (MBZ, fragment offset); frames larger than a packet are fragmented.
  */
 export class MPEG1or2AudioRTPSink extends MultiFramedRTPSink {
-  readonly #headers = new Uint8Array(4 * 64);
+  #headers = new Uint8Array(4 * 64);
   #hi = 0;
 
   constructor(options: Omit<RTPSinkOptions, 'payloadType'> & { payloadType?: number }) {
@@ -39,6 +39,7 @@ export class MPEG1or2AudioRTPSink extends MultiFramedRTPSink {
       h[2] = pos >> 8;
       h[3] = pos & 0xff;
       this.sendPacket([h, d.subarray(pos, Math.min(d.length, pos + room))], false, frame.presentationTime);
+      if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
     }
   }
 }

@@ -19,7 +19,7 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
   readonly #freq: number;
   readonly #channels: number;
   readonly #config: string;
-  readonly #headers = new Uint8Array(4 * 64);
+  #headers = new Uint8Array(4 * 64);
   #hi = 0;
 
   constructor(options: MPEG4GenericRTPSinkOptions) {
@@ -57,5 +57,6 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
     h[2] = au.length >> 5;
     h[3] = (au.length & 0x1f) << 3;
     this.sendPacket([h, au], true, frame.presentationTime);
+    if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
   }
 }

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { TaskScheduler } from '@dorsvr/scheduler';
 import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 
-/** Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks). */
+/**
+ * Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks).
+ * `send` returns `true` when it still holds the chunks after returning (a UDP send that Node had to
+ * queue): the sink then never writes into that packet's header buffers again. Anything else means
+ * the bytes were taken (sent, or copied) and the buffers may be reused.
+ */
 export interface RTPPacketSender {
   send(chunks: readonly Uint8Array[]): unknown;
 }
@@ -46,12 +51,14 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   currentSeqNo: number;
   readonly #rtpInterface: RTPPacketSender;
   readonly #timestampBase: number;
-  // Headers are written in place into a ring of preallocated buffers; a UDP send may still hold
-  // one while the next packets are built, so a buffer is reused only HEADER_POOL packets later.
+  // Headers are written in place into a ring of preallocated buffers. A slot is reused HEADER_POOL
+  // packets later, and never when its send was queued (the sender said it still holds the bytes):
+  // that slot gets a fresh buffer instead, and the queued send keeps the old one alive.
   readonly #headerPool = new Uint8Array(HEADER_POOL * 12);
   /** Views of the pool's slots, each made once, on first use (a view costs as much as the header). */
   readonly #headers: Uint8Array[] = [];
   #headerIndex = 0;
+  #retained = false;
 
   constructor(options: RTPSinkOptions) {
     super();
@@ -134,6 +141,16 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     if (chunks.length === 1) packet = [header, chunks[0]!];
     else if (chunks.length === 2) packet = [header, chunks[0]!, chunks[1]!];
     else packet = [header, ...chunks];
-    this.#rtpInterface.send(packet);
+    const retained = this.#rtpInterface.send(packet) === true;
+    this.#retained = retained;
+    if (retained) this.#headers[slot] = new Uint8Array(12);
+  }
+
+  /**
+   * True when the sender still holds the last packet's bytes (its send was queued). A subclass that
+   * wrote a payload header into a reusable buffer must then take a fresh one for later packets.
+   */
+  protected get lastPacketRetained(): boolean {
+    return this.#retained;
   }
 }

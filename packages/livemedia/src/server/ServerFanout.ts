@@ -59,16 +59,32 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     if (i >= 0) this.#destinations.splice(i, 1);
   }
 
-  /** Send one packet, given as chunks (header, payload views), to every destination. */
-  send(chunks: readonly Uint8Array[]): void {
-    if (this.#closed) return;
+  /**
+   * Send one packet, given as chunks (header, payload views), to every destination. Returns true
+   * when a UDP send was queued by Node (the kernel buffer was full): the socket then still holds
+   * the chunks, so the caller must not write into them again (an RTP sink takes a fresh header).
+   * Interleaved sends copy, so they never hold the chunks.
+   */
+  send(chunks: readonly Uint8Array[]): boolean {
+    if (this.#closed) return false;
     this.packetsSent++;
+    let udp = false;
     for (const d of this.#destinations) {
       if (d.kind === 'udp') {
-        if (this.#socket) this.#socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+        if (this.#socket) {
+          this.#socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+          udp = true;
+        }
       } else if (!d.channel.sendInterleaved(d.channelId, chunks)) {
         this.packetsDropped++;
       }
+    }
+    // A send that could not go out at once waits in Node's queue with references to the chunks.
+    if (!udp) return false;
+    try {
+      return this.#socket!.getSendQueueCount() > 0;
+    } catch {
+      return false; // the socket was closed under us: nothing can be queued on it
     }
   }
 
