@@ -4,7 +4,7 @@
  * the RTSP message codec, and server media sessions.
  */
 export type { Frame } from './core/Frame.js';
-export { FramedSource, type FramedSourceEvents } from './core/FramedSource.js';
+export { FramedSource, type FramedSourceEvents, type AnyFramedSource } from './core/FramedSource.js';
 export { FramedFilter } from './core/FramedFilter.js';
 export { AsyncIterableSource } from './core/AsyncIterableSource.js';
 export { MediaSink, type MediaSinkEvents } from './core/MediaSink.js';

@@ -1,4 +1,4 @@
-import type { FramedSourceEvents } from './FramedSource.js';
+import type { AnyFramedSource, FramedSourceEvents } from './FramedSource.js';
 import { FramedSource } from './FramedSource.js';
 
 /**
@@ -9,9 +9,9 @@ export abstract class FramedFilter<
   Events extends FramedSourceEvents = FramedSourceEvents,
 > extends FramedSource<Events> {
   /** The source this filter reads from. */
-  readonly inputSource: FramedSource;
+  readonly inputSource: AnyFramedSource;
 
-  constructor(inputSource: FramedSource) {
+  constructor(inputSource: AnyFramedSource) {
     super();
     this.inputSource = inputSource;
   }

@@ -155,3 +155,11 @@ export abstract class FramedSource<
     }
   }
 }
+
+/**
+ * Any {@link FramedSource}, whatever events its subclass adds (an `RTPSource` has `damaged`, …).
+ * With eventemitter3's typed events a subclass with more events is not assignable to the plain
+ * `FramedSource`, so whatever takes "a source" (sinks, filters) takes this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFramedSource = FramedSource<any>;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from './Frame.js';
-import type { FramedSource } from './FramedSource.js';
+import type { AnyFramedSource, FramedSource } from './FramedSource.js';
 
 /** Frames played synchronously in a row before the play loop yields once. */
 const SYNC_BURST = 64;
@@ -24,12 +24,12 @@ export interface MediaSinkEvents {
 export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents> extends EventEmitter<
   MediaSinkEvents & Events
 > {
-  #source: FramedSource | null = null;
+  #source: AnyFramedSource | null = null;
   #closed = false;
   #generation = 0;
 
   /** The source being played, or `null`. */
-  get source(): FramedSource | null {
+  get source(): AnyFramedSource | null {
     return this.#source;
   }
 
@@ -48,7 +48,7 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
    * Play `source` into this sink. Resolves when the source ends (after `'end'`) or when
    * {@link stopPlaying} is called; rejects if the source or the sink fails.
    */
-  async startPlaying(source: FramedSource): Promise<void> {
+  async startPlaying(source: AnyFramedSource): Promise<void> {
     if (this.#closed) throw new DorsvrError('ERR_SINK_CLOSED', `${this.constructor.name} is closed`);
     if (this.#source !== null) throw new DorsvrError('ERR_SINK_BUSY', `${this.constructor.name} is already playing`);
     this.#source = source;

@@ -1,6 +1,6 @@
 import type { TaskToken } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
-import type { FramedSource } from '../core/FramedSource.js';
+import type { AnyFramedSource } from '../core/FramedSource.js';
 import { RTPSink } from './RTPSink.js';
 
 /**
@@ -42,7 +42,7 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     this.#held = undefined;
   }
 
-  override async startPlaying(source: FramedSource): Promise<void> {
+  override async startPlaying(source: AnyFramedSource): Promise<void> {
     this.#startUs = undefined;
     this.#stopped = false;
     const held = this.#held;

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
-import type { FramedSource } from '../core/FramedSource.js';
+import type { AnyFramedSource } from '../core/FramedSource.js';
 import { MediaSink } from '../core/MediaSink.js';
 
 const debug = createDebug('dorsvr:livemedia:sinks');
@@ -88,14 +88,10 @@ export class FileSink extends MediaSink {
     return this.#opening;
   }
 
-  /**
-   * Open the file, then play `source` into it (see {@link MediaSink.startPlaying}). Generic over
-   * the source's events so that sources with more events (an `RTPSource`) are accepted as they are.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  override async startPlaying(source: FramedSource<any>): Promise<void> {
+  /** Open the file, then play `source` into it (see {@link MediaSink.startPlaying}). */
+  override async startPlaying(source: AnyFramedSource): Promise<void> {
     await this.open();
-    return super.startPlaying(source as unknown as FramedSource);
+    return super.startPlaying(source);
   }
 
   /** Bytes written at the start of the file when it is opened (e.g. a header with sizes to patch). */
