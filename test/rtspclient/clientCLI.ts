@@ -1,12 +1,12 @@
 // Runs the compiled dorsvr-client as a child process, and checks recorded files against their
 // sources (shared by the recording tests).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, fixture } from '../helpers/paths.js';
 import { annexB4, annexBNalUnits, mp3AudioBytes, probePackets, wavParts } from '../helpers/mediaFiles.js';
-import { probe } from '../rtspserver/helpers/ffmpeg.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
 
 /** The compiled CLI. */
 export const CLI = join(repoRoot, 'packages', 'rtspclient', 'dist', 'cli.js');
@@ -22,27 +22,10 @@ export interface CLIResult {
 }
 
 /** Start `dorsvr-client args…`; `onStdout` sees its output as it comes. Killed after `timeoutMs`. */
-export function startCLI(args: readonly string[], timeoutMs = 20_000, onStdout?: (all: string, child: ChildProcess) => void): Promise<CLIResult> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
+export async function startCLI(args: readonly string[], timeoutMs = 20_000, onStdout?: (all: string, child: ChildProcess) => void): Promise<CLIResult> {
+  const t0 = Date.now();
+  const r = await runPeer(process.execPath, [CLI, ...args], timeoutMs, onStdout);
+  return { ...r, ms: Date.now() - t0 };
 }
 
 /** The `qos <file>: k=v …` line of a track, as numbers. */

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualTaskScheduler } from '@dorsvr/scheduler';
+import { concatChunks } from '../../helpers/bytes.js';
 import { FramedSource, H264VideoRTPSink, SimpleRTPSink, parseRTPHeader, type Frame, type MultiFramedRTPSink } from '@dorsvr/livemedia';
 
 /** `count` frames of `bytes` bytes, `durationUs` apart (a fractional duration accumulates exactly). */
@@ -49,7 +50,7 @@ async function play(source: FramedSource, sink: MultiFramedRTPSink, sched: Virtu
 function sender(sched: VirtualTaskScheduler, sent: Sent[]): { send(chunks: readonly Uint8Array[]): void } {
   return {
     send(chunks) {
-      const p = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+      const p = concatChunks(chunks);
       const h = parseRTPHeader(p);
       sent.push({ atUs: sched.now(), seq: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, size: p.length });
     },

@@ -25,10 +25,7 @@ import {
   type RTPSource,
 } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
-}
+import { concatChunks as concat } from '../../helpers/bytes.js';
 
 async function framesOf(open: () => Promise<FramedSource>): Promise<Frame[]> {
   const src = await open();

@@ -15,16 +15,7 @@ import {
   type RTPFrame,
 } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
+import { concatChunks as concat } from '../../helpers/bytes.js';
 
 /** One direction of an RTCP link: what one side sends, the other side's instance receives. */
 class Link {

@@ -31,10 +31,7 @@ import {
 import { fixture } from '../../helpers/paths.js';
 import { annexB4, annexBNalUnits, mp3AudioBytes, probePackets, wavParts } from '../../helpers/mediaFiles.js';
 import { probe, tempDir } from '../../rtspserver/helpers/ffmpeg.js';
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
-}
+import { concatChunks as concat } from '../../helpers/bytes.js';
 
 /**
  * Play `input` through `makeSink` into a depacketizer for `desc` and record that into the sink

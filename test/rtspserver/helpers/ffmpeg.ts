@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +12,24 @@ export interface PeerResult {
   stderr: string;
 }
 
-/** Run a peer program to completion, killing it after `timeoutMs` (the result says so). */
-export function runPeer(file: string, args: readonly string[], timeoutMs = 30_000): Promise<PeerResult> {
+/**
+ * Run a peer program to completion, killing it after `timeoutMs` (the result says so);
+ * `onStdout` sees the output so far each time more arrives (to signal the child mid-run).
+ */
+export function runPeer(
+  file: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+  onStdout?: (all: string, child: ChildProcess) => void,
+): Promise<PeerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, child);
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
