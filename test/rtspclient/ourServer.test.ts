@@ -205,3 +205,35 @@ test('errors: 404 rejects with its status, a closed client rejects, close() is i
     await new Promise<void>((r) => sock.close(() => r()));
   }
 });
+
+test('named parameters against our server: getParameter and setParameter reach its parameter hooks, unknown names get 451', async () => {
+  const sched = new BasicTaskScheduler();
+  const store = new Map<string, string>([['volume', '7']]);
+  const srv = new DynamicRTSPServer({
+    scheduler: sched,
+    root: join(repoRoot, 'test', 'fixtures'),
+    port: 0,
+    host: '127.0.0.1',
+    parameterHandler: {
+      get: (name) => store.get(name),
+      set: (name, value) => (name === 'volume' ? (store.set(name, value), true) : false),
+    },
+  });
+  await srv.listen();
+  const client = new RTSPClient(`rtsp://127.0.0.1:${srv.port}/test.aac`, { transport: 'tcp' });
+  try {
+    const session = await client.describe();
+    await client.setup(session.subsessions[0]!);
+    const got = await client.getParameter('volume');
+    assert.equal(got.status, 200);
+    assert.match(Buffer.from(got.body).toString(), /^volume:\s*7\r?\n?$/);
+    assert.equal((await client.setParameter('volume', '3')).status, 200);
+    assert.equal(store.get('volume'), '3');
+    await assert.rejects(client.setParameter('colour', 'red'), (err: unknown) => err instanceof RTSPClientError && err.status === 451);
+    await assert.rejects(client.getParameter('colour'), (err: unknown) => err instanceof RTSPClientError && err.status === 451);
+  } finally {
+    await client.close();
+    await srv.close();
+    sched.close();
+  }
+});

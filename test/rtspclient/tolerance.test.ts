@@ -144,24 +144,26 @@ test('without server_port, RTCP receiver reports go back to where the server\'s 
   }
 });
 
-test('Location: on 302 is followed (to another server), and the client URL follows it', async () => {
-  const target = await FakeRTSPServer.start(scripted());
-  const redirector = await FakeRTSPServer.start(() => ({ status: 302, headers: { Location: target.url('real/stream') } }));
-  const client = new RTSPClient(redirector.url('old'), { transport: 'tcp' });
-  const redirects: string[] = [];
-  client.on('redirect', (u) => redirects.push(u));
-  try {
-    const session = await client.describe();
-    assert.equal(client.url, target.url('real/stream'));
-    assert.deepEqual(redirects, [target.url('real/stream')]);
-    assert.equal(session.subsessions[0]!.controlURL, `${target.url('real/stream')}/track1`);
-    assert.equal(target.requests[0]!.uri, target.url('real/stream'));
-  } finally {
-    await client.close();
-    await target.close();
-    await redirector.close();
-  }
-});
+for (const status of [301, 302]) {
+  test(`Location: on ${status} is followed (to another server), and the client URL follows it`, async () => {
+    const target = await FakeRTSPServer.start(scripted());
+    const redirector = await FakeRTSPServer.start(() => ({ status, headers: { Location: target.url('real/stream') } }));
+    const client = new RTSPClient(redirector.url('old'), { transport: 'tcp' });
+    const redirects: string[] = [];
+    client.on('redirect', (u) => redirects.push(u));
+    try {
+      const session = await client.describe();
+      assert.equal(client.url, target.url('real/stream'));
+      assert.deepEqual(redirects, [target.url('real/stream')]);
+      assert.equal(session.subsessions[0]!.controlURL, `${target.url('real/stream')}/track1`);
+      assert.equal(target.requests[0]!.uri, target.url('real/stream'));
+    } finally {
+      await client.close();
+      await target.close();
+      await redirector.close();
+    }
+  });
+}
 
 test('control URLs: relative, absolute, "*", missing, against Content-Base (with/without slash, relative), Content-Location, or the request URL', async () => {
   let headers: Record<string, string> = {};
