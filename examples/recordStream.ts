@@ -25,7 +25,7 @@ for (const sub of session.subsessions) {
   n++;
   if (!sub.supported) continue; // no depacketizer for this codec
   await client.setup(sub);
-  const desc = { encodingName: sub.codecName, clockRate: sub.clockRate, channels: sub.channels, fmtp: sub.fmtp, payloadType: sub.payloadType };
+  const desc = sub.description; // encoding, clock rate, channels, fmtp: what the file writer needs
   const file = path.join(dir, `${sub.mediumName}-${sub.codecName}-${n}${fileExtensionFor(desc)}`);
   const sink = createFileSink(file, desc);
   // The sink pulls frames from the track's RTPSource; the promise settles when the track ends.

@@ -5,6 +5,7 @@ import {
   createRTPSource,
   resolveControlURL,
   RTCPInstance,
+  type FileSinkDescription,
   type FramedSource,
   type RTCPByeInfo,
   type RTCPTransport,
@@ -117,6 +118,14 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     } catch (err) {
       this.#unsupported = isDorsvrError(err) ? err : new DorsvrError('ERR_RTP_UNSUPPORTED_CODEC', String(err));
     }
+  }
+
+  /**
+   * What the SDP says of this track's format, in the shape livemedia's `createFileSink` and
+   * `fileExtensionFor` take: `createFileSink('out' + fileExtensionFor(sub.description), sub.description)`.
+   */
+  get description(): FileSinkDescription {
+    return { encodingName: this.codecName, clockRate: this.clockRate, channels: this.channels, fmtp: this.fmtp, payloadType: this.payloadType };
   }
 
   /** False when there is no depacketizer for this codec: {@link source} throws, SETUP skips it. */

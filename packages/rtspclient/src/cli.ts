@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
-import { createFileSink, fileExtensionFor, type FileSink, type FileSinkDescription } from '@dorsvr/livemedia';
+import { createFileSink, fileExtensionFor, type FileSink } from '@dorsvr/livemedia';
 import type { MediaSubsession } from './MediaSubsession.js';
 import type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 import { RTSPClient } from './RTSPClient.js';
@@ -148,13 +148,7 @@ async function main(): Promise<number> {
           log(`${label}: no depacketizer for this codec, skipped`);
           continue;
         }
-        const desc: FileSinkDescription = {
-          encodingName: sub.codecName,
-          clockRate: sub.clockRate,
-          channels: sub.channels,
-          fmtp: sub.fmtp,
-          payloadType: sub.payloadType,
-        };
+        const desc = sub.description;
         const name = `${args.prefix}${safeName(sub.mediumName)}-${safeName(codec)}-${n}${fileExtensionFor(desc)}`;
         let sink: FileSink;
         try {
