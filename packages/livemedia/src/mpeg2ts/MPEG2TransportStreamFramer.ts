@@ -383,7 +383,12 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     if (next && index <= next.index) {
       return this.#lastPCRPtUs + ((index - this.#lastPCRIndex) * (next.pt - this.#lastPCRPtUs)) / (next.index - this.#lastPCRIndex);
     }
-    return this.#lastPCRPtUs + (index - this.#lastPCRIndex) * this.#packetUs;
+    // Past a file's last PCR (all input read, no PCR ahead) the last interval's rate can be far
+    // off: a tail of sparse packets then ran past the announced duration, and players clip what
+    // lies beyond the PLAY Range (GStreamer lost the last audio frames). The tail goes at the
+    // file's average rate instead, which ends it within that duration.
+    const per = this.#inputDone && this.#file ? (TS_PACKET_SIZE * this.#file.duration * 1e6) / this.#file.size : this.#packetUs;
+    return this.#lastPCRPtUs + (index - this.#lastPCRIndex) * per;
   }
 
   /**
