@@ -12,6 +12,7 @@ import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, RTSPServer, type RTSPClie
 import { findPeer } from '../../helpers/peers.js';
 import { fixture, repoRoot } from '../../helpers/paths.js';
 import { ffmpegCopy, probe, runPeer, tempDir, type PeerResult, type ProbeResult } from '../helpers/ffmpeg.js';
+import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
 
 interface Case {
   file: string;
@@ -88,25 +89,6 @@ async function gstPlay(url: string, transport: 'udp' | 'tcp', chain: readonly st
   return { ...r, ms: Date.now() - t0 };
 }
 
-function assertStoppedByItself(r: PeerResult & { ms: number }, what: string): void {
-  const log = `\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`;
-  assert.equal(r.signal, null, `${what}: gst-launch did not stop by itself within ${GST_BOUND_MS} ms (killed)${log}`);
-  // Nothing asked it to stop: this EOS is rtspsrc's, posted on our BYE.
-  assert.match(r.stdout, /Got EOS from element "pipeline0"/, `${what}: no EOS${log}`);
-  if (r.code !== 0) {
-    // rtspsrc races itself on the way down (seen with GST_DEBUG=rtspsrc:5): the PLAYING→PAUSED
-    // PAUSE is still being sent when the READY CLOSE flushes the connection, so the PAUSE "fails"
-    // with no byte from us (the TEARDOWN after it gets its 200) and gst-launch exits 1. That
-    // error, and only that one, after the EOS is not ours.
-    const errors = r.stderr.split(/^(?=ERROR: )/m).filter((e) => e.startsWith('ERROR: '));
-    assert.ok(
-      errors.length > 0 &&
-        errors.every((e) => /rtspsrc0: Could not write to resource/.test(e) && /gst_rtspsrc_(pause|try_send) \(\)/.test(e) && /Could not send message/.test(e)),
-      `${what}: gst-launch exited ${r.code}${log}`,
-    );
-  }
-}
-
 function assertSameMedia(got: ProbeResult, want: ProbeResult, c: Case, what: string): void {
   assert.equal(got.codec, want.codec, `${what}: codec`);
   if (want.width !== undefined) assert.equal(got.width, want.width, `${what}: width`);
@@ -134,7 +116,7 @@ for (const c of CASES) {
         const what = `${c.file} over ${transport}`;
         const out = join(tmp.dir, `${c.file}.${transport}.${c.out}`);
         const r = await gstPlay(`${base}/${c.file}`, transport, c.chain, out);
-        assertStoppedByItself(r, what);
+        assertGstStoppedByItself(r, what, GST_BOUND_MS);
         if (c.identical) {
           const [got, want] = [readFileSync(out), readFileSync(src)];
           assert.ok(got.equals(want), `${what}: ${got.length} bytes written differ from the file's ${want.length}`);
@@ -177,7 +159,7 @@ test('GStreamer over UDP and ffmpeg over TCP at once on one shared stream: both 
       gstPlay(url, 'udp', ['rtph264depay', 'h264parse', 'mp4mux'], gstOut),
       ffmpegCopy(url, 'tcp', ffOut),
     ]);
-    assertStoppedByItself(g, 'GStreamer on the shared stream');
+    assertGstStoppedByItself(g, 'GStreamer on the shared stream', GST_BOUND_MS);
     assert.equal(f.code, 0, f.stderr);
     const [pg, pf] = await Promise.all([probe(gstOut), probe(ffOut)]);
     for (const [who, p] of [['GStreamer', pg], ['ffmpeg', pf]] as const) {

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import type { PeerResult } from './ffmpeg.js';
+
+/**
+ * A gst-launch run of rtspsrc against our server ended by itself at the end of the stream: not
+ * killed at `boundMs`, EOS posted (rtspsrc does on our RTCP BYE), and no error but rtspsrc's own
+ * shutdown race (below).
+ */
+export function assertGstStoppedByItself(r: PeerResult, what: string, boundMs: number): void {
+  const log = `\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`;
+  assert.equal(r.signal, null, `${what}: gst-launch did not stop by itself within ${boundMs} ms (killed)${log}`);
+  // Nothing asked it to stop: this EOS is rtspsrc's, posted on our BYE.
+  assert.match(r.stdout, /Got EOS from element "pipeline0"/, `${what}: no EOS${log}`);
+  if (r.code !== 0) {
+    // rtspsrc races itself on the way down (seen with GST_DEBUG=rtspsrc:5): the PLAYING→PAUSED
+    // PAUSE is still being sent when the READY CLOSE flushes the connection, so the PAUSE "fails"
+    // with no byte from us (the TEARDOWN after it gets its 200) and gst-launch exits 1. That
+    // error, and only that one, after the EOS is not ours.
+    const errors = r.stderr.split(/^(?=ERROR: )/m).filter((e) => e.startsWith('ERROR: '));
+    assert.ok(
+      errors.length > 0 &&
+        errors.every((e) => /rtspsrc0: Could not write to resource/.test(e) && /gst_rtspsrc_(pause|try_send) \(\)/.test(e) && /Could not send message/.test(e)),
+      `${what}: gst-launch exited ${r.code}${log}`,
+    );
+  }
+}
