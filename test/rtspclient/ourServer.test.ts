@@ -1,31 +1,18 @@
 // RTSPClient against our own RTSPServer (in-process on 127.0.0.1): every fixture codec over UDP
 // and over TCP, each received frame compared with what the server's framer makes of the file;
 // a two-track session; the three ways of reading frames; Digest against our server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
 import { ADTSAudioFileServerMediaSubsession, H264VideoFileServerMediaSubsession, ServerMediaSession, type RTPFrame } from '@dorsvr/livemedia';
 import { RTSPClient, RTSPClientError, type MediaSubsession } from '@dorsvr/rtspclient';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { CollectingSink, framerOutput, within } from './helpers.js';
+import { useFixtureServer } from '../rtspserver/helpers/fixtureServer.js';
 
-let scheduler: TaskScheduler;
-let server: DynamicRTSPServer;
-let base: string;
-
-before(async () => {
-  scheduler = new BasicTaskScheduler();
-  server = new DynamicRTSPServer({ scheduler, root: join(repoRoot, 'test', 'fixtures'), port: 0, host: '127.0.0.1' });
-  await server.listen();
-  base = `rtsp://127.0.0.1:${server.port}`;
-});
-
-after(async () => {
-  await server.close();
-  scheduler.close();
-});
+const fixtures = useFixtureServer();
 
 const CODECS: Array<{ file: string; medium: string; codec: string; clockRate: number; channels?: number; bytewise?: boolean }> = [
   { file: 'test.264', medium: 'video', codec: 'H264', clockRate: 90000 },
@@ -84,7 +71,7 @@ for (const [i, c] of CODECS.entries()) {
   test(`${c.file}: describe/setup/play over UDP and TCP, every frame as the server's framer makes it, ended by the server's BYE`, async () => {
     const want = await framerOutput(c.file);
     const mode = modes[i % modes.length]!;
-    const [udp, tcp] = await Promise.all([playAll(`${base}/${c.file}`, 'udp', mode), playAll(`${base}/${c.file}`, 'tcp', mode)]);
+    const [udp, tcp] = await Promise.all([playAll(`${fixtures.base}/${c.file}`, 'udp', mode), playAll(`${fixtures.base}/${c.file}`, 'tcp', mode)]);
     for (const [name, run] of [['udp', udp], ['tcp', tcp]] as const) {
       const sub = run.session.subsessions[0]!;
       assert.equal(run.session.subsessions.length, 1);
@@ -92,7 +79,7 @@ for (const [i, c] of CODECS.entries()) {
       assert.equal(sub.codecName, c.codec);
       assert.equal(sub.clockRate, c.clockRate);
       if (c.channels !== undefined) assert.equal(sub.channels, c.channels);
-      assert.equal(sub.controlURL, `${base}/${c.file}/track1`);
+      assert.equal(sub.controlURL, `${fixtures.base}/${c.file}/track1`);
       const got = run.frames[0]!;
       if (c.bytewise) {
         assert.equal(Buffer.compare(Buffer.concat(got.map((f) => f.data)), Buffer.concat(want)), 0, `${name}: byte stream differs`);
@@ -178,12 +165,12 @@ test('Digest against our server (UserAuthenticationDatabase): userinfo credentia
 });
 
 test('errors: 404 rejects with its status, a closed client rejects, close() is idempotent and frees the ports', async () => {
-  const client = new RTSPClient(`${base}/nope.264`);
+  const client = new RTSPClient(`${fixtures.base}/nope.264`);
   await assert.rejects(client.describe(), (err: unknown) => err instanceof RTSPClientError && err.code === 'ERR_RTSP_STATUS' && err.status === 404);
   await Promise.all([client.close(), client.close()]);
   await assert.rejects(client.options(), (err: unknown) => err instanceof RTSPClientError && err.code === 'ERR_RTSP_CLIENT_CLOSED');
 
-  const c2 = new RTSPClient(`${base}/test.264`, { transport: 'udp' });
+  const c2 = new RTSPClient(`${fixtures.base}/test.264`, { transport: 'udp' });
   const s = await c2.describe();
   await c2.setup(s.subsessions[0]!);
   const ports = s.subsessions[0]!.transport!.clientPorts!;

@@ -1,15 +1,16 @@
 // Real players against our server: ffmpeg plays every file type over UDP and TCP and stream-copies
 // what it received to a file; ffprobe then says what is in it, compared with the source file.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
-import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
 import { fixture, repoRoot } from '../../helpers/paths.js';
 import { ffmpegCopy, probe, tempDir, type ProbeResult } from '../helpers/ffmpeg.js';
 import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
 import { parseRTPHeader } from '@dorsvr/livemedia';
+import { assertEveryExtensionCovered, useFixtureServer } from '../helpers/fixtureServer.js';
 
 interface Case {
   file: string;
@@ -39,31 +40,11 @@ const CASES: Case[] = [
   { file: 'test.ts', out: 'ts', tolerance: 0.03, streams: ['v:0', 'a:0'] },
 ];
 
-test('every served extension has an interop case', () => {
-  const covered = new Set(CASES.map((c) => c.file.slice(c.file.lastIndexOf('.'))));
-  for (const ext of DYNAMIC_SERVER_EXTENSIONS.keys()) {
-    if (ext === '.h264' || ext === '.h265') continue; // aliases of .264/.265
-    assert.ok(covered.has(ext), `no ffmpeg case for ${ext}`);
-  }
-});
+test('every served extension has an interop case', () => assertEveryExtensionCovered(CASES.map((c) => c.file), 'ffmpeg'));
 
-let scheduler: TaskScheduler;
-let server: DynamicRTSPServer;
-let base: string;
+const fixtures = useFixtureServer();
 const tmp = tempDir();
-
-before(async () => {
-  scheduler = new BasicTaskScheduler();
-  server = new DynamicRTSPServer({ scheduler, root: join(repoRoot, 'test', 'fixtures'), port: 0, host: '127.0.0.1' });
-  await server.listen();
-  base = `rtsp://127.0.0.1:${server.port}`;
-});
-
-after(async () => {
-  await server.close();
-  scheduler.close();
-  tmp.cleanup();
-});
+after(() => tmp.cleanup());
 
 function assertSameMedia(got: ProbeResult, want: ProbeResult, tolerance: number, what: string): void {
   assert.equal(got.codec, want.codec, `${what}: codec`);
@@ -97,7 +78,7 @@ for (const c of CASES) {
     await Promise.all(
       (['udp', 'tcp'] as const).map(async (transport) => {
         const out = join(tmp.dir, `${c.file}.${transport}.${c.out}`);
-        const r = await ffmpegCopy(`${base}/${c.file}`, transport, out, [], 30_000, ['-map', '0']);
+        const r = await ffmpegCopy(`${fixtures.base}/${c.file}`, transport, out, [], 30_000, ['-map', '0']);
         assert.equal(r.code, 0, `ffmpeg over ${transport} failed:\n${r.stderr}`);
         for (const sel of c.streams ?? ['0']) {
           const [got, want] = await Promise.all([probe(out, sel), probe(src, sel)]);
@@ -115,9 +96,9 @@ test('ffmpeg seeks: -ss 1 on a 2 s H.264 clip gets the second half from its key 
   const onRequest = (_c: unknown, method: string, uri: string): void => {
     if (uri.includes('/test.264')) methods.push(method);
   };
-  server.on('request', onRequest);
-  const r = await ffmpegCopy(`${base}/test.264`, 'tcp', out, ['-ss', '1']);
-  server.off('request', onRequest);
+  fixtures.server.on('request', onRequest);
+  const r = await ffmpegCopy(`${fixtures.base}/test.264`, 'tcp', out, ['-ss', '1']);
+  fixtures.server.off('request', onRequest);
   assert.equal(r.code, 0, r.stderr);
   // ffmpeg plays, pauses to seek, plays again from 1 s, and tears down at the end.
   assert.deepEqual(methods.filter((m) => m !== 'OPTIONS' && m !== 'GET_PARAMETER'), ['DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'PLAY', 'TEARDOWN']);
@@ -137,7 +118,7 @@ test('ffmpeg seeks in AAC, MP3 and WAV: -ss before -i sends Range, and about the
     cases.map(async ({ file, ss }) => {
       const want = await probe(fixture(file));
       const out = join(tmp.dir, `seek-${file}.mkv`);
-      const r = await ffmpegCopy(`${base}/${file}`, 'tcp', out, ['-ss', String(ss)], 30_000, ['-map', '0']);
+      const r = await ffmpegCopy(`${fixtures.base}/${file}`, 'tcp', out, ['-ss', String(ss)], 30_000, ['-map', '0']);
       assert.equal(r.code, 0, `${file}: ${r.stderr}`);
       const got = await probe(out);
       const total = want.duration ?? 0;
@@ -151,9 +132,9 @@ test('ffmpeg seeks in AAC, MP3 and WAV: -ss before -i sends Range, and about the
 // for pre-roll), so this one plays with Range itself, keeps the RTP payloads as a .ts file, and asks
 // ffprobe what is in it.
 test('MPEG-TS seek: PLAY Range npt=1- delivers the second half of the file (ffprobe of the received TS)', async () => {
-  const c = await RawRTSPClient.connect(server.port);
+  const c = await RawRTSPClient.connect(fixtures.server.port);
   try {
-    const url = `${base}/test.ts`;
+    const url = `${fixtures.base}/test.ts`;
     const s = await c.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
     const session = s.headers['session']!.split(';')[0]!;
     const p = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=1-' });

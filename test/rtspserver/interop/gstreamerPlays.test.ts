@@ -2,17 +2,18 @@
 // TCP, depayloads and parses it, and writes what it got to a file; ffprobe then compares that file
 // with the source. gst-launch must stop by itself at the end of the stream (rtspsrc posts EOS when
 // our RTCP BYE arrives): it is never sent a signal, only killed if it overruns its bound.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
-import { H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
-import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, RTSPServer, type RTSPClientSession } from '@dorsvr/rtspserver';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { ServerMediaSession } from '@dorsvr/livemedia';
+import { RTSPServer, type RTSPClientSession } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
-import { fixture, repoRoot } from '../../helpers/paths.js';
+import { fixture } from '../../helpers/paths.js';
 import { ffmpegCopy, probe, runPeer, tempDir, type PeerResult, type ProbeResult } from '../helpers/ffmpeg.js';
 import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
+import { assertEveryExtensionCovered, gatedH264Subsession, useFixtureServer } from '../helpers/fixtureServer.js';
 
 interface Case {
   file: string;
@@ -50,31 +51,11 @@ const CASES: Case[] = [
   { file: 'test.ts', chain: ['rtpmp2tdepay'], out: 'ts', tolerance: 0.03, streams: ['v:0', 'a:0'], identical: true },
 ];
 
-test('every served extension has a GStreamer case', () => {
-  const covered = new Set(CASES.map((c) => c.file.slice(c.file.lastIndexOf('.'))));
-  for (const ext of DYNAMIC_SERVER_EXTENSIONS.keys()) {
-    if (ext === '.h264' || ext === '.h265') continue; // aliases of .264/.265
-    assert.ok(covered.has(ext), `no GStreamer case for ${ext}`);
-  }
-});
+test('every served extension has a GStreamer case', () => assertEveryExtensionCovered(CASES.map((c) => c.file), 'GStreamer'));
 
-let scheduler: TaskScheduler;
-let server: DynamicRTSPServer;
-let base: string;
+const fixtures = useFixtureServer();
 const tmp = tempDir();
-
-before(async () => {
-  scheduler = new BasicTaskScheduler();
-  server = new DynamicRTSPServer({ scheduler, root: join(repoRoot, 'test', 'fixtures'), port: 0, host: '127.0.0.1' });
-  await server.listen();
-  base = `rtsp://127.0.0.1:${server.port}`;
-});
-
-after(async () => {
-  await server.close();
-  scheduler.close();
-  tmp.cleanup();
-});
+after(() => tmp.cleanup());
 
 /** Clips are ≤ 2.1 s and BYE follows ~1 s after; beyond this gst-launch did not stop by itself. */
 const GST_BOUND_MS = 15_000;
@@ -113,7 +94,7 @@ for (const c of CASES) {
       (['udp', 'tcp'] as const).map(async (transport) => {
         const what = `${c.file} over ${transport}`;
         const out = join(tmp.dir, `${c.file}.${transport}.${c.out}`);
-        const r = await gstPlay(`${base}/${c.file}`, transport, c.chain, out);
+        const r = await gstPlay(`${fixtures.base}/${c.file}`, transport, c.chain, out);
         assertGstStoppedByItself(r, what, GST_BOUND_MS);
         if (c.identical) {
           const [got, want] = [readFileSync(out), readFileSync(src)];
@@ -131,19 +112,8 @@ for (const c of CASES) {
 test('GStreamer over UDP and ffmpeg over TCP at once on one shared stream: both get the whole clip', async () => {
   const s2 = new BasicTaskScheduler();
   const shared = new RTSPServer({ scheduler: s2, port: 0, host: '127.0.0.1' });
-  // The two players start up to a second apart, and a late joiner of a shared stream rightly
-  // misses what went before it: the first PLAY waits (≤ 10 s) for the second, so both watch from
-  // the first frame.
-  let release!: () => void;
-  const bothPlaying = new Promise<void>((resolve) => (release = resolve));
-  let plays = 0;
-  class GatedSubsession extends H264VideoFileServerMediaSubsession {
-    override async startStream(stream: Parameters<H264VideoFileServerMediaSubsession['startStream']>[0]) {
-      if (++plays >= 2) release();
-      await Promise.race([bothPlaying, new Promise((r) => setTimeout(r, 10_000))]);
-      return super.startStream(stream);
-    }
-  }
+  // Both watch from the first frame: the first PLAY waits for the second (see gatedH264Subsession).
+  const GatedSubsession = gatedH264Subsession(2);
   const sub = new GatedSubsession(fixture('test.264'), { scheduler: s2, reuseFirstSource: true });
   shared.addServerMediaSession(new ServerMediaSession('shared').addSubsession(sub));
   const ssrcs: Array<number | undefined> = [];

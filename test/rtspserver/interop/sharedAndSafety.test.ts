@@ -13,23 +13,13 @@ import { fixture } from '../../helpers/paths.js';
 import { ffmpegCopy, probe, runPeer, tempDir } from '../helpers/ffmpeg.js';
 import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
 import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
+import { gatedH264Subsession } from '../helpers/fixtureServer.js';
 
 test('two ffmpeg players at once on one shared stream, one over UDP and one over TCP, both get the whole clip', async () => {
   const scheduler = new BasicTaskScheduler();
   const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
-  // Two ffmpeg processes start up to a second apart on a loaded machine, and a late joiner of a
-  // shared stream rightly misses what went before it. So the first PLAY waits (up to 10 s) until the
-  // second player has played too: then both are watching from the first frame.
-  let release!: () => void;
-  const bothPlaying = new Promise<void>((resolve) => (release = resolve));
-  let plays = 0;
-  class GatedSubsession extends H264VideoFileServerMediaSubsession {
-    override async startStream(stream: Parameters<H264VideoFileServerMediaSubsession['startStream']>[0]) {
-      if (++plays >= 2) release();
-      await Promise.race([bothPlaying, new Promise((r) => setTimeout(r, 10_000))]);
-      return super.startStream(stream);
-    }
-  }
+  // Both watch from the first frame: the first PLAY waits for the second (see gatedH264Subsession).
+  const GatedSubsession = gatedH264Subsession(2);
   const sub = new GatedSubsession(fixture('test.264'), { scheduler, reuseFirstSource: true });
   server.addServerMediaSession(new ServerMediaSession('shared').addSubsession(sub));
   const ssrcs: Array<number | undefined> = [];
