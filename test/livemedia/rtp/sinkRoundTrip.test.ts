@@ -26,6 +26,7 @@ import {
 } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { concatChunks as concat } from '../../helpers/bytes.js';
+import { playOnVirtualClock } from '../../helpers/virtualPlay.js';
 
 async function framesOf(open: () => Promise<FramedSource>): Promise<Frame[]> {
   const src = await open();
@@ -50,14 +51,7 @@ async function roundTrip(
   const reading = (async () => {
     for (let f = await receiver.getNextFrame(); f !== null; f = await receiver.getNextFrame()) frames.push(f as RTPFrame);
   })();
-  let done = false;
-  const playing = sink.startPlaying(input).then(() => (done = true));
-  for (let i = 0; i < 5000 && !done; i++) {
-    await new Promise((r) => setImmediate(r));
-    sched.advance(10_000);
-  }
-  await playing;
-  sched.advance(1_000_000);
+  await playOnVirtualClock(sched, sink, input);
   receiver.endOfStream();
   await reading;
   sink.close();

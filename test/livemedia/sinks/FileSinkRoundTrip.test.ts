@@ -32,6 +32,7 @@ import { fixture } from '../../helpers/paths.js';
 import { annexB4, annexBNalUnits, mp3AudioBytes, probePackets, wavParts } from '../../helpers/mediaFiles.js';
 import { probe, tempDir } from '../../rtspserver/helpers/ffmpeg.js';
 import { concatChunks as concat } from '../../helpers/bytes.js';
+import { playOnVirtualClock } from '../../helpers/virtualPlay.js';
 
 /**
  * Play `input` through `makeSink` into a depacketizer for `desc` and record that into the sink
@@ -50,14 +51,7 @@ async function record(
   const path = join(dir, name + fileExtensionFor(desc));
   const fileSink = createFileSink(path, desc, { bufferSize: 4096 }); // small: many flushes
   const recording = fileSink.startPlaying(receiver);
-  let done = false;
-  const playing = rtpSink.startPlaying(input).then(() => (done = true));
-  for (let i = 0; i < 5000 && !done; i++) {
-    await new Promise((r) => setImmediate(r));
-    sched.advance(10_000);
-  }
-  await playing;
-  sched.advance(1_000_000);
+  await playOnVirtualClock(sched, rtpSink, input);
   receiver.endOfStream();
   await recording;
   await fileSink.close();
