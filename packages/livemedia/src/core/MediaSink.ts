@@ -41,6 +41,13 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
   /** Handle one frame. Resolve (or return) when ready for the next one. */
   protected abstract consumeFrame(frame: Frame): void | Promise<void>;
 
+  /**
+   * A read that was outstanding when {@link stopPlaying} ran brought this frame. The source has
+   * moved past it, so a sink that resumes later (an RTP sink after PAUSE) keeps it to send first;
+   * the default drops it.
+   */
+  protected keepFrameReadAfterStop(_frame: Frame): void {}
+
   /** Called once the source ended (before `'end'`), e.g. to flush. */
   protected onSourceEnd(): void | Promise<void> {}
 
@@ -63,8 +70,12 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
         if (frame instanceof Promise) {
           frame = await frame;
           burst = 0;
+          if (generation !== this.#generation) {
+            // Stopped while the read was out: the frame it brought is the next one to play.
+            if (frame !== null) this.keepFrameReadAfterStop(frame);
+            return;
+          }
         }
-        if (generation !== this.#generation) return;
         if (frame === null) break;
         const consumed = this.consumeFrame(frame);
         if (consumed !== undefined) {
@@ -93,7 +104,8 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
 
   /**
    * Stop asking the source for frames (the source stays open; the caller owns it). The pending
-   * {@link startPlaying} promise resolves.
+   * {@link startPlaying} promise resolves, once the read it may be waiting on has settled (the
+   * frame that read brings goes to {@link keepFrameReadAfterStop}).
    */
   stopPlaying(): void {
     this.#generation++;

@@ -19,6 +19,8 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   /** Presentation time of the next frame expected (for RTP-Info before it arrives). */
   #nextPt = 0;
   #held: Frame | undefined;
+  /** notePlayPosition ran since the last stop. */
+  #repositioned = false;
   #stopped = false;
   #waitToken: TaskToken = 0;
   /** Settles the wait of the frame waiting for its time, handing that frame on. */
@@ -40,6 +42,7 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   notePlayPosition(presentationTimeUs: number): void {
     this.#nextPt = presentationTimeUs;
     this.#held = undefined;
+    this.#repositioned = true;
   }
 
   override async startPlaying(source: AnyFramedSource): Promise<void> {
@@ -54,6 +57,7 @@ export abstract class MultiFramedRTPSink extends RTPSink {
 
   override stopPlaying(): void {
     this.#stopped = true;
+    this.#repositioned = false;
     this.#startUs = undefined;
     this.#wake();
     super.stopPlaying();
@@ -83,6 +87,12 @@ export abstract class MultiFramedRTPSink extends RTPSink {
       this.#waitResolve = resolve;
       this.#waitToken = this.scheduler.scheduleDelayedTask(wait, this.#onDue);
     }).then(this.#sendFrame);
+  }
+
+  /** A frame read as playing stopped goes out first when playing resumes (unless the stream is repositioned). */
+  protected override keepFrameReadAfterStop(frame: Frame): void {
+    // After a seek the frame is from the old position: dropped, as notePlayPosition drops a held one.
+    if (!this.closed && this.#stopped && !this.#repositioned) this.#held = frame;
   }
 
   #send(frame: Frame): void {
