@@ -31,6 +31,9 @@ const debug = createDebug('dorsvr:rtspclient:client');
 const debugKeepAlive = createDebug('dorsvr:rtspclient:keepalive');
 const debugFallback = createDebug('dorsvr:rtspclient:fallback');
 
+/** Packets still taken after an RTCP BYE (the RTPSource's default byeGraceUs, plus a margin). */
+const BYE_GRACE_US = 300_000;
+
 /** How a stream is carried: UDP, TCP `$`-interleaved, or `auto` (UDP, falling back to TCP). */
 export type RTSPTransportMode = 'udp' | 'tcp' | 'auto';
 
@@ -664,15 +667,16 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (!this.#streams.has(sub)) return;
     debug('BYE for %s', sub.controlURL);
     this.emit('bye', sub);
-    const state = this.#streams.get(sub);
-    if (state !== undefined) {
-      // The source ends by itself (RTCPInstance told it); free the stream's sockets.
+    // The BYE came on the RTCP socket and may have overtaken the last RTP packets: the source takes
+    // them for its grace (then ends by itself, RTCPInstance told it), so the sockets stay open as long.
+    this.scheduler.scheduleDelayedTask(BYE_GRACE_US, () => {
+      if (!this.#streams.has(sub)) return; // closed or torn down meanwhile
       this.#releaseStream(sub);
-    }
-    if (this.#streams.size === 0) {
-      this.#stopTimers();
-      this.emit('end');
-    }
+      if (this.#streams.size === 0) {
+        this.#stopTimers();
+        this.emit('end');
+      }
+    });
   }
 
   #releaseStream(sub: MediaSubsession): void {

@@ -117,3 +117,20 @@ test('a sender that restarts its sequence numbers (same SSRC) keeps being receiv
     src.close();
   }
 });
+
+test('after an RTCP BYE, packets still in flight for byeGraceUs are taken; then the stream ends', async () => {
+  const sched = new VirtualTaskScheduler();
+  const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', byeGraceUs: 200_000 });
+  const ssrc = 0x1234;
+  for (let i = 0; i < 3; i++) src.injectPacket(rtp({ seq: 10 + i, ts: i * 160, ssrc, payload: [i, i] }));
+  src.handleBye(ssrc);
+  sched.advance(150_000);
+  src.injectPacket(rtp({ seq: 13, ts: 480, ssrc, payload: [3, 3] })); // overtaken by the BYE: still taken
+  sched.advance(50_000); // the grace is over: the stream ends
+  src.injectPacket(rtp({ seq: 14, ts: 640, ssrc, payload: [4, 4] })); // too late: ignored
+  sched.advance(1_000_000);
+  const got: number[] = [];
+  for (let f = await src.getNextFrame(); f !== null; f = await src.getNextFrame()) got.push(f.data[0]!);
+  assert.deepEqual(got, [0, 1, 2, 3]);
+  src.close();
+});

@@ -58,8 +58,10 @@ test('receiver reports carry the source statistics: known drops, fraction per in
   assert.equal(next.type === 'rr' && next.reports[0]!.fractionLost, 0);
   assert.equal(next.type === 'rr' && next.reports[0]!.cumulativeLost, 5);
   assert.equal(src.lostPackets, 5);
-  // A BYE from the sender ends the source once its frames are read.
+  // A BYE from the sender ends the source once its frames are read and its grace for packets
+  // still in flight (250 ms) is over.
   rtcpWire.emit('packet', serializeRTCP([{ type: 'rr', ssrc: senderSSRC, reports: [] }, { type: 'bye', ssrcs: [senderSSRC] }]));
+  sched.advance(250_000);
   let frames = 0;
   while ((await src.getNextFrame()) !== null) frames++;
   assert.equal(frames, 395);

@@ -83,11 +83,13 @@ test('GStreamer rtph264pay + rtpbin: STAP-A/FU-A/single NAL units match the enco
       sched.advance(100);
     }
     // rtpbin's RTCP here is its final compound (SR, SDES, BYE at end of stream): the BYE ends the
-    // source, so the reads below finish without endOfStream() being called.
+    // source once its grace for late packets is over, so the reads below finish without
+    // endOfStream() being called.
     const byes: number[][] = [];
     inst.on('bye', (b) => byes.push([...b.ssrcs]));
     for (const c of rtcp) inst.injectPacket(c);
     assert.deepEqual(byes, [[src.ssrc]]);
+    sched.advance(250_000);
     const frames: RTPFrame[] = [];
     for (let f = await src.getNextFrame(); f !== null; f = await src.getNextFrame()) frames.push(f);
     const expected = splitAnnexB(readFileSync(file)).map((n) => Buffer.from(n.data).toString('hex'));

@@ -78,6 +78,11 @@ export interface RTPSourceOptions {
   maxQueuedFrames?: number;
   /** RFC 3550 A.1 sequence validation tuning. */
   stats?: RTPReceptionStatsOptions;
+  /**
+   * How long packets are still taken after the sender's RTCP BYE before the stream ends (default
+   * 250 ms): the BYE travels on the RTCP socket and can overtake the last RTP packets.
+   */
+  byeGraceUs?: number;
 }
 
 /** Per-frame details a depacketizer passes to {@link RTPSource.deliverFrame}. */
@@ -116,6 +121,8 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
   #queueHead = 0;
   #waiting: ((f: RTPFrame | null) => void) | null = null;
   #ended = false;
+  readonly #byeGraceUs: number;
+  #byeTask: TaskToken = 0;
 
   #ssrc: number | null = null;
   #reorderTimer: TaskToken = 0;
@@ -156,6 +163,7 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
     this.#reorder = new RTPReorderBuffer(options.reorder);
     this.#statsOptions = options.stats;
     this.#maxQueued = Math.max(1, options.maxQueuedFrames ?? 500);
+    this.#byeGraceUs = Math.max(0, options.byeGraceUs ?? 250_000);
     this.#rtpInterface = options.rtpInterface;
     this.#rtpInterface?.on('packet', this.#onPacket);
   }
@@ -333,10 +341,18 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
     return blocks;
   }
 
-  /** The sender said BYE (or the session ended): deliver what is queued, then end the stream. */
+  /**
+   * The sender said BYE: packets still in flight are taken for `byeGraceUs`, then the stream ends
+   * (what is queued is still delivered, then reads answer `null`).
+   */
   handleBye(ssrc?: number): void {
     if (ssrc !== undefined && this.#ssrc !== null && ssrc !== this.#ssrc) return;
-    this.endOfStream();
+    if (this.#ended || this.#byeTask !== 0) return;
+    if (this.#byeGraceUs === 0) return this.endOfStream();
+    this.#byeTask = this.scheduler.scheduleDelayedTask(this.#byeGraceUs, () => {
+      this.#byeTask = 0;
+      this.endOfStream();
+    });
   }
 
   /** No more packets will come: frames queued are still read, then reads answer `null`. */
@@ -407,6 +423,8 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
   }
 
   #stopReceiving(): void {
+    this.scheduler.unscheduleDelayedTask(this.#byeTask);
+    this.#byeTask = 0;
     this.#rtpInterface?.off('packet', this.#onPacket);
     this.scheduler.unscheduleDelayedTask(this.#reorderTimer);
     this.#reorderTimer = 0;
