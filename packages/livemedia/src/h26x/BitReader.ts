@@ -6,16 +6,29 @@ import { DorsvrError } from '@dorsvr/scheduler';
  * a RangeError, so parsers of untrusted bitstreams fail cleanly.
  */
 export class BitReader {
-  readonly #buf: Uint8Array;
+  #buf: Uint8Array;
   #bit = 0;
-  readonly #totalBits: number;
+  #startBit = 0;
+  #totalBits = 0;
   /** Name used in error messages (e.g. `'H.264 SPS'`). */
   readonly what: string;
 
-  constructor(buf: Uint8Array, what = 'bitstream') {
+  /** Reads `buf[start, end)` (bytes; the whole buffer by default). */
+  constructor(buf: Uint8Array, what = 'bitstream', start = 0, end = buf.length) {
     this.#buf = buf;
-    this.#totalBits = buf.length * 8;
     this.what = what;
+    this.reset(buf, start, end);
+  }
+
+  /**
+   * Start over on `buf[start, end)`: one reader serves many short reads (a slice header per NAL
+   * unit) without a view or a new reader each time.
+   */
+  reset(buf: Uint8Array, start = 0, end = buf.length): this {
+    this.#buf = buf;
+    this.#startBit = this.#bit = Math.max(0, start) * 8;
+    this.#totalBits = Math.min(end, buf.length) * 8;
+    return this;
   }
 
   /** Bits not yet read. */
@@ -25,11 +38,11 @@ export class BitReader {
 
   /** Bits read so far. */
   get position(): number {
-    return this.#bit;
+    return this.#bit - this.#startBit;
   }
 
   #fail(need: number): never {
-    throw new DorsvrError('ERR_H26X_PARSE', `${this.what}: truncated (needed ${need} more bits at bit ${this.#bit})`);
+    throw new DorsvrError('ERR_H26X_PARSE', `${this.what}: truncated (needed ${need} more bits at bit ${this.position})`);
   }
 
   /** One bit. */

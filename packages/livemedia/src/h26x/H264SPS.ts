@@ -1,6 +1,6 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 import { BitReader } from './BitReader.js';
-import { removeEmulationPrevention } from './removeEmulationPrevention.js';
+import { findEmulationPrevention, removeEmulationPrevention } from './removeEmulationPrevention.js';
 
 /** VUI timing information (H.264 E.1.1 / H.265 E.2.1). */
 export interface VideoTimingInfo {
@@ -214,97 +214,33 @@ export function parseH264SliceHeaderStart(
   out?: H264SliceHeaderStart,
 ): H264SliceHeaderStart {
   const o = out ?? { firstMbInSlice: 0, sliceType: 0, ppsId: 0, frameNum: undefined };
-  if (sliceHeaderStartFast(nal, sps, o)) return o;
-  // 32 bytes hold these fields (removeEmulationPrevention returns the view itself when it has none).
-  const r = new BitReader(removeEmulationPrevention(nal.subarray(1, 33)), 'H.264 slice header');
-  const firstMbInSlice = r.ueMax(139264, 'first_mb_in_slice');
-  const sliceType = r.ueMax(9, 'slice_type');
-  const ppsId = r.ueMax(255, 'pic_parameter_set_id');
-  if (typeof sps === 'function') sps = sps(ppsId);
-  let frameNum: number | undefined;
-  if (sps) {
-    if (sps.separateColourPlane) r.skip(2);
-    frameNum = r.u(sps.log2MaxFrameNum);
+  // 32 bytes hold these fields. The framer parses every slice, so they are read in place first, by
+  // one reused reader (no view, no copy): right whenever no emulation-prevention byte was among the
+  // bytes read. Otherwise (or if that read failed) the RBSP decides.
+  const end = Math.min(33, nal.length);
+  try {
+    const bits = readSliceHeaderStart(sliceReader.reset(nal, 1, end), sps, o);
+    if (findEmulationPrevention(nal, 1, 1 + Math.ceil(bits / 8)) < 0) return o;
+  } catch {
+    // the general read below throws the error, if it is one
   }
-  o.firstMbInSlice = firstMbInSlice;
-  o.sliceType = sliceType;
-  o.ppsId = ppsId;
-  o.frameNum = frameNum;
+  readSliceHeaderStart(new BitReader(removeEmulationPrevention(nal.subarray(1, end)), 'H.264 slice header'), sps, o);
   return o;
 }
 
-// The fast path of parseH264SliceHeaderStart, run once per slice by the framer: the same fields
-// read in place from the NAL unit (no view, no BitReader, no copy). It only ever answers for a
-// header it read completely, within the same 32 bytes and limits as the general parser, through
-// bytes free of emulation prevention (so they are the RBSP itself); anything else (an error, an
-// emulation-prevention byte among the bytes read) is left to the general parser.
+/** The reader of {@link parseH264SliceHeaderStart}'s in-place read (parsing is synchronous). */
+const sliceReader = new BitReader(new Uint8Array(0), 'H.264 slice header');
 
-/** Bit position (from the byte after the NAL header) after the last fastU/fastUe. */
-let fastBit = 0;
-
-/** `n` bits at `bit` of the RBSP nal[1 .. end), or -1 past its end or for an unusual `n`. */
-function fastU(nal: Uint8Array, end: number, bit: number, n: number): number {
-  if (!(n >= 0 && n <= 32 && Number.isInteger(n)) || bit + n > 8 * (end - 1)) return -1;
-  let v = 0;
-  for (let left = n; left > 0; ) {
-    const off = bit & 7;
-    const take = left < 8 - off ? left : 8 - off;
-    v = v * (1 << take) + ((nal[1 + (bit >> 3)]! >> (8 - off - take)) & ((1 << take) - 1));
-    bit += take;
-    left -= take;
-  }
-  fastBit = bit;
-  return v;
-}
-
-/** ue(v) at `bit` of the RBSP nal[1 .. end), or -1 when it runs past the end or exceeds 32 bits. */
-function fastUe(nal: Uint8Array, end: number, bit: number): number {
-  let zeros = 0;
-  for (;;) {
-    if (1 + (bit >> 3) >= end) return -1;
-    const off = bit & 7;
-    const rest = nal[1 + (bit >> 3)]! & (0xff >> off);
-    const lz = rest === 0 ? 8 - off : Math.clz32(rest) - 24 - off;
-    zeros += lz;
-    if (zeros > 32) return -1;
-    bit += lz;
-    if (rest !== 0) break;
-  }
-  bit += 1;
-  fastBit = bit;
-  if (zeros === 0) return 0;
-  const v = fastU(nal, end, bit, zeros);
-  return v < 0 ? -1 : 2 ** zeros - 1 + v;
-}
-
-function sliceHeaderStartFast(
-  nal: Uint8Array,
-  sps: H264SPS | ((ppsId: number) => H264SPS | undefined) | undefined,
-  out: H264SliceHeaderStart,
-): boolean {
-  const end = Math.min(33, nal.length);
-  const firstMbInSlice = fastUe(nal, end, 0);
-  if (firstMbInSlice < 0 || firstMbInSlice > 139264) return false;
-  const sliceType = fastUe(nal, end, fastBit);
-  if (sliceType < 0 || sliceType > 9) return false;
-  const ppsId = fastUe(nal, end, fastBit);
-  if (ppsId < 0 || ppsId > 255) return false;
-  let bit = fastBit;
-  const info = typeof sps === 'function' ? sps(ppsId) : sps;
-  let frameNum: number | undefined;
+/** Reads the slice header start from `r` into `o`; returns the bits read. */
+function readSliceHeaderStart(r: BitReader, sps: H264SPS | ((ppsId: number) => H264SPS | undefined) | undefined, o: H264SliceHeaderStart): number {
+  o.firstMbInSlice = r.ueMax(139264, 'first_mb_in_slice');
+  o.sliceType = r.ueMax(9, 'slice_type');
+  o.ppsId = r.ueMax(255, 'pic_parameter_set_id');
+  const info = typeof sps === 'function' ? sps(o.ppsId) : sps;
+  o.frameNum = undefined;
   if (info) {
-    if (info.separateColourPlane) bit += 2;
-    frameNum = fastU(nal, end, bit, info.log2MaxFrameNum);
-    if (frameNum < 0) return false;
-    bit = fastBit;
+    if (info.separateColourPlane) r.skip(2);
+    o.frameNum = r.u(info.log2MaxFrameNum);
   }
-  // An emulation-prevention 03 (after 00 00, all within the RBSP) among the bytes read: the RBSP
-  // differs from the bytes, so the general parser decides.
-  const last = 1 + ((bit - 1) >> 3);
-  for (let i = 3; i <= last; i++) if (nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0) return false;
-  out.firstMbInSlice = firstMbInSlice;
-  out.sliceType = sliceType;
-  out.ppsId = ppsId;
-  out.frameNum = frameNum;
-  return true;
+  return r.position;
 }

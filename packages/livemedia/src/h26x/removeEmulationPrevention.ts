@@ -5,21 +5,12 @@
  */
 export function removeEmulationPrevention(nal: Uint8Array, maxBytes = Infinity): Uint8Array {
   const len = Math.min(nal.length, maxBytes);
-  let zeros = 0;
-  let first = -1;
-  for (let i = 0; i < len; i++) {
-    const b = nal[i]!;
-    if (zeros >= 2 && b === 3) {
-      first = i;
-      break;
-    }
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
+  const first = findEmulationPrevention(nal, 0, len);
   if (first < 0) return len === nal.length ? nal : nal.subarray(0, len);
   const out = new Uint8Array(len);
   out.set(nal.subarray(0, first), 0);
   let o = first;
-  zeros = 0;
+  let zeros = 0;
   for (let i = first + 1; i < len; i++) {
     const b = nal[i]!;
     if (zeros >= 2 && b === 3) {
@@ -30,6 +21,20 @@ export function removeEmulationPrevention(nal: Uint8Array, maxBytes = Infinity):
     zeros = b === 0 ? zeros + 1 : 0;
   }
   return out.subarray(0, o);
+}
+
+/**
+ * Index of the first emulation-prevention byte (the 0x03 of `00 00 03`) in `bytes[start, end)`,
+ * counting zeros from `start`, or -1 when there is none: those bytes are then the RBSP itself.
+ */
+export function findEmulationPrevention(bytes: Uint8Array, start: number, end: number): number {
+  let zeros = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (zeros >= 2 && b === 3) return i;
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return -1;
 }
 
 /**
