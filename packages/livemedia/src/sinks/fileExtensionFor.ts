@@ -1,4 +1,5 @@
 import type { WAVAudioFormat } from '../audio/WAVAudioFileSource.js';
+import { staticPayloadTypeRtpMap } from '../sdp/parseSDP.js';
 import { makeADTSHeader } from './makeADTSHeader.js';
 import { parseAudioSpecificConfig, type AudioSpecificConfig } from './parseAudioSpecificConfig.js';
 
@@ -32,12 +33,12 @@ function param(fmtp: Readonly<Record<string, string>> | undefined, name: string)
   return undefined;
 }
 
-const STATIC_NAMES: Readonly<Record<number, string>> = { 0: 'PCMU', 8: 'PCMA', 10: 'L16', 11: 'L16', 14: 'MPA', 33: 'MP2T' };
-
 /** Decide how to write a stream (shared by {@link fileExtensionFor} and `createFileSink`). */
 export function planFileSink(desc: FileSinkDescription): FileSinkPlan {
+  // A static payload type (RFC 3551) stands for its rtpmap when the SDP gave none.
+  const known = desc.payloadType === undefined ? undefined : staticPayloadTypeRtpMap(desc.payloadType);
   let name = desc.encodingName.trim().toUpperCase();
-  if (name === '' && desc.payloadType !== undefined) name = STATIC_NAMES[desc.payloadType] ?? '';
+  if (name === '') name = known?.encodingName.toUpperCase() ?? '';
   switch (name) {
     case 'H264':
       return { kind: 'h264', sprop: param(desc.fmtp, 'sprop-parameter-sets') };
@@ -70,9 +71,8 @@ export function planFileSink(desc: FileSinkDescription): FileSinkPlan {
     case 'L8':
     case 'PCMU':
     case 'PCMA': {
-      const pt = desc.payloadType;
-      const sampleRate = desc.clockRate ?? (pt === 10 || pt === 11 ? 44_100 : 8_000);
-      const channels = desc.channels ?? (pt === 10 ? 2 : 1);
+      const sampleRate = desc.clockRate ?? known?.clockRate ?? 8_000;
+      const channels = desc.channels ?? known?.channels ?? 1;
       return { kind: 'wav', format: name, sampleRate, channels };
     }
     default:

@@ -1,4 +1,5 @@
-import { DorsvrError } from '@dorsvr/scheduler';
+import { DorsvrError, isDorsvrError } from '@dorsvr/scheduler';
+import { BitReader } from '../h26x/BitReader.js';
 import { AAC_SAMPLING_FREQUENCIES } from '../audio/ADTSHeader.js';
 
 /** An MPEG-4 AudioSpecificConfig (ISO 14496-3 §1.6.2.1), the fields a file writer needs. */
@@ -18,30 +19,14 @@ export interface AudioSpecificConfig {
   extensionSamplingFrequency?: number;
 }
 
-/** Reads big-endian bit fields from bytes; fails cleanly past the end. */
-class Bits {
-  #pos = 0;
-  constructor(readonly d: Uint8Array) {}
-  read(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const byte = this.d[this.#pos >> 3];
-      if (byte === undefined) throw new DorsvrError('ERR_AUDIO_CONFIG', 'AudioSpecificConfig is truncated');
-      v = v * 2 + ((byte >> (7 - (this.#pos & 7))) & 1);
-      this.#pos++;
-    }
-    return v;
-  }
+function readObjectType(b: BitReader): number {
+  const t = b.u(5);
+  return t === 31 ? 32 + b.u(6) : t;
 }
 
-function readObjectType(b: Bits): number {
-  const t = b.read(5);
-  return t === 31 ? 32 + b.read(6) : t;
-}
-
-function readFrequency(b: Bits): [index: number, hz: number] {
-  const index = b.read(4);
-  if (index === 15) return [15, b.read(24)];
+function readFrequency(b: BitReader): [index: number, hz: number] {
+  const index = b.u(4);
+  if (index === 15) return [15, b.u(24)];
   const hz = AAC_SAMPLING_FREQUENCIES[index];
   if (hz === undefined) throw new DorsvrError('ERR_AUDIO_CONFIG', `reserved sampling frequency index ${index}`);
   return [index, hz];
@@ -60,18 +45,23 @@ export function parseAudioSpecificConfig(config: Uint8Array | string): AudioSpec
     }
     bytes = new Uint8Array(Buffer.from(hex, 'hex'));
   } else bytes = config;
-  const b = new Bits(bytes);
-  let audioObjectType = readObjectType(b);
-  let [samplingFrequencyIndex, samplingFrequency] = readFrequency(b);
-  const channelConfiguration = b.read(4);
-  const out: AudioSpecificConfig = { audioObjectType, samplingFrequencyIndex, samplingFrequency, channelConfiguration };
-  if (audioObjectType === 5 || audioObjectType === 29) {
-    // Explicit SBR (HE-AAC) / PS: the extension rate, then the core coder's own type; the
-    // core rate read above is the one an ADTS stream carries.
-    const [, ext] = readFrequency(b);
-    audioObjectType = readObjectType(b);
-    out.audioObjectType = audioObjectType;
-    out.extensionSamplingFrequency = ext;
+  const b = new BitReader(bytes, 'AudioSpecificConfig');
+  try {
+    let audioObjectType = readObjectType(b);
+    const [samplingFrequencyIndex, samplingFrequency] = readFrequency(b);
+    const channelConfiguration = b.u(4);
+    const out: AudioSpecificConfig = { audioObjectType, samplingFrequencyIndex, samplingFrequency, channelConfiguration };
+    if (audioObjectType === 5 || audioObjectType === 29) {
+      // Explicit SBR (HE-AAC) / PS: the extension rate, then the core coder's own type; the
+      // core rate read above is the one an ADTS stream carries.
+      const [, ext] = readFrequency(b);
+      audioObjectType = readObjectType(b);
+      out.audioObjectType = audioObjectType;
+      out.extensionSamplingFrequency = ext;
+    }
+    return out;
+  } catch (err) {
+    if (isDorsvrError(err, 'ERR_H26X_PARSE')) throw new DorsvrError('ERR_AUDIO_CONFIG', 'AudioSpecificConfig is truncated', { cause: err });
+    throw err;
   }
-  return out;
 }
