@@ -106,14 +106,7 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     this.controlURL = resolveControlURL(baseURL, media.control ?? '');
     this.direction = media.direction;
     try {
-      this.#source = createRTPSource({
-        scheduler,
-        encodingName: this.codecName,
-        clockRate: this.clockRate,
-        channels: this.channels,
-        fmtp: this.fmtp,
-        payloadType: this.payloadType,
-      });
+      this.#source = createRTPSource({ ...this.description, scheduler });
       this.#source.on('end', () => this.#onSourceEnd());
     } catch (err) {
       this.#unsupported = isDorsvrError(err) ? err : new DorsvrError('ERR_RTP_UNSUPPORTED_CODEC', String(err));

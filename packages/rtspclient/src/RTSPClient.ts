@@ -6,7 +6,9 @@ import { BasicTaskScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/
 import { PortPairAllocator, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
+  DEFAULT_BYE_GRACE_US,
   formatNptTime,
+  formatTextParameters,
   formatScale,
   formatTransportSpec,
   parseCommaList,
@@ -31,8 +33,8 @@ const debug = createDebug('dorsvr:rtspclient:client');
 const debugKeepAlive = createDebug('dorsvr:rtspclient:keepalive');
 const debugFallback = createDebug('dorsvr:rtspclient:fallback');
 
-/** Packets still taken after an RTCP BYE (the RTPSource's default byeGraceUs, plus a margin). */
-const BYE_GRACE_US = 300_000;
+/** The streams' sockets stay open after an RTCP BYE while their sources still take packets (plus a margin). */
+const BYE_GRACE_US = DEFAULT_BYE_GRACE_US + 50_000;
 
 /** How a stream is carried: UDP, TCP `$`-interleaved, or `auto` (UDP, falling back to TCP). */
 export type RTSPTransportMode = 'udp' | 'tcp' | 'auto';
@@ -345,7 +347,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     let transport: SubsessionTransport;
     let pipe: PacketPipe;
     const state: StreamState = { mode, auto, pair };
-    this.#releaseStream(sub);
+    void this.#releaseStream(sub);
     if (mode === 'udp') {
       const p = pair!;
       const serverAddress = stripMapped(reply?.source ?? conn.remoteAddress ?? this.#host);
@@ -414,13 +416,13 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
    */
   async getParameter(parameters: string | readonly string[] = []): Promise<RTSPClientResponse> {
     const names = typeof parameters === 'string' ? [parameters] : parameters;
-    const body = names.length === 0 ? undefined : names.map((n) => `${n}\r\n`).join('');
+    const body = names.length === 0 ? undefined : formatTextParameters(names.map((n) => [n, undefined] as const));
     return this.request('GET_PARAMETER', this.#sessionURL(), body === undefined ? {} : { 'Content-Type': 'text/parameters' }, body);
   }
 
   /** SET_PARAMETER `name: value` on the session (or the presentation URL before SETUP). */
   async setParameter(name: string, value: string): Promise<RTSPClientResponse> {
-    return this.request('SET_PARAMETER', this.#sessionURL(), { 'Content-Type': 'text/parameters' }, `${name}: ${value}\r\n`);
+    return this.request('SET_PARAMETER', this.#sessionURL(), { 'Content-Type': 'text/parameters' }, formatTextParameters([[name, value]]));
   }
 
   /**
@@ -541,7 +543,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     debug('connection closed with %d interleaved stream(s): they end', tcp.length);
     this.emit('error', new RTSPClientError('ERR_RTSP_CONNECTION_CLOSED', 'PLAY', 'the server closed the connection carrying the streams'));
     for (const [sub] of tcp) {
-      this.#releaseStream(sub);
+      void this.#releaseStream(sub);
       sub.endOfStream();
     }
     if (this.#streams.size === 0) this.#stopTimers();
@@ -646,7 +648,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       } catch (err) {
         debugFallback('TEARDOWN before the fallback failed (ignored): %s', (err as Error).message);
       }
-      for (const sub of subs) this.#releaseStream(sub);
+      for (const sub of subs) void this.#releaseStream(sub);
       this.#sessionId = undefined;
       this.#paused = false;
       for (const sub of subs) await this.#setupAs(sub, 'tcp', false);
@@ -671,7 +673,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     // them for its grace (then ends by itself, RTCPInstance told it), so the sockets stay open as long.
     this.scheduler.scheduleDelayedTask(BYE_GRACE_US, () => {
       if (!this.#streams.has(sub)) return; // closed or torn down meanwhile
-      this.#releaseStream(sub);
+      void this.#releaseStream(sub);
       if (this.#streams.size === 0) {
         this.#stopTimers();
         this.emit('end');
@@ -679,33 +681,33 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     });
   }
 
-  #releaseStream(sub: MediaSubsession): void {
+  /** Forget a stream and free its sockets; resolves when its UDP ports are released. */
+  #releaseStream(sub: MediaSubsession): Promise<void> {
     const state = this.#streams.get(sub);
-    if (state === undefined) return;
+    if (state === undefined) return Promise.resolve();
     this.#streams.delete(sub);
     sub.detachTransport();
-    if (state.pair !== undefined) {
-      state.pair.rtp.removeAllListeners('packet');
-      state.pair.rtcp.removeAllListeners('packet');
-      void state.pair.release();
-    }
     if (state.channels !== undefined) {
       this.#channels.delete(state.channels.rtp);
       this.#channels.delete(state.channels.rtcp);
     }
+    if (state.pair === undefined) return Promise.resolve();
+    state.pair.rtp.removeAllListeners('packet');
+    state.pair.rtcp.removeAllListeners('packet');
+    return state.pair.release();
   }
 
   async #endStreams(): Promise<void> {
     const subs = [...this.#streams.keys()];
-    const pairs = [...this.#streams.values()].map((s) => s.pair).filter((p): p is PortPair => p !== undefined);
-    for (const sub of subs) {
-      this.#releaseStream(sub);
+    const released = subs.map((sub) => {
+      const r = this.#releaseStream(sub);
       sub.endOfStream();
-    }
+      return r;
+    });
     this.#sessionId = undefined;
     this.#paused = false;
     this.#stopTimers();
-    await Promise.all(pairs.map((p) => p.release()));
+    await Promise.all(released);
     if (subs.length > 0) this.emit('end');
   }
 

@@ -3,6 +3,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
 import {
+  parseCSeq,
   RTSPHeaders,
   RTSPParser,
   serializeRTSPRequest,
@@ -150,8 +151,7 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
   }
 
   #onResponse(res: RTSPResponse): void {
-    const raw = res.headers.get('CSeq');
-    let cseq = raw !== undefined && /^\s*\d{1,15}\s*$/.test(raw) ? Number(raw) : undefined;
+    let cseq = cseqOf(res);
     // A server that drops CSeq answers in order: give it to the oldest pending request.
     if (cseq === undefined || !this.#pending.has(cseq)) {
       if (cseq !== undefined) {
@@ -169,9 +169,8 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
   }
 
   #onRequest(req: RTSPRequest): void {
-    const raw = req.headers.get('CSeq');
-    const cseq = raw !== undefined && /^\s*\d{1,15}\s*$/.test(raw) ? Number(raw) : undefined;
-    debug('server sent %s %s (CSeq %s)', req.method, req.uri, raw);
+    const cseq = cseqOf(req);
+    debug('server sent %s %s (CSeq %s)', req.method, req.uri, cseq);
     this.#answer(ANSWERED.has(req.method) ? 200 : 501, cseq);
     this.emit('request', req.method, req.uri);
   }
@@ -200,5 +199,16 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
   close(): void {
     this.#socket.destroy();
     this.#onClose();
+  }
+}
+
+/** The message's CSeq, or undefined when it has none or an unreadable one. */
+function cseqOf(m: RTSPRequest | RTSPResponse): number | undefined {
+  const raw = m.headers.get('CSeq');
+  if (raw === undefined) return undefined;
+  try {
+    return parseCSeq(raw);
+  } catch {
+    return undefined;
   }
 }

@@ -80,7 +80,7 @@ export interface RTPSourceOptions {
   stats?: RTPReceptionStatsOptions;
   /**
    * How long packets are still taken after the sender's RTCP BYE before the stream ends (default
-   * 250 ms): the BYE travels on the RTCP socket and can overtake the last RTP packets.
+   * {@link DEFAULT_BYE_GRACE_US}): the BYE travels on the RTCP socket and can overtake the last RTP packets.
    */
   byeGraceUs?: number;
 }
@@ -92,6 +92,9 @@ export interface RTPFrameOptions {
   /** Frame duration in µs when the codec knows it (audio), else 0. */
   durationUs?: number;
 }
+
+/** Packets an RTPSource still takes after an RTCP BYE, by default: 250 ms. */
+export const DEFAULT_BYE_GRACE_US = 250_000;
 
 const MAX_TRACKED_SSRCS = 32;
 
@@ -163,7 +166,7 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
     this.#reorder = new RTPReorderBuffer(options.reorder);
     this.#statsOptions = options.stats;
     this.#maxQueued = Math.max(1, options.maxQueuedFrames ?? 500);
-    this.#byeGraceUs = Math.max(0, options.byeGraceUs ?? 250_000);
+    this.#byeGraceUs = Math.max(0, options.byeGraceUs ?? DEFAULT_BYE_GRACE_US);
     this.#rtpInterface = options.rtpInterface;
     this.#rtpInterface?.on('packet', this.#onPacket);
   }

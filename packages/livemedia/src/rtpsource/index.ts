@@ -8,6 +8,7 @@ export {
   type ReorderInsertResult,
 } from './RTPReorderBuffer.js';
 export {
+  DEFAULT_BYE_GRACE_US,
   RTPSource,
   type RTPSourceOptions,
   type RTPSourceEvents,
