@@ -141,17 +141,22 @@ export class FileSink extends MediaSink {
     const run = this.#io.then(async () => {
       if (this.#error) throw this.#error;
       if (length === 0) return;
-      const fh = this.#fh;
-      if (!fh) throw new DorsvrError('ERR_FILE_SINK_WRITE', `${this.path}: not open`);
-      try {
-        await writeAll(fh, chunks, position);
-      } catch (err) {
-        this.#error = new DorsvrError('ERR_FILE_SINK_WRITE', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
-        throw this.#error;
-      }
+      await this.#writeAt(chunks, position);
     });
     this.#io = run.catch(() => {});
     return run;
+  }
+
+  /** Write `chunks` at `position`; a failure becomes the sink's `ERR_FILE_SINK_WRITE` error. */
+  async #writeAt(chunks: readonly Uint8Array[], position: number): Promise<void> {
+    const fh = this.#fh;
+    if (!fh) throw new DorsvrError('ERR_FILE_SINK_WRITE', `${this.path}: not open`);
+    try {
+      await writeAll(fh, chunks, position);
+    } catch (err) {
+      this.#error = new DorsvrError('ERR_FILE_SINK_WRITE', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw this.#error;
+    }
   }
 
   /**
@@ -171,12 +176,7 @@ export class FileSink extends MediaSink {
             for (const p of this.finalPatches()) {
               await this.#io;
               if (this.#error) throw this.#error;
-              try {
-                await writeAll(this.#fh, [p.data], p.position);
-              } catch (err) {
-                this.#error = new DorsvrError('ERR_FILE_SINK_WRITE', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
-                throw this.#error;
-              }
+              await this.#writeAt([p.data], p.position);
             }
           }
         }
