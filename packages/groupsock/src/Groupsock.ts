@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
+import { literalLookup } from './literalLookup.js';
 import {
   anyAddress,
   formatHostPort,
@@ -71,20 +71,6 @@ export interface GroupsockOptions {
    * are always reported.
    */
   reportSendErrors?: boolean;
-}
-
-/**
- * Resolves IP literals synchronously, so `send()` hands a datagram to the kernel inside the call
- * (no DNS round trip through the event loop per packet); host names go to `dns.lookup`.
- */
-function literalLookup(
-  hostname: string,
-  options: LookupOneOptions | number,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 function bindSocket(socket: Socket, port: number, address: string): Promise<void> {

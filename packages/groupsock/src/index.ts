@@ -5,6 +5,7 @@
  * port-pair allocation, and `host:port` address helpers.
  */
 export { Groupsock, type GroupsockEvents, type GroupsockOptions, type SenderAddress } from './Groupsock.js';
+export { literalLookup } from './literalLookup.js';
 export { PortPairAllocator, type PortPair, type PortPairAllocatorOptions } from './PortPairAllocator.js';
 export {
   addressFamily,

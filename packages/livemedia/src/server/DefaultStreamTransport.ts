@@ -1,5 +1,6 @@
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
 import createDebug from 'debug';
+import { literalLookup } from '@dorsvr/groupsock';
 import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import { RTCPInstance, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
 import type { ServerMediaStream } from './ServerMediaSubsession.js';
@@ -20,7 +21,9 @@ let nextPort = DEFAULT_SERVER_PORT_BASE;
 
 function bindUDP(port: number, family: 'udp4' | 'udp6'): Promise<UDPSocket | undefined> {
   return new Promise((resolve) => {
-    const s = createSocket({ type: family, reuseAddr: false });
+    // Sends to client addresses (literals) go out inside send(): ServerFanout relies on it to
+    // tell whether Node still holds a packet's bytes.
+    const s = createSocket({ type: family, reuseAddr: false, lookup: literalLookup as never });
     const onError = (): void => {
       s.close();
       resolve(undefined);

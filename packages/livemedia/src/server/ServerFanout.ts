@@ -37,7 +37,12 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     if (socket) this.attachSocket(socket);
   }
 
-  /** Send UDP destinations' packets through `socket` (bound later than the fanout is made), and listen on it. */
+  /**
+   * Send UDP destinations' packets through `socket` (bound later than the fanout is made), and
+   * listen on it. Make the socket with groupsock's `literalLookup` (`createSocket({ type, lookup:
+   * literalLookup })`): with Node's default lookup every send waits for the next tick, so
+   * {@link send} could not tell that Node still holds a packet's bytes.
+   */
   attachSocket(socket: UDPSocket): void {
     this.#socket = socket;
     socket.on('message', (msg: Buffer, rinfo) => {
