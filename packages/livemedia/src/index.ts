@@ -3,7 +3,8 @@
  * live555's liveMedia for Node: sources, framers, RTP packetizers and depacketizers, RTCP, SDP,
  * the RTSP message codec, and server media sessions.
  */
-export type { Frame } from './core/Frame.js';
+export type { Frame, FrameOwner } from './core/Frame.js';
+export { SharedChunk } from './core/SharedChunk.js';
 export { FramedSource, type FramedSourceEvents, type AnyFramedSource } from './core/FramedSource.js';
 export { FramedFilter } from './core/FramedFilter.js';
 export { AsyncIterableSource } from './core/AsyncIterableSource.js';

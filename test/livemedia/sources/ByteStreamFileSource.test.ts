@@ -145,3 +145,59 @@ test('a named pipe is read sequentially: no size, no seek, and the framer reads 
 test('a directory is ERR_FILE_OPEN', async () => {
   await assert.rejects(ByteStreamFileSource.open(tmpdir()), (e) => isDorsvrError(e, 'ERR_FILE_OPEN'));
 });
+
+test('a regular file is read with blocking reads (a chunk at once, no promise) unless blockingReads is false; same bytes', async () => {
+  const blocking = await ByteStreamFileSource.open(file, { chunkSize: 4096 });
+  const first = blocking.pullFrame();
+  assert.ok(first !== null && !(first instanceof Promise), 'an open regular file answers at once');
+  const parts: Uint8Array[] = [first.data];
+  for (let f = blocking.pullFrame(); f !== null; f = blocking.pullFrame()) {
+    assert.ok(!(f instanceof Promise));
+    parts.push(f.data);
+  }
+  assert.deepEqual(Buffer.concat(parts), bytes);
+  blocking.close();
+
+  const pooled = await ByteStreamFileSource.open(file, { chunkSize: 4096, blockingReads: false });
+  const r = pooled.pullFrame();
+  assert.ok(r instanceof Promise, 'blockingReads: false reads through the thread pool');
+  const chunks = [(await r)!, ...(await readAll(pooled))];
+  assert.deepEqual(Buffer.concat(chunks.map((c) => c.data)), bytes);
+  pooled.close();
+});
+
+test('a chunk handed back (Frame.owner) is read into again; one not handed back never is', async () => {
+  for (const blockingReads of [true, false]) {
+    const src = await ByteStreamFileSource.open(file, { chunkSize: 4096, blockingReads });
+    const kept = (await src.getNextFrame())!;
+    assert.equal(kept.owner, src, 'chunks of a file source can be recycled');
+    const keptCopy = Buffer.from(kept.data);
+    // Every later chunk handed back as soon as it is read: they share at most two buffers.
+    const buffers = new Set<ArrayBufferLike>();
+    const parts: Buffer[] = [keptCopy];
+    for (let f = await src.getNextFrame(); f; f = await src.getNextFrame()) {
+      buffers.add(f.data.buffer);
+      parts.push(Buffer.from(f.data));
+      f.owner?.releaseFrame(f);
+    }
+    assert.ok(buffers.size <= 2, `${buffers.size} buffers for ${parts.length - 1} recycled chunks (blockingReads ${blockingReads})`);
+    assert.ok(!buffers.has(kept.data.buffer), 'the chunk kept was not read into');
+    assert.deepEqual(Buffer.from(kept.data), keptCopy);
+    assert.deepEqual(Buffer.concat(parts), bytes);
+    src.close();
+  }
+});
+
+test('handing a chunk back twice, or a frame that is not its own, never makes two chunks share memory', async () => {
+  const src = await ByteStreamFileSource.open(file, { chunkSize: 1024 });
+  const a = (await src.getNextFrame())!;
+  src.releaseFrame(a);
+  src.releaseFrame(a); // a consumer's bug: must not put the buffer in the pool twice
+  src.releaseFrame({ data: new Uint8Array(1024), presentationTime: 0, duration: 0, owner: src }); // not its memory
+  const b = (await src.getNextFrame())!;
+  const c = (await src.getNextFrame())!;
+  assert.notEqual(b.data.buffer, c.data.buffer, 'two chunks delivered after one release got the same buffer');
+  assert.deepEqual(Buffer.from(b.data), bytes.subarray(1024, 2048));
+  assert.deepEqual(Buffer.from(c.data), bytes.subarray(2048, 3072));
+  src.close();
+});

@@ -4,11 +4,16 @@ import { DorsvrError } from '@dorsvr/scheduler';
 export interface AnnexBNalUnit {
   /**
    * The NAL unit's bytes, header included, start code and trailing zero bytes excluded. A view of
-   * the pushed chunk when the NAL unit lies in one chunk; one copy when it straddles chunks.
+   * the chunk just pushed when the NAL unit lies in it; else a fresh copy.
    */
   readonly data: Uint8Array;
   /** Byte offset of the NAL unit's first byte in the stream (a `00 00 01` precedes it). */
   readonly offset: number;
+  /**
+   * True when `data` is a view of the chunk passed to the `push` that returned it (for `end`: of
+   * the last chunk pushed), false for a copy.
+   */
+  readonly inChunk: boolean;
 }
 
 /** Options of {@link AnnexBParser}. */
@@ -48,6 +53,17 @@ export class AnnexBParser {
   /** Stream offset of the next byte to be pushed. */
   get offset(): number {
     return this.#offset;
+  }
+
+  /**
+   * True while the parser still holds bytes of `chunk` (a chunk pushed earlier) for a NAL unit not
+   * complete yet: a caller that recycles chunks must not reuse its memory before this is false.
+   */
+  retains(chunk: Uint8Array): boolean {
+    if (this.#pieces.length === 0) return false;
+    const ab = chunk.buffer;
+    for (const p of this.#pieces) if (p.buffer === ab) return true;
+    return false;
   }
 
   /** Forget everything and continue as if a new stream started at `startOffset`. */
@@ -133,6 +149,7 @@ export class AnnexBParser {
     if (len <= 0) return null;
     if (len > this.#maxNalSize + 4) this.#tooLarge(len);
     let data: Uint8Array;
+    let inChunk = false;
     if (start >= base && chunk) {
       // Within this chunk: drop the trailing zero bytes before cutting the view (one view, not two).
       let e = end - base;
@@ -141,13 +158,16 @@ export class AnnexBParser {
       if (e === s) return null;
       if (e - s > this.#maxNalSize) this.#tooLarge(e - s);
       // A view built directly: half the cost of subarray (no species lookup), once per NAL unit.
-      return { data: new Uint8Array(this.#chunkBuffer, this.#chunkOffset + s, e - s), offset: start };
+      return { data: new Uint8Array(this.#chunkBuffer, this.#chunkOffset + s, e - s), offset: start, inChunk: true };
     } else {
       // Straddles chunks: pieces hold [start, base), chunk holds [base, end).
+      // Copied even when it lies in one earlier chunk (views are only ever of the chunk just
+      // pushed), except at the end of the stream, where a view of the last chunk is kept.
       const fromChunk = chunk ? Math.max(0, end - base) : 0;
       const fromPieces = len - fromChunk;
-      if (this.#pieces.length === 1 && fromChunk === 0) {
+      if (chunk === null && this.#pieces.length === 1) {
         data = this.#pieces[0]!.subarray(0, fromPieces);
+        inChunk = true;
       } else {
         const buf = new Uint8Array(len);
         let o = 0;
@@ -165,7 +185,7 @@ export class AnnexBParser {
     while (len > 0 && data[len - 1] === 0) len--;
     if (len === 0) return null;
     if (len > this.#maxNalSize) this.#tooLarge(len);
-    return { data: len === data.length ? data : data.subarray(0, len), offset: start };
+    return { data: len === data.length ? data : data.subarray(0, len), offset: start, inChunk };
   }
 
   #tooLarge(len: number): never {

@@ -2,10 +2,12 @@ import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
+import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { ByteStreamMemorySource } from '../sources/ByteStreamMemorySource.js';
 import { isSeekableByteStream, type SeekableByteStream } from '../sources/SeekableByteStream.js';
+import { sameBytes } from '../rtp/sameBytes.js';
 import { AnnexBParser, type AnnexBNalUnit } from './AnnexBParser.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
@@ -103,20 +105,33 @@ interface ScanResult {
 }
 
 /**
- * Bytes per read when a framer opens a file itself: large enough that a read (a thread-pool round
- * trip costing tens of µs of CPU, up to a few hundred on a busy VM) is shared by a thousand or more
- * RTP packets; small enough that a stream holds about 1 MiB (this chunk and the one read ahead).
+ * Bytes per read when a framer opens a file itself: large enough that the cost of a read system
+ * call (or, with `blockingReads: false`, of a thread-pool round trip: tens of µs of CPU, up to a
+ * few hundred on a busy VM) is shared by a thousand or more RTP packets (measured: 64 KiB reads
+ * cost a third more per packet); small enough that a stream holds about 1 MiB (the chunk in use
+ * and the next one, recycled).
  */
 export const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 
 /** Indexes of files by (framer class, default rate, size, mtime, path): oldest evicted first. */
 const indexCache = new Map<string, ScanResult>();
 const INDEX_CACHE_SIZE = 64;
+/** What reused arrays hold in place of a NAL unit or frame that is gone. */
+const NO_NAL: AnnexBNalUnit = { data: new Uint8Array(0), offset: 0, inChunk: false };
+const DELIVERED: Frame = { data: NO_NAL.data, presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
 /** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
 const MAX_NALS_PER_ACCESS_UNIT = 1 << 18;
 
+/**
+ * The access unit being gathered. Its arrays are reused from one access unit to the next (cleared
+ * by `count`, not by `length`: setting an array's length drops its storage), so only the first
+ * `count` entries are this one's.
+ */
 interface PendingAU {
+  count: number;
   nals: AnnexBNalUnit[];
+  /** Per NAL unit: the chunk it is a view of, when that chunk is recycled. */
+  owners: (SharedChunk | undefined)[];
   bytes: number;
   hasVCL: boolean;
   key: boolean;
@@ -142,9 +157,13 @@ interface PendingAU {
 export abstract class H26xVideoStreamFramer extends FramedFilter {
   readonly #options: Required<H26xVideoStreamFramerOptions>;
   readonly #parser: AnnexBParser;
-  #au: PendingAU = { nals: [], bytes: 0, hasVCL: false, key: false };
+  #au: PendingAU = { count: 0, nals: [], owners: [], bytes: 0, hasVCL: false, key: false };
+  /** Frames ready for delivery: `#queue[#queueHead .. #queueTail)` (the array is reused). */
   #queue: Frame[] = [];
   #queueHead = 0;
+  #queueTail = 0;
+  /** Recycled chunks the parser still holds bytes of (a NAL unit not complete yet), oldest first. */
+  #held: SharedChunk[] = [];
   #ended = false;
   #bytesSeen = 0;
   #nalsSeen = 0;
@@ -205,7 +224,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
    */
   protected storeParameterSet(kind: 'vps' | 'sps' | 'pps', nal: Uint8Array): void {
     const prev = kind === 'vps' ? this.#vps : kind === 'sps' ? this.#sps : this.#pps;
-    if (prev && prev.length === nal.length && Buffer.compare(prev, nal) === 0) return; // unchanged
+    if (sameBytes(prev, nal)) return; // unchanged
     const copy = Uint8Array.prototype.slice.call(nal);
     if (kind === 'vps') this.#vps = copy;
     else if (kind === 'sps') this.#sps = copy;
@@ -393,10 +412,15 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const input = this.inputSource as FramedSource & SeekableByteStream;
     const offset = entry ? entry.byteOffset : 0;
     input.seekToByte(offset);
+    // What was read before the seek is dropped: let go of its chunks.
+    for (let i = 0; i < this.#au.count; i++) this.#au.owners[i]?.releaseFrame();
+    for (let i = this.#queueHead; i < this.#queueTail; i++) this.#queue[i]!.owner?.releaseFrame(this.#queue[i]!);
+    this.#releaseHeld(true);
     this.#parser.reset(offset);
-    this.#au = { nals: [], bytes: 0, hasVCL: false, key: false };
+    this.#au = { count: 0, nals: [], owners: [], bytes: 0, hasVCL: false, key: false };
     this.#queue = [];
     this.#queueHead = 0;
+    this.#queueTail = 0;
     this.#ended = false;
     this.#n = entry ? entry.accessUnit : 0;
     this.#timing = entry ? { ...entry.timing } : { pt0: 0, n0: 0, frameDurationUs: 1e6 / this.frameRate };
@@ -423,23 +447,22 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   protected readFrame(): Frame | null | Promise<Frame | null> {
     // The NAL units of a chunk are parsed together: all but the first read come from the queue,
     // answered synchronously.
-    if (this.#pendingSeek === undefined && this.#queueHead < this.#queue.length) return this.#dequeue();
+    if (this.#pendingSeek === undefined && this.#queueHead < this.#queueTail) return this.#dequeue();
     return this.#readFrameAsync();
   }
 
   #dequeue(): Frame {
-    const f = this.#queue[this.#queueHead++]!;
-    if (this.#queueHead === this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    }
+    const q = this.#queue;
+    const f = q[this.#queueHead]!;
+    q[this.#queueHead++] = DELIVERED; // no reference kept to what went out
+    if (this.#queueHead === this.#queueTail) this.#queueHead = this.#queueTail = 0;
     return f;
   }
 
   async #readFrameAsync(): Promise<Frame | null> {
     for (;;) {
       if (this.#pendingSeek) await this.#applyPendingSeek();
-      if (this.#queueHead < this.#queue.length) return this.#dequeue();
+      if (this.#queueHead < this.#queueTail) return this.#dequeue();
       if (this.#ended || this.closed) return null;
       const pumping = this.#pump();
       if (pumping !== undefined) await pumping;
@@ -454,9 +477,14 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   }
 
   readonly #onChunk = (chunk: Frame | null): void => {
-    if (this.#pendingSeek) return; // stale: the seek restarts the input
+    if (this.#pendingSeek) {
+      if (chunk !== null) chunk.owner?.releaseFrame(chunk);
+      return; // stale: the seek restarts the input
+    }
     if (chunk === null) {
-      for (const nal of this.#parser.end()) this.#onNal(nal);
+      // The last NAL unit, when it is a view, is one of the last chunk the parser held.
+      for (const nal of this.#parser.end()) this.#onNal(nal, nal.inChunk ? this.#held[this.#held.length - 1] : undefined);
+      this.#releaseHeld(true);
       this.#completeAccessUnit();
       this.#ended = true;
       if (this.#nalsSeen === 0 && this.#bytesSeen > 0) {
@@ -468,11 +496,33 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       return;
     }
     this.#bytesSeen += chunk.data.length;
+    const use = SharedChunk.from(chunk);
     const nals = this.#parser.push(chunk.data);
-    for (let i = 0; i < nals.length; i++) this.#onNal(nals[i]!);
+    for (let i = 0; i < nals.length; i++) {
+      const nal = nals[i]!;
+      this.#onNal(nal, nal.inChunk ? use : undefined);
+    }
+    this.#releaseHeld(false);
+    if (use !== undefined) {
+      if (this.#parser.retains(chunk.data)) this.#held.push(use);
+      else use.release();
+    }
   };
 
-  #onNal(nal: AnnexBNalUnit): void {
+  /** Let go of the chunks the parser no longer holds bytes of (all of them with `all`). */
+  #releaseHeld(all: boolean): void {
+    const held = this.#held;
+    if (held.length === 0) return;
+    let keep = 0;
+    for (const use of held) {
+      if (!all && this.#parser.retains(use.chunk.data)) held[keep++] = use;
+      else use.release();
+    }
+    held.length = keep;
+  }
+
+  /** Place one NAL unit; `chunk` is the recycled chunk it is a view of, if any. */
+  #onNal(nal: AnnexBNalUnit, chunk: SharedChunk | undefined): void {
     const info = this.classifyNal(nal.data);
     if (info.drop) {
       debug('dropping NAL unit at byte %d (header %d)', nal.offset, nal.data[0]);
@@ -484,9 +534,11 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       this.#completeAccessUnit();
     }
     const cur = this.#au;
-    cur.nals.push(nal);
+    cur.nals[cur.count] = nal;
+    cur.owners[cur.count] = chunk?.cut();
+    cur.count++;
     cur.bytes += nal.data.length;
-    if (cur.bytes > this.#options.maxAccessUnitSize || cur.nals.length > MAX_NALS_PER_ACCESS_UNIT) {
+    if (cur.bytes > this.#options.maxAccessUnitSize || cur.count > MAX_NALS_PER_ACCESS_UNIT) {
       throw new DorsvrError(
         'ERR_H26X_AU_TOO_LARGE',
         `access unit at byte ${cur.nals[0]!.offset} exceeds ${this.#options.maxAccessUnitSize} bytes or ${MAX_NALS_PER_ACCESS_UNIT} NAL units`,
@@ -504,8 +556,21 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
 
   #completeAccessUnit(): void {
     const au = this.#au;
-    if (au.nals.length === 0) return;
-    this.#au = { nals: [], bytes: 0, hasVCL: false, key: false };
+    if (au.count === 0) return;
+    this.#deliverAccessUnit(au);
+    // Emptied in place for the next access unit: its frames hold what they need.
+    for (let i = 0; i < au.count; i++) {
+      au.nals[i] = NO_NAL;
+      au.owners[i] = undefined;
+    }
+    au.count = 0;
+    au.bytes = 0;
+    au.hasVCL = false;
+    au.key = false;
+  }
+
+  /** Time the access unit and queue its NAL units as frames (or, indexing, record a key frame). */
+  #deliverAccessUnit(au: PendingAU): void {
     const n = this.#n;
     const frameDurationUs = 1e6 / this.frameRate;
     if (au.hasVCL && frameDurationUs !== this.#timing.frameDurationUs) {
@@ -516,6 +581,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const duration = au.hasVCL ? this.#ptOf(n + 1) - pt : 0;
     if (au.hasVCL) this.#n++;
     if (this.#recording) {
+      for (let i = 0; i < au.count; i++) au.owners[i]?.releaseFrame(); // indexing only: nothing is delivered
       if (au.key && au.hasVCL) {
         this.#recording.push({
           accessUnit: n,
@@ -526,15 +592,16 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       }
       return;
     }
-    const last = au.nals.length - 1;
+    const last = au.count - 1;
     for (let i = 0; i <= last; i++) {
-      this.#queue.push({
+      this.#queue[this.#queueTail++] = {
         data: au.nals[i]!.data,
         presentationTime: pt,
         duration: i === last ? duration : 0,
         endOfAccessUnit: i === last,
         key: au.key,
-      });
+        owner: au.owners[i],
+      };
     }
   }
 }

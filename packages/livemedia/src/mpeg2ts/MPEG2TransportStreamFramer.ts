@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
+import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 
@@ -12,6 +13,9 @@ export const TS_PACKET_SIZE = 188;
 
 /** Packets the framer reads ahead at most to find the next PCR (about 1.5 MB). */
 const LOOKAHEAD_PACKETS = 8192;
+
+/** "No stopping packet in the chunk" (a small integer, so that positions stay integers). */
+const NO_STOP = 0x3fffffff;
 
 /**
  * A computation that may wait: it yields what a read returned (a promise or the value itself) and
@@ -50,6 +54,11 @@ export function readPCR(p: Uint8Array, off = 0): number | undefined {
  */
 function plain(u: Uint8Array): Uint8Array {
   return u.constructor === Uint8Array ? u : new Uint8Array(u.buffer, u.byteOffset, u.length);
+}
+
+/** True when the TS packet at `off` (sync byte checked by the caller) carries a PCR. */
+function hasPCR(p: Uint8Array, off: number): boolean {
+  return (p[off + 3]! & 0x20) !== 0 && p[off + 4]! >= 7 && (p[off + 5]! & 0x10) !== 0;
 }
 
 function pidOf(p: Uint8Array, off: number): number {
@@ -150,6 +159,10 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   /** Current input chunk and the read position in it. */
   #chunk: Uint8Array = new Uint8Array(0);
   #pos = 0;
+  /** Users of `#chunk`'s memory, when its source recycles it (frames cut from it are views). */
+  #chunkUse: SharedChunk | undefined;
+  /** Chunks the framer has moved past, let go of once the frame being assembled is complete. */
+  #retired: SharedChunk[] = [];
   /** A packet straddling two chunks, being assembled (fresh per packet: frames may view it). */
   #carry: Uint8Array | null = null;
   #carryLen = 0;
@@ -169,17 +182,24 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
   #aheadFrom = -1;
   #ahead: { index: number; pt: number } | null = null;
   /**
-   * What {@link #stopAfter} learnt of `#stopChunk` at packet phase `#stopPhase`: a stopping packet
-   * at `#stopAt`, none from `#noStopFrom` on.
+   * What {@link #firstStop} learnt of `#stopChunk`, scanning from `#stopFrom` on its packet grid:
+   * the first stopping packet is at `#stopAt` (NO_STOP: none up to the chunk's end). The grid is
+   * that of the read position, which only the general path moves by other than whole packets: it
+   * forgets this (`#stopChunk = null`) when it does.
    */
   #stopChunk: Uint8Array | null = null;
-  #stopPhase = 0;
+  #stopFrom = 0;
   #stopAt = -1;
-  #noStopFrom = Infinity;
+  /** `buffer` and `byteOffset` of `#chunk`, read once per chunk (the getters are slow builtins). */
+  #chunkBuffer: ArrayBufferLike = this.#chunk.buffer;
+  #chunkOffset = 0;
+  /** Positions of the stopping packets within the frame being cut. */
+  readonly #stops = new Int32Array(64);
   /** Packets of the read-ahead already searched for the next PCR. */
   #scanFrom = 0;
-  /** Chunks read ahead of `#chunk` (looking for the next PCR). */
+  /** Chunks read ahead of `#chunk` (looking for the next PCR), and their users. */
   #queue: Uint8Array[] = [];
+  #queueUses: (SharedChunk | undefined)[] = [];
   readonly #scratch = new Uint8Array(12);
   /** The input has ended (chunks may still be queued). */
   #inputDone = false;
@@ -254,8 +274,11 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     const packet = Math.floor(((t / f.duration) * f.size) / TS_PACKET_SIZE);
     input.seekToByte(packet * TS_PACKET_SIZE);
     this.#generation++;
-    this.#chunk = new Uint8Array(0);
+    this.#retireChunk();
+    for (const use of this.#queueUses) if (use) this.#retired.push(use);
+    this.#setChunk(new Uint8Array(0), undefined);
     this.#queue = [];
+    this.#queueUses = [];
     this.#pos = 0;
     this.#carry = null;
     this.#carryLen = 0;
@@ -325,15 +348,15 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     this.#ahead = null;
     // Packets wholly inside the current chunk, read in place: usually the next PCR is among them.
     const c = this.#chunk;
-    let k = 0;
-    for (let pos = this.#pos; k < LOOKAHEAD_PACKETS && pos + TS_PACKET_SIZE <= c.length; pos += TS_PACKET_SIZE, k++) {
-      if (c[pos] !== 0x47) return this.#settleAhead();
-      if (pidOf(c, pos) !== this.#pcrPid) continue;
-      const pcr = readPCR(c, pos);
-      if (pcr === undefined) continue;
-      this.#considerPCR(pcr, baseIndex + k);
+    const from = this.#pos;
+    const stop = this.#firstStop(from);
+    if (stop !== NO_STOP) {
+      const k = (stop - from) / TS_PACKET_SIZE;
+      // A stop in sync is a PCR of the PCR PID; out of sync, the search ends without one.
+      if (k < LOOKAHEAD_PACKETS && c[stop] === 0x47) this.#considerPCR(readPCR(c, stop)!, baseIndex + k);
       return this.#settleAhead();
     }
+    const k = Math.max(0, Math.floor((c.length - from) / TS_PACKET_SIZE));
     if (k >= LOOKAHEAD_PACKETS) return this.#settleAhead();
     this.#scanFrom = k;
     return false;
@@ -349,7 +372,10 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         const chunk = (yield this.inputSource.pullFrame()) as Frame | null;
         if (gen !== this.#generation) return;
         if (chunk === null) this.#inputDone = true;
-        else if (chunk.data.length > 0) this.#queue.push(plain(chunk.data));
+        else if (chunk.data.length > 0) {
+          this.#queue.push(plain(chunk.data));
+          this.#queueUses.push(SharedChunk.from(chunk));
+        }
       }
       if (!this.#copyAhead(k * TS_PACKET_SIZE, head) || head[0] !== 0x47) break;
       if (pidOf(head, 0) !== this.#pcrPid) continue;
@@ -419,6 +445,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       if (c[pos] !== 0x47) {
         pos++;
         this.#skipped++;
+        this.#stopChunk = null; // off the packet grid #firstStop scanned
         continue;
       }
       if (pos + TS_PACKET_SIZE > c.length) {
@@ -432,6 +459,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       if (pos + TS_PACKET_SIZE < c.length && c[pos + TS_PACKET_SIZE] !== 0x47) {
         pos++; // a 0x47 not followed by another one packet later: not a packet start
         this.#skipped++;
+        this.#stopChunk = null; // off the packet grid #firstStop scanned
         continue;
       }
       this.#takenBuf = c;
@@ -441,6 +469,28 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     }
     this.#pos = pos;
     return false;
+  }
+
+  /** Make `c` the current chunk (the previous one retired already). */
+  #setChunk(c: Uint8Array, use: SharedChunk | undefined): void {
+    this.#chunk = c;
+    this.#chunkBuffer = c.buffer;
+    this.#chunkOffset = c.byteOffset;
+    this.#chunkUse = use;
+  }
+
+  /** The framer no longer reads `#chunk` itself (moving on, or seeking): retired. */
+  #retireChunk(): void {
+    if (this.#chunkUse !== undefined) this.#retired.push(this.#chunkUse);
+    this.#chunkUse = undefined;
+  }
+
+  /** Let go of the chunks moved past: the frame just assembled no longer copies from them. */
+  #releaseRetired(): void {
+    const r = this.#retired;
+    if (r.length === 0) return;
+    this.#retired = [];
+    for (const use of r) use.release();
   }
 
   protected readFrame(): Frame | null | Promise<Frame | null> {
@@ -470,60 +520,75 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     const per = this.#perFrame;
     const end = start + per * TS_PACKET_SIZE;
     if (end > c.length) return undefined;
-    for (let p = start; p < end; p += TS_PACKET_SIZE) if (c[p] !== 0x47) return undefined;
     if (end < c.length && c[end] !== 0x47) return undefined; // #takePacket would skip the last one
-    if (!this.#stopAfter(end)) return undefined;
-    const pcrPid = this.#pcrPid;
-    let pt = 0;
-    for (let n = 0, off = start; n < per; n++, off += TS_PACKET_SIZE) {
-      const index = this.#packetIndex + n;
-      if (pidOf(c, off) === pcrPid) {
-        const pcr = readPCR(c, off);
-        if (pcr !== undefined) this.#notePCR(pcr, index);
-      }
-      if (n === 0) {
-        this.#pos = off + TS_PACKET_SIZE;
-        if (!this.#timeKnown(index)) this.#nextPCRInChunk(index + 1); // ends in the chunk: #stopAfter
-        pt = this.#timeAt(index);
-      }
+    // The frame's stopping packets (PCRs: one out of sync leaves the fast path) and the first one
+    // after it, which must exist in the chunk so that any search for the next PCR ends there. The
+    // scan behind #firstStop looks at each packet once; the frame's other packets need no look.
+    const stops = this.#stops;
+    let count = 0;
+    let s = this.#firstStop(start);
+    while (s < end) {
+      if (c[s] !== 0x47) return undefined;
+      stops[count++] = s;
+      s = this.#firstStop(s + TS_PACKET_SIZE);
     }
+    if (s === NO_STOP) return undefined;
+    const after = s;
+    const index = this.#packetIndex;
+    let k = 0;
+    if (count > 0 && stops[0] === start) {
+      this.#notePCR(readPCR(c, start)!, index);
+      k = 1;
+    }
+    this.#pos = start + TS_PACKET_SIZE;
+    if (!this.#timeKnown(index)) {
+      this.#primeStop(start + TS_PACKET_SIZE, k < count ? stops[k]! : after);
+      this.#nextPCRInChunk(index + 1);
+    }
+    let pt = this.#timeAt(index);
+    for (; k < count; k++) this.#notePCR(readPCR(c, stops[k]!)!, index + (stops[k]! - start) / TS_PACKET_SIZE);
+    this.#primeStop(end, after);
     this.#pos = end;
-    this.#packetIndex += per;
+    this.#packetIndex = index + per;
     if (pt <= this.#lastFramePt) pt = this.#lastFramePt + 1;
     if (!this.#timeKnown(this.#packetIndex)) this.#nextPCRInChunk(this.#packetIndex);
     const endPt = this.#timeAt(this.#packetIndex);
     this.#lastFramePt = pt;
     return {
-      data: new Uint8Array(c.buffer, c.byteOffset + start, end - start),
+      data: new Uint8Array(this.#chunkBuffer, this.#chunkOffset + start, end - start),
       presentationTime: pt,
       duration: Math.max(0, endPt - pt),
+      owner: this.#chunkUse?.cut(),
     };
   }
 
   /**
-   * True when the current chunk holds, at or after byte `from` (on the packet grid), a packet that
-   * ends a search for the next PCR: not in sync, or a PCR on the PCR PID. Remembered per chunk.
+   * The first packet at or after byte `from` of the current chunk (on the 188-byte grid from
+   * `from`) that stops a search for the next PCR: one out of sync, or one with a PCR on the PCR PID;
+   * NO_STOP when there is none among the chunk's whole packets. Scans go forward and are
+   * remembered, so each packet of a chunk is looked at about once.
    */
-  #stopAfter(from: number): boolean {
+  /** Tell #firstStop what the caller knows: from `from` on, `at` is the first stopping packet. */
+  #primeStop(from: number, at: number): void {
+    this.#stopChunk = this.#chunk;
+    this.#stopFrom = from;
+    this.#stopAt = at;
+  }
+
+  #firstStop(from: number): number {
     const c = this.#chunk;
-    // Searches step 188 bytes from their start: what is known holds for one chunk and one phase.
-    const phase = from % TS_PACKET_SIZE;
-    if (this.#stopChunk !== c || this.#stopPhase !== phase) {
-      this.#stopChunk = c;
-      this.#stopPhase = phase;
-      this.#stopAt = -1;
-      this.#noStopFrom = Infinity;
+    if (this.#stopChunk === c && from >= this.#stopFrom && this.#stopAt >= from) {
+      return this.#stopAt; // nothing stops in [#stopFrom, #stopAt)
     }
-    if (this.#stopAt >= from) return true;
-    if (from >= this.#noStopFrom) return false;
-    for (let p = from; p + TS_PACKET_SIZE <= c.length; p += TS_PACKET_SIZE) {
-      if (c[p] !== 0x47 || (pidOf(c, p) === this.#pcrPid && readPCR(c, p) !== undefined)) {
-        this.#stopAt = p;
-        return true;
-      }
+    this.#stopChunk = c;
+    this.#stopFrom = from;
+    const pidHi = this.#pcrPid >> 8;
+    const pidLo = this.#pcrPid & 0xff;
+    const last = c.length - TS_PACKET_SIZE;
+    for (let p = from; p <= last; p += TS_PACKET_SIZE) {
+      if (c[p] !== 0x47 || (c[p + 2] === pidLo && (c[p + 1]! & 0x1f) === pidHi && hasPCR(c, p))) return (this.#stopAt = p);
     }
-    this.#noStopFrom = from;
-    return false;
+    return (this.#stopAt = NO_STOP);
   }
 
   /**
@@ -531,17 +596,28 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
    * read returned (a promise, or a chunk already at hand), resumed with the value.
    */
   *#frameSteps(): Steps<Frame | null> {
+    try {
+      return yield* this.#assembleFrame();
+    } finally {
+      this.#releaseRetired();
+    }
+  }
+
+  *#assembleFrame(): Steps<Frame | null> {
+    this.#stopChunk = null; // this path may move off the packet grid: what #firstStop knew is void
     const per = this.#perFrame;
     let n = 0;
     let view: Uint8Array = this.#chunk;
     let viewStart = 0;
+    let viewUse: SharedChunk | undefined;
     let out: Uint8Array | null = null;
     let pt = 0;
     for (let guard = 0; guard < 10_000_000 && n < per; guard++) {
       if (!this.#takePacket()) {
         const queued = this.#queue.shift();
         if (queued !== undefined) {
-          this.#chunk = queued;
+          this.#retireChunk();
+          this.#setChunk(queued, this.#queueUses.shift());
           this.#pos = 0;
           continue;
         }
@@ -560,7 +636,8 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         }
         if (chunk === null) this.#inputDone = true;
         else {
-          this.#chunk = plain(chunk.data);
+          this.#retireChunk();
+          this.#setChunk(plain(chunk.data), SharedChunk.from(chunk));
           this.#pos = 0;
         }
         continue;
@@ -587,6 +664,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
         pt = this.#timeAt(index);
         view = buf;
         viewStart = off;
+        viewUse = buf === this.#chunk ? this.#chunkUse : undefined;
       } else if (out === null && (buf !== view || off !== viewStart + n * TS_PACKET_SIZE)) {
         // Not contiguous with the packets so far (chunk boundary or skipped bytes): copy.
         out = new Uint8Array(per * TS_PACKET_SIZE);
@@ -601,11 +679,11 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     if (!this.#timeKnown(this.#packetIndex) && !this.#nextPCRInChunk(this.#packetIndex)) {
       const gen = this.#generation;
       yield* this.#nextPCRBeyond(this.#packetIndex);
-      if (gen !== this.#generation) return yield* this.#frameSteps(); // seeked while reading ahead
+      if (gen !== this.#generation) return yield* this.#assembleFrame(); // seeked while reading ahead
     }
     const end = this.#timeAt(this.#packetIndex);
     const data = out !== null ? out.subarray(0, n * TS_PACKET_SIZE) : view.subarray(viewStart, viewStart + n * TS_PACKET_SIZE);
     this.#lastFramePt = pt;
-    return { data, presentationTime: pt, duration: Math.max(0, end - pt) };
+    return { data, presentationTime: pt, duration: Math.max(0, end - pt), owner: out === null ? viewUse?.cut() : undefined };
   }
 }

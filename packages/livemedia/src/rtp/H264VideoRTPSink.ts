@@ -1,5 +1,6 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
+import { sameBytes } from './sameBytes.js';
 import type { RTPSinkOptions } from './RTPSink.js';
 
 /** Options of {@link H264VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
@@ -55,21 +56,24 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
   }
 
   /** SPS/PPS waiting to go out together in one STAP-A. */
-  #pending: Uint8Array[] = [];
+  #pending: Frame[] = [];
   readonly #aggregate: boolean;
   #pendingBytes = 0;
   #pendingPt = 0;
 
   /** Send the parameter sets held back: alone as a single NAL unit packet, several as one STAP-A. */
   #flush(): void {
-    const nals = this.#pending;
-    if (nals.length === 0) return;
+    const frames = this.#pending;
+    if (frames.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (nals.length === 1) {
-      this.sendPacket([nals[0]!], false, this.#pendingPt);
+    const retainedBefore = this.retainedSends;
+    if (frames.length === 1) {
+      this.sendPayload(frames[0]!.data, false, this.#pendingPt);
+      this.releaseFrames(frames, retainedBefore);
       return;
     }
+    const nals = frames.map((f) => f.data);
     let f = 0;
     let nri = 0;
     const chunks: Uint8Array[] = [];
@@ -85,27 +89,30 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
     });
     head[0] = f | nri | 24; // STAP-A
     this.sendPacket(chunks, false, this.#pendingPt);
+    this.releaseFrames(frames, retainedBefore);
   }
 
   protected packetizeFrame(frame: Frame): void {
     const nal = frame.data;
     if (nal.length === 0) return;
     const type = nal[0]! & 0x1f;
-    if (type === 7) this.sps = nal;
-    else if (type === 8) this.pps = nal;
+    // Kept as copies: the frame's memory may be recycled once it is sent.
+    if (type === 7) this.sps = sameBytes(this.sps, nal) ? this.sps : Uint8Array.prototype.slice.call(nal);
+    else if (type === 8) this.pps = sameBytes(this.pps, nal) ? this.pps : Uint8Array.prototype.slice.call(nal);
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
     if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();
     if (this.#aggregate && (type === 7 || type === 8) && !last && 1 + this.#pendingBytes + 2 + nal.length <= max) {
       // Parameter sets travel together in one STAP-A (RFC 6184 5.7.1) with the picture after them.
-      this.#pending.push(nal);
+      this.#pending.push(frame);
+      this.keepFrame();
       this.#pendingBytes += 2 + nal.length;
       this.#pendingPt = frame.presentationTime;
       return;
     }
     this.#flush();
     if (nal.length <= max) {
-      this.sendPacket([nal], last, frame.presentationTime);
+      this.sendPayload(nal, last, frame.presentationTime);
       return;
     }
     // FU-A: indicator (F, NRI, type 28) + header (S, E, type), then a slice of the NAL payload.
@@ -119,7 +126,7 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
       const fu = this.#fuHeader.subarray(off, off + 2);
       fu[0] = indicator;
       fu[1] = (pos === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      this.sendPacket([fu, nal.subarray(pos, end)], last && end === nal.length, frame.presentationTime);
+      this.sendPayload(nal.subarray(pos, end), last && end === nal.length, frame.presentationTime, fu);
       if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(2 * 64); // the queued send keeps the old ring
       pos = end;
     }

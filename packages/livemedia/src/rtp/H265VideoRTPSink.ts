@@ -1,5 +1,6 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
+import { sameBytes } from './sameBytes.js';
 import type { RTPSinkOptions } from './RTPSink.js';
 
 /** Options of {@link H265VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
@@ -58,21 +59,24 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
   }
 
   /** VPS/SPS/PPS waiting to go out together in one aggregation packet. */
-  #pending: Uint8Array[] = [];
+  #pending: Frame[] = [];
   readonly #aggregate: boolean;
   #pendingBytes = 0;
   #pendingPt = 0;
 
   /** Send the parameter sets held back: alone as a single NAL unit packet, several as one AP. */
   #flush(): void {
-    const nals = this.#pending;
-    if (nals.length === 0) return;
+    const frames = this.#pending;
+    if (frames.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (nals.length === 1) {
-      this.sendPacket([nals[0]!], false, this.#pendingPt);
+    const retainedBefore = this.retainedSends;
+    if (frames.length === 1) {
+      this.sendPayload(frames[0]!.data, false, this.#pendingPt);
+      this.releaseFrames(frames, retainedBefore);
       return;
     }
+    const nals = frames.map((f) => f.data);
     const head = new Uint8Array(2 + 2 * nals.length);
     const chunks: Uint8Array[] = [head.subarray(0, 2)];
     let f = 0;
@@ -90,27 +94,30 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
     head[0] = f | (48 << 1) | (layer >> 5); // AP (RFC 7798 4.4.2)
     head[1] = ((layer & 0x1f) << 3) | tid;
     this.sendPacket(chunks, false, this.#pendingPt);
+    this.releaseFrames(frames, retainedBefore);
   }
 
   protected packetizeFrame(frame: Frame): void {
     const nal = frame.data;
     if (nal.length < 2) return;
     const type = (nal[0]! >> 1) & 0x3f;
-    if (type === 32) this.vps = nal;
-    else if (type === 33) this.sps = nal;
-    else if (type === 34) this.pps = nal;
+    // Kept as copies: the frame's memory may be recycled once it is sent.
+    if (type === 32) this.vps = sameBytes(this.vps, nal) ? this.vps : Uint8Array.prototype.slice.call(nal);
+    else if (type === 33) this.sps = sameBytes(this.sps, nal) ? this.sps : Uint8Array.prototype.slice.call(nal);
+    else if (type === 34) this.pps = sameBytes(this.pps, nal) ? this.pps : Uint8Array.prototype.slice.call(nal);
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
     if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();
     if (this.#aggregate && type >= 32 && type <= 34 && !last && 2 + this.#pendingBytes + 2 + nal.length <= max) {
-      this.#pending.push(nal);
+      this.#pending.push(frame);
+      this.keepFrame();
       this.#pendingBytes += 2 + nal.length;
       this.#pendingPt = frame.presentationTime;
       return;
     }
     this.#flush();
     if (nal.length <= max) {
-      this.sendPacket([nal], last, frame.presentationTime);
+      this.sendPayload(nal, last, frame.presentationTime);
       return;
     }
     // FU: payload header (type 49, the NAL's layer id and TID) + FU header (S, E, type).
@@ -124,7 +131,7 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
       fu[0] = (nal[0]! & 0x81) | (49 << 1);
       fu[1] = nal[1]!;
       fu[2] = (pos === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      this.sendPacket([fu, nal.subarray(pos, end)], last && end === nal.length, frame.presentationTime);
+      this.sendPayload(nal.subarray(pos, end), last && end === nal.length, frame.presentationTime, fu);
       if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(3 * 64); // the queued send keeps the old ring
       pos = end;
     }

@@ -38,7 +38,7 @@ export class MPEG1or2AudioRTPSink extends MultiFramedRTPSink {
       h[1] = 0;
       h[2] = pos >> 8;
       h[3] = pos & 0xff;
-      this.sendPacket([h, d.subarray(pos, Math.min(d.length, pos + room))], false, frame.presentationTime);
+      this.sendPayload(d.subarray(pos, Math.min(d.length, pos + room)), false, frame.presentationTime, h);
       if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
     }
   }

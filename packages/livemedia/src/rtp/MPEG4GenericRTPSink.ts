@@ -56,7 +56,7 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
     h[1] = 16; // AU-headers-length in bits
     h[2] = au.length >> 5;
     h[3] = (au.length & 0x1f) << 3;
-    this.sendPacket([h, au], true, frame.presentationTime);
+    this.sendPayload(au, true, frame.presentationTime, h);
     if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
   }
 }

@@ -30,8 +30,30 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   readonly #onDue = (): void => this.#wake();
   readonly #sendFrame = (frame: Frame): void => this.#send(frame);
 
-  /** Split one frame into packets (each ≤ `maxPayloadSize`), sending them with `sendPacket`. */
+  /** Set by {@link keepFrame} during the packetizeFrame call in progress. */
+  #kept = false;
+
+  /**
+   * Split one frame into packets (each ≤ `maxPayloadSize`), sending them with `sendPacket`. Once it
+   * returns, the frame is handed back to its producer ({@link Frame.owner}) when no packet's send
+   * was held by the sender — unless the implementation called {@link keepFrame}.
+   */
   protected abstract packetizeFrame(frame: Frame): void;
+
+  /**
+   * Called from packetizeFrame by a sink that sends the frame's bytes later (parameter sets held
+   * for an aggregation packet): the frame is not handed back now; the sink does it with
+   * {@link releaseFrames} once those bytes are sent.
+   */
+  protected keepFrame(): void {
+    this.#kept = true;
+  }
+
+  /** Hand `frames` back to their producers, unless a send since `retainedBefore` ({@link retainedSends}) still holds bytes. */
+  protected releaseFrames(frames: readonly Frame[], retainedBefore: number): void {
+    if (this.retainedSends !== retainedBefore) return;
+    for (const f of frames) f.owner?.releaseFrame(f);
+  }
 
   override rtpTimestampAt(nowUs: number): number {
     if (this.#startUs !== undefined && !this.#stopped) return this.convertToRTPTimestamp(this.#ptStart + (nowUs - this.#startUs));
@@ -101,8 +123,12 @@ export abstract class MultiFramedRTPSink extends RTPSink {
       this.#held = frame;
       return;
     }
+    const retainedBefore = this.retainedSends;
+    this.#kept = false;
     this.packetizeFrame(frame);
     this.#nextPt = frame.presentationTime + frame.duration;
+    // Every packet went out (or was copied): the frame's memory may be recycled.
+    if (!this.#kept && frame.owner !== undefined && this.retainedSends === retainedBefore) frame.owner.releaseFrame(frame);
   }
 
   protected override doClose(): void {

@@ -5,8 +5,10 @@ import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 /**
  * Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks).
  * `send` returns `true` when it still holds the chunks after returning (a UDP send that Node had to
- * queue): the sink then never writes into that packet's header buffers again. Anything else means
- * the bytes were taken (sent, or copied) and the buffers may be reused.
+ * queue): the sink then never writes into that packet's header buffers again, nor hands the
+ * frame's memory back for reuse. Anything else means the bytes were taken (sent, or copied) and
+ * the buffers may be reused — the `chunks` array itself too, so a sender keeps a copy of it, as
+ * Node's `dgram` does.
  */
 export interface RTPPacketSender {
   send(chunks: readonly Uint8Array[]): unknown;
@@ -31,6 +33,7 @@ export interface RTPSinkOptions {
 }
 
 const HEADER_POOL = 512;
+const EMPTY = new Uint8Array(0);
 
 /**
  * live555's RTPSink: an RTP stream's sending state (SSRC, sequence numbers, timestamps, counts)
@@ -59,6 +62,12 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   readonly #headers: Uint8Array[] = [];
   #headerIndex = 0;
   #retained = false;
+  #retainedCount = 0;
+  /** Packet arrays reused by {@link sendPayload}: [header, payload] and [header, prefix, payload]. */
+  #two: Uint8Array[] = [EMPTY, EMPTY];
+  /** Header slot of the packet being sent. */
+  #slot = 0;
+  #three: Uint8Array[] = [EMPTY, EMPTY, EMPTY];
 
   constructor(options: RTPSinkOptions) {
     super();
@@ -98,7 +107,8 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   /** RTP timestamp for a presentation time (µs), wrapping at 2^32. */
   convertToRTPTimestamp(presentationTimeUs: number): number {
     const ticks = Math.round((presentationTimeUs * this.rtpTimestampFrequency) / 1e6);
-    return (this.#timestampBase + (ticks % 0x100000000) + 0x100000000) >>> 0;
+    // ToUint32 is arithmetic modulo 2^32, for negative ticks too (no floating-point remainder).
+    return (this.#timestampBase + ticks) >>> 0;
   }
 
   /** RTP timestamp corresponding to scheduler time `nowUs` (for RTCP SRs and RTP-Info). */
@@ -109,6 +119,40 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
    * All packets of a frame share its timestamp; `marker` ends a video frame.
    */
   protected sendPacket(chunks: readonly Uint8Array[], marker: boolean, presentationTimeUs: number): void {
+    const packet: Uint8Array[] = [this.#nextHeader(marker, presentationTimeUs)];
+    let n = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      packet.push(chunks[i]!);
+      n += chunks[i]!.length;
+    }
+    this.octetCount += n;
+    this.#dispatch(packet);
+  }
+
+  /**
+   * {@link sendPacket} for the common shapes, without an array per packet: one `payload`, after a
+   * payload header `prefix` when given (an FU indicator and header, an AU header section).
+   */
+  protected sendPayload(payload: Uint8Array, marker: boolean, presentationTimeUs: number, prefix?: Uint8Array): void {
+    const header = this.#nextHeader(marker, presentationTimeUs);
+    if (prefix === undefined) {
+      const packet = this.#two;
+      packet[0] = header;
+      packet[1] = payload;
+      this.octetCount += payload.length;
+      if (this.#dispatch(packet)) this.#two = [EMPTY, EMPTY];
+    } else {
+      const packet = this.#three;
+      packet[0] = header;
+      packet[1] = prefix;
+      packet[2] = payload;
+      this.octetCount += prefix.length + payload.length;
+      if (this.#dispatch(packet)) this.#three = [EMPTY, EMPTY, EMPTY];
+    }
+  }
+
+  /** The next header slot, written for one packet (the hot path: no DataView, no object). */
+  #nextHeader(marker: boolean, presentationTimeUs: number): Uint8Array {
     const slot = this.#headerIndex;
     this.#headerIndex = slot + 1 === HEADER_POOL ? 0 : slot + 1;
     let header = this.#headers[slot];
@@ -116,7 +160,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
       header = this.#headerPool.subarray(slot * 12, slot * 12 + 12);
       this.#headers.push(header); // slots are first used in order
     }
-    // The fixed 12-byte header, written byte by byte (the hot path: no DataView, no object).
+    this.#slot = slot;
     const seq = this.currentSeqNo;
     const ts = this.convertToRTPTimestamp(presentationTimeUs);
     const ssrc = this.ssrc;
@@ -134,16 +178,26 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     header[11] = ssrc & 0xff;
     this.currentSeqNo = (seq + 1) & 0xffff;
     this.packetCount++;
-    let n = 0;
-    for (let i = 0; i < chunks.length; i++) n += chunks[i]!.length;
-    this.octetCount += n;
-    let packet: Uint8Array[];
-    if (chunks.length === 1) packet = [header, chunks[0]!];
-    else if (chunks.length === 2) packet = [header, chunks[0]!, chunks[1]!];
-    else packet = [header, ...chunks];
+    return header;
+  }
+
+  /** Hand the packet to the sender; true when the sender still holds it (the header slot is then replaced). */
+  #dispatch(packet: Uint8Array[]): boolean {
     const retained = this.#rtpInterface.send(packet) === true;
     this.#retained = retained;
-    if (retained) this.#headers[slot] = new Uint8Array(12);
+    if (retained) {
+      this.#headers[this.#slot] = new Uint8Array(12);
+      this.#retainedCount++;
+    }
+    return retained;
+  }
+
+  /**
+   * Packets so far whose send the sender said it still holds. Unchanged across the packets of a
+   * frame means every one of them was taken at once: the frame's bytes are free again.
+   */
+  protected get retainedSends(): number {
+    return this.#retainedCount;
   }
 
   /**

@@ -67,7 +67,7 @@ export class SimpleRTPSink extends MultiFramedRTPSink {
     const data = frame.data;
     const room = Math.max(this.#unit, Math.floor(this.maxPayloadSize / this.#unit) * this.#unit);
     if (data.length <= room) {
-      this.sendPacket([data], this.#marker, frame.presentationTime);
+      this.sendPayload(data, this.#marker, frame.presentationTime);
       return;
     }
     // Later parts of a split frame get the presentation time of their first byte, as far as the
@@ -75,7 +75,7 @@ export class SimpleRTPSink extends MultiFramedRTPSink {
     for (let pos = 0; pos < data.length; pos += room) {
       const end = Math.min(data.length, pos + room);
       const pt = frame.presentationTime + (frame.duration * pos) / data.length;
-      this.sendPacket([data.subarray(pos, end)], this.#marker && end === data.length, pt);
+      this.sendPayload(data.subarray(pos, end), this.#marker && end === data.length, pt);
     }
   }
 }
