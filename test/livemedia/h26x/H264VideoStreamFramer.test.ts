@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isDorsvrError } from '@dorsvr/scheduler';
-import { ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS } from '@dorsvr/livemedia';
+import { ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS, splitAnnexB } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { ffprobeStream } from './ffprobeStream.js';
 import { accessUnits, collect, framerConformance } from './framerChecks.js';
@@ -48,6 +48,27 @@ test('a picture cut into 3 slices is ONE access unit of 3 slice NAL units', asyn
     const slices = au.filter((f) => [1, 5].includes(f.data[0]! & 0x1f));
     assert.equal(slices.length, 3);
   }
+});
+
+test('a picture whose first slice was lost still starts a new access unit (its slices compared with the slice before)', async () => {
+  // From the 3-slice clip: the IDR picture keeps only its first slice (so the slice before the
+  // damage is a first slice, first_mb_in_slice 0), and the next picture loses its first slice.
+  const nals = splitAnnexB(readFileSync(fixture('test-slices-30fps.264'))).map((n) => n.data);
+  const isSlice = (n: Uint8Array): boolean => [1, 5].includes(n[0]! & 0x1f);
+  const startsPicture = (n: Uint8Array): boolean => isSlice(n) && (n[1]! & 0x80) !== 0; // first_mb_in_slice = 0
+  const starts = nals.flatMap((n, i) => (startsPicture(n) ? [i] : []));
+  const [idr, second, third] = starts as [number, number, number];
+  const kept = nals.filter((_, i) => !(i > idr && i < idr + 3 && isSlice(nals[i]!)) && i !== second);
+  const stream = Buffer.concat(kept.flatMap((n) => [Buffer.from([0, 0, 0, 1]), n]));
+  const framer = new H264VideoStreamFramer(new ByteStreamMemorySource(stream));
+  const aus = accessUnits(await collect(framer));
+  framer.close();
+  assert.equal(aus.length, starts.length, 'one access unit per picture, the damaged ones included');
+  const slicesOf = (au: { data: Uint8Array }[]): number => au.filter((f) => isSlice(f.data)).length;
+  assert.equal(slicesOf(aus[0]!), 1, 'the IDR picture, down to its first slice');
+  assert.equal(slicesOf(aus[1]!), 2, 'the next picture, without its first slice');
+  assert.ok(third > second);
+  assert.ok(aus.slice(2).every((au) => slicesOf(au) === 3));
 });
 
 test('without SPS timing the default frame rate applies (configurable)', async () => {

@@ -16,6 +16,23 @@ export interface AnnexBNalUnit {
   readonly inChunk: boolean;
 }
 
+/**
+ * Receives the NAL units an {@link AnnexBParser} finds, one call each (what
+ * {@link AnnexBParser.pushTo} takes, for a caller that wants no object per NAL unit).
+ */
+export interface AnnexBNalSink {
+  /** One NAL unit: as the fields of {@link AnnexBNalUnit}. */
+  nalUnit(data: Uint8Array, offset: number, inChunk: boolean): void;
+}
+
+/** Collects what a push finds, for {@link AnnexBParser.push}. */
+class Collector implements AnnexBNalSink {
+  readonly out: AnnexBNalUnit[] = [];
+  nalUnit(data: Uint8Array, offset: number, inChunk: boolean): void {
+    this.out.push({ data, offset, inChunk });
+  }
+}
+
 /** Options of {@link AnnexBParser}. */
 export interface AnnexBParserOptions {
   /** Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`. */
@@ -77,10 +94,16 @@ export class AnnexBParser {
 
   /** Feed the next chunk; returns the NAL units it completed (possibly none). */
   push(input: Uint8Array): AnnexBNalUnit[] {
-    const out: AnnexBNalUnit[] = [];
+    const c = new Collector();
+    this.pushTo(input, c);
+    return c.out;
+  }
+
+  /** Like {@link push}, handing each NAL unit it completes to `out` as it is found. */
+  pushTo(input: Uint8Array, out: AnnexBNalSink): void {
     const base = this.#offset;
     const n = input.length;
-    if (n === 0) return out;
+    if (n === 0) return;
     // NAL units are cut as plain Uint8Array views: a Buffer's subarray costs several times more
     // (it constructs a Buffer subclass instance), and there is one per NAL unit.
     const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, n);
@@ -109,26 +132,26 @@ export class AnnexBParser {
     this.#prev2 = n >= 2 ? chunk[n - 2]! : this.#prev1;
     this.#prev1 = chunk[n - 1]!;
     this.#offset = base + n;
-    return out;
   }
 
   /** End of stream: returns the last NAL unit, if any, and resets. */
   end(): AnnexBNalUnit[] {
-    const out: AnnexBNalUnit[] = [];
-    if (this.#nalStart >= 0) {
-      const nal = this.#take(null, this.#offset, this.#offset);
-      if (nal) out.push(nal);
-    }
+    const c = new Collector();
+    this.endTo(c);
+    return c.out;
+  }
+
+  /** Like {@link end}, handing the last NAL unit (if any) to `out`. */
+  endTo(out: AnnexBNalSink): void {
+    if (this.#nalStart >= 0) this.#take(null, this.#offset, this.#offset, out);
     this.reset(this.#offset);
-    return out;
   }
 
   /** A start code's `01` byte is at `chunk[idx]` (stream offset base+idx). */
-  #startCodeAt(chunk: Uint8Array, base: number, idx: number, out: AnnexBNalUnit[]): void {
+  #startCodeAt(chunk: Uint8Array, base: number, idx: number, out: AnnexBNalSink): void {
     const codeStart = base + idx - 2; // first byte of `00 00 01`
     if (this.#nalStart >= 0 && codeStart >= this.#nalStart) {
-      const nal = this.#take(chunk, base, codeStart);
-      if (nal) out.push(nal);
+      this.#take(chunk, base, codeStart, out);
     } else if (this.#nalStart >= 0) {
       // `00 00 01` overlapping the previous start code (e.g. `00 00 01 01`) cannot happen: the NAL
       // header byte is never 0. Ignore defensively.
@@ -141,12 +164,13 @@ export class AnnexBParser {
 
   /**
    * The current NAL unit, from #nalStart up to stream offset `end` (exclusive), whose bytes are in
-   * #pieces followed by `chunk` (stream offset `base`), trailing zero bytes removed.
+   * #pieces followed by `chunk` (stream offset `base`), trailing zero bytes removed: to `out`,
+   * unless empty.
    */
-  #take(chunk: Uint8Array | null, base: number, end: number): AnnexBNalUnit | null {
+  #take(chunk: Uint8Array | null, base: number, end: number, out: AnnexBNalSink): void {
     const start = this.#nalStart;
     let len = end - start;
-    if (len <= 0) return null;
+    if (len <= 0) return;
     if (len > this.#maxNalSize + 4) this.#tooLarge(len);
     let data: Uint8Array;
     let inChunk = false;
@@ -155,10 +179,11 @@ export class AnnexBParser {
       let e = end - base;
       const s = start - base;
       while (e > s && chunk[e - 1] === 0) e--;
-      if (e === s) return null;
+      if (e === s) return;
       if (e - s > this.#maxNalSize) this.#tooLarge(e - s);
       // A view built directly: half the cost of subarray (no species lookup), once per NAL unit.
-      return { data: new Uint8Array(this.#chunkBuffer, this.#chunkOffset + s, e - s), offset: start, inChunk: true };
+      out.nalUnit(new Uint8Array(this.#chunkBuffer, this.#chunkOffset + s, e - s), start, true);
+      return;
     } else {
       // Straddles chunks: pieces hold [start, base), chunk holds [base, end).
       // Copied even when it lies in one earlier chunk (views are only ever of the chunk just
@@ -183,9 +208,9 @@ export class AnnexBParser {
     }
     // trailing_zero_8bits belong to the next start code, not to the NAL unit.
     while (len > 0 && data[len - 1] === 0) len--;
-    if (len === 0) return null;
+    if (len === 0) return;
     if (len > this.#maxNalSize) this.#tooLarge(len);
-    return { data: len === data.length ? data : data.subarray(0, len), offset: start, inChunk };
+    out.nalUnit(len === data.length ? data : data.subarray(0, len), start, inChunk);
   }
 
   #tooLarge(len: number): never {

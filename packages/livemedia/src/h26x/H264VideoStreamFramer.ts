@@ -11,6 +11,22 @@ interface SliceState {
   ppsId: number;
   idr: boolean;
   refIdcZero: boolean;
+  /** False while only the bytes below are known (a first slice is parsed when a later one needs it). */
+  parsed: boolean;
+  /** The NAL unit's first bytes (header and slice header start), kept for that parse. */
+  readonly head: Uint8Array;
+  headLength: number;
+}
+
+/**
+ * Bytes of a first slice's NAL unit kept for the fields compared: the NAL header, then at most 43
+ * bits (slice_type ≤ 9, pic_parameter_set_id ≤ 255, colour_plane_id, frame_num ≤ 16 bits after
+ * first_mb_in_slice = 0), with room for the emulation-prevention bytes 6 bytes can hold.
+ */
+const SLICE_HEAD = 12;
+
+function newSliceState(): SliceState {
+  return { frameNum: undefined, ppsId: 0, idr: false, refIdcZero: false, parsed: true, head: new Uint8Array(SLICE_HEAD), headLength: 0 };
 }
 
 /**
@@ -24,11 +40,12 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
   readonly #spsById = new Map<number, H264SPS>();
   readonly #spsIdOfPps = new Map<number, number>();
   /** The last slice placed in an access unit, and the one just classified (two objects, swapped). */
-  #last: SliceState = { frameNum: undefined, ppsId: 0, idr: false, refIdcZero: false };
+  #last: SliceState = newSliceState();
   #hasLast = false;
-  #candidate: SliceState = { frameNum: undefined, ppsId: 0, idr: false, refIdcZero: false };
+  #candidate: SliceState = newSliceState();
   #hasCandidate = false;
   readonly #header: H264SliceHeaderStart = { firstMbInSlice: 0, sliceType: 0, ppsId: 0, frameNum: undefined };
+  readonly #lastHeader: H264SliceHeaderStart = { firstMbInSlice: 0, sliceType: 0, ppsId: 0, frameNum: undefined };
   readonly #info: H26xNalInfo = {
     drop: false,
     vcl: false,
@@ -96,7 +113,21 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
     info.key = type === T.IDRSlice;
     info.parameterSet = type === T.SPS ? 'sps' : type === T.PPS ? 'pps' : undefined;
     this.#hasCandidate = false;
-    if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
+    if ((type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) && nal.length >= 2 && (nal[1]! & 0x80) !== 0) {
+      // first_mb_in_slice is 0 (its ue(v) code is the single bit 1): a new picture, whatever the
+      // rest says. The rest matters only if a later slice of a picture does not start at
+      // macroblock 0, so it is parsed then, from a copy of these bytes (most streams never need it).
+      info.firstSliceOfPicture = true;
+      const cur = this.#candidate;
+      const n = nal.length < SLICE_HEAD ? nal.length : SLICE_HEAD;
+      const head = cur.head;
+      for (let i = 0; i < n; i++) head[i] = nal[i]!;
+      cur.headLength = n;
+      cur.parsed = false;
+      cur.idr = type === T.IDRSlice;
+      cur.refIdcZero = (b & 0x60) === 0;
+      this.#hasCandidate = true;
+    } else if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
       try {
         const h = parseH264SliceHeaderStart(nal, this.#spsOfPps, this.#header);
         const cur = this.#candidate;
@@ -104,7 +135,8 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
         cur.ppsId = h.ppsId;
         cur.idr = type === T.IDRSlice;
         cur.refIdcZero = (b & 0x60) === 0;
-        const prev = this.#hasLast ? this.#last : undefined;
+        cur.parsed = true;
+        const prev = this.#hasLast && this.#parseLast() ? this.#last : undefined;
         info.firstSliceOfPicture =
           h.firstMbInSlice === 0 ||
           (prev !== undefined &&
@@ -118,6 +150,23 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
       }
     }
     return info;
+  }
+
+  /** Parse the last slice's header if only its bytes were kept; false when they do not parse. */
+  #parseLast(): boolean {
+    const last = this.#last;
+    if (last.parsed) return true;
+    try {
+      const h = parseH264SliceHeaderStart(last.head.subarray(0, last.headLength), this.#spsOfPps, this.#lastHeader);
+      last.frameNum = h.frameNum;
+      last.ppsId = h.ppsId;
+      last.parsed = true;
+      return true;
+    } catch (err) {
+      debug('unparsable slice header: %s', (err as Error).message);
+      this.#hasLast = false;
+      return false;
+    }
   }
 
   protected absorbNal(nal: Uint8Array, info: H26xNalInfo): void {

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { Frame } from '../core/Frame.js';
+import type { Frame, FrameOwner } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
 import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
@@ -8,7 +8,7 @@ import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { ByteStreamMemorySource } from '../sources/ByteStreamMemorySource.js';
 import { isSeekableByteStream, type SeekableByteStream } from '../sources/SeekableByteStream.js';
 import { sameBytes } from '../rtp/sameBytes.js';
-import { AnnexBParser, type AnnexBNalUnit } from './AnnexBParser.js';
+import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
 
@@ -117,24 +117,18 @@ export const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 const indexCache = new Map<string, ScanResult>();
 const INDEX_CACHE_SIZE = 64;
 /** What reused arrays hold in place of a NAL unit or frame that is gone. */
-const NO_NAL: AnnexBNalUnit = { data: new Uint8Array(0), offset: 0, inChunk: false };
-const DELIVERED: Frame = { data: NO_NAL.data, presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
+const DELIVERED: QueuedFrame = { data: new Uint8Array(0), presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
 /** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
 const MAX_NALS_PER_ACCESS_UNIT = 1 << 18;
 
-/**
- * The access unit being gathered. Its arrays are reused from one access unit to the next (cleared
- * by `count`, not by `length`: setting an array's length drops its storage), so only the first
- * `count` entries are this one's.
- */
-interface PendingAU {
-  count: number;
-  nals: AnnexBNalUnit[];
-  /** Per NAL unit: the chunk it is a view of, when that chunk is recycled. */
-  owners: (SharedChunk | undefined)[];
-  bytes: number;
-  hasVCL: boolean;
+/** A frame in the framer's queue: made when its NAL unit is found, timed once its access unit is complete. */
+interface QueuedFrame {
+  data: Uint8Array;
+  presentationTime: number;
+  duration: number;
+  endOfAccessUnit: boolean;
   key: boolean;
+  owner: FrameOwner | undefined;
 }
 
 /**
@@ -157,11 +151,23 @@ interface PendingAU {
 export abstract class H26xVideoStreamFramer extends FramedFilter {
   readonly #options: Required<H26xVideoStreamFramerOptions>;
   readonly #parser: AnnexBParser;
-  #au: PendingAU = { count: 0, nals: [], owners: [], bytes: 0, hasVCL: false, key: false };
-  /** Frames ready for delivery: `#queue[#queueHead .. #queueTail)` (the array is reused). */
-  #queue: Frame[] = [];
+  /**
+   * One frame per NAL unit, in stream order: `#queue[#queueHead .. #queueReady)` are ready for
+   * delivery, `[#queueReady .. #queueTail)` are the access unit being gathered (not timed yet). The
+   * array is reused (emptied by index, not by length: setting an array's length drops its storage).
+   */
+  #queue: QueuedFrame[] = [];
   #queueHead = 0;
+  #queueReady = 0;
   #queueTail = 0;
+  /** The access unit being gathered: its bytes, whether it has a picture, a key picture, its first byte. */
+  #auBytes = 0;
+  #auHasVCL = false;
+  #auKey = false;
+  #auOffset = 0;
+  /** The recycled chunk the NAL units the parser is about to hand over are views of. */
+  #nalChunk: SharedChunk | undefined;
+  readonly #nalSink: AnnexBNalSink = { nalUnit: (data, offset, inChunk) => this.#onNal(data, offset, inChunk) };
   /** Recycled chunks the parser still holds bytes of (a NAL unit not complete yet), oldest first. */
   #held: SharedChunk[] = [];
   #ended = false;
@@ -413,14 +419,12 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const offset = entry ? entry.byteOffset : 0;
     input.seekToByte(offset);
     // What was read before the seek is dropped: let go of its chunks.
-    for (let i = 0; i < this.#au.count; i++) this.#au.owners[i]?.releaseFrame();
     for (let i = this.#queueHead; i < this.#queueTail; i++) this.#queue[i]!.owner?.releaseFrame(this.#queue[i]!);
     this.#releaseHeld(true);
     this.#parser.reset(offset);
-    this.#au = { count: 0, nals: [], owners: [], bytes: 0, hasVCL: false, key: false };
     this.#queue = [];
-    this.#queueHead = 0;
-    this.#queueTail = 0;
+    this.#queueHead = this.#queueReady = this.#queueTail = 0;
+    this.#resetAccessUnit();
     this.#ended = false;
     this.#n = entry ? entry.accessUnit : 0;
     this.#timing = entry ? { ...entry.timing } : { pt0: 0, n0: 0, frameDurationUs: 1e6 / this.frameRate };
@@ -447,7 +451,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   protected readFrame(): Frame | null | Promise<Frame | null> {
     // The NAL units of a chunk are parsed together: all but the first read come from the queue,
     // answered synchronously.
-    if (this.#pendingSeek === undefined && this.#queueHead < this.#queueTail) return this.#dequeue();
+    if (this.#pendingSeek === undefined && this.#queueHead < this.#queueReady) return this.#dequeue();
     return this.#readFrameAsync();
   }
 
@@ -455,14 +459,23 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const q = this.#queue;
     const f = q[this.#queueHead]!;
     q[this.#queueHead++] = DELIVERED; // no reference kept to what went out
-    if (this.#queueHead === this.#queueTail) this.#queueHead = this.#queueTail = 0;
+    if (this.#queueHead === this.#queueReady) {
+      // All ready frames went out: the access unit being gathered moves to the front.
+      const pending = this.#queueTail - this.#queueReady;
+      for (let i = 0; i < pending; i++) {
+        q[i] = q[this.#queueReady + i]!;
+        q[this.#queueReady + i] = DELIVERED;
+      }
+      this.#queueHead = this.#queueReady = 0;
+      this.#queueTail = pending;
+    }
     return f;
   }
 
   async #readFrameAsync(): Promise<Frame | null> {
     for (;;) {
       if (this.#pendingSeek) await this.#applyPendingSeek();
-      if (this.#queueHead < this.#queueTail) return this.#dequeue();
+      if (this.#queueHead < this.#queueReady) return this.#dequeue();
       if (this.#ended || this.closed) return null;
       const pumping = this.#pump();
       if (pumping !== undefined) await pumping;
@@ -483,7 +496,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     if (chunk === null) {
       // The last NAL unit, when it is a view, is one of the last chunk the parser held.
-      for (const nal of this.#parser.end()) this.#onNal(nal, nal.inChunk ? this.#held[this.#held.length - 1] : undefined);
+      this.#nalChunk = this.#held[this.#held.length - 1];
+      this.#parser.endTo(this.#nalSink);
+      this.#nalChunk = undefined;
       this.#releaseHeld(true);
       this.#completeAccessUnit();
       this.#ended = true;
@@ -497,11 +512,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#bytesSeen += chunk.data.length;
     const use = SharedChunk.from(chunk);
-    const nals = this.#parser.push(chunk.data);
-    for (let i = 0; i < nals.length; i++) {
-      const nal = nals[i]!;
-      this.#onNal(nal, nal.inChunk ? use : undefined);
-    }
+    this.#nalChunk = use;
+    this.#parser.pushTo(chunk.data, this.#nalSink);
+    this.#nalChunk = undefined;
     this.#releaseHeld(false);
     if (use !== undefined) {
       if (this.#parser.retains(chunk.data)) this.#held.push(use);
@@ -521,32 +534,34 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     held.length = keep;
   }
 
-  /** Place one NAL unit; `chunk` is the recycled chunk it is a view of, if any. */
-  #onNal(nal: AnnexBNalUnit, chunk: SharedChunk | undefined): void {
-    const info = this.classifyNal(nal.data);
+  /** Place one NAL unit (`inChunk`: a view of the chunk being parsed, `#nalChunk`). */
+  #onNal(data: Uint8Array, offset: number, inChunk: boolean): void {
+    const info = this.classifyNal(data);
     if (info.drop) {
-      debug('dropping NAL unit at byte %d (header %d)', nal.offset, nal.data[0]);
+      debug('dropping NAL unit at byte %d (header %d)', offset, data[0]);
       return;
     }
     this.#nalsSeen++;
-    const au = this.#au;
-    if (au.hasVCL && (info.startsAccessUnit || (info.vcl && info.firstSliceOfPicture))) {
-      this.#completeAccessUnit();
-    }
-    const cur = this.#au;
-    cur.nals[cur.count] = nal;
-    cur.owners[cur.count] = chunk?.cut();
-    cur.count++;
-    cur.bytes += nal.data.length;
-    if (cur.bytes > this.#options.maxAccessUnitSize || cur.count > MAX_NALS_PER_ACCESS_UNIT) {
+    if (this.#auHasVCL && (info.startsAccessUnit || (info.vcl && info.firstSliceOfPicture))) this.#completeAccessUnit();
+    if (this.#queueTail === this.#queueReady) this.#auOffset = offset;
+    this.#queue[this.#queueTail++] = {
+      data,
+      presentationTime: 0,
+      duration: 0,
+      endOfAccessUnit: false,
+      key: false,
+      owner: inChunk ? this.#nalChunk?.cut() : undefined,
+    };
+    this.#auBytes += data.length;
+    if (this.#auBytes > this.#options.maxAccessUnitSize || this.#queueTail - this.#queueReady > MAX_NALS_PER_ACCESS_UNIT) {
       throw new DorsvrError(
         'ERR_H26X_AU_TOO_LARGE',
-        `access unit at byte ${cur.nals[0]!.offset} exceeds ${this.#options.maxAccessUnitSize} bytes or ${MAX_NALS_PER_ACCESS_UNIT} NAL units`,
+        `access unit at byte ${this.#auOffset} exceeds ${this.#options.maxAccessUnitSize} bytes or ${MAX_NALS_PER_ACCESS_UNIT} NAL units`,
       );
     }
-    if (info.vcl) cur.hasVCL = true;
-    if (info.key) cur.key = true;
-    this.absorbNal(nal.data, info);
+    if (info.vcl) this.#auHasVCL = true;
+    if (info.key) this.#auKey = true;
+    this.absorbNal(data, info);
   }
 
   #ptOf(n: number): number {
@@ -554,54 +569,50 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     return t.pt0 + Math.round((n - t.n0) * t.frameDurationUs);
   }
 
-  #completeAccessUnit(): void {
-    const au = this.#au;
-    if (au.count === 0) return;
-    this.#deliverAccessUnit(au);
-    // Emptied in place for the next access unit: its frames hold what they need.
-    for (let i = 0; i < au.count; i++) {
-      au.nals[i] = NO_NAL;
-      au.owners[i] = undefined;
-    }
-    au.count = 0;
-    au.bytes = 0;
-    au.hasVCL = false;
-    au.key = false;
+  #resetAccessUnit(): void {
+    this.#auBytes = 0;
+    this.#auHasVCL = false;
+    this.#auKey = false;
   }
 
-  /** Time the access unit and queue its NAL units as frames (or, indexing, record a key frame). */
-  #deliverAccessUnit(au: PendingAU): void {
+  /** Time the access unit gathered and make its frames ready (or, indexing, record a key frame). */
+  #completeAccessUnit(): void {
+    const first = this.#queueReady;
+    const end = this.#queueTail;
+    if (first === end) return;
+    const hasVCL = this.#auHasVCL;
+    const key = this.#auKey;
+    this.#resetAccessUnit();
     const n = this.#n;
     const frameDurationUs = 1e6 / this.frameRate;
-    if (au.hasVCL && frameDurationUs !== this.#timing.frameDurationUs) {
+    if (hasVCL && frameDurationUs !== this.#timing.frameDurationUs) {
       this.#timing = { pt0: this.#ptOf(n), n0: n, frameDurationUs };
     }
     const pt = this.#ptOf(n);
     // A trailing access unit without a picture (e.g. end-of-stream NAL units) takes no time.
-    const duration = au.hasVCL ? this.#ptOf(n + 1) - pt : 0;
-    if (au.hasVCL) this.#n++;
+    const duration = hasVCL ? this.#ptOf(n + 1) - pt : 0;
+    if (hasVCL) this.#n++;
+    const q = this.#queue;
     if (this.#recording) {
-      for (let i = 0; i < au.count; i++) au.owners[i]?.releaseFrame(); // indexing only: nothing is delivered
-      if (au.key && au.hasVCL) {
-        this.#recording.push({
-          accessUnit: n,
-          presentationTime: pt,
-          byteOffset: Math.max(0, au.nals[0]!.offset - 3),
-          timing: { ...this.#timing },
-        });
+      // Indexing only: nothing is delivered.
+      for (let i = first; i < end; i++) {
+        q[i]!.owner?.releaseFrame(q[i]!);
+        q[i] = DELIVERED;
+      }
+      this.#queueTail = first;
+      if (key && hasVCL) {
+        this.#recording.push({ accessUnit: n, presentationTime: pt, byteOffset: Math.max(0, this.#auOffset - 3), timing: { ...this.#timing } });
       }
       return;
     }
-    const last = au.count - 1;
-    for (let i = 0; i <= last; i++) {
-      this.#queue[this.#queueTail++] = {
-        data: au.nals[i]!.data,
-        presentationTime: pt,
-        duration: i === last ? duration : 0,
-        endOfAccessUnit: i === last,
-        key: au.key,
-        owner: au.owners[i],
-      };
+    for (let i = first; i < end; i++) {
+      const f = q[i]!;
+      f.presentationTime = pt;
+      f.key = key;
     }
+    const last = q[end - 1]!;
+    last.duration = duration;
+    last.endOfAccessUnit = true;
+    this.#queueReady = end;
   }
 }
