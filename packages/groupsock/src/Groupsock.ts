@@ -253,15 +253,17 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
    * not copied: normally the kernel takes them inside this call, so a caller may reuse a header
    * buffer as soon as it returns. Only when the socket's send buffer is full does Node queue a
    * datagram and read its chunks later; once anything is queued ({@link sendQueueCount} > 0) this
-   * method gathers later datagrams into a private copy, so at most the one datagram that filled
-   * the buffer can see a later change to a reused chunk. Returns the number of destinations it
-   * went to (0 after close).
+   * method gathers later datagrams into a private copy. Returns true when Node still holds the
+   * chunks after this call (the datagram that filled the buffer): the caller must not write into
+   * them until that send is done — what an RTP sink asks of its `rtpInterface`, so a Groupsock can
+   * be one. False when the chunks are free again (sent, copied, no destination, or closed).
    */
-  send(chunks: readonly Uint8Array[] | Uint8Array): number {
+  send(chunks: readonly Uint8Array[] | Uint8Array): boolean {
     const dests = this.#dests;
-    if (this.#closing || dests.length === 0) return 0;
-    for (const d of dests) this.#sendOne(chunks, d.port, d.address);
-    return dests.length;
+    if (this.#closing || dests.length === 0) return false;
+    let held = false;
+    for (const d of dests) if (this.#sendOne(chunks, d.port, d.address)) held = true;
+    return held;
   }
 
   /** Send one datagram to `address:port` only (not to the destination list). Returns false after close. */
@@ -272,7 +274,8 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
     return true;
   }
 
-  #sendOne(chunks: readonly Uint8Array[] | Uint8Array, port: number, address: string): void {
+  /** One datagram; true when Node queued it with the caller's own chunks (not a copy). */
+  #sendOne(chunks: readonly Uint8Array[] | Uint8Array, port: number, address: string): boolean {
     let size: number;
     if (chunks instanceof Uint8Array) size = chunks.byteLength;
     else {
@@ -282,17 +285,21 @@ export class Groupsock extends EventEmitter<GroupsockEvents> {
     if (size > (this.#type === 'udp6' ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD)) {
       // Node drops these silently without a callback: say so, keep the socket.
       this.emit('error', new DorsvrError('ERR_GROUPSOCK_SEND', `datagram of ${size} bytes to ${formatHostPort(address, port)} is larger than UDP allows`));
-      return;
+      return false;
     }
     // Node queues behind an earlier datagram that is still waiting: give it a copy it may keep.
-    if (this.#socket.getSendQueueCount() > 0) chunks = Buffer.concat(chunks instanceof Uint8Array ? [chunks] : (chunks as Uint8Array[]), size);
+    const copied = this.#socket.getSendQueueCount() > 0;
+    if (copied) chunks = Buffer.concat(chunks instanceof Uint8Array ? [chunks] : (chunks as Uint8Array[]), size);
     try {
       this.#socket.send(chunks as Uint8Array, port, address, this.#onSent);
       this.packetsSent++;
       this.bytesSent += size;
     } catch (err) {
       this.emit('error', new DorsvrError('ERR_GROUPSOCK_SEND', `send to ${formatHostPort(address, port)} failed: ${(err as Error).message}`, { cause: err }));
+      return false;
     }
+    // Sent inside the call (literal addresses), unless the kernel's buffer was full: then queued.
+    return !copied && this.#socket.getSendQueueCount() > 0;
   }
 
   /** Join multicast `group` (any-source), on the interface with local address `interfaceAddress` (the OS's choice if omitted). */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Groupsock } from '@dorsvr/groupsock';
 import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import {
   H264VideoRTPSink,
@@ -229,6 +230,38 @@ test('a consumer that hands each frame back at once gets the same bytes: NAL uni
       if (name === 'H.264') assert.ok(got.some((f) => f.length > 1_000_000), 'the giant slice came through whole');
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('through a real UDP socket (a Groupsock as the sink\'s rtpInterface), recycled chunks give the packets a fresh-memory run gives', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-recycle-'));
+  const tx = await Groupsock.create({ address: '127.0.0.1' });
+  const rx = await Groupsock.create({ address: '127.0.0.1', recvBufferSize: 8 << 20 });
+  try {
+    const c = cases.find((k) => k.fixture === 'test.264')!;
+    const path = longFile(dir, c.fixture, 150, c.parameterSet); // six chunks
+    const reference = new Recorder(() => true, c.chunkSize);
+    await play(c, path, reference);
+    assert.ok(reference.packets.length > 3000);
+    const got: Buffer[] = [];
+    rx.on('packet', (data) => got.push(Buffer.from(data)));
+    tx.addDestination('127.0.0.1', rx.port);
+    const scheduler = new VirtualTaskScheduler();
+    const source = await c.open(path);
+    const sink = c.sink({ scheduler, rtpInterface: tx, payloadType: 96, ssrc: 0x1234, initialSequenceNumber: 0, initialTimestamp: 0 });
+    // A frame period per step, so the receiver reads between the sends of a picture or two.
+    await playOnVirtualClock(scheduler, sink, source, 40_000, 20_000);
+    sink.close();
+    source.close();
+    const deadline = Date.now() + 5000;
+    while (got.length < reference.packets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(got.length, reference.packets.length, 'every packet arrived (loopback)');
+    for (let i = 0; i < got.length; i++) {
+      if (!got[i]!.equals(reference.packets[i]!)) assert.fail(`packet ${i} of ${got.length} differs from the one sent without reuse`);
+    }
+  } finally {
+    await Promise.all([tx.close(), rx.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
