@@ -127,3 +127,32 @@ test('breaking out of async iteration closes the source', async () => {
   }
   assert.equal(src.closed, true);
 });
+
+test('a sink playing a source that never waits still lets the event loop turn (timers, sockets)', async () => {
+  // Frames at hand at once (as a file read with blocking reads gives them) into a sink that takes
+  // each at once: nothing in the chain awaits, yet other work must get its turn.
+  class Endless extends FramedSource {
+    n = 0;
+    protected readFrame(): Frame | null {
+      return this.n++ < 20_000 ? { data: new Uint8Array(1), presentationTime: this.n, duration: 1 } : null;
+    }
+  }
+  class Counting extends MediaSink {
+    frames = 0;
+    protected consumeFrame(): void {
+      this.frames++;
+    }
+  }
+  let turns = 0;
+  let on = true;
+  const spin = (): void => {
+    turns++;
+    if (on) setImmediate(spin);
+  };
+  setImmediate(spin);
+  const sink = new Counting();
+  await sink.startPlaying(new Endless());
+  on = false;
+  assert.equal(sink.frames, 20_000);
+  assert.ok(turns >= 10, `the event loop turned ${turns} times during 20000 frames`);
+});

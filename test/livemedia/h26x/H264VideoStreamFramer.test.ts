@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
-import { ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS, splitAnnexB } from '@dorsvr/livemedia';
+import { ByteStreamFileSource, ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS, splitAnnexB } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { ffprobeStream } from './ffprobeStream.js';
 import { accessUnits, collect, framerConformance } from './framerChecks.js';
@@ -189,4 +191,26 @@ test('an access unit that never ends (no picture, endless SEI) is a clear error,
   );
   const big = new H264VideoStreamFramer(new ByteStreamMemorySource(endless), { maxAccessUnitSize: 10_000 });
   await assert.rejects(collect(big), (e) => isDorsvrError(e, 'ERR_H26X_AU_TOO_LARGE'));
+});
+
+test('indexing a long file (blocking reads) gives the event loop a turn per chunk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-index-'));
+  try {
+    const path = join(dir, 'long.264');
+    writeFileSync(path, Buffer.concat(Array.from({ length: 400 }, () => readFileSync(fixture('test.264'))))); // 8 MB, 16 chunks
+    const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: 512 * 1024 }));
+    let turns = 0;
+    let on = true;
+    const spin = (): void => {
+      turns++;
+      if (on) setImmediate(spin);
+    };
+    setImmediate(spin);
+    await framer.prepare(); // the index: one pass over the file
+    on = false;
+    framer.close();
+    assert.ok(turns >= 16, `the event loop turned ${turns} times while 16 chunks were indexed`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,8 +3,10 @@ import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from './Frame.js';
 import type { AnyFramedSource, FramedSource } from './FramedSource.js';
 
-/** Frames played synchronously in a row before the play loop yields once. */
+/** Frames played synchronously in a row before the play loop yields once (to the microtask queue). */
 const SYNC_BURST = 64;
+/** Bursts in a row before the loop yields to the event loop itself (timers, sockets). */
+const BURSTS_PER_TURN = 16;
 
 /** Events of every {@link MediaSink}. */
 export interface MediaSinkEvents {
@@ -62,9 +64,12 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
     const generation = ++this.#generation;
     try {
       // Frames a source has at hand and a sink takes at once pass without a promise each; every
-      // SYNC_BURST such frames the loop still yields to the microtask queue, so that other streams
-      // (and a stopPlaying from outside) get their turn, as they would between awaited frames.
+      // SYNC_BURST such frames the loop still yields to the microtask queue, and every
+      // BURSTS_PER_TURN bursts to the event loop, so that other streams, sockets and timers (and a
+      // stopPlaying from outside) get their turn even when nothing in the chain ever waits (a file
+      // read with blocking reads into a sink that takes every frame at once).
       let burst = 0;
+      let bursts = 0;
       for (;;) {
         let frame = source.pullFrame();
         if (frame instanceof Promise) {
@@ -82,8 +87,11 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
           await consumed;
           burst = 0;
         } else if (++burst >= SYNC_BURST) {
-          await undefined;
           burst = 0;
+          if (++bursts >= BURSTS_PER_TURN) {
+            bursts = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          } else await undefined;
         }
         if (generation !== this.#generation) return;
       }

@@ -310,7 +310,12 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const twin = new Ctor(source, this.#options);
     try {
       twin.#recording = [];
-      while (!twin.#ended) await twin.#pump();
+      while (!twin.#ended) {
+        const pumping = twin.#pump();
+        // A file answers at once (blocking reads): the event loop still gets a turn per chunk, so a
+        // server indexing a long file keeps serving its other clients meanwhile.
+        await (pumping ?? new Promise<void>((resolve) => setImmediate(resolve)));
+      }
       const entries = twin.#recording;
       const durationUs = twin.#ptOf(twin.#n);
       debug('indexed: %d access units, %d key frames, %d µs', twin.#n, entries.length, durationUs);
