@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDorsvrError } from '@dorsvr/scheduler';
 import { AsyncIterableSource, FramedFilter, FramedSource, MediaSink, type Frame } from '@dorsvr/livemedia';
+import { countEventLoopTurns } from '../../helpers/eventLoopTurns.js';
 
 function frame(i: number): Frame {
   return { data: Uint8Array.of(i), presentationTime: i * 40_000, duration: 40_000 };
@@ -143,16 +144,8 @@ test('a sink playing a source that never waits still lets the event loop turn (t
       this.frames++;
     }
   }
-  let turns = 0;
-  let on = true;
-  const spin = (): void => {
-    turns++;
-    if (on) setImmediate(spin);
-  };
-  setImmediate(spin);
   const sink = new Counting();
-  await sink.startPlaying(new Endless());
-  on = false;
+  const turns = await countEventLoopTurns(() => sink.startPlaying(new Endless()));
   assert.equal(sink.frames, 20_000);
   assert.ok(turns >= 10, `the event loop turned ${turns} times during 20000 frames`);
 });

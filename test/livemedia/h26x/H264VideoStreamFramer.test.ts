@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
 import { ByteStreamFileSource, ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS, splitAnnexB } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
+import { countEventLoopTurns } from '../../helpers/eventLoopTurns.js';
 import { ffprobeStream } from './ffprobeStream.js';
 import { accessUnits, collect, framerConformance } from './framerChecks.js';
 
@@ -199,15 +200,7 @@ test('indexing a long file (blocking reads) gives the event loop a turn per chun
     const path = join(dir, 'long.264');
     writeFileSync(path, Buffer.concat(Array.from({ length: 400 }, () => readFileSync(fixture('test.264'))))); // 8 MB, 16 chunks
     const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: 512 * 1024 }));
-    let turns = 0;
-    let on = true;
-    const spin = (): void => {
-      turns++;
-      if (on) setImmediate(spin);
-    };
-    setImmediate(spin);
-    await framer.prepare(); // the index: one pass over the file
-    on = false;
+    const turns = await countEventLoopTurns(() => framer.prepare()); // the index: one pass over the file
     framer.close();
     assert.ok(turns >= 16, `the event loop turned ${turns} times while 16 chunks were indexed`);
   } finally {
