@@ -12,7 +12,7 @@ import {
   ServerMediaSession,
   type StreamTransportFactory,
 } from '@dorsvr/livemedia';
-import { RTSPClient } from '@dorsvr/rtspclient';
+import { RTSPClient, type MediaSubsession, type RTSPClientOptions } from '@dorsvr/rtspclient';
 import { fixture } from '../helpers/paths.js';
 import { FakeRTSPServer, pcmuSDP, rtpPacket } from './FakeRTSPServer.js';
 import { closeOnVirtualClock, framerOutput, until, within } from './helpers.js';
@@ -25,6 +25,21 @@ const udpBlackhole: StreamTransportFactory = {
     return t;
   },
 };
+
+/** A client on `url` through DESCRIBE, SETUP of the first track and PLAY, counting its fallbacks to TCP. */
+async function playFirstTrack(
+  url: string,
+  options: RTSPClientOptions,
+): Promise<{ client: RTSPClient; sub: MediaSubsession; fallbacks: { count: number } }> {
+  const client = new RTSPClient(url, options);
+  const fallbacks = { count: 0 };
+  client.on('fallbackToTCP', () => fallbacks.count++);
+  const session = await within(client.describe(), 5000, 'DESCRIBE');
+  const sub = session.subsessions[0]!;
+  await within(client.setup(sub), 5000, 'SETUP');
+  await within(client.play(), 5000, 'PLAY');
+  return { client, sub, fallbacks };
+}
 
 test('our server with UDP blocked: auto mode emits fallbackToTCP, tears down, sets up over TCP and gets every frame', async () => {
   const sched = new BasicTaskScheduler();
@@ -83,18 +98,12 @@ test('fallback honours the interleaved channels the server answers; no fallback 
     // 1. Nothing over UDP: fallback after 5 s of virtual time, not before.
     {
       const sched = new VirtualTaskScheduler();
-      const client = new RTSPClient(fake.url('a'), { scheduler: sched });
-      let fell = 0;
-      client.on('fallbackToTCP', () => fell++);
-      const session = await within(client.describe(), 5000, 'DESCRIBE');
-      const sub = session.subsessions[0]!;
-      await within(client.setup(sub), 5000, 'SETUP');
-      await within(client.play(), 5000, 'PLAY');
+      const { client, sub, fallbacks } = await playFirstTrack(fake.url('a'), { scheduler: sched });
       sched.advance(4_990_000);
       await new Promise((r) => setImmediate(r));
-      assert.equal(fell, 0, 'not before fallbackTimeoutMs');
+      assert.equal(fallbacks.count, 0, 'not before fallbackTimeoutMs');
       sched.advance(10_000);
-      assert.equal(fell, 1);
+      assert.equal(fallbacks.count, 1);
       await until(() => sub.transport?.mode === 'tcp', 5000, 'the TCP SETUP');
       assert.deepEqual(sub.transport?.channels, { rtp: 6, rtcp: 7 });
       assert.match(setups.at(-1)!, /RTP\/AVP\/TCP;unicast;interleaved=0-1/);
@@ -112,13 +121,7 @@ test('fallback honours the interleaved channels the server answers; no fallback 
     // 2. Packets over UDP: no fallback. 3. udp mode: no fallback either.
     for (const transport of ['auto', 'udp'] as const) {
       const sched = new VirtualTaskScheduler();
-      const client = new RTSPClient(fake.url('b'), { scheduler: sched, transport });
-      let fell = 0;
-      client.on('fallbackToTCP', () => fell++);
-      const session = await within(client.describe(), 5000, 'DESCRIBE');
-      const sub = session.subsessions[0]!;
-      await within(client.setup(sub), 5000, 'SETUP');
-      await within(client.play(), 5000, 'PLAY');
+      const { client, sub, fallbacks } = await playFirstTrack(fake.url('b'), { scheduler: sched, transport });
       if (transport === 'auto') {
         const s = createSocket('udp4');
         s.send(rtpPacket(1, 0, 1, Buffer.alloc(10)), parseTransportHeader(setups.at(-1)!)[0]!.clientPort!.rtp, '127.0.0.1');
@@ -127,7 +130,7 @@ test('fallback honours the interleaved channels the server answers; no fallback 
       }
       sched.advance(10_000_000);
       await new Promise((r) => setImmediate(r));
-      assert.equal(fell, 0, `${transport}: no fallback`);
+      assert.equal(fallbacks.count, 0, `${transport}: no fallback`);
       assert.equal(sub.transport?.mode, 'udp');
       await closeOnVirtualClock(client, sched);
       sched.close();
