@@ -113,7 +113,8 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
     info.key = type === T.IDRSlice;
     info.parameterSet = type === T.SPS ? 'sps' : type === T.PPS ? 'pps' : undefined;
     this.#hasCandidate = false;
-    if ((type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) && nal.length >= 2 && (nal[1]! & 0x80) !== 0) {
+    const slice = type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA;
+    if (slice && nal.length >= 2 && (nal[1]! & 0x80) !== 0) {
       // first_mb_in_slice is 0 (its ue(v) code is the single bit 1): a new picture, whatever the
       // rest says. The rest matters only if a later slice of a picture does not start at
       // macroblock 0, so it is parsed then, from a copy of these bytes (most streams never need it).
@@ -127,7 +128,7 @@ export class H264VideoStreamFramer extends H26xVideoStreamFramer {
       cur.idr = type === T.IDRSlice;
       cur.refIdcZero = (b & 0x60) === 0;
       this.#hasCandidate = true;
-    } else if (type === T.NonIDRSlice || type === T.IDRSlice || type === T.SlicePartitionA) {
+    } else if (slice) {
       try {
         const h = parseH264SliceHeaderStart(nal, this.#spsOfPps, this.#header);
         const cur = this.#candidate;

@@ -7,7 +7,7 @@ import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { ByteStreamMemorySource } from '../sources/ByteStreamMemorySource.js';
 import { isSeekableByteStream, type SeekableByteStream } from '../sources/SeekableByteStream.js';
-import { sameBytes } from '../rtp/sameBytes.js';
+import { parameterSetCopy } from '../rtp/parameterSetCopy.js';
 import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
@@ -230,8 +230,8 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
    */
   protected storeParameterSet(kind: 'vps' | 'sps' | 'pps', nal: Uint8Array): void {
     const prev = kind === 'vps' ? this.#vps : kind === 'sps' ? this.#sps : this.#pps;
-    if (sameBytes(prev, nal)) return; // unchanged
-    const copy = Uint8Array.prototype.slice.call(nal);
+    const copy = parameterSetCopy(prev, nal);
+    if (copy === prev) return; // unchanged: the same object, as absorbNal checks
     if (kind === 'vps') this.#vps = copy;
     else if (kind === 'sps') this.#sps = copy;
     else this.#pps = copy;

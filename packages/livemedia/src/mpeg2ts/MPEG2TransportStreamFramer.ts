@@ -38,11 +38,14 @@ export interface MPEG2TransportStreamFramerOptions {
   initialBitrate?: number;
 }
 
+/** True when the TS packet at `off` (sync byte checked by the caller) carries a PCR. */
+function hasPCR(p: Uint8Array, off: number): boolean {
+  return (p[off + 3]! & 0x20) !== 0 && p[off + 4]! >= 7 && (p[off + 5]! & 0x10) !== 0;
+}
+
 /** The PCR of a TS packet in seconds, or undefined when it carries none. */
 export function readPCR(p: Uint8Array, off = 0): number | undefined {
-  if (p[off] !== 0x47) return undefined;
-  const afc = (p[off + 3]! >> 4) & 3;
-  if ((afc & 2) === 0 || p[off + 4]! < 7 || (p[off + 5]! & 0x10) === 0) return undefined;
+  if (p[off] !== 0x47 || !hasPCR(p, off)) return undefined;
   const base = p[off + 6]! * 2 ** 25 + p[off + 7]! * 2 ** 17 + p[off + 8]! * 2 ** 9 + p[off + 9]! * 2 + (p[off + 10]! >> 7);
   const ext = ((p[off + 10]! & 1) << 8) | p[off + 11]!;
   return base / 90_000 + ext / 27_000_000;
@@ -54,11 +57,6 @@ export function readPCR(p: Uint8Array, off = 0): number | undefined {
  */
 function plain(u: Uint8Array): Uint8Array {
   return u.constructor === Uint8Array ? u : new Uint8Array(u.buffer, u.byteOffset, u.length);
-}
-
-/** True when the TS packet at `off` (sync byte checked by the caller) carries a PCR. */
-function hasPCR(p: Uint8Array, off: number): boolean {
-  return (p[off + 3]! & 0x20) !== 0 && p[off + 4]! >= 7 && (p[off + 5]! & 0x10) !== 0;
 }
 
 function pidOf(p: Uint8Array, off: number): number {

@@ -1,6 +1,6 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
-import { sameBytes } from './sameBytes.js';
+import { parameterSetCopy } from './parameterSetCopy.js';
 import type { RTPSinkOptions } from './RTPSink.js';
 
 /** Options of {@link H264VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
@@ -97,8 +97,8 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
     if (nal.length === 0) return;
     const type = nal[0]! & 0x1f;
     // Kept as copies: the frame's memory may be recycled once it is sent.
-    if (type === 7) this.sps = sameBytes(this.sps, nal) ? this.sps : Uint8Array.prototype.slice.call(nal);
-    else if (type === 8) this.pps = sameBytes(this.pps, nal) ? this.pps : Uint8Array.prototype.slice.call(nal);
+    if (type === 7) this.sps = parameterSetCopy(this.sps, nal);
+    else if (type === 8) this.pps = parameterSetCopy(this.pps, nal);
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
     if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();

@@ -1,6 +1,6 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
-import { sameBytes } from './sameBytes.js';
+import { parameterSetCopy } from './parameterSetCopy.js';
 import type { RTPSinkOptions } from './RTPSink.js';
 
 /** Options of {@link H265VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
@@ -102,9 +102,9 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
     if (nal.length < 2) return;
     const type = (nal[0]! >> 1) & 0x3f;
     // Kept as copies: the frame's memory may be recycled once it is sent.
-    if (type === 32) this.vps = sameBytes(this.vps, nal) ? this.vps : Uint8Array.prototype.slice.call(nal);
-    else if (type === 33) this.sps = sameBytes(this.sps, nal) ? this.sps : Uint8Array.prototype.slice.call(nal);
-    else if (type === 34) this.pps = sameBytes(this.pps, nal) ? this.pps : Uint8Array.prototype.slice.call(nal);
+    if (type === 32) this.vps = parameterSetCopy(this.vps, nal);
+    else if (type === 33) this.sps = parameterSetCopy(this.sps, nal);
+    else if (type === 34) this.pps = parameterSetCopy(this.pps, nal);
     const last = frame.endOfAccessUnit !== false;
     const max = this.maxPayloadSize;
     if (this.#pending.length > 0 && frame.presentationTime !== this.#pendingPt) this.#flush();

@@ -130,7 +130,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       const { bytesRead } = await fh.read(buf, 0, buf.length, Math.max(0, Math.floor(position)));
       return buf.subarray(0, bytesRead);
     } catch (err) {
-      throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${position}: ${(err as Error).message}`, { cause: err });
+      throw this.#readError(err, position);
     }
   }
 
@@ -207,7 +207,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       bytesRead = readSync(fh.fd, buf, 0, size, this.#pos);
     } catch (err) {
       this.#free.push(buf);
-      throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${this.#pos}: ${(err as Error).message}`, { cause: err });
+      throw this.#readError(err, this.#pos);
     }
     if (bytesRead === 0) {
       this.#free.push(buf);
@@ -215,7 +215,16 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       return null;
     }
     this.#pos += bytesRead;
+    return this.#chunkFrame(buf, bytesRead);
+  }
+
+  /** The frame of a chunk read into `buf`: handed back to this source once its consumer is done. */
+  #chunkFrame(buf: Buffer, bytesRead: number): Frame {
     return { data: buf.subarray(0, bytesRead), presentationTime: 0, duration: 0, owner: this };
+  }
+
+  #readError(err: unknown, position: number): DorsvrError {
+    return new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${position}: ${(err as Error).message}`, { cause: err });
   }
 
   async #readAsync(): Promise<Frame | null> {
@@ -244,9 +253,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
         bytesRead = await read.done;
       } catch (err) {
         if (this.closed) return null;
-        throw new DorsvrError('ERR_FILE_READ', `read ${this.path} at ${this.#pos}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw this.#readError(err, this.#pos);
       }
       if (this.closed) return null;
       if (generation !== this.#generation) continue; // seeked meanwhile: read again at the new place
@@ -260,7 +267,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
       // Not for a pipe: a read there holds a thread-pool thread until the writer writes.
       const next = Math.min(this.#chunkSize, this.#end - this.#pos);
       if (this.#seekable && bytesRead === size && next > 0) this.#ahead = this.#startRead(fh, next);
-      return { data: buf.subarray(0, bytesRead), presentationTime: 0, duration: 0, owner: this };
+      return this.#chunkFrame(buf, bytesRead);
     }
   }
 
