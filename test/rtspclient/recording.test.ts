@@ -16,7 +16,8 @@ import {
   type StreamTransportFactory,
 } from '@dorsvr/livemedia';
 import { fixture, repoRoot } from '../helpers/paths.js';
-import { probe, runPeer, tempDir } from '../rtspserver/helpers/ffmpeg.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
+import { tempDir } from '../helpers/tempDir.js';
 import { CLI, RECORDED_NAME, checkAnnexB, checkRecording, qos, startCLI } from './clientCLI.js';
 
 let scheduler: TaskScheduler;

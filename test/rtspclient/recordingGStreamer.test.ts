@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture } from '../helpers/paths.js';
 import { startGstRtspServer, type GstRtspServer } from '../helpers/gstRtspServer.js';
-import { probe, tempDir } from '../rtspserver/helpers/ffmpeg.js';
+import { probe } from '../rtspserver/helpers/ffmpeg.js';
+import { tempDir, withTempDir } from '../helpers/tempDir.js';
 import { checkRecording, qos, startCLI } from './clientCLI.js';
 
 /** Mount → [gst-launch bin, fixture it plays (or undefined for a live encode), file we write]. */
@@ -43,8 +44,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
     for (const mount of ['h264', 'h265', 'aac', 'mp3', 'wav', 'ts']) {
       const [, source, recorded] = MOUNTS[mount]!;
       it(`${source} through GStreamer's payloader over ${transport}: the file equals the source, ffprobe agrees`, async () => {
-        const { dir, cleanup } = tempDir();
-        try {
+        await withTempDir(async (dir) => {
           const r = await startCLI([gst.url(mount), '-o', dir, ...(transport === 'tcp' ? ['-t'] : [])], 20_000);
           assert.equal(r.code, 0, `${r.stderr}\n--- gst:\n${gst.stderr().slice(-2000)}`);
           assert.deepEqual(readdirSync(dir), [recorded]);
@@ -63,29 +63,23 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
           } else {
             await checkRecording(source!, path);
           }
-        } finally {
-          cleanup();
-        }
+        });
       });
     }
   }
 
   it('a live x264 encode: a decodable .264, 320x240, 50 frames', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const r = await startCLI([gst.url('x264'), '-o', dir], 20_000);
       assert.equal(r.code, 0, r.stderr);
       const p = await probe(join(dir, 'video-H264-1.264'));
       assert.deepEqual([p.codec, p.width, p.height, p.frames], ['h264', 320, 240, 50]);
       assert.equal(qos(r.stdout, 'video-H264-1.264').packets_lost, 0);
-    } finally {
-      cleanup();
-    }
+    });
   });
 
   it('an endless live stream with -d 4.5: stops then, about 4.5 s of audio; a progress line every 2 s off a terminal', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const r = await startCLI([gst.url('live'), '-d', '4.5', '-o', dir], 20_000);
       assert.equal(r.code, 0, r.stderr);
       // Every 2 s, not every second: at 2 s and 4 s (one only if the timers ran late on a loaded machine).
@@ -97,22 +91,17 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
       assert.deepEqual([p.codec, p.sampleRate, p.channels], ['pcm_s16le', 8000, 1]);
       assert.ok(p.duration! > 4 && p.duration! < 5, `${p.duration} s`);
       assert.ok(qos(r.stdout, 'audio-L16-1.wav').packets_received! >= 30, 'about 8 packets a second (1024-sample buffers)');
-    } finally {
-      cleanup();
-    }
+    });
   });
 
   it('only a VP8 track (no depacketizer): exit 1, "no playable track", no file', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const r = await startCLI([gst.url('vp8'), '-o', dir], 20_000);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /track 1 \(video\/VP8\): no depacketizer for this codec, skipped\n/);
       assert.match(r.stderr, /dorsvr-client: no playable track in rtsp:\/\/127\.0\.0\.1:\d+\/vp8\n$/);
       assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      cleanup();
-    }
+    });
   });
 
   it("GStreamer's Digest authentication: -u with the right password records, a wrong one exits 1 with 401", async () => {

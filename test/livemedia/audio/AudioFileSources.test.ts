@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
 import { ADTSAudioFileSource, MP3FileSource, WAVAudioFileSource, type FramedSource, type Frame } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
-import { probe, tempDir } from '../../rtspserver/helpers/ffmpeg.js';
+import { probe } from '../../rtspserver/helpers/ffmpeg.js';
+import { tempDir } from '../../helpers/tempDir.js';
 
 async function all(src: FramedSource): Promise<Frame[]> {
   const out: Frame[] = [];

@@ -10,7 +10,8 @@ import { isDorsvrError } from '@dorsvr/scheduler';
 import { ADTSAudioFileSource, MP3FileSource, WAVAudioFileSource, type Frame, type FramedSource } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { findPeer } from '../../helpers/peers.js';
-import { runPeer, tempDir } from '../../rtspserver/helpers/ffmpeg.js';
+import { runPeer } from '../../rtspserver/helpers/ffmpeg.js';
+import { tempDir } from '../../helpers/tempDir.js';
 
 async function all(src: FramedSource): Promise<Frame[]> {
   const out: Frame[] = [];

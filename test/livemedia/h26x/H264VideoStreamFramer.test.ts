@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
 import { ByteStreamFileSource, ByteStreamMemorySource, H264VideoStreamFramer, parseH264SPS, splitAnnexB } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { countEventLoopTurns } from '../../helpers/eventLoopTurns.js';
+import { withTempDir } from '../../helpers/tempDir.js';
 import { ffprobeStream } from './ffprobeStream.js';
 import { accessUnits, collect, framerConformance } from './framerChecks.js';
 
@@ -158,11 +158,7 @@ test('seekToNPT while a read is outstanding: that read settles, then frames come
 });
 
 test('the index of a file is reused while the file is unchanged, rebuilt when it changes', async () => {
-  const { mkdtempSync, writeFileSync, rmSync, copyFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-idx-'));
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'clip.264');
     copyFileSync(fixture('test.264'), path);
     const a = await H264VideoStreamFramer.open(path);
@@ -177,9 +173,7 @@ test('the index of a file is reused while the file is unchanged, rebuilt when it
     assert.equal(c.profileLevelId, c.spsInfo!.profileLevelId);
     assert.equal(c.spsInfo!.profileIdc, 77);
     c.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an access unit that never ends (no picture, endless SEI) is a clear error, not unbounded memory', async () => {
@@ -195,15 +189,12 @@ test('an access unit that never ends (no picture, endless SEI) is a clear error,
 });
 
 test('indexing a long file (blocking reads) gives the event loop a turn per chunk', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-index-'));
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'long.264');
     writeFileSync(path, Buffer.concat(Array.from({ length: 400 }, () => readFileSync(fixture('test.264'))))); // 8 MB, 16 chunks
     const framer = new H264VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: 512 * 1024 }));
     const turns = await countEventLoopTurns(() => framer.prepare()); // the index: one pass over the file
     framer.close();
     assert.ok(turns >= 16, `the event loop turned ${turns} times while 16 chunks were indexed`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

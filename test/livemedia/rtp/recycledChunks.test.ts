@@ -5,8 +5,7 @@
 // never hands frames back finds them all intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Groupsock } from '@dorsvr/groupsock';
 import { VirtualTaskScheduler } from '@dorsvr/scheduler';
@@ -28,6 +27,7 @@ import { fixture } from '../../helpers/paths.js';
 /** The chunk size the H.264/H.265 framers read files with (H26X_FILE_CHUNK_SIZE, not exported). */
 const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 import { playOnVirtualClock } from '../../helpers/virtualPlay.js';
+import { withTempDir } from '../../helpers/tempDir.js';
 
 /**
  * Copies every packet as it is sent; holds (answers true, keeps the chunks) those `hold` picks,
@@ -125,8 +125,7 @@ async function play(c: Case, path: string, recorder: Recorder): Promise<string> 
 
 for (const c of cases) {
   test(`${c.name}: held sends keep their bytes, every packet is right, and chunks are reused otherwise`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dorsvr-recycle-'));
-    try {
+    await withTempDir(async (dir) => {
       const path = longFile(dir, c.fixture, c.repeat, c.parameterSet);
       const chunks = Math.ceil(readFileSync(path).length / c.chunkSize);
       assert.ok(chunks >= 10, `${chunks} chunks`);
@@ -157,15 +156,12 @@ for (const c of cases) {
       }
       // Reuse really happens: two buffers cycle, plus the chunks whose held packets keep them.
       assert.ok(recorder.chunkBuffers.size <= 5, `${recorder.chunkBuffers.size} chunk buffers for ${chunks} chunks`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('a consumer that keeps frames and never hands them back finds every one intact', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-recycle-'));
-  try {
+  await withTempDir(async (dir) => {
     for (const c of cases) {
       const path = longFile(dir, c.fixture, c.repeat);
       const kept: Uint8Array[] = [];
@@ -180,9 +176,7 @@ test('a consumer that keeps frames and never hands them back finds every one int
         if (!copies[i]!.equals(kept[i]!)) assert.fail(`${c.name}: frame ${i} of ${kept.length} changed after it was delivered`);
       }
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 /**
@@ -199,8 +193,7 @@ function giantNalStream(): Buffer {
 }
 
 test('a consumer that hands each frame back at once gets the same bytes: NAL units over three chunks, TS packets across chunk ends', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-recycle-'));
-  try {
+  await withTempDir(async (dir) => {
     const h264 = join(dir, 'giant.264');
     const stream = giantNalStream();
     writeFileSync(h264, stream);
@@ -229,39 +222,37 @@ test('a consumer that hands each frame back at once gets the same bytes: NAL uni
       }
       if (name === 'H.264') assert.ok(got.some((f) => f.length > 1_000_000), 'the giant slice came through whole');
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('through a real UDP socket (a Groupsock as the sink\'s rtpInterface), recycled chunks give the packets a fresh-memory run gives', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-recycle-'));
-  const tx = await Groupsock.create({ address: '127.0.0.1' });
-  const rx = await Groupsock.create({ address: '127.0.0.1', recvBufferSize: 8 << 20 });
-  try {
-    const c = cases.find((k) => k.fixture === 'test.264')!;
-    const path = longFile(dir, c.fixture, 150, c.parameterSet); // six chunks
-    const reference = new Recorder(() => true, c.chunkSize);
-    await play(c, path, reference);
-    assert.ok(reference.packets.length > 3000);
-    const got: Buffer[] = [];
-    rx.on('packet', (data) => got.push(Buffer.from(data)));
-    tx.addDestination('127.0.0.1', rx.port);
-    const scheduler = new VirtualTaskScheduler();
-    const source = await c.open(path);
-    const sink = c.sink({ scheduler, rtpInterface: tx, payloadType: 96, ssrc: 0x1234, initialSequenceNumber: 0, initialTimestamp: 0 });
-    // A frame period per step, so the receiver reads between the sends of a picture or two.
-    await playOnVirtualClock(scheduler, sink, source, 40_000, 20_000);
-    sink.close();
-    source.close();
-    const deadline = Date.now() + 5000;
-    while (got.length < reference.packets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(got.length, reference.packets.length, 'every packet arrived (loopback)');
-    for (let i = 0; i < got.length; i++) {
-      if (!got[i]!.equals(reference.packets[i]!)) assert.fail(`packet ${i} of ${got.length} differs from the one sent without reuse`);
+  await withTempDir(async (dir) => {
+    const tx = await Groupsock.create({ address: '127.0.0.1' });
+    const rx = await Groupsock.create({ address: '127.0.0.1', recvBufferSize: 8 << 20 });
+    try {
+      const c = cases.find((k) => k.fixture === 'test.264')!;
+      const path = longFile(dir, c.fixture, 150, c.parameterSet); // six chunks
+      const reference = new Recorder(() => true, c.chunkSize);
+      await play(c, path, reference);
+      assert.ok(reference.packets.length > 3000);
+      const got: Buffer[] = [];
+      rx.on('packet', (data) => got.push(Buffer.from(data)));
+      tx.addDestination('127.0.0.1', rx.port);
+      const scheduler = new VirtualTaskScheduler();
+      const source = await c.open(path);
+      const sink = c.sink({ scheduler, rtpInterface: tx, payloadType: 96, ssrc: 0x1234, initialSequenceNumber: 0, initialTimestamp: 0 });
+      // A frame period per step, so the receiver reads between the sends of a picture or two.
+      await playOnVirtualClock(scheduler, sink, source, 40_000, 20_000);
+      sink.close();
+      source.close();
+      const deadline = Date.now() + 5000;
+      while (got.length < reference.packets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(got.length, reference.packets.length, 'every packet arrived (loopback)');
+      for (let i = 0; i < got.length; i++) {
+        if (!got[i]!.equals(reference.packets[i]!)) assert.fail(`packet ${i} of ${got.length} differs from the one sent without reuse`);
+      }
+    } finally {
+      await Promise.all([tx.close(), rx.close()]);
     }
-  } finally {
-    await Promise.all([tx.close(), rx.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

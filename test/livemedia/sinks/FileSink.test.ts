@@ -6,7 +6,7 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDorsvrError } from '@dorsvr/scheduler';
 import { ADTSAudioFileSink, AsyncIterableSource, FileSink, FramedSource, H264or5VideoFileSink, WAVAudioFileSink, parseADTSHeader, type Frame } from '@dorsvr/livemedia';
-import { tempDir } from '../../rtspserver/helpers/ffmpeg.js';
+import { withTempDir } from '../../helpers/tempDir.js';
 import { wavParts } from '../../helpers/mediaFiles.js';
 
 function frame(data: Uint8Array, i = 0): Frame {
@@ -34,8 +34,7 @@ class CheckingSource extends FramedSource {
 }
 
 test('FileSink: every byte in order; no read while a full buffer is being written (back-pressure)', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'raw.bin');
     const sink = new FileSink(path, { bufferSize: 1000 });
     const src = new CheckingSource(sink, 2000, 37);
@@ -50,28 +49,22 @@ test('FileSink: every byte in order; no read while a full buffer is being writte
     for (let i = 0; i < 2000; i++) assert.equal(out[i * 37 + 36], i & 0xff);
     assert.equal(sink.framesWritten, 2000);
     assert.equal(sink.bytesWritten, out.length);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('FileSink: more than IOV_MAX tiny chunks in one flush', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'tiny.bin');
     const sink = new FileSink(path, { bufferSize: 1 << 20 });
     const list = Array.from({ length: 5000 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8));
     await sink.startPlaying(new AsyncIterableSource(frames(list)));
     await sink.close();
     assert.equal(Buffer.compare(readFileSync(path), Buffer.concat(list)), 0);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('FileSink: close is idempotent, flushes, stops a live source; a closed sink cannot play', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'live.bin');
     const sink = new FileSink(path);
     let release: () => void = () => {};
@@ -98,21 +91,16 @@ test('FileSink: close is idempotent, flushes, stops a live source; a closed sink
     assert.equal(sink.closed, true);
     await assert.rejects(sink.startPlaying(live), (e) => isDorsvrError(e, 'ERR_SINK_CLOSED'));
     live.close();
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('FileSink: a path that cannot be opened rejects startPlaying with ERR_FILE_SINK_OPEN; close still resolves', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const sink = new FileSink(join(dir, 'no', 'such', 'dir', 'x.ts'));
     await assert.rejects(sink.startPlaying(new AsyncIterableSource(frames([Uint8Array.of(1)]))), (e) => isDorsvrError(e, 'ERR_FILE_SINK_OPEN'));
     await sink.close();
     assert.equal(existsSync(join(dir, 'no')), false);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('FileSink: a failing write (ENOSPC on /dev/full) rejects startPlaying and close with ERR_FILE_SINK_WRITE', async () => {
@@ -129,8 +117,7 @@ test('FileSink: a failing write (ENOSPC on /dev/full) rejects startPlaying and c
 });
 
 test('WAVAudioFileSink: samples split across frames are rejoined; L16/L24 swapped, L8 kept, odd data padded', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const l16 = new WAVAudioFileSink(join(dir, 'a.wav'), { format: 'L16', sampleRate: 8000, channels: 2 });
     await l16.startPlaying(new AsyncIterableSource(frames([Uint8Array.of(0x12), Uint8Array.of(0x34, 0x56, 0x78, 0x9a), Uint8Array.of(0xbc, 0xde)])));
     await l16.close();
@@ -160,27 +147,21 @@ test('WAVAudioFileSink: samples split across frames are rejoined; L16/L24 swappe
     await empty.close();
     w = wavParts(join(dir, 'd.wav'));
     assert.deepEqual([w.format, w.data.length], [6, 0]);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('H264or5VideoFileSink: parameter sets once before the first frame, 4-byte start codes, Annex-B frames kept', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'v.264');
     const sink = new H264or5VideoFileSink(path, { parameterSets: ['Z0IA,aM4=', undefined, Uint8Array.of(0x06, 0x05)] });
     await sink.startPlaying(new AsyncIterableSource(frames([Uint8Array.of(0x65, 1), Uint8Array.of(0, 0, 1, 0x41, 2), Uint8Array.of(0x41, 3)])));
     await sink.close();
     assert.equal(readFileSync(path).toString('hex'), ['674200', '68ce', '0605', '6501', '', '4103'].map((n) => (n ? '00000001' + n : '000001' + '4102')).join(''));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('ADTSAudioFileSink: a header per AU from the config; an AU too large for ADTS is dropped and counted', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = join(dir, 'a.aac');
     const sink = new ADTSAudioFileSink(path, { config: '1190' }); // AAC LC, 48 kHz, stereo
     await sink.startPlaying(new AsyncIterableSource(frames([new Uint8Array(100).fill(1), new Uint8Array(8185), new Uint8Array(8184).fill(2)])));
@@ -196,7 +177,5 @@ test('ADTSAudioFileSink: a header per AU from the config; an AU too large for AD
     assert.equal(out[out.length - 1], 2);
     assert.throws(() => new ADTSAudioFileSink(path, { config: 'F94840' }), (e) => isDorsvrError(e, 'ERR_ADTS_UNREPRESENTABLE'));
     assert.throws(() => new ADTSAudioFileSink(path, { config: 'xyz' }), (e) => isDorsvrError(e, 'ERR_AUDIO_CONFIG'));
-  } finally {
-    cleanup();
-  }
+  });
 });

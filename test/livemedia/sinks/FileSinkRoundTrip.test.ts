@@ -30,7 +30,8 @@ import {
 } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 import { annexB4, annexBNalUnits, mp3AudioBytes, probePackets, wavParts } from '../../helpers/mediaFiles.js';
-import { probe, tempDir } from '../../rtspserver/helpers/ffmpeg.js';
+import { probe } from '../../rtspserver/helpers/ffmpeg.js';
+import { withTempDir } from '../../helpers/tempDir.js';
 import { concatChunks as concat } from '../../helpers/bytes.js';
 import { playOnVirtualClock } from '../../helpers/virtualPlay.js';
 
@@ -82,8 +83,7 @@ async function sameForFfprobe(written: string, source: string, sameSizes = true)
 }
 
 test('H.264: .264 = the sprop SPS/PPS, then every NAL unit of the source, all with 4-byte start codes; ffprobe sees 50 frames', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     // The SDP line the server would send, from a framer that read the file.
     const probeSink = new H264VideoRTPSink({ scheduler: new VirtualTaskScheduler(), rtpInterface: { send() {} }, payloadType: 96 });
     const framer = await H264VideoStreamFramer.open(fixture('test.264'));
@@ -101,14 +101,11 @@ test('H.264: .264 = the sprop SPS/PPS, then every NAL unit of the source, all wi
     const written = readFileSync(path);
     assert.equal(Buffer.compare(written, Buffer.concat([annexB4(sprop), annexB4(annexBNalUnits(source))])), 0);
     await sameForFfprobe(path, fixture('test.264'), false);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('H.264 without in-band parameter sets: the sprop ones alone make the file decodable', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const source = readFileSync(fixture('test.264'));
     const nals = annexBNalUnits(source);
     const isSet = (n: Buffer): boolean => (n[0]! & 0x1f) === 7 || (n[0]! & 0x1f) === 8;
@@ -127,14 +124,11 @@ test('H.264 without in-band parameter sets: the sprop ones alone make the file d
     assert.equal(Buffer.compare(written, annexB4([...sets, ...rest])), 0, 'SPS, PPS from the SDP, then the stripped stream');
     const p = await probe(path);
     assert.deepEqual([p.codec, p.width, p.height, p.frames], ['h264', 320, 240, 50]);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('H.265: .265 = sprop VPS/SPS/PPS, then every NAL unit of the source with 4-byte start codes; ffprobe agrees', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const framer = await H265VideoStreamFramer.open(fixture('test.265'));
     for await (const _ of framer) void _;
     const b64 = (u: Uint8Array | undefined): string => Buffer.from(u!).toString('base64');
@@ -148,14 +142,11 @@ test('H.265: .265 = sprop VPS/SPS/PPS, then every NAL unit of the source with 4-
     assert.deepEqual(sets.map((n) => (n[0]! >> 1) & 0x3f), [32, 33, 34]);
     assert.equal(Buffer.compare(readFileSync(path), Buffer.concat([annexB4(sets), annexB4(annexBNalUnits(source))])), 0);
     await sameForFfprobe(path, fixture('test.265'), false);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('AAC: .aac (ADTS rebuilt from config=) is the source file byte for byte; ffprobe agrees packet by packet', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const src = await ADTSAudioFileSource.open(fixture('test.aac'));
     const desc = {
       encodingName: 'MPEG4-GENERIC', clockRate: 44100, channels: 2, payloadType: 96,
@@ -166,14 +157,11 @@ test('AAC: .aac (ADTS rebuilt from config=) is the source file byte for byte; ff
     );
     assert.equal(Buffer.compare(readFileSync(path), readFileSync(fixture('test.aac'))), 0);
     await sameForFfprobe(path, fixture('test.aac'));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('MP3: .mp3 is the source without its ID3v2 tag and Xing frame, byte for byte; ffprobe agrees packet by packet', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const desc = { encodingName: 'MPA', clockRate: 90000, payloadType: 14 };
     const { path } = await record(dir, 'audio', await MP3FileSource.open(fixture('test.mp3')), desc, (scheduler, rtpInterface) =>
       new MPEG1or2AudioRTPSink({ scheduler, rtpInterface }),
@@ -185,23 +173,18 @@ test('MP3: .mp3 is the source without its ID3v2 tag and Xing frame, byte for byt
     assert.deepEqual([w.codec, w.sampleRate, w.channels, w.frames], [s.codec, s.sampleRate, s.channels, s.frames]);
     assert.equal(w.frames, 40);
     assert.deepEqual((await probePackets(path)).map((p) => p.size), (await probePackets(fixture('test.mp3'))).map((p) => p.size));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('MPEG-TS: .ts is the source byte for byte; ffprobe agrees', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const desc = { encodingName: 'MP2T', clockRate: 90000, payloadType: 33 };
     const { path } = await record(dir, 'video', await MPEG2TransportStreamFramer.open(fixture('test.ts')), desc, (scheduler, rtpInterface) =>
       new SimpleRTPSink({ scheduler, rtpInterface, payloadType: 33, sdpMediaType: 'video', rtpTimestampFrequency: 90000, rtpPayloadFormatName: 'MP2T', unitSize: 188 }),
     );
     assert.equal(Buffer.compare(readFileSync(path), readFileSync(fixture('test.ts'))), 0);
     await sameForFfprobe(path, fixture('test.ts'));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 for (const [name, format, rate, codec] of [
@@ -209,8 +192,7 @@ for (const [name, format, rate, codec] of [
   ['test-ulaw.wav', 'PCMU', 8000, 'pcm_mulaw'],
 ] as const) {
   test(`WAV (${format}): .wav holds the source's samples exactly (L16 swapped back to little-endian); ffprobe agrees`, async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+    await withTempDir(async (dir) => {
       const src = await WAVAudioFileSource.open(fixture(name));
       assert.equal(src.format, format);
       const desc = { encodingName: format, clockRate: rate, channels: 1, payloadType: 96 };
@@ -227,8 +209,6 @@ for (const [name, format, rate, codec] of [
       assert.deepEqual([p.codec, p.sampleRate, p.channels], [codec, rate, 1]);
       const sp = await probe(fixture(name));
       assert.equal(Math.round(p.duration! * 1000), Math.round(sp.duration! * 1000));
-    } finally {
-      cleanup();
-    }
+    });
   });
 }

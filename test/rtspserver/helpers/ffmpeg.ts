@@ -1,7 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { findPeer } from '../../helpers/peers.js';
 
 /** Output of a finished peer process. */
@@ -44,12 +41,6 @@ export function runPeer(
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-/** A temporary directory removed by the returned function. */
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-test-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** What ffprobe says of a file's first stream. */

@@ -11,7 +11,8 @@ import { ServerMediaSession } from '@dorsvr/livemedia';
 import { RTSPServer, type RTSPClientSession } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { fixture } from '../../helpers/paths.js';
-import { ffmpegCopy, probe, runPeer, tempDir, type PeerResult, type ProbeResult } from '../helpers/ffmpeg.js';
+import { ffmpegCopy, probe, runPeer, type PeerResult, type ProbeResult } from '../helpers/ffmpeg.js';
+import { tempDir } from '../../helpers/tempDir.js';
 import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
 import { assertEveryExtensionCovered, gatedH264Subsession, useFixtureServer } from '../helpers/fixtureServer.js';
 

@@ -14,7 +14,8 @@ import {
   type RTPSinkLike,
 } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
-import { ffmpegCopy, probe, tempDir } from '../helpers/ffmpeg.js';
+import { ffmpegCopy, probe } from '../helpers/ffmpeg.js';
+import { tempDir } from '../../helpers/tempDir.js';
 import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
 
 class Tone extends FramedSource {

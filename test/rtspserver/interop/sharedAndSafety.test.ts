@@ -10,7 +10,8 @@ import { ADTSAudioFileServerMediaSubsession, H264VideoFileServerMediaSubsession,
 import { DynamicRTSPServer, RTSPServer, type RTSPClientSession } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { fixture } from '../../helpers/paths.js';
-import { ffmpegCopy, probe, runPeer, tempDir } from '../helpers/ffmpeg.js';
+import { ffmpegCopy, probe, runPeer } from '../helpers/ffmpeg.js';
+import { tempDir } from '../../helpers/tempDir.js';
 import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
 import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
 import { gatedH264Subsession } from '../helpers/fixtureServer.js';
