@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { EventEmitter } from 'eventemitter3';
 import type { RTCPInstance, RTCPSenderSide } from '../rtcp/RTCPInstance.js';
+import type { InterleavedChannel } from '../rtp/InterleavedChannel.js';
 import type { ServerMediaStream } from '../server/ServerMediaSubsession.js';
 import type { RelaySocketPair } from './RelaySocketPair.js';
 
@@ -13,10 +14,6 @@ export type RelayReaderState =
   | 'waiting'
   /** Receiving every packet. */
   | 'live';
-
-interface InterleavedTarget {
-  sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean;
-}
 
 /**
  * One reader of a relay track: its own RTP stream (SSRC, sequence numbers and timestamps mapped
@@ -61,7 +58,7 @@ export class RelayReader implements RTCPSenderSide {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   /** TCP: the reader's RTSP connection and channels. */
-  readonly channel: InterleavedTarget | undefined;
+  readonly channel: InterleavedChannel | undefined;
   readonly rtpChannel: number;
   readonly rtcpChannel: number;
   /** The reader's RTCP, from its first PLAY to its teardown. */

@@ -169,6 +169,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   #srRtp = 0;
   #srArrivalUs = 0;
   #haveSR = false;
+  #earlySR: { ssrc: number; ntp: NTPTimestamp; rtpTimestamp: number; arrivalUs: number } | undefined;
 
   readonly #publisherRTCP: RTCPInstance;
   #ended = false;
@@ -203,11 +204,12 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         return s !== undefined && s.packetsReceived > 0 ? [s.makeReportBlock(nowUs)] : [];
       },
       noteSenderReport: (ssrc: number, ntp: NTPTimestamp, rtpTimestamp: number, arrivalUs: number): void => {
-        if (ssrc !== this.#ssrc) return;
-        this.#receptionStats?.noteSenderReport(ntp, rtpTimestamp, arrivalUs);
-        this.#srRtp = rtpTimestamp >>> 0;
-        this.#srArrivalUs = arrivalUs;
-        this.#haveSR = true;
+        if (this.#ssrc === undefined) {
+          // An SR before the first RTP packet: kept for the SSRC it names.
+          this.#earlySR = { ssrc, ntp, rtpTimestamp, arrivalUs };
+          return;
+        }
+        if (ssrc === this.#ssrc) this.#noteSR(ntp, rtpTimestamp, arrivalUs);
       },
       handleBye: (ssrc: number): void => {
         if (ssrc === this.#ssrc) this.emit('publisherBye');
@@ -229,6 +231,18 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       maxIntervalUs: 5_000_000,
     });
     this.subsession = new RelayServerMediaSubsession(this);
+  }
+
+  #noteSR(ntp: NTPTimestamp, rtpTimestamp: number, arrivalUs: number): void {
+    this.#receptionStats?.noteSenderReport(ntp, rtpTimestamp, arrivalUs);
+    this.#srRtp = rtpTimestamp >>> 0;
+    this.#srArrivalUs = arrivalUs;
+    this.#haveSR = true;
+  }
+
+  /** Scheduler time (µs) the last RTP packet from the publisher arrived, if any: a sign of life. */
+  get lastPacketArrivalUs(): number | undefined {
+    return this.#havePacket ? this.#lastArrivalUs : undefined;
   }
 
   /** True once {@link end} ran. */
@@ -410,6 +424,9 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#lastSeq = (seq - 1) & 0xffff;
     this.#lastTs = ts;
     this.#lastArrivalUs = now;
+    const early = this.#earlySR;
+    this.#earlySR = undefined;
+    if (early !== undefined && early.ssrc === ssrc) this.#noteSR(early.ntp, early.rtpTimestamp, early.arrivalUs);
   }
 
   /**
