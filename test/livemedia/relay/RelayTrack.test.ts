@@ -368,3 +368,23 @@ test('an interleaved reader whose connection refuses packets is counted, the oth
   assert.equal(r.track.readers.find((x) => x.stream === slow.stream)!.droppedPackets, 5);
   r.sms.close();
 });
+
+test('a reordered packet older than a reader\'s first is not sent to it (its RTP-Info stays the first); earlier readers get it', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const early = await tcpReader(r.track);
+  await play(r, r.track, early.stream);
+  const push = (seq: number): void => r.track.pushRTP(rtpPacket({ seq, ts: seq * 10, pt: 98, payload: [seq & 0xff] }));
+  push(65533);
+  push(65535); // 65534 is late
+  const late = await tcpReader(r.track);
+  const info = await play(r, r.track, late.stream);
+  push(0);
+  push(65534); // arrives after the late reader started at 0
+  push(1);
+  assert.deepEqual(early.conn.parsedRTP().map((p) => p.payload[0]), [65533 & 0xff, 65535 & 0xff, 0, 65534 & 0xff, 1]);
+  const got = late.conn.parsedRTP();
+  assert.deepEqual(got.map((p) => p.payload[0]), [0, 1]);
+  assert.equal(got[0]!.sequenceNumber, info.seq);
+  assert.equal(got[1]!.sequenceNumber, (info.seq + 1) & 0xffff);
+  r.sms.close();
+});

@@ -43,6 +43,8 @@ export class RelayReader implements RTCPSenderSide {
   nextSeq: number;
   /** RTP timestamp the first packet after a (re)start carries (what `RTP-Info` promised). */
   startRtpTime: number;
+  /** The publisher's sequence number of the first packet relayed to this reader since it (re)started. */
+  startPublisherSeq = 0;
   /** Scheduler time the current wait for a key frame began. */
   waitingSinceUs = 0;
   /** RTP packets sent to this reader. */

@@ -324,7 +324,10 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#receptionStats!.noteIncomingPacket(seq, ts, now, payloadLength);
     this.stats.packetsReceived++;
     this.stats.octetsReceived += payloadLength;
-    if ((((seq - this.#lastSeq) & 0xffff) & 0x8000) === 0) {
+    // A late packet (reordered: older than the highest seen) must not reach a reader that started
+    // after it, whose RTP-Info promised a later first sequence number.
+    const late = ((this.#lastSeq - seq) & 0xffff) - 1 < 0x7fff;
+    if (!late) {
       this.#lastSeq = seq;
       this.#lastTs = ts;
     }
@@ -351,6 +354,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         }
         if (start === 0 && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
         this.#begin(r, pt, seq, ts);
+      } else if (late && r.packetCount < 0x7000 && ((seq - r.startPublisherSeq) & 0x8000) !== 0) {
+        continue;
       }
       const h = r.header;
       const s = seq + r.seqOffset;
@@ -401,6 +406,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     }
     r.seqOffset = r.nextSeq - seq;
     r.tsOffset = (r.startRtpTime - ts) >>> 0;
+    r.startPublisherSeq = seq;
     r.state = 'live';
   }
 
@@ -415,6 +421,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         // Next packet: the sequence number after the reader's last, its timestamp where the reader's clock is now.
         const last = this.#lastSeq + r.seqOffset;
         r.seqOffset = last + 1 - seq;
+        r.startPublisherSeq = seq;
         r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
       }
     }
