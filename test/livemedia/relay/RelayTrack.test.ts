@@ -388,3 +388,24 @@ test('a reordered packet older than a reader\'s first is not sent to it (its RTP
   assert.equal(got[1]!.sequenceNumber, (info.seq + 1) & 0xffff);
   r.sms.close();
 });
+
+test('a publisher that restarts with a new SSRC: each reader\'s sequence goes on by one, its clock goes on from where it was', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const a = await tcpReader(r.track);
+  const info = await play(r, r.track, a.stream);
+  for (let i = 0; i < 5; i++) r.track.pushRTP(rtpPacket({ seq: 100 + i, ts: 1000 + i * 100, pt: 98, ssrc: 1, payload: [i] }));
+  r.scheduler.advance(2_000_000); // 2 s later the publisher comes back as another SSRC with other bases
+  for (let i = 0; i < 3; i++) r.track.pushRTP(rtpPacket({ seq: 40_000 + i, ts: 9_000_000 + i * 100, pt: 98, ssrc: 2, payload: [i] }));
+  const got = a.conn.parsedRTP();
+  assert.equal(got.length, 8);
+  for (let i = 0; i < 8; i++) {
+    assert.equal(got[i]!.sequenceNumber, (info.seq + i) & 0xffff);
+    assert.equal(got[i]!.ssrc, a.stream.ssrc);
+  }
+  // The last packet of the first SSRC was at +400 (1 kHz clock); 2 s later its clock reads +2400.
+  assert.equal((got[5]!.timestamp - info.rtptime) | 0, 2400);
+  assert.equal((got[7]!.timestamp - got[5]!.timestamp) | 0, 200);
+  assert.equal(r.track.stats.ssrcChanges, 1);
+  assert.equal(r.track.publisherSSRC, 2);
+  r.sms.close();
+});
