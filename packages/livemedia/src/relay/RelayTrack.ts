@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
-import type { RTCPReportBlock } from '../rtcp/RTCPPacket.js';
+import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
 import { RTPReceptionStats } from '../rtpsource/RTPReceptionStats.js';
 import type { SDPMediaDescription } from '../sdp/SDPTypes.js';
@@ -46,6 +46,11 @@ export interface RelayTrackOptions {
    * RTCP port) cannot overtake the last RTP packets (default {@link DEFAULT_RELAY_BYE_DELAY_US}).
    */
   byeDelayUs?: number;
+  /**
+   * Send receiver reports (and the BYE) to the publisher as `'rtcpToPublisher'` (default true).
+   * Off for tracks fed by a local source, which has no one to report to.
+   */
+  publisherReports?: boolean;
 }
 
 /** Events of a {@link RelayTrack}. */
@@ -171,7 +176,9 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   #haveSR = false;
   #earlySR: { ssrc: number; ntp: NTPTimestamp; rtpTimestamp: number; arrivalUs: number } | undefined;
 
-  readonly #publisherRTCP: RTCPInstance;
+  readonly #publisherRTCP: RTCPInstance | undefined;
+  readonly #receiver: RTCPReceiverSide;
+  #malformedRTCP = 0;
   #ended = false;
   #byeTask: TaskToken = 0;
   #closed = false;
@@ -198,7 +205,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#h26xPT = this.parameterSets.codec === 'other' ? -1 : media.payloadTypes[0]!;
     this.#h265 = this.parameterSets.codec === 'h265';
 
-    const receiver: RTCPReceiverSide = {
+    const receiver: RTCPReceiverSide = (this.#receiver = {
       makeReportBlocks: (nowUs: number): RTCPReportBlock[] => {
         const s = this.#receptionStats;
         return s !== undefined && s.packetsReceived > 0 ? [s.makeReportBlock(nowUs)] : [];
@@ -214,7 +221,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       handleBye: (ssrc: number): void => {
         if (ssrc === this.#ssrc) this.emit('publisherBye');
       },
-    };
+    });
     const toPublisher: RTCPTransport = {
       send: (chunks: readonly Uint8Array[]): void => {
         this.emit('rtcpToPublisher', chunks.length === 1 ? chunks[0]! : concat(chunks));
@@ -222,7 +229,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       on: () => undefined,
       off: () => undefined,
     };
-    this.#publisherRTCP = new RTCPInstance({
+    this.#publisherRTCP = options.publisherReports === false ? undefined : new RTCPInstance({
       scheduler: this.scheduler,
       rtcpInterface: toPublisher,
       source: receiver,
@@ -444,12 +451,29 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   pushRTCP(packet: Uint8Array): void {
     if (this.#ended) return;
     this.stats.rtcpPacketsReceived++;
-    this.#publisherRTCP.injectPacket(packet);
+    if (this.#publisherRTCP !== undefined) this.#publisherRTCP.injectPacket(packet);
+    else this.#publisherRTCPWithoutReports(packet);
+  }
+
+  /** Without reports to the publisher, its SRs still give the mapping. */
+  #publisherRTCPWithoutReports(packet: Uint8Array): void {
+    let packets;
+    try {
+      packets = parseRTCP(packet);
+    } catch {
+      this.#malformedRTCP++;
+      return;
+    }
+    const now = this.scheduler.now();
+    for (const p of packets) {
+      if (p.type === 'sr') this.#receiver.noteSenderReport(p.ssrc, p.ntp, p.rtpTimestamp, now);
+      else if (p.type === 'bye') for (const s of p.ssrcs) this.#receiver.handleBye!(s);
+    }
   }
 
   /** Malformed RTCP packets from the publisher. */
   get malformedRTCPPackets(): number {
-    return this.#publisherRTCP.malformedPackets;
+    return this.#publisherRTCP?.malformedPackets ?? this.#malformedRTCP;
   }
 
   // ----- the subsession's: readers -----
@@ -641,7 +665,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       this.scheduler.unscheduleDelayedTask(token);
       this.#pendingStart.delete(r);
     }
-    this.#publisherRTCP.close();
+    this.#publisherRTCP?.close();
     this.#byeTask = this.scheduler.scheduleDelayedTask(this.#byeDelayUs, () => this.#byeReaders());
     this.emit('end');
   }
