@@ -51,7 +51,7 @@ export class RelayReader implements RTCPSenderSide {
   packetCount = 0;
   /** RTP payload octets sent to this reader. */
   octetCount = 0;
-  /** Packets an interleaved connection refused (its queue was full). */
+  /** Packets not sent: refused by an interleaved connection (its queue was full) or failed to send. */
   droppedPackets = 0;
   /** UDP: the socket (the track's RTP socket of the reader's family), address and ports. */
   readonly udpSocket: UDPSocket | undefined;
@@ -116,11 +116,15 @@ export class RelayReader implements RTCPSenderSide {
     return h;
   }
 
-  /** Send one RTP packet (as chunks) to this reader. */
+  /** Send one RTP packet (as chunks) to this reader. A send that fails is counted, never thrown. */
   sendRTP(chunks: Uint8Array[]): void {
-    const socket = this.udpSocket;
-    if (socket !== undefined) socket.send(chunks, this.rtpPort, this.address);
-    else if (!this.channel!.sendInterleaved(this.rtpChannel, chunks)) this.droppedPackets++;
+    try {
+      const socket = this.udpSocket;
+      if (socket !== undefined) socket.send(chunks, this.rtpPort, this.address);
+      else if (!this.channel!.sendInterleaved(this.rtpChannel, chunks)) this.droppedPackets++;
+    } catch {
+      this.droppedPackets++; // a socket closed under us, a datagram too large: this reader loses it
+    }
   }
 
   /** Send one RTCP packet to this reader (what its RTCPInstance sends through). */
