@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import { RTSPParser, type RTSPParsedItem } from '@dorsvr/livemedia';
+import { RTSPParser, type RTSPParsedItem, type ServerMediaStream } from '@dorsvr/livemedia';
+import type { RTSPClientSession } from './RTSPClientSession.js';
 
 const debug = createDebug('dorsvr:rtspserver:connection');
 
@@ -12,6 +13,16 @@ export interface RTSPClientConnectionOptions {
   maxSendQueueBytes: number;
   /** Consecutive dropped packets after which a reader is judged stuck and disconnected. */
   maxConsecutiveDrops: number;
+}
+
+/** What one `$`-interleaved channel of a connection is bound to (by a SETUP over TCP). */
+export interface InterleavedBinding {
+  /** The session the channel belongs to: a packet on it is a sign of the session's life. */
+  readonly session: RTSPClientSession;
+  /** The server stream the channel carries, when it is a reader's (its deletion unbinds it). */
+  readonly stream?: ServerMediaStream | undefined;
+  /** A `$` frame arrived on the channel. */
+  receive(channel: number, payload: Uint8Array): void;
 }
 
 let nextId = 1;
@@ -33,6 +44,8 @@ export class RTSPClientConnection {
   readonly #parser: RTSPParser;
   readonly #options: RTSPClientConnectionOptions;
   #closed = false;
+  /** Interleaved channel → what it is bound to (both the RTP and the RTCP channel are keys). */
+  readonly channels = new Map<number, InterleavedBinding>();
   /** Interleaved packets dropped because the send queue was full. */
   droppedPackets = 0;
   #consecutiveDrops = 0;

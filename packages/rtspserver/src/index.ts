@@ -2,6 +2,7 @@
  * @packageDocumentation
  * @dorsvr/rtspserver: live555's RTSPServer and live555MediaServer for Node — an RTSP 1.0 server
  * for {@link @dorsvr/livemedia!ServerMediaSession}s, with Digest authentication, session
+ * reclamation, and `dorsvr-server`, the media server of a directory.
  */
 export {
   RTSPServer,
@@ -10,9 +11,29 @@ export {
   type RTSPServerEvents,
   type RTSPConnectionInfo,
   type RTSPParameterHandler,
+  type RTSPAccessCheck,
 } from './RTSPServer.js';
+export type {
+  RTSPRequestContext,
+  RTSPResponse,
+  RTSPRequestTarget,
+  RTSPAccessAction,
+  RTSPServerCore,
+} from './RTSPRequestContext.js';
+export { RTSPSessionRegistry, type RTSPSessionRegistryOptions } from './RTSPSessionRegistry.js';
+export { chooseTransport, transportDirection, pickInterleavedChannels, type TransportDirection } from './transportNegotiation.js';
+export { handleDescribeRequest } from './handleDescribeRequest.js';
+export { handleSetupRequest } from './handleSetupRequest.js';
+export {
+  handlePlayRequest,
+  handlePauseRequest,
+  handleTeardownRequest,
+  streamsAddressed,
+  type AddressedStreams,
+} from './handlePlaybackRequests.js';
+export { handleParameterRequest } from './handleParameterRequest.js';
 export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
-export { RTSPClientConnection, type RTSPClientConnectionOptions } from './RTSPClientConnection.js';
+export { RTSPClientConnection, type RTSPClientConnectionOptions, type InterleavedBinding } from './RTSPClientConnection.js';
 export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
 export {
   UserAuthenticationDatabase,
