@@ -146,6 +146,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   #shared: StreamState | undefined;
   #sharedPending: Promise<StreamState> | undefined;
   #sdpMedia: SDPMediaInit | undefined;
+  #sdpPending: Promise<SDPMediaInit> | undefined;
   #duration: number | undefined;
   #closed = false;
 
@@ -194,6 +195,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
 
   override async sdpMedia(): Promise<SDPMediaInit> {
     if (this.#sdpMedia !== undefined) return this.#sdpMedia;
+    // Concurrent first DESCRIBEs share one source (and the file scan it may need).
+    this.#sdpPending ??= this.#makeSDPMedia().finally(() => (this.#sdpPending = undefined));
+    return this.#sdpPending;
+  }
+
+  async #makeSDPMedia(): Promise<SDPMediaInit> {
     // As live555 does: make a source and a sink that sends nowhere, and ask them.
     const source = await this.#makeSource('sdp');
     const transport = this.#factory.create({ scheduler: this.scheduler, udp: false, cname: this.cname });
