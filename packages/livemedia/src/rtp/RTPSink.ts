@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 
 /**
@@ -28,11 +28,24 @@ export interface RTPSinkOptions {
   initialSequenceNumber?: number;
   /** RTP timestamp of presentation time 0 (default random). */
   initialTimestamp?: number;
-  /** Largest RTP payload in bytes (default 1452, as live555). */
+  /**
+   * Largest RTP packet in bytes, the 12-byte header included (default {@link DEFAULT_MAX_PACKET_SIZE}
+   * = 1452, as live555): a packet plus IPv6 and UDP headers then fits a 1500-byte MTU unfragmented.
+   */
+  maxPacketSize?: number;
+  /** Largest RTP payload in bytes: overrides {@link maxPacketSize} (which is this + 12). */
   maxPayloadSize?: number;
 }
 
 const HEADER_POOL = 512;
+/** Bytes of the fixed RTP header the sinks write (no CSRC, no extension). */
+const RTP_HEADER_SIZE = 12;
+
+/**
+ * Default largest RTP packet, header included: live555's limit, and what fits a 1500-byte MTU over
+ * IPv6 (1500 − 40 − 8) without fragmenting.
+ */
+export const DEFAULT_MAX_PACKET_SIZE = 1452;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -44,8 +57,10 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   readonly scheduler: TaskScheduler;
   readonly ssrc: number;
   readonly payloadType: number;
-  /** Largest payload per packet. */
+  /** Largest payload per packet: {@link maxPacketSize} less the 12-byte header. */
   readonly maxPayloadSize: number;
+  /** Largest packet, header included. */
+  readonly maxPacketSize: number;
   /** Packets sent. */
   packetCount = 0;
   /** Payload bytes sent. */
@@ -78,7 +93,13 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     this.ssrc = (options.ssrc ?? r.readUInt32BE(0)) >>> 0;
     this.currentSeqNo = (options.initialSequenceNumber ?? r.readUInt16BE(4)) & 0xffff;
     this.#timestampBase = (options.initialTimestamp ?? r.readUInt32BE(4)) >>> 0;
-    this.maxPayloadSize = options.maxPayloadSize ?? 1452;
+    const packet = options.maxPayloadSize !== undefined ? options.maxPayloadSize + RTP_HEADER_SIZE : (options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE);
+    // Room for the largest payload header (an FU's 3 bytes, an AU header section's 4) and a byte.
+    if (!Number.isInteger(packet) || packet < RTP_HEADER_SIZE + 8 || packet > 65507) {
+      throw new DorsvrError('ERR_SINK_OPTIONS', `maxPacketSize must be an integer in ${RTP_HEADER_SIZE + 8}..65507, got ${packet}`);
+    }
+    this.maxPacketSize = packet;
+    this.maxPayloadSize = packet - RTP_HEADER_SIZE;
   }
 
   /** RTP clock rate in Hz (90000 for video). */

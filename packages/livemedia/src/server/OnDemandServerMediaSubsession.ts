@@ -32,6 +32,11 @@ export interface OnDemandServerMediaSubsessionOptions {
   portBase?: number;
   /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
   transportFactory?: StreamTransportFactory;
+  /**
+   * Largest RTP packet, header included, for the sinks this subsession makes (default 1452, as
+   * live555: unfragmented over IPv6 on a 1500-byte MTU). Subclasses pass it to their sinks.
+   */
+  maxPacketSize?: number;
 }
 
 /** The source, sink and sockets of one stream: a client's own, or the one all clients share. */
@@ -140,6 +145,8 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly cname: string;
   /** First UDP port tried for server port pairs. */
   readonly portBase: number | undefined;
+  /** Largest RTP packet, header included, given to the sinks (undefined: the sinks' default, 1452). */
+  readonly maxPacketSize: number | undefined;
   readonly #factory: StreamTransportFactory;
   readonly #streams = new Map<ServerMediaStream, StreamState>();
   readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
@@ -157,6 +164,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     this.payloadType = options.payloadType ?? 96;
     this.cname = options.cname ?? 'dorsvr';
     this.portBase = options.portBase;
+    this.maxPacketSize = options.maxPacketSize;
     this.#factory = options.transportFactory ?? defaultStreamTransportFactory;
   }
 
