@@ -51,7 +51,7 @@ const EMPTY = new Uint8Array(0);
 /**
  * live555's RTPSink: an RTP stream's sending state (SSRC, sequence numbers, timestamps, counts)
  * and its SDP description. RTP timestamps are derived from presentation times at the codec's
- * clock rate, so they are continuous across pause, resume and seek.
+ * clock rate, from a base that a preset (PLAY's `RTP-Info`) may shift.
  */
 export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> extends MediaSink<Events> {
   readonly scheduler: TaskScheduler;
@@ -69,6 +69,10 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   currentSeqNo: number;
   readonly #rtpInterface: RTPPacketSender;
   readonly #timestampBase: number;
+  /** Ticks added to every timestamp since the last preset (modulo 2^32). */
+  #timestampShift = 0;
+  /** The timestamp the next packet must carry (a preset), if any. */
+  #preset: number | undefined;
   // Headers are written in place into a ring of preallocated buffers. A slot is reused HEADER_POOL
   // packets later, and never when its send was queued (the sender said it still holds the bytes):
   // that slot gets a fresh buffer instead, and the queued send keeps the old one alive.
@@ -125,11 +129,30 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     return '';
   }
 
-  /** RTP timestamp for a presentation time (µs), wrapping at 2^32. */
+  /**
+   * RTP timestamp for a presentation time (µs), wrapping at 2^32: the timestamp base, plus the
+   * presentation time at the RTP clock rate, plus the shift the last {@link presetNextTimestamp}
+   * made.
+   */
   convertToRTPTimestamp(presentationTimeUs: number): number {
     const ticks = Math.round((presentationTimeUs * this.rtpTimestampFrequency) / 1e6);
     // ToUint32 is arithmetic modulo 2^32, for negative ticks too (no floating-point remainder).
-    return (this.#timestampBase + ticks) >>> 0;
+    return (this.#timestampBase + this.#timestampShift + ticks) >>> 0;
+  }
+
+  /**
+   * live555's presetNextTimestamp: the next packet sent (the first of the next frame) carries
+   * `rtpTimestamp`, whatever its presentation time, and later frames keep their distance to it.
+   * What PLAY's `RTP-Info: rtptime` announces, for sources whose presentation times do not start
+   * at 0 (live capture clocks) and for streams resumed after a pause.
+   */
+  protected presetTimestamp(rtpTimestamp: number): void {
+    this.#preset = rtpTimestamp >>> 0;
+  }
+
+  /** True while a timestamp preset by {@link presetTimestamp} waits for the next packet. */
+  protected get timestampPresetPending(): boolean {
+    return this.#preset !== undefined;
   }
 
   /** RTP timestamp corresponding to scheduler time `nowUs` (for RTCP SRs and RTP-Info). */
@@ -183,6 +206,11 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     }
     this.#slot = slot;
     const seq = this.currentSeqNo;
+    if (this.#preset !== undefined) {
+      // The first packet after a preset: shift the time base so that it carries the preset value.
+      this.#timestampShift = (this.#timestampShift + this.#preset - this.convertToRTPTimestamp(presentationTimeUs)) % 4_294_967_296;
+      this.#preset = undefined;
+    }
     const ts = this.convertToRTPTimestamp(presentationTimeUs);
     const ssrc = this.ssrc;
     header[0] = 0x80;

@@ -306,7 +306,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.playingClients++;
       state.transport.addDestination(stream);
     }
-    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+    // The first packet this client gets carries what RTP-Info says: a preset timestamp for the
+    // next frame, whatever its presentation time (live555's presetNextTimestamp).
+    const now = this.scheduler.now();
+    const rtptime = state.sink.presetNextTimestamp ? state.sink.presetNextTimestamp(now) : state.sink.rtpTimestampAt(now);
+    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: rtptime >>> 0 };
     // Start on the next turn of the scheduler, after the PLAY response went out: players over
     // TCP (ffmpeg) drop interleaved packets that arrive before the response.
     this.scheduler.scheduleDelayedTask(0, () => this.#startState(state));

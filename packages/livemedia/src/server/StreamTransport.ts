@@ -11,6 +11,12 @@ export interface RTPSinkLike extends MediaSink {
   readonly octetCount: number;
   readonly currentSeqNo: number;
   rtpTimestampAt(nowUs: number): number;
+  /**
+   * The RTP timestamp the next packet will carry, made so if need be (live555's
+   * presetNextTimestamp): what PLAY announces in `RTP-Info`. Sinks without it are asked
+   * {@link rtpTimestampAt} instead.
+   */
+  presetNextTimestamp?(nowUs: number): number;
   sdpMediaType(): string;
   rtpmapLine(): string;
   auxSDPLine(): string;
