@@ -271,8 +271,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       );
     }
     const stream = new ServerMediaStream(clientSessionId, transport);
-    stream.serverRTPPort = state.transport.rtpPort;
-    stream.serverRTCPPort = state.transport.rtcpPort;
+    if (transport.mode === 'udp') {
+      // A shared stream serves IPv6 clients from a pair of IPv6 sockets of its own.
+      const ports = await state.transport.serverPortsFor(transport.clientAddress.includes(':') ? 'udp6' : 'udp4');
+      stream.serverRTPPort = ports.rtpPort;
+      stream.serverRTCPPort = ports.rtcpPort;
+    } else {
+      stream.serverRTPPort = state.transport.rtpPort;
+      stream.serverRTCPPort = state.transport.rtcpPort;
+    }
     stream.ssrc = state.sink.ssrc;
     state.clients.add(stream);
     this.#streams.set(stream, state);
