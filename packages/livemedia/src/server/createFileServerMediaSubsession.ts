@@ -7,13 +7,14 @@ import { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSu
 import { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
 import { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
 
-type Make = (file: string, options: FileServerMediaSubsessionOptions) => FileServerMediaSubsession;
-
 /**
  * The file extensions (lower case, with the dot) a file track can be made from, and the
  * subsession each becomes: `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`.
  */
-export const FILE_SERVER_MEDIA_SUBSESSIONS: ReadonlyMap<string, Make> = new Map<string, Make>([
+export const FILE_SERVER_MEDIA_SUBSESSIONS: ReadonlyMap<
+  string,
+  (file: string, options: FileServerMediaSubsessionOptions) => FileServerMediaSubsession
+> = new Map<string, (file: string, options: FileServerMediaSubsessionOptions) => FileServerMediaSubsession>([
   ['.264', (f, o) => new H264VideoFileServerMediaSubsession(f, o)],
   ['.h264', (f, o) => new H264VideoFileServerMediaSubsession(f, o)],
   ['.265', (f, o) => new H265VideoFileServerMediaSubsession(f, o)],
