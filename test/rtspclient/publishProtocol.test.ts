@@ -179,3 +179,24 @@ test('ANNOUNCE redirected (301 Location): the tracks are set up under the new UR
     await fake.close();
   }
 });
+
+test('the server drops the connection carrying an interleaved publish: an error event, sending stops', async () => {
+  const fake = await FakeRTSPServer.start(receiver());
+  const client = new RTSPClient(fake.url('x'), { transport: 'tcp' });
+  try {
+    const errors: RTSPClientError[] = [];
+    client.on('error', (e) => errors.push(e));
+    const publication = await client.publish(fileSession(fixture('test.264'), client));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fake.connections[0]!.socket.destroy();
+    await publication.done;
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, 'ERR_RTSP_CONNECTION_CLOSED');
+    const sent = publication.stats.packetsSent;
+    assert.ok(sent > 0 && sent < 57, `${sent} packets sent before the connection went`);
+    assert.equal(publication.session.tracks[0]!.transport, undefined);
+  } finally {
+    await client.close();
+    await fake.close();
+  }
+});
