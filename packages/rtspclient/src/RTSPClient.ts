@@ -395,7 +395,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     const state: StreamState = { mode, auto: false, pair };
     if (mode === 'udp') {
       const p = pair!;
-      const serverAddress = stripMapped(reply?.source ?? conn.remoteAddress ?? this.#host);
+      // Media goes to the server we are connected to: a `source=` naming another host is not
+      // followed (a server must not be able to aim our stream at a third party).
+      const serverAddress = stripMapped(conn.remoteAddress ?? this.#host);
       const serverPorts = { rtp: reply!.serverPort!.rtp, rtcp: reply!.serverPort!.rtcp ?? reply!.serverPort!.rtp + 1 };
       p.rtp.addDestination(serverAddress, serverPorts.rtp);
       const pipe = new PacketPipe((chunks) => p.rtcp.sendTo(chunks, serverAddress, serverPorts.rtcp));
