@@ -3,6 +3,7 @@
 // loop, RTCP sender report and BYE before TEARDOWN, a receiver report taken), and the errors a
 // user must see: a refused ANNOUNCE, a UDP SETUP reply without server_port, an SDP without m=.
 import { test } from 'node:test';
+import { createSocket, type Socket } from 'node:dgram';
 import assert from 'node:assert/strict';
 import { parseRTCP, parseRTPHeader, parseTransportHeader, serializeRTCP, type RTSPRequest } from '@dorsvr/livemedia';
 import { RTSPClient, RTSPClientError } from '@dorsvr/rtspclient';
@@ -197,6 +198,41 @@ test('the server drops the connection carrying an interleaved publish: an error 
     assert.equal(publication.session.tracks[0]!.transport, undefined);
   } finally {
     await client.close();
+    await fake.close();
+  }
+});
+
+async function bindUDP(address: string, port = 0): Promise<{ socket: Socket; port: number; packets: Buffer[] }> {
+  const socket = createSocket('udp4');
+  const packets: Buffer[] = [];
+  socket.on('message', (m) => packets.push(m));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, address, () => resolve());
+  });
+  return { socket, port: socket.address().port, packets };
+}
+
+test('over UDP: RTP to the server_port answered, RTCP (SR, BYE) to the next port, and a Transport source= naming another host is not followed', async () => {
+  const rtp = await bindUDP('127.0.0.1');
+  const rtcp = await bindUDP('127.0.0.1', rtp.port + 1).catch(() => undefined);
+  if (rtcp === undefined) {
+    rtp.socket.close();
+    throw new Error(`port ${rtp.port + 1} taken: no RTCP port next to ${rtp.port}`);
+  }
+  const elsewhere = await bindUDP('127.0.0.2', rtp.port);
+  const fake = await FakeRTSPServer.start(receiver({ setupExtra: (t) => `${t};server_port=${rtp.port}-${rtp.port + 1};source=127.0.0.2` }));
+  try {
+    const { publication } = await publishFile(fake.url('x'), fixture('test.aac'), { transport: 'udp', lingerMs: 100 });
+    const track = publication.session.tracks[0]!;
+    assert.equal(track.stats.packetsSent, 45);
+    assert.equal(rtp.packets.length, 45, 'every RTP packet reached the server_port');
+    assert.ok(rtp.packets.every((p) => parseRTPHeader(p).payloadType === 96));
+    const reports = rtcp.packets.flatMap((p) => parseRTCP(p));
+    assert.ok(reports.some((p) => p.type === 'sr') && reports.some((p) => p.type === 'bye'), 'SR and BYE on the RTCP port');
+    assert.equal(elsewhere.packets.length, 0, 'nothing went to the source= address');
+  } finally {
+    for (const s of [rtp.socket, rtcp.socket, elsewhere.socket]) s.close();
     await fake.close();
   }
 });
