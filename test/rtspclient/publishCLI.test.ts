@@ -3,6 +3,7 @@
 // stdout, bad arguments exit 2).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
@@ -40,6 +41,52 @@ describe('dorsvr-publish', { concurrency: 2 }, () => {
       });
     });
   }
+
+  it('--loop -t: the file again and again until SIGINT, then BYE/TEARDOWN and exit 0; ffmpeg writes more than the file', async () => {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'loop.aac');
+      const receiver = await startFfmpegReceiver(out, ['-c', 'copy', '-f', 'adts']);
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        let tries = 0;
+        const run = (): void => {
+          const child = spawn(process.execPath, [PUBLISH_CLI, fixture('test.aac'), receiver.url, '-t', '--loop'], { stdio: ['ignore', 'pipe', 'pipe'] });
+          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          stdout = '';
+          stderr = '';
+          let interrupted = false;
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => {
+            stderr += d.toString();
+            // The second restart: stop it the way a user does.
+            if (!interrupted && /from the start again \(2\)/.test(stderr)) {
+              interrupted = true;
+              child.kill('SIGINT');
+            }
+          });
+          child.on('error', reject);
+          child.on('close', (code) => {
+            clearTimeout(killer);
+            if (/connection refused/.test(stderr) && ++tries < 50) setTimeout(run, 100);
+            else resolve({ code, stdout, stderr });
+          });
+        };
+        run();
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /over tcp, looping/);
+      assert.match(result.stderr, /stopping \(SIGINT\)/);
+      const m = /: (\d+\.\d+) s of media in [\d.]+ s, (\d+) packets/.exec(result.stdout);
+      assert.ok(m, result.stdout);
+      assert.ok(Number(m[1]) >= 2, `${m[1]} s of media`);
+      const r = await receiver.result;
+      assert.equal(r.code, 0, r.stderr);
+      const [pw, ps] = await Promise.all([probe(out), probe(fixture('test.aac'))]);
+      assert.equal(pw.frames, Number(m[2]), 'every packet sent (one AAC frame each) was written');
+      assert.ok(pw.frames >= 2 * ps.frames, `${pw.frames} frames, the file has ${ps.frames}`);
+    });
+  });
 
   it('a refused ANNOUNCE: exit 1 with the status on one line', async () => {
     const fake = await FakeRTSPServer.start(() => ({ status: 403, reason: 'Forbidden' }));
