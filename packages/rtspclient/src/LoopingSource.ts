@@ -12,7 +12,8 @@ export interface LoopingSourceEvents extends FramedSourceEvents {
  * from its start again), shifting the new input's presentation times to follow the last frame
  * sent, so an RTP sink's timestamps (derived from them) and its pacing go on without a jump.
  * It keeps the furthest presentation time passed on ({@link endUs}), which is how far in media
- * time a publisher has sent. Internal to {@link Publication}.
+ * time a publisher has sent. {@link Publication} wraps every published source in one; it serves
+ * any source that can be opened again (`open`).
  */
 export class LoopingSource extends FramedSource<LoopingSourceEvents> {
   #input: AnyFramedSource;
