@@ -32,7 +32,10 @@ const out = (mount: string, ext: string): string => join(tmp.dir, `${mount}.${ex
 
 before(async () => {
   const records: Record<string, string> = {};
-  for (const transport of ['udp', 'tcp']) for (const [ext, bin] of Object.entries(RECEIVERS)) records[`/${ext}-${transport}`] = bin(out(`${ext}-${transport}`, ext));
+  for (const transport of ['udp', 'tcp']) {
+    for (const [ext, bin] of Object.entries(RECEIVERS)) records[`/${ext}-${transport}`] = bin(out(`${ext}-${transport}`, ext));
+    records[`/rr-${transport}`] = RECEIVERS.aac!(out(`rr-${transport}`, 'aac'));
+  }
   [gst, gstAuth] = await Promise.all([
     startGstRtspServer({ mounts: {}, records }),
     startGstRtspServer({ mounts: {}, records: { '/auth': RECEIVERS['264']!(out('auth', '264')) }, digest: { username: USER, password: PASS } }),
@@ -97,6 +100,31 @@ describe("our client publishes into GStreamer's RTSP server (record mode)", { co
         }
       });
     }
+  }
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    it(`over ${transport}: GStreamer's RTCP receiver reports about our stream reach the track (looping until one came)`, async () => {
+      const reports: Array<{ fractionLost: number; sourceSSRC: number }> = [];
+      const { publication } = await publishFile(gst.url(`rr-${transport}`), fixture('test.aac'), {
+        transport,
+        loop: true,
+        until: (p) =>
+          new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no receiver report within 15 s')), 15_000);
+            p.session.tracks[0]!.once('rr', (r) => {
+              clearTimeout(timer);
+              reports.push(r);
+              resolve();
+            });
+          }),
+      });
+      const track = publication.session.tracks[0]!;
+      assert.equal(reports.length, 1);
+      assert.equal(reports[0]!.fractionLost, 0);
+      assert.ok(track.stats.receiverReports >= 1);
+      assert.ok(track.stats.cumulativeLost !== undefined && track.stats.cumulativeLost <= 0, `lost ${track.stats.cumulativeLost}`);
+      await gst.waitUnprepared(`/rr-${transport}`);
+    });
   }
 
   it('Digest: ANNOUNCE is answered 401, the client answers the challenge, and the publish goes through', async () => {
