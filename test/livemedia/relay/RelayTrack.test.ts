@@ -409,3 +409,20 @@ test('a publisher that restarts with a new SSRC: each reader\'s sequence goes on
   assert.equal(r.track.publisherSSRC, 2);
   r.sms.close();
 });
+
+test('PLAY again while playing (no PAUSE) answers the next packet\'s sequence number and the reader\'s clock now', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const a = await tcpReader(r.track);
+  const first = await play(r, r.track, a.stream);
+  for (let i = 0; i < 3; i++) r.track.pushRTP(rtpPacket({ seq: 10 + i, ts: i * 100, pt: 98, payload: [i] }));
+  r.scheduler.advance(1_000_000);
+  const again = await play(r, r.track, a.stream);
+  assert.equal(again.seq, (first.seq + 3) & 0xffff);
+  assert.equal((again.rtptime - first.rtptime) | 0, 200 + 1000, 'the last packet\'s time plus the second since (1 kHz)');
+  r.track.pushRTP(rtpPacket({ seq: 13, ts: 1200, pt: 98, payload: [3] }));
+  const got = a.conn.parsedRTP();
+  assert.equal(got.length, 4);
+  assert.equal(got[3]!.sequenceNumber, again.seq);
+  assert.equal(got[3]!.timestamp, again.rtptime);
+  r.sms.close();
+});

@@ -592,6 +592,11 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       );
     }
     stream.playing = true;
+    if (r.state === 'live') {
+      // PLAY again without a PAUSE: the stream goes on; its next packet's number, and its clock now.
+      const pub = this.#publisherTimestampAt(this.scheduler.now()) ?? this.#lastTs;
+      return { seq: (this.#lastSeq + r.seqOffset + 1) & 0xffff, rtptime: (pub + r.tsOffset) >>> 0 };
+    }
     return { seq: r.nextSeq, rtptime: r.startRtpTime };
   }
 
