@@ -433,6 +433,10 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         r.state = 'waiting';
         r.waitingSinceUs = now;
       }
+      // Paused readers resume from where their clock is, on the new source's timestamps.
+      for (const r of this.#readers.values()) {
+        if (r.state === 'idle' && r.packetCount > 0) r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
+      }
       this.stats.ssrcChanges++;
     } else if (this.#ssrc !== undefined) {
       this.stats.ssrcChanges++;
@@ -445,13 +449,6 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         r.seqOffset = last + 1 - seq;
         r.startPublisherSeq = seq;
         r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
-      }
-    }
-    if (restart && this.#h26xPT >= 0 && this.#ssrc !== undefined) {
-      // Paused readers resume from where their clock is, on the new source's timestamps.
-      const pubNow = this.#publisherTimestampAt(now) ?? ts;
-      for (const r of this.#readers.values()) {
-        if (r.state === 'idle' && r.packetCount > 0) r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
       }
     }
     this.#ssrc = ssrc;
