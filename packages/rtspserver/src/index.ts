@@ -34,7 +34,7 @@ export {
 export { handleParameterRequest } from './handleParameterRequest.js';
 export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
 export { RTSPClientConnection, type RTSPClientConnectionOptions, type InterleavedBinding } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export { RTSPAuthenticator, type AuthResult, type AuthRequest, type RTSPAuthenticatorOptions } from './RTSPAuthenticator.js';
 export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
 /** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
 export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
