@@ -75,6 +75,8 @@ export class RTSPAuthenticator {
   readonly #allowBasic: boolean;
   readonly #maxRenewed: number;
   readonly #secret = randomBytes(32);
+  /** Added to the clock in nonces, so they do not tell how long the server has been running. */
+  readonly #epochUs = randomBytes(5).readUIntBE(0, 5);
   /** Recently used nonces → last successful use (µs, scheduler clock), least recent first. */
   readonly #renewed = new Map<string, number>();
 
@@ -96,7 +98,7 @@ export class RTSPAuthenticator {
 
   #newNonce(): string {
     const head = Buffer.allocUnsafe(16);
-    head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now())), 0);
+    head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now()) + this.#epochUs), 0);
     randomBytes(8).copy(head, 8);
     return Buffer.concat([head, this.#mac(head)]).toString('hex');
   }
@@ -107,7 +109,7 @@ export class RTSPAuthenticator {
     const bytes = Buffer.from(nonce, 'hex');
     const head = bytes.subarray(0, 16);
     if (!timingSafeEqual(this.#mac(head), bytes.subarray(16))) return undefined;
-    return Number(head.readBigInt64BE(0));
+    return Number(head.readBigInt64BE(0)) - this.#epochUs;
   }
 
   /** True when the nonce is one of ours and was issued, or last used, within its lifetime; renews it. */
