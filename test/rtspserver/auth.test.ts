@@ -221,6 +221,26 @@ test('both: the stream\'s database replaces the server\'s for that stream (serve
   }
 });
 
+test('a stream whose authDatabase slips past the setter (another copy of livemedia, an override) fails closed: 500, not served', async () => {
+  class Sneaky extends ServerMediaSession {
+    override get authDatabase(): AuthenticationDatabase | undefined {
+      return new Map([['alice', 'pw']]) as never;
+    }
+    override set authDatabase(_db: AuthenticationDatabase | undefined) {}
+  }
+  const f = await serve(undefined, { open: undefined });
+  f.server.addServerMediaSession(new Sneaky('sneaky').addSubsession(new RecordingSubsession()));
+  const errors: unknown[] = [];
+  f.server.on('error', (e) => errors.push(e));
+  try {
+    assert.equal(await f.describe('sneaky'), 500);
+    assert.ok(isDorsvrError(errors[0], 'ERR_AUTH_DATABASE'), String(errors[0]));
+    assert.equal(await f.describe('open'), 200, 'the others are served');
+  } finally {
+    await f.done();
+  }
+});
+
 test('an RTSPServer authDatabase of the wrong type is refused, as option and on assignment', async () => {
   const scheduler = virtualScheduler();
   for (const wrong of [new Map([['a', 'b']]), { admin: 'apw' }, null, 'admin:apw', { realm: 'x', ha1: () => undefined }]) {
