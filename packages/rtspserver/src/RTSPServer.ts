@@ -15,7 +15,7 @@ import {
   type ServerMediaSession,
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
-import { RTSPClientConnection } from './RTSPClientConnection.js';
+import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
 import { parseRequestURL } from './parseRequestURL.js';
@@ -94,6 +94,21 @@ export interface RTSPServerOptions {
   serverName?: string;
   /** Hooks for named GET_PARAMETER / SET_PARAMETER. */
   parameterHandler?: RTSPParameterHandler;
+  /**
+   * Seconds a connection that carries no session may stay silent before it is closed (default
+   * 30). A connection that carries a session lives as long as its sessions do (each bounded by
+   * `reclamationSeconds`): a UDP session's connection may be quiet between keep-alives.
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * Seconds within which a request, once its first byte arrived, must be received whole (default
+   * 10); a client sending one slowly (slowloris) is disconnected.
+   */
+  requestTimeoutSeconds?: number;
+  /** Most simultaneous TCP connections from one IP address (default 100); more are closed at accept. */
+  maxConnectionsPerAddress?: number;
+  /** Most simultaneous sessions created from one IP address (default 100); SETUP beyond answers 453. */
+  maxSessionsPerAddress?: number;
   /**
    * An access check after authentication (live555's `specialClientAccessCheck`): return false to
    * refuse the request with 403. Default: everyone who authenticated (or everyone, without a
@@ -183,6 +198,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
   readonly #connections = new Set<ConnectionState>();
+  /** Open connections per remote address (for `maxConnectionsPerAddress`). */
+  readonly #connectionsPerAddress = new Map<string, number>();
+  /** Streams unpublished while sessions still play them: closed when their last session ends. */
+  readonly #retired = new Set<ServerMediaSession>();
   readonly #core: RTSPServerCore;
   #authDatabase: AuthenticationDatabase | undefined;
   #server: Server | undefined;
@@ -206,6 +225,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxRequestSize: options.maxRequestSize ?? 65536,
       maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
       serverName: options.serverName ?? 'dorsvr/0.1',
+      idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
+      requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
+      maxConnectionsPerAddress: positive(options.maxConnectionsPerAddress, 100, 'maxConnectionsPerAddress'),
+      maxSessionsPerAddress: positive(options.maxSessionsPerAddress, 100, 'maxSessionsPerAddress'),
     };
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
@@ -214,7 +237,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#sessions = new RTSPSessionRegistry(this.scheduler, {
       reclamationSeconds: this.#options.reclamationSeconds,
       maxSessions: this.#options.maxSessions,
-      onClosed: (s, reason, stats) => this.emit('sessionClosed', s, reason, stats),
+      maxSessionsPerAddress: this.#options.maxSessionsPerAddress,
+      onClosed: (s, reason, stats) => {
+        for (const c of this.#connections) c.conn.removeSession(s.id);
+        this.#retireIfUnused(s.serverMediaSession);
+        this.emit('sessionClosed', s, reason, stats);
+      },
       onError: (err) => this.emit('error', err),
     });
     const server = this;
@@ -308,6 +336,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     for (const c of [...this.#connections]) c.conn.close();
     for (const sms of this.#sessionsByName.values()) sms.close();
     this.#sessionsByName.clear();
+    for (const sms of this.#retired) sms.close();
+    this.#retired.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -320,12 +350,29 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#sessionsByName.set(sms.name, sms);
   }
 
-  /** Unpublish a stream (by object or name), ending the sessions playing it. */
-  removeServerMediaSession(smsOrName: ServerMediaSession | string): void {
+  /**
+   * Unpublish a stream (by object or name), ending the sessions playing it. With `keepSessions`,
+   * the sessions already playing it go on (new clients no longer find it) and the stream is
+   * closed when the last of them ends, as live555 does for a replaced file.
+   */
+  removeServerMediaSession(smsOrName: ServerMediaSession | string, options: { keepSessions?: boolean } = {}): void {
     const sms = typeof smsOrName === 'string' ? this.#sessionsByName.get(smsOrName) : smsOrName;
     if (!sms) return;
     if (this.#sessionsByName.get(sms.name) === sms) this.#sessionsByName.delete(sms.name);
+    if (options.keepSessions === true && [...this.#sessions.sessions.values()].some((s) => s.serverMediaSession === sms)) {
+      this.#retired.add(sms);
+      return;
+    }
+    this.#retired.delete(sms);
     this.#sessions.closeWhere((s) => s.serverMediaSession === sms, 'server-closed');
+    sms.close();
+  }
+
+  #retireIfUnused(sms: ServerMediaSession): void {
+    if (!this.#retired.has(sms)) return;
+    for (const s of this.#sessions.sessions.values()) if (s.serverMediaSession === sms) return;
+    this.#retired.delete(sms);
+    debug('closing stream %s: its last session ended after it was unpublished', sms.name);
     sms.close();
   }
 
@@ -441,10 +488,21 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       socket.destroy();
       return;
     }
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const open = this.#connectionsPerAddress.get(address) ?? 0;
+    if (open >= this.#options.maxConnectionsPerAddress) {
+      debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
+      socket.destroy();
+      return;
+    }
+    this.#connectionsPerAddress.set(address, open + 1);
     const conn = new RTSPClientConnection(socket, {
       maxRequestSize: this.#options.maxRequestSize,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
       maxConsecutiveDrops: 500,
+      scheduler: this.scheduler,
+      idleTimeoutSeconds: this.#options.idleTimeoutSeconds,
+      requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
     });
     const state: ConnectionState = { conn, queue: Promise.resolve(), pending: 0 };
     this.#connections.add(state);
@@ -456,6 +514,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     socket.on('close', () => {
       conn.close();
       this.#connections.delete(state);
+      const left = (this.#connectionsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#connectionsPerAddress.set(address, left);
+      else this.#connectionsPerAddress.delete(address);
       // Interleaved sessions die with their connection; UDP ones live on until their timeout.
       this.#sessions.closeWhere((s) => s.interleavedConnection === conn, 'connection-closed');
       this.emit('disconnect', info);
@@ -481,7 +542,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         case 'request': {
           if (state.pending >= 64) {
             debug('connection %d: too many pipelined requests, closing', state.conn.id);
-            state.conn.close();
+            state.conn.close('too-many-requests');
             return;
           }
           state.pending++;
@@ -541,6 +602,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       if (cseq === undefined || !/^\s*\d{1,15}\s*$/.test(cseq)) {
         throw new DorsvrError('ERR_RTSP_CSEQ', 'missing or malformed CSeq', { status: 400 });
       }
+      checkControlCharacters(req);
       // Relative request URIs (`/stream/track1`) are made absolute on the address the client
       // reached, so Content-Base and RTP-Info are always absolute URLs.
       let uri = req.uri;
@@ -557,6 +619,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       res = { status, headers };
     }
     this.#send(conn, res);
+    // A connection that a session's requests use carries it: the idle timeout then waits for it.
+    const sessionHeader = res.headers.get('Session');
+    if (sessionHeader !== undefined && res.status < 300) {
+      const id = sessionHeader.split(';')[0]!.trim();
+      if (this.#sessions.sessions.has(id)) conn.addSession(id);
+    }
   }
 
   #dispatch(ctx: RTSPRequestContext): Promise<RTSPResponse> | RTSPResponse {
@@ -653,6 +721,31 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   protected handleParameter(ctx: RTSPRequestContext): Promise<RTSPResponse> {
     return handleParameterRequest(this.#core, ctx, this.parameterHandler);
   }
+}
+
+/**
+ * A request URL or header value with a control character (NUL, CR, LF, …; a header may hold a
+ * tab) is a malformed request (400): such bytes could never be echoed back in a response anyway.
+ */
+function checkControlCharacters(req: RTSPRequest): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(req.uri)) {
+    throw new DorsvrError('ERR_RTSP_URL', 'control character in the request URL', { status: 400 });
+  }
+  for (const [name, value] of req.headers) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new DorsvrError('ERR_RTSP_HEADER_INVALID', `control character in header ${name.slice(0, 40)}`, { status: 400 });
+    }
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(value)}`);
+  }
+  return value;
 }
 
 /** The request URL without the track suffix or trailing slash: the aggregate base. */
