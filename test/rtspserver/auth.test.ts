@@ -114,6 +114,19 @@ test('nonces: a flood of 401s stores nothing, and a nonce issued before it still
   scheduler.close();
 });
 
+test('a nonce lifetime or renewal cap that is not a number is refused (NaN would make nonces never expire)', () => {
+  const scheduler = new VirtualTaskScheduler();
+  for (const nonceLifetimeSeconds of [NaN, 0, -5, Infinity]) {
+    assert.throws(() => new RTSPAuthenticator(scheduler, { nonceLifetimeSeconds }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(nonceLifetimeSeconds));
+    assert.throws(() => new RTSPServer({ scheduler, port: 0, nonceLifetimeSeconds }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(nonceLifetimeSeconds));
+  }
+  for (const maxRenewedNonces of [NaN, -1, 1.5]) {
+    assert.throws(() => new RTSPAuthenticator(scheduler, { maxRenewedNonces }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(maxRenewedNonces));
+  }
+  assert.equal(new RTSPAuthenticator(scheduler, { maxRenewedNonces: 0 }).renewedNonceCount, 0);
+  scheduler.close();
+});
+
 test('a database answering anything but a string HA1 or `true` refuses (an async database cannot let everyone in)', () => {
   const scheduler = new VirtualTaskScheduler();
   const auth = new RTSPAuthenticator(scheduler, { allowBasic: true });
