@@ -72,7 +72,10 @@ export interface RTSPServerOptions {
   authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
-  /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
+  /**
+   * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
+   * 300); then the client is answered `stale=true` and retries with a new one.
+   */
   nonceLifetimeSeconds?: number;
   /**
    * Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65, as
