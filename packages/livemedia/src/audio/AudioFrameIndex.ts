@@ -182,9 +182,17 @@ export async function openIndexedAudioFile<H>(
   }
   try {
     const index = (await audioIndexCache.get(fileIndexKey(kind, path, size, mtimeMs), async () => {
-      const own = await open(path, 'r');
+      let own: FileHandle;
+      try {
+        own = await open(path, 'r');
+      } catch (cause) {
+        throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}: ${(cause as Error).message}`, { cause });
+      }
       try {
         return await build(own, size);
+      } catch (err) {
+        if (err instanceof DorsvrError) throw err;
+        throw new DorsvrError('ERR_FILE_READ', `cannot index ${path}: ${(err as Error).message}`, { cause: err });
       } finally {
         await own.close().catch(() => {});
       }
