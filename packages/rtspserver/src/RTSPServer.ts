@@ -1,37 +1,36 @@
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, isDorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
-  parseTransportHeader,
-  formatTransportSpec,
-  parseSessionHeader,
-  formatSessionHeader,
-  parseRangeHeader,
-  formatRangeHeader,
-  formatRTPInfoHeader,
   formatRTSPDate,
-  parseScale,
-  formatScale,
   parseCommaList,
   formatCommaList,
+  checkAuthenticationDatabase,
+  type AuthenticationDatabase,
   type RTSPRequest,
-  type RTPInfoEntry,
-  type TransportSpec,
   type ServerMediaSession,
   type ServerMediaSubsession,
-  type ServerMediaStream,
-  type ClientTransport,
 } from '@dorsvr/livemedia';
-import { RTSPClientConnection } from './RTSPClientConnection.js';
-import { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
+import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
+import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
-import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
 import { parseRequestURL } from './parseRequestURL.js';
+import { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
+import type {
+  RTSPAccessAction,
+  RTSPRequestContext,
+  RTSPRequestTarget,
+  RTSPResponse,
+  RTSPServerCore,
+} from './RTSPRequestContext.js';
+import { handleDescribeRequest } from './handleDescribeRequest.js';
+import { handleSetupRequest } from './handleSetupRequest.js';
+import { handleParameterRequest } from './handleParameterRequest.js';
+import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './handlePlaybackRequests.js';
 
 const debug = createDebug('dorsvr:rtspserver:server');
 
@@ -47,7 +46,7 @@ export const RTSP_SERVER_METHODS = Object.freeze([
   'SET_PARAMETER',
 ]);
 /** RTSP methods known but not accepted by a play-only resource (answered 405 with `Allow:`). */
-const NOT_ALLOWED = new Set(['ANNOUNCE', 'RECORD', 'REDIRECT']);
+const NOT_ALLOWED = new Set(['REDIRECT']);
 
 /** Application hooks for GET_PARAMETER / SET_PARAMETER with named parameters. */
 export interface RTSPParameterHandler {
@@ -65,8 +64,12 @@ export interface RTSPServerOptions {
   port?: number;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
-  /** Server-wide credentials; a {@link ServerMediaSession}'s own `authDatabase` takes precedence. */
-  authDatabase?: UserAuthenticationDatabase;
+  /**
+   * Server-wide credentials (e.g. a `UserAuthenticationDatabase`) for every stream that has no
+   * database of its own: a {@link ServerMediaSession}'s `authDatabase` replaces it for that stream.
+   * Anything that is not an `AuthenticationDatabase` throws `ERR_AUTH_DATABASE`.
+   */
+  authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
   /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
@@ -88,6 +91,41 @@ export interface RTSPServerOptions {
   serverName?: string;
   /** Hooks for named GET_PARAMETER / SET_PARAMETER. */
   parameterHandler?: RTSPParameterHandler;
+  /**
+   * Seconds a connection that carries no session may stay silent before it is closed (default
+   * 30). A connection that carries a session lives as long as its sessions do (each bounded by
+   * `reclamationSeconds`): a UDP session's connection may be quiet between keep-alives.
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * Seconds within which a request, once its first byte arrived, must be received whole (default
+   * 10); a client sending one slowly (slowloris) is disconnected.
+   */
+  requestTimeoutSeconds?: number;
+  /** Most simultaneous TCP connections from one IP address (default 100); more are closed at accept. */
+  maxConnectionsPerAddress?: number;
+  /** Most simultaneous sessions created from one IP address (default 100); SETUP beyond answers 453. */
+  maxSessionsPerAddress?: number;
+  /**
+   * An access check after authentication (live555's `specialClientAccessCheck`): return false to
+   * refuse the request with 403. Default: everyone who authenticated (or everyone, without a
+   * database) may read. Subclasses may override {@link RTSPServer.specialClientAccessCheck} instead.
+   */
+  accessCheck?: (check: RTSPAccessCheck) => boolean | Promise<boolean>;
+}
+
+/** What an access check is asked about. */
+export interface RTSPAccessCheck {
+  /** `read` (DESCRIBE, SETUP, PLAY, …) or `publish` (ANNOUNCE, RECORD, …). */
+  readonly action: RTSPAccessAction;
+  /** The stream name (URL path) the request is for, or undefined when it names none. */
+  readonly streamName: string | undefined;
+  /** The user the request authenticated as (undefined without a user database). */
+  readonly username: string | undefined;
+  /** The request's method. */
+  readonly method: string;
+  /** Who is asking. */
+  readonly connection: RTSPConnectionInfo;
 }
 
 /** Who connected. */
@@ -114,35 +152,17 @@ export interface RTSPServerEvents {
   play: [session: RTSPClientSession];
   /** A session paused. */
   pause: [session: RTSPClientSession];
-  /** Something failed (a stream's source, a socket); the server carries on. */
+  /**
+   * Something failed (a stream's source, a socket, a request answered 500); the server carries
+   * on. With no listener, each becomes a process warning (`DorsvrWarning`), never silence.
+   */
   error: [err: unknown];
-}
-
-interface Response {
-  status: number;
-  headers: RTSPHeaders;
-  body?: string | Uint8Array;
-}
-
-interface Target {
-  sms: ServerMediaSession;
-  subsession: ServerMediaSubsession | undefined;
-  /** The URL of the aggregate stream as the client addresses it (no trailing slash). */
-  baseURL: string;
-}
-
-interface ChannelBinding {
-  session: RTSPClientSession;
-  subsession: ServerMediaSubsession;
-  stream: ServerMediaStream;
 }
 
 interface ConnectionState {
   conn: RTSPClientConnection;
   queue: Promise<void>;
   pending: number;
-  /** Interleaved channel → stream (both the RTP and the RTCP channel are keys). */
-  channels: Map<number, ChannelBinding>;
 }
 
 /**
@@ -154,21 +174,33 @@ interface ConnectionState {
  * server.addServerMediaSession(sms);
  * await server.listen();
  * ```
+ *
+ * Request handling is split by job: this class accepts connections, routes requests to one
+ * `handle…` method per RTSP method (live555's `handleCmd_*`; override one to change how a method
+ * is served), and owns the stream registry; the session registry ({@link RTSPSessionRegistry}),
+ * SETUP's transport negotiation and PLAY/PAUSE/TEARDOWN live in files of their own.
  */
 export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** The scheduler all timing runs on. */
   readonly scheduler: TaskScheduler;
-  /** Server-wide credentials, if any. */
-  authDatabase: UserAuthenticationDatabase | undefined;
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
-  readonly #options: Required<Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler'>> & {
+  readonly #options: Required<
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck'>
+  > & {
     host: string | undefined;
   };
+  readonly #accessCheck: RTSPServerOptions['accessCheck'];
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
-  readonly #clientSessions = new Map<string, RTSPClientSession>();
+  readonly #sessions: RTSPSessionRegistry;
   readonly #connections = new Set<ConnectionState>();
+  /** Open connections per remote address (for `maxConnectionsPerAddress`). */
+  readonly #connectionsPerAddress = new Map<string, number>();
+  /** Streams unpublished while sessions still play them: closed when their last session ends. */
+  readonly #retired = new Set<ServerMediaSession>();
+  readonly #core: RTSPServerCore;
+  #authDatabase: AuthenticationDatabase | undefined;
   #server: Server | undefined;
   #port = 0;
   #closed = false;
@@ -176,8 +208,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   constructor(options: RTSPServerOptions) {
     super();
     this.scheduler = options.scheduler;
-    this.authDatabase = options.authDatabase;
+    this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
+    this.#accessCheck = options.accessCheck;
     this.#options = {
       port: options.port ?? 8554,
       host: options.host,
@@ -189,11 +222,59 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxRequestSize: options.maxRequestSize ?? 65536,
       maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
       serverName: options.serverName ?? 'dorsvr/0.1',
+      idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
+      requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
+      maxConnectionsPerAddress: positive(options.maxConnectionsPerAddress, 100, 'maxConnectionsPerAddress'),
+      maxSessionsPerAddress: positive(options.maxSessionsPerAddress, 100, 'maxSessionsPerAddress'),
     };
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
       allowBasic: this.#options.allowBasicAuth,
     });
+    this.#sessions = new RTSPSessionRegistry(this.scheduler, {
+      reclamationSeconds: this.#options.reclamationSeconds,
+      maxSessions: this.#options.maxSessions,
+      maxSessionsPerAddress: this.#options.maxSessionsPerAddress,
+      onClosed: (s, reason, stats) => {
+        for (const c of this.#connections) c.conn.removeSession(s.id);
+        this.#retireIfUnused(s.serverMediaSession);
+        this.emit('sessionClosed', s, reason, stats);
+      },
+      onError: (err) => this.emit('error', err),
+    });
+    const server = this;
+    this.#core = {
+      scheduler: this.scheduler,
+      sessions: this.#sessions,
+      get closed() {
+        return server.#closed;
+      },
+      resolveTarget: (uri) => this.resolveTarget(uri),
+      authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
+      events: this,
+    };
+  }
+
+  /**
+   * Server-wide credentials, for the streams without their own database (see
+   * {@link RTSPServerOptions.authDatabase}). Assigning anything but an `AuthenticationDatabase` or
+   * undefined throws `ERR_AUTH_DATABASE` and keeps the database that was there.
+   */
+  get authDatabase(): AuthenticationDatabase | undefined {
+    return this.#authDatabase;
+  }
+
+  set authDatabase(db: AuthenticationDatabase | undefined) {
+    this.#authDatabase = checkAuthenticationDatabase(db, 'RTSPServer authDatabase');
+  }
+
+  /** An `'error'` nobody listens for becomes a process warning (eventemitter3 would drop it). */
+  override emit<T extends EventEmitter.EventNames<RTSPServerEvents>>(event: T, ...args: EventEmitter.EventArgs<RTSPServerEvents, T>): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      warnUnheardError(this, "RTSPServer error (the server has no 'error' listener)", args[0]);
+      return false;
+    }
+    return super.emit(event, ...args);
   }
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
@@ -203,7 +284,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
 
   /** The sessions currently alive. */
   get clientSessions(): ReadonlyMap<string, RTSPClientSession> {
-    return this.#clientSessions;
+    return this.#sessions.sessions;
   }
 
   /** Number of open client connections. */
@@ -248,10 +329,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of [...this.#clientSessions.values()]) this.#closeSession(s, 'server-closed');
+    this.#sessions.closeWhere(() => true, 'server-closed');
     for (const c of [...this.#connections]) c.conn.close();
     for (const sms of this.#sessionsByName.values()) sms.close();
     this.#sessionsByName.clear();
+    for (const sms of this.#retired) sms.close();
+    this.#retired.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -264,12 +347,29 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#sessionsByName.set(sms.name, sms);
   }
 
-  /** Unpublish a stream (by object or name), ending the sessions playing it. */
-  removeServerMediaSession(smsOrName: ServerMediaSession | string): void {
+  /**
+   * Unpublish a stream (by object or name), ending the sessions playing it. With `keepSessions`,
+   * the sessions already playing it go on (new clients no longer find it) and the stream is
+   * closed when the last of them ends, as live555 does for a replaced file.
+   */
+  removeServerMediaSession(smsOrName: ServerMediaSession | string, options: { keepSessions?: boolean } = {}): void {
     const sms = typeof smsOrName === 'string' ? this.#sessionsByName.get(smsOrName) : smsOrName;
     if (!sms) return;
     if (this.#sessionsByName.get(sms.name) === sms) this.#sessionsByName.delete(sms.name);
-    for (const s of [...this.#clientSessions.values()]) if (s.serverMediaSession === sms) this.#closeSession(s, 'server-closed');
+    if (options.keepSessions === true && [...this.#sessions.sessions.values()].some((s) => s.serverMediaSession === sms)) {
+      this.#retired.add(sms);
+      return;
+    }
+    this.#retired.delete(sms);
+    this.#sessions.closeWhere((s) => s.serverMediaSession === sms, 'server-closed');
+    sms.close();
+  }
+
+  #retireIfUnused(sms: ServerMediaSession): void {
+    if (!this.#retired.has(sms)) return;
+    for (const s of this.#sessions.sessions.values()) if (s.serverMediaSession === sms) return;
+    this.#retired.delete(sms);
+    debug('closing stream %s: its last session ended after it was unpublished', sms.name);
     sms.close();
   }
 
@@ -296,6 +396,88 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // What request handlers (built in or overridden) use
+
+  /** The session registry (ids, liveness, the end of a session). */
+  protected get sessions(): RTSPSessionRegistry {
+    return this.#sessions;
+  }
+
+  /** The shared state request-handler functions take (see `handleSetupRequest`). */
+  protected get core(): RTSPServerCore {
+    return this.#core;
+  }
+
+  /** The methods `Public:` (and `Allow:` of a 405) lists. Override when adding methods. */
+  protected get publicMethods(): readonly string[] {
+    return RTSP_SERVER_METHODS;
+  }
+
+  /** The stream (and track) a request URL names, trying each way the URL can be read. */
+  protected async resolveTarget(uri: string): Promise<RTSPRequestTarget | undefined> {
+    if (uri === '*') return undefined;
+    const candidates = parseRequestURL(uri);
+    for (const c of candidates) {
+      const sms = await this.lookupServerMediaSession(c.streamName);
+      if (!sms) continue;
+      let subsession: ServerMediaSubsession | undefined;
+      if (c.trackId !== undefined) {
+        subsession = sms.lookupSubsession(c.trackId);
+        if (!subsession) continue;
+      }
+      return { sms, subsession, baseURL: baseURLOf(uri, c.trackId) };
+    }
+    return undefined;
+  }
+
+  /**
+   * Authenticate the request against the stream's database if it has one, else the server's
+   * (the stream's replaces the server's; a request naming no stream uses the server's), then run
+   * the access check. Undefined when allowed; else the 401 (with challenges), 400 (a Digest `uri=`
+   * naming another resource) or 403 to send.
+   */
+  protected async authorize(
+    ctx: RTSPRequestContext,
+    sms: ServerMediaSession | undefined,
+    action: RTSPAccessAction,
+  ): Promise<RTSPResponse | undefined> {
+    // Checked again here: a session object from elsewhere (another copy of livemedia) must not
+    // bring an unusable database past the setter; an unusable one fails the request (500).
+    const db = sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase;
+    if (db) {
+      const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name };
+      const r = this.#authenticator.verify(db, request, ctx.request.headers.get('Authorization'));
+      if (!r.ok) {
+        if (r.status === 400) return { status: 400, headers: ctx.headers };
+        for (const c of this.#authenticator.challenges(db, r.stale)) ctx.headers.append('WWW-Authenticate', c);
+        return { status: 401, headers: ctx.headers };
+      }
+      ctx.username = r.username;
+    }
+    if (!(await this.specialClientAccessCheck(ctx, sms, action))) return { status: 403, headers: ctx.headers };
+    return undefined;
+  }
+
+  /**
+   * live555's `specialClientAccessCheck`: may this (authenticated) request `action` `sms`? The
+   * default asks the `accessCheck` option, if any, and otherwise allows.
+   */
+  protected specialClientAccessCheck(
+    ctx: RTSPRequestContext,
+    sms: ServerMediaSession | undefined,
+    action: RTSPAccessAction,
+  ): boolean | Promise<boolean> {
+    if (!this.#accessCheck) return true;
+    return this.#accessCheck({
+      action,
+      streamName: sms?.name,
+      username: ctx.username,
+      method: ctx.request.method,
+      connection: this.#info(ctx.connection),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Connections
 
   #onConnection(socket: Socket): void {
@@ -303,12 +485,23 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       socket.destroy();
       return;
     }
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const open = this.#connectionsPerAddress.get(address) ?? 0;
+    if (open >= this.#options.maxConnectionsPerAddress) {
+      debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
+      socket.destroy();
+      return;
+    }
+    this.#connectionsPerAddress.set(address, open + 1);
     const conn = new RTSPClientConnection(socket, {
       maxRequestSize: this.#options.maxRequestSize,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
       maxConsecutiveDrops: 500,
+      scheduler: this.scheduler,
+      idleTimeoutSeconds: this.#options.idleTimeoutSeconds,
+      requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
     });
-    const state: ConnectionState = { conn, queue: Promise.resolve(), pending: 0, channels: new Map() };
+    const state: ConnectionState = { conn, queue: Promise.resolve(), pending: 0 };
     this.#connections.add(state);
     const info = this.#info(conn);
     debug('connection %d from %s:%d', conn.id, conn.remoteAddress, conn.remotePort);
@@ -318,10 +511,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     socket.on('close', () => {
       conn.close();
       this.#connections.delete(state);
+      const left = (this.#connectionsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#connectionsPerAddress.set(address, left);
+      else this.#connectionsPerAddress.delete(address);
       // Interleaved sessions die with their connection; UDP ones live on until their timeout.
-      for (const s of [...this.#clientSessions.values()]) {
-        if (s.interleavedConnection === conn) this.#closeSession(s, 'connection-closed');
-      }
+      this.#sessions.closeWhere((s) => s.interleavedConnection === conn, 'connection-closed');
       this.emit('disconnect', info);
     });
   }
@@ -335,19 +529,17 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     for (const item of items) {
       switch (item.type) {
         case 'interleaved': {
-          const b = state.channels.get(item.channel);
+          const b = state.conn.channels.get(item.channel);
           if (b && !b.session.closed) {
-            this.#touch(b.session);
-            if (b.stream.transport.mode === 'tcp' && item.channel === b.stream.transport.rtcpChannel) {
-              b.subsession.handleIncomingRTCP(b.stream, item.payload);
-            }
+            this.#sessions.touch(b.session);
+            b.receive(item.channel, item.payload);
           }
           break;
         }
         case 'request': {
           if (state.pending >= 64) {
             debug('connection %d: too many pipelined requests, closing', state.conn.id);
-            state.conn.close();
+            state.conn.close('too-many-requests');
             return;
           }
           state.pending++;
@@ -379,7 +571,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     h.append('Server', this.#options.serverName);
   }
 
-  #send(conn: RTSPClientConnection, res: Response): void {
+  #send(conn: RTSPClientConnection, res: RTSPResponse): void {
     let bytes: Uint8Array;
     try {
       bytes = serializeRTSPResponse({ status: res.status, headers: res.headers, body: res.body });
@@ -402,11 +594,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     const cseq = req.headers.get('CSeq');
     headers.append('CSeq', cseq !== undefined && /^\s*\d{1,15}\s*$/.test(cseq) ? cseq.trim() : '0');
     this.#commonHeaders(headers);
-    let res: Response;
+    let res: RTSPResponse;
     try {
       if (cseq === undefined || !/^\s*\d{1,15}\s*$/.test(cseq)) {
         throw new DorsvrError('ERR_RTSP_CSEQ', 'missing or malformed CSeq', { status: 400 });
       }
+      checkControlCharacters(req);
       // Relative request URIs (`/stream/track1`) are made absolute on the address the client
       // reached, so Content-Base and RTP-Info are always absolute URLs.
       let uri = req.uri;
@@ -414,7 +607,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         const host = conn.localAddress.includes(':') ? `[${conn.localAddress}]` : conn.localAddress;
         uri = `rtsp://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
       }
-      res = await this.#dispatch(state, uri === req.uri ? req : { ...req, uri }, headers);
+      const ctx: RTSPRequestContext = { connection: conn, request: uri === req.uri ? req : { ...req, uri }, headers, username: undefined };
+      res = await this.#dispatch(ctx);
     } catch (err) {
       const status = isDorsvrError(err) && err.status !== undefined ? err.status : 500;
       if (status === 500) this.emit('error', err);
@@ -422,435 +616,133 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       res = { status, headers };
     }
     this.#send(conn, res);
+    // A connection that a session's requests use carries it: the idle timeout then waits for it.
+    const sessionHeader = res.headers.get('Session');
+    if (sessionHeader !== undefined && res.status < 300) {
+      const id = sessionHeader.split(';')[0]!.trim();
+      if (this.#sessions.sessions.has(id)) conn.addSession(id);
+    }
   }
 
-  async #dispatch(state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
+  #dispatch(ctx: RTSPRequestContext): Promise<RTSPResponse> | RTSPResponse {
+    const req = ctx.request;
     const require = req.headers.get('Require') ?? req.headers.get('Proxy-Require');
     if (require !== undefined) {
-      headers.append('Unsupported', formatCommaList(parseCommaList(require)));
-      return { status: 551, headers };
+      ctx.headers.append('Unsupported', formatCommaList(parseCommaList(require)));
+      return { status: 551, headers: ctx.headers };
     }
     switch (req.method) {
       case 'OPTIONS':
-        return this.#handleOptions(req, headers);
+        return this.handleOptions(ctx);
       case 'DESCRIBE':
-        return this.#handleDescribe(state, req, headers);
+        return this.handleDescribe(ctx);
       case 'SETUP':
-        return this.#handleSetup(state, req, headers);
+        return this.handleSetup(ctx);
       case 'PLAY':
-        return this.#handlePlay(state, req, headers);
+        return this.handlePlay(ctx);
       case 'PAUSE':
-        return this.#handlePause(state, req, headers);
+        return this.handlePause(ctx);
       case 'TEARDOWN':
-        return this.#handleTeardown(state, req, headers);
+        return this.handleTeardown(ctx);
       case 'GET_PARAMETER':
       case 'SET_PARAMETER':
-        return this.#handleParameter(state, req, headers);
+        return this.handleParameter(ctx);
+      case 'ANNOUNCE':
+        return this.handleAnnounce(ctx);
+      case 'RECORD':
+        return this.handleRecord(ctx);
       default:
-        if (NOT_ALLOWED.has(req.method)) {
-          headers.append('Allow', formatCommaList(RTSP_SERVER_METHODS));
-          return { status: 405, headers };
-        }
-        headers.append('Public', formatCommaList(RTSP_SERVER_METHODS));
-        return { status: 501, headers };
+        return this.handleUnknownMethod(ctx);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Helpers
+  // Methods (live555's handleCmd_*): override one to change how that method is served.
 
-  /** The session named by the request's `Session:` header: undefined when none; 454 when unknown. */
-  #sessionOf(req: RTSPRequest): RTSPClientSession | undefined {
-    const v = req.headers.get('Session');
-    if (v === undefined) return undefined;
-    const { id } = parseSessionHeader(v);
-    const s = this.#clientSessions.get(id);
-    if (!s) throw new DorsvrError('ERR_RTSP_SESSION_NOT_FOUND', `no session ${id}`, { status: 454 });
-    this.#touch(s);
-    return s;
+  /** OPTIONS: `Public:`, and the session renewed when one is named (454 when unknown). */
+  protected handleOptions(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
+    const s = this.#sessions.fromRequest(ctx.request);
+    if (s) ctx.headers.append('Session', this.#sessions.sessionHeader(s));
+    ctx.headers.append('Public', formatCommaList(this.publicMethods));
+    return { status: 200, headers: ctx.headers };
   }
 
-  #requireSession(req: RTSPRequest): RTSPClientSession {
-    const s = this.#sessionOf(req);
-    if (!s) throw new DorsvrError('ERR_RTSP_SESSION_NOT_FOUND', `${req.method} without a Session header`, { status: 454 });
-    return s;
+  /** DESCRIBE (see `handleDescribeRequest`). */
+  protected handleDescribe(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handleDescribeRequest(this.#core, ctx);
   }
 
-  async #resolve(uri: string): Promise<Target | undefined> {
-    if (uri === '*') return undefined;
-    const candidates = parseRequestURL(uri);
-    for (const c of candidates) {
-      const sms = await this.lookupServerMediaSession(c.streamName);
-      if (!sms) continue;
-      let subsession: ServerMediaSubsession | undefined;
-      if (c.trackId !== undefined) {
-        subsession = sms.lookupSubsession(c.trackId);
-        if (!subsession) continue;
-      }
-      return { sms, subsession, baseURL: baseURLOf(uri, c.trackId) };
-    }
-    return undefined;
+  /** SETUP of a track to play (see `handleSetupRequest`). */
+  protected handleSetup(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handleSetupRequest(this.#core, ctx);
   }
 
-  #authenticate(req: RTSPRequest, sms: ServerMediaSession | undefined, headers: RTSPHeaders): Response | undefined {
-    const smsDb = sms?.authDatabase instanceof UserAuthenticationDatabase ? sms.authDatabase : undefined;
-    const db = smsDb ?? this.authDatabase;
-    if (!db) return undefined;
-    const r = this.#authenticator.verify(db, req.method, req.headers.get('Authorization'));
-    if (r.ok) return undefined;
-    for (const c of this.#authenticator.challenges(db, r.stale)) headers.append('WWW-Authenticate', c);
-    return { status: 401, headers };
+  /** PLAY (see `handlePlayRequest`). */
+  protected handlePlay(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handlePlayRequest(this.#core, ctx);
   }
 
-  #touch(s: RTSPClientSession): void {
-    if (s.closed) return;
-    // Enforce a little more than we advertise: some clients send their keep-alive exactly at the
-    // advertised timeout (INTEROP.md).
-    const r = this.#options.reclamationSeconds;
-    const graceUs = Math.min(5, r * 0.1) * 1e6;
-    s.livenessTask = this.scheduler.rescheduleDelayedTask(s.livenessTask, r * 1e6 + graceUs, () => {
-      s.livenessTask = 0;
-      debug('session %s timed out', s.id);
-      this.#closeSession(s, 'timeout');
-    });
+  /** PAUSE (see `handlePauseRequest`). */
+  protected handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handlePauseRequest(this.#core, ctx);
   }
 
-  #sessionHeader(s: RTSPClientSession): string {
-    return formatSessionHeader({ id: s.id, timeout: this.#options.reclamationSeconds });
+  /** TEARDOWN (see `handleTeardownRequest`). */
+  protected handleTeardown(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handleTeardownRequest(this.#core, ctx);
   }
 
-  #closeSession(s: RTSPClientSession, reason: SessionCloseReason): void {
-    if (s.closed) return;
-    const stats = s.stats();
-    s.closed = true;
-    s.playing = false;
-    this.scheduler.unscheduleDelayedTask(s.livenessTask);
-    s.livenessTask = 0;
-    for (const [sub, stream] of s.streams) this.#deleteStream(s, sub, stream);
-    s.streams.clear();
-    this.#clientSessions.delete(s.id);
-    debug('session %s closed (%s)', s.id, reason);
-    this.emit('sessionClosed', s, reason, stats);
+  /** ANNOUNCE: not accepted by this server (405); a publishing server overrides it. */
+  protected handleAnnounce(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
+    return this.#notAllowed(ctx);
   }
 
-  #deleteStream(s: RTSPClientSession, sub: ServerMediaSubsession, stream: ServerMediaStream): void {
-    if (stream.transport.mode === 'tcp') {
-      for (const st of this.#connections) {
-        if (st.conn !== s.interleavedConnection) continue;
-        for (const [ch, b] of st.channels) if (b.stream === stream) st.channels.delete(ch);
-      }
-    }
-    stream.removeAllListeners();
-    try {
-      sub.deleteStream(stream);
-    } catch (err) {
-      this.emit('error', err);
-    }
+  /** RECORD: not accepted by this server (405); a publishing server overrides it. */
+  protected handleRecord(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
+    return this.#notAllowed(ctx);
   }
 
-  #newSessionId(): string {
-    for (;;) {
-      const id = randomBytes(8).toString('hex').toUpperCase();
-      if (!this.#clientSessions.has(id)) return id;
-    }
+  /** A method this server does not implement: 405 for known RTSP methods, else 501. */
+  protected handleUnknownMethod(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
+    if (NOT_ALLOWED.has(ctx.request.method)) return this.#notAllowed(ctx);
+    ctx.headers.append('Public', formatCommaList(this.publicMethods));
+    return { status: 501, headers: ctx.headers };
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Methods
-
-  #handleOptions(req: RTSPRequest, headers: RTSPHeaders): Response {
-    const s = this.#sessionOf(req);
-    if (s) headers.append('Session', this.#sessionHeader(s));
-    headers.append('Public', formatCommaList(RTSP_SERVER_METHODS));
-    return { status: 200, headers };
+  #notAllowed(ctx: RTSPRequestContext): RTSPResponse {
+    ctx.headers.append('Allow', formatCommaList(this.publicMethods));
+    return { status: 405, headers: ctx.headers };
   }
 
-  async #handleDescribe(state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const target = await this.#resolve(req.uri);
-    if (!target || target.subsession !== undefined) {
-      // Authenticate before saying "not found" only when a server-wide database exists, so that
-      // unauthenticated clients cannot probe for names.
-      const denied = this.#authenticate(req, undefined, headers);
-      if (denied) return denied;
-      return { status: 404, headers };
-    }
-    const denied = this.#authenticate(req, target.sms, headers);
-    if (denied) return denied;
-    let sdp: string;
-    try {
-      sdp = await target.sms.generateSDPDescription(state.conn.localAddress || '0.0.0.0');
-    } catch (err) {
-      // The stream exists but cannot be described: its file went away (404) or is not what its
-      // name says (415). Reported as an error event too, for the operator.
-      this.emit('error', err);
-      return { status: isDorsvrError(err, 'ERR_FILE_OPEN') ? 404 : isDorsvrError(err) && err.status !== undefined ? err.status : 415, headers };
-    }
-    headers.append('Content-Base', `${target.baseURL}/`);
-    headers.append('Content-Type', 'application/sdp');
-    return { status: 200, headers, body: sdp };
+  /** GET_PARAMETER / SET_PARAMETER (see `handleParameterRequest`). */
+  protected handleParameter(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    return handleParameterRequest(this.#core, ctx, this.parameterHandler);
   }
+}
 
-  async #handleSetup(state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const conn = state.conn;
-    let session = this.#sessionOf(req);
-    const target = await this.#resolve(req.uri);
-    if (!target) {
-      const denied = this.#authenticate(req, session?.serverMediaSession, headers);
-      if (denied) return denied;
-      return { status: 404, headers };
-    }
-    const denied = this.#authenticate(req, target.sms, headers);
-    if (denied) return denied;
-    let subsession = target.subsession;
-    if (subsession === undefined) {
-      // ffmpeg SETs UP the base URL of a single-track stream (MPEG-TS).
-      if (target.sms.subsessions.length !== 1) return { status: 459, headers };
-      subsession = target.sms.subsessions[0]!;
-    }
-    if (session && session.serverMediaSession !== target.sms) return { status: 459, headers };
-
-    const transportValue = req.headers.get('Transport');
-    if (transportValue === undefined) return { status: 461, headers };
-    const specs = parseTransportHeader(transportValue);
-    const chosen = specs.find(
-      (t) =>
-        (t.profile === 'RTP/AVP' || t.profile === 'RTP/AVPF') &&
-        t.delivery !== 'multicast' &&
-        (t.mode === undefined || t.mode === 'PLAY') &&
-        (t.lowerTransport === 'TCP' || (t.clientPort !== undefined && t.clientPort.rtp > 0)),
-    );
-    if (!chosen) return { status: 461, headers };
-    if (chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
-      // An interleaved session lives on its connection.
-      return { status: 455, headers };
-    }
-
-    let created = false;
-    if (!session) {
-      if (this.#clientSessions.size >= this.#options.maxSessions) return { status: 453, headers };
-      session = new RTSPClientSession(this.#newSessionId(), target.sms, conn.remoteAddress);
-      created = true;
-    }
-
-    let transport: ClientTransport;
-    if (chosen.lowerTransport === 'TCP') {
-      const pair = this.#pickChannels(state, chosen);
-      if (!pair) return { status: 461, headers };
-      transport = { mode: 'tcp', channel: conn, rtpChannel: pair[0], rtcpChannel: pair[1] };
-    } else {
-      const cp = chosen.clientPort!;
-      transport = {
-        mode: 'udp',
-        clientAddress: conn.remoteAddress,
-        clientRTPPort: cp.rtp,
-        clientRTCPPort: cp.rtcp ?? cp.rtp + 1,
-      };
-    }
-
-    // A second SETUP of the same track replaces its stream.
-    const old = session.streams.get(subsession);
-    if (old) {
-      this.#deleteStream(session, subsession, old);
-      session.streams.delete(subsession);
-    }
-
-    let stream: ServerMediaStream;
-    try {
-      stream = await subsession.getStreamParameters(session.id, transport);
-    } catch (err) {
-      if (created) this.#closeSession(session, 'error');
-      throw err;
-    }
-    if (this.#closed || (!created && session.closed)) {
-      subsession.deleteStream(stream);
-      return { status: 454, headers };
-    }
-    if (created) {
-      this.#clientSessions.set(session.id, session);
-      this.emit('sessionCreated', session);
-    }
-    session.streams.set(subsession, stream);
-    const s = session;
-    const sub = subsession;
-    stream.on('rtcp', () => this.#touch(s));
-    stream.on('error', (err) => this.emit('error', err));
-    this.#touch(session);
-
-    let answer: TransportSpec;
-    if (transport.mode === 'tcp') {
-      session.interleavedConnection = conn;
-      const binding: ChannelBinding = { session, subsession: sub, stream };
-      state.channels.set(transport.rtpChannel, binding);
-      state.channels.set(transport.rtcpChannel, binding);
-      answer = {
-        profile: 'RTP/AVP',
-        lowerTransport: 'TCP',
-        delivery: 'unicast',
-        interleaved: { rtp: transport.rtpChannel, rtcp: transport.rtcpChannel },
-        ssrc: stream.ssrc,
-        mode: chosen.mode,
-      };
-    } else {
-      answer = {
-        profile: 'RTP/AVP',
-        lowerTransport: 'UDP',
-        delivery: 'unicast',
-        destination: transport.clientAddress,
-        source: conn.localAddress || undefined,
-        clientPort: { rtp: transport.clientRTPPort, rtcp: transport.clientRTCPPort },
-        serverPort:
-          stream.serverRTPPort === undefined ? undefined : { rtp: stream.serverRTPPort, rtcp: stream.serverRTCPPort ?? stream.serverRTPPort + 1 },
-        ssrc: stream.ssrc,
-        mode: chosen.mode,
-      };
-    }
-    headers.append('Transport', formatTransportSpec(answer));
-    headers.append('Session', this.#sessionHeader(session));
-    return { status: 200, headers };
+/**
+ * A request URL or header value with a control character (NUL, CR, LF, …; a header may hold a
+ * tab) is a malformed request (400): such bytes could never be echoed back in a response anyway.
+ */
+function checkControlCharacters(req: RTSPRequest): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(req.uri)) {
+    throw new DorsvrError('ERR_RTSP_URL', 'control character in the request URL', { status: 400 });
   }
-
-  /** The channels asked for when free on this connection, else the lowest free even pair. */
-  #pickChannels(state: ConnectionState, spec: TransportSpec): [number, number] | undefined {
-    const want = spec.interleaved;
-    if (want !== undefined) {
-      const rtp = want.rtp;
-      const rtcp = want.rtcp ?? rtp + 1;
-      if (rtcp <= 255 && !state.channels.has(rtp) && !state.channels.has(rtcp) && rtp !== rtcp) return [rtp, rtcp];
+  for (const [name, value] of req.headers) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new DorsvrError('ERR_RTSP_HEADER_INVALID', `control character in header ${name.slice(0, 40)}`, { status: 400 });
     }
-    for (let ch = 0; ch + 1 <= 255; ch += 2) {
-      if (!state.channels.has(ch) && !state.channels.has(ch + 1)) return [ch, ch + 1];
-    }
-    return undefined;
   }
+}
 
-  /** Streams a PLAY/PAUSE/TEARDOWN addresses: one track, or all of the session's. */
-  async #streamsAddressed(
-    session: RTSPClientSession,
-    uri: string,
-  ): Promise<{ streams: Array<[ServerMediaSubsession, ServerMediaStream]>; baseURL: string; aggregate: boolean }> {
-    const target = uri === '*' ? undefined : await this.#resolve(uri);
-    if (target && target.sms !== session.serverMediaSession) {
-      throw new DorsvrError('ERR_RTSP_SESSION_MISMATCH', 'URL names another stream than the session', { status: 459 });
-    }
-    if (target?.subsession !== undefined && session.serverMediaSession.subsessions.length > 1) {
-      const st = session.streams.get(target.subsession);
-      if (!st) throw new DorsvrError('ERR_RTSP_TRACK_NOT_SETUP', `${target.subsession.trackId} is not set up`, { status: 455 });
-      return { streams: [[target.subsession, st]], baseURL: target.baseURL, aggregate: false };
-    }
-    const baseURL = target?.baseURL ?? uri.replace(/\/+$/, '');
-    return { streams: [...session.streams], baseURL, aggregate: true };
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(value)}`);
   }
-
-  async #handlePlay(state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const session = this.#requireSession(req);
-    const denied = this.#authenticate(req, session.serverMediaSession, headers);
-    if (denied) return denied;
-    const { streams, baseURL } = await this.#streamsAddressed(session, req.uri);
-    if (streams.length === 0) return { status: 455, headers };
-
-    let start: number | undefined;
-    const rangeValue = req.headers.get('Range');
-    if (rangeValue !== undefined) {
-      const range = parseRangeHeader(rangeValue);
-      if (range.unit === 'npt' && typeof range.start === 'number') {
-        const duration = session.serverMediaSession.durationSeconds();
-        let npt = range.start;
-        if (duration !== undefined && npt > duration) npt = duration;
-        let reached: number | undefined;
-        for (const [sub, st] of streams) {
-          const r = sub.seekStream(st, npt);
-          if (r !== null && (reached === undefined || r < reached)) reached = r;
-        }
-        start = reached;
-      }
-    }
-    const scaleValue = req.headers.get('Scale');
-    if (scaleValue !== undefined) {
-      parseScale(scaleValue);
-      headers.append('Scale', formatScale(1));
-    }
-
-    const rtpInfo: RTPInfoEntry[] = [];
-    for (const [sub, st] of streams) {
-      const info = await sub.startStream(st);
-      rtpInfo.push({ url: `${baseURL}/${sub.trackId}`, seq: info.seq, rtptime: info.rtptime >>> 0 });
-    }
-    if (start === undefined) {
-      const first = streams[0]!;
-      start = first[0].currentNPT(first[1]);
-    }
-    const duration = session.serverMediaSession.durationSeconds();
-    session.playing = true;
-    headers.append('Range', formatRangeHeader({ unit: 'npt', start: Math.max(0, start), end: duration }));
-    headers.append('Session', this.#sessionHeader(session));
-    headers.append('RTP-Info', formatRTPInfoHeader(rtpInfo));
-    this.emit('play', session);
-    void state;
-    return { status: 200, headers };
-  }
-
-  async #handlePause(_state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const session = this.#requireSession(req);
-    const denied = this.#authenticate(req, session.serverMediaSession, headers);
-    if (denied) return denied;
-    const { streams } = await this.#streamsAddressed(session, req.uri);
-    for (const [sub, st] of streams) sub.pauseStream(st);
-    session.playing = false;
-    headers.append('Session', this.#sessionHeader(session));
-    this.emit('pause', session);
-    return { status: 200, headers };
-  }
-
-  async #handleTeardown(_state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const session = this.#requireSession(req);
-    const denied = this.#authenticate(req, session.serverMediaSession, headers);
-    if (denied) return denied;
-    const { streams, aggregate } = await this.#streamsAddressed(session, req.uri);
-    if (aggregate) {
-      this.#closeSession(session, 'teardown');
-    } else {
-      for (const [sub, st] of streams) {
-        this.#deleteStream(session, sub, st);
-        session.streams.delete(sub);
-      }
-      if (session.streams.size === 0) this.#closeSession(session, 'teardown');
-    }
-    return { status: 200, headers };
-  }
-
-  async #handleParameter(_state: ConnectionState, req: RTSPRequest, headers: RTSPHeaders): Promise<Response> {
-    const session = this.#sessionOf(req);
-    if (req.uri !== '*' && !session) {
-      const target = await this.#resolve(req.uri);
-      const denied = this.#authenticate(req, target?.sms, headers);
-      if (denied) return denied;
-    } else {
-      const denied = this.#authenticate(req, session?.serverMediaSession, headers);
-      if (denied) return denied;
-    }
-    if (session) headers.append('Session', this.#sessionHeader(session));
-    const body = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8').trim();
-    if (body.length === 0) return { status: 200, headers };
-    const lines = body.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 100);
-    const hook = this.parameterHandler;
-    if (req.method === 'GET_PARAMETER') {
-      let out = '';
-      for (const name of lines) {
-        const v = hook?.get?.(name, session);
-        if (v === undefined) return { status: 451, headers };
-        out += `${name}: ${v}\r\n`;
-      }
-      headers.append('Content-Type', 'text/parameters');
-      return { status: 200, headers, body: out };
-    }
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      if (colon < 0) return { status: 451, headers };
-      const ok = hook?.set?.(line.slice(0, colon).trim(), line.slice(colon + 1).trim(), session) ?? false;
-      if (!ok) return { status: 451, headers };
-    }
-    return { status: 200, headers };
-  }
+  return value;
 }
 
 /** The request URL without the track suffix or trailing slash: the aggregate base. */

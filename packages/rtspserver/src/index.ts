@@ -2,6 +2,7 @@
  * @packageDocumentation
  * @dorsvr/rtspserver: live555's RTSPServer and live555MediaServer for Node — an RTSP 1.0 server
  * for {@link @dorsvr/livemedia!ServerMediaSession}s, with Digest authentication, session
+ * reclamation, and `dorsvr-server`, the media server of a directory.
  */
 export {
   RTSPServer,
@@ -10,14 +11,43 @@ export {
   type RTSPServerEvents,
   type RTSPConnectionInfo,
   type RTSPParameterHandler,
+  type RTSPAccessCheck,
 } from './RTSPServer.js';
-export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
-export { RTSPClientConnection, type RTSPClientConnectionOptions } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export type {
+  RTSPRequestContext,
+  RTSPResponse,
+  RTSPRequestTarget,
+  RTSPAccessAction,
+  RTSPServerCore,
+} from './RTSPRequestContext.js';
+export { RTSPSessionRegistry, type RTSPSessionRegistryOptions } from './RTSPSessionRegistry.js';
+export { chooseTransport, transportDirection, pickInterleavedChannels, type TransportDirection } from './transportNegotiation.js';
+export { handleDescribeRequest } from './handleDescribeRequest.js';
+export { handleSetupRequest } from './handleSetupRequest.js';
 export {
-  UserAuthenticationDatabase,
-  type ServerDigestAlgorithm,
-  type UserAuthenticationDatabaseOptions,
-} from './UserAuthenticationDatabase.js';
+  handlePlayRequest,
+  handlePauseRequest,
+  handleTeardownRequest,
+  streamsAddressed,
+  type AddressedStreams,
+} from './handlePlaybackRequests.js';
+export { handleParameterRequest } from './handleParameterRequest.js';
+export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
+export {
+  RTSPClientConnection,
+  type RTSPClientConnectionOptions,
+  type InterleavedBinding,
+  type ConnectionCloseReason,
+} from './RTSPClientConnection.js';
+export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
+/** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
+export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
-export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';
+export {
+  DynamicRTSPServer,
+  DYNAMIC_SERVER_EXTENSIONS,
+  isServableName,
+  type DynamicRTSPServerOptions,
+  type DynamicFileLookup,
+} from './DynamicRTSPServer.js';

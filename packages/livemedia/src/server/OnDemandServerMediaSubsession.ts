@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
-import type { FramedSource } from '../core/FramedSource.js';
+import { FramedSource } from '../core/FramedSource.js';
+import type { Frame } from '../core/Frame.js';
 import type { SDPMediaInit } from '../sdp/formatSDP.js';
 import {
   ServerMediaStream,
@@ -39,6 +40,55 @@ export interface OnDemandServerMediaSubsessionOptions {
   maxPacketSize?: number;
 }
 
+/**
+ * Plays its input up to a normal play time (PLAY `Range: npt=a-b`): the first frame at or past
+ * `stopAt` ends it, and the input stays open where it is. A frame's NPT is counted from the first
+ * frame read after the last {@link reposition} (whatever base the input's presentation times have).
+ */
+class NPTLimitedSource extends FramedSource {
+  readonly #input: FramedSource;
+  /** Where to stop (seconds of NPT), or undefined to play to the end. */
+  stopAt: number | undefined;
+  #nptBase = 0;
+  #ptBase: number | undefined;
+  #generation = 0;
+  #readGeneration = 0;
+  readonly #onFrame = (frame: Frame | null): Frame | null => this.#check(frame);
+
+  constructor(input: FramedSource, nptBase: number) {
+    super();
+    this.#input = input;
+    this.#nptBase = nptBase;
+  }
+
+  /** The input was repositioned: its next frame is at `npt`. */
+  reposition(npt: number): void {
+    this.#nptBase = npt;
+    this.#ptBase = undefined;
+    this.#generation++;
+  }
+
+  protected override readFrame(): Frame | null | Promise<Frame | null> {
+    this.#readGeneration = this.#generation;
+    const r = this.#input.pullFrame();
+    return r instanceof Promise ? r.then(this.#onFrame) : this.#check(r);
+  }
+
+  #check(frame: Frame | null): Frame | null {
+    // A read from before a reposition brings a frame the sink drops: not a base.
+    if (frame === null || this.stopAt === undefined || this.#readGeneration !== this.#generation) return frame;
+    this.#ptBase ??= frame.presentationTime;
+    const npt = this.#nptBase + (frame.presentationTime - this.#ptBase) / 1e6;
+    if (npt < this.stopAt - 1e-6) return frame;
+    frame.owner?.releaseFrame(frame);
+    return null;
+  }
+
+  override get isCurrentlyAwaitingData(): boolean {
+    return super.isCurrentlyAwaitingData || this.#input.isCurrentlyAwaitingData;
+  }
+}
+
 /** The source, sink and sockets of one stream: a client's own, or the one all clients share. */
 class StreamState {
   readonly source: FramedSource;
@@ -55,6 +105,8 @@ class StreamState {
   nptAtStart = 0;
   startedAt = 0;
   closed = false;
+  /** Where playing stops (PLAY `Range: npt=a-b`): set by a seek, through this limiter. */
+  #limited: NPTLimitedSource | undefined;
   readonly #scheduler: TaskScheduler;
 
   constructor(scheduler: TaskScheduler, source: FramedSource, sink: RTPSinkLike, transport: StreamTransport) {
@@ -78,16 +130,17 @@ class StreamState {
   #run(onEnd: () => void, onError: (err: unknown) => void, attempt: number): void {
     if (!this.#playing || this.closed) return;
     // A read left outstanding by an earlier stop (pause, seek) must settle before the sink reads again.
-    if (this.source.isCurrentlyAwaitingData && attempt < 1000) {
+    if ((this.source.isCurrentlyAwaitingData || this.#limited?.isCurrentlyAwaitingData === true) && attempt < 1000) {
       this.#scheduler.scheduleDelayedTask(1000, () => this.#run(onEnd, onError, attempt + 1));
       return;
     }
     const gen = ++this.#gen;
-    this.sink.startPlaying(this.source).then(
+    const limited = this.#limited;
+    this.sink.startPlaying(limited?.stopAt !== undefined ? limited : this.source).then(
       () => {
         // Resolves on end of source or on stopPlaying(); only the former ends the stream.
         if (gen === this.#gen && this.#playing && !this.closed) {
-          this.nptAtStart = this.currentNPT();
+          this.nptAtStart = this.#limited?.stopAt ?? this.currentNPT();
           this.#playing = false;
           this.ended = true;
           onEnd();
@@ -112,8 +165,23 @@ class StreamState {
   currentNPT(): number {
     let npt = this.nptAtStart;
     if (this.#playing) npt += (this.#scheduler.now() - this.startedAt) / 1e6;
+    const stopAt = this.#limited?.stopAt;
+    if (stopAt !== undefined && npt > stopAt) npt = stopAt;
     const d = this.source.durationSeconds();
     return d !== undefined && npt > d ? d : npt;
+  }
+
+  /** The source was repositioned to `npt` (a seek); play up to `stopAt` from there (undefined: to the end). */
+  repositioned(npt: number, stopAt: number | undefined): void {
+    if (stopAt === undefined && this.#limited === undefined) return;
+    this.#limited ??= new NPTLimitedSource(this.source, npt);
+    this.#limited.reposition(npt);
+    this.#limited.stopAt = stopAt;
+  }
+
+  /** Where playing stops, if not at the end. */
+  get stopAt(): number | undefined {
+    return this.#limited?.stopAt;
   }
 
   close(): void {
@@ -363,7 +431,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     }
   }
 
-  override seekStream(stream: ServerMediaStream, npt: number): number | null {
+  /**
+   * Seek the client's own stream (a shared one only when the client is alone on it) and, with
+   * `endNpt`, stop playing when the first frame at or past it comes (the stream then ends as at the
+   * end of its source: `'end'`, then an RTCP BYE). Without `endNpt` the stream plays to its end.
+   */
+  override seekStream(stream: ServerMediaStream, npt: number, endNpt?: number): number | null {
     const state = this.#streams.get(stream);
     if (!state) return null;
     // A shared stream is only seeked when this client is alone on it.
@@ -375,6 +448,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.nptAtStart = reached;
       state.ended = false;
       state.sink.notePlayPosition?.(reached * 1e6);
+      state.repositioned(reached, endNpt !== undefined && Number.isFinite(endNpt) ? endNpt : undefined);
     }
     return reached;
   }

@@ -1,0 +1,41 @@
+import type { TransportSpec } from '@dorsvr/livemedia';
+
+/** Which way a SETUP's stream flows: the server sends (`play`) or the client does (`record`). */
+export type TransportDirection = 'play' | 'record';
+
+/**
+ * The first transport-spec of a SETUP the server can serve in `direction`: unicast RTP/AVP (or
+ * AVPF) over UDP with a client port, or over TCP interleaved. `mode=record` (also `receive`,
+ * which the parser reads as `RECORD`) asks for `record`; no mode means `play`.
+ */
+export function chooseTransport(specs: readonly TransportSpec[], direction: TransportDirection): TransportSpec | undefined {
+  return specs.find(
+    (t) =>
+      (t.profile === 'RTP/AVP' || t.profile === 'RTP/AVPF') &&
+      t.delivery !== 'multicast' &&
+      (direction === 'record' ? t.mode === 'RECORD' : t.mode === undefined || t.mode === 'PLAY') &&
+      (t.lowerTransport === 'TCP' || direction === 'record' || (t.clientPort !== undefined && t.clientPort.rtp > 0)),
+  );
+}
+
+/** The direction a SETUP's transport-specs ask for: `record` when any says `mode=record`. */
+export function transportDirection(specs: readonly TransportSpec[]): TransportDirection {
+  return specs.some((t) => t.mode === 'RECORD') ? 'record' : 'play';
+}
+
+/**
+ * Interleaved channels for a TCP SETUP: the pair asked for when both are free on the connection
+ * (`inUse`), else the lowest free even pair; undefined when none is left.
+ */
+export function pickInterleavedChannels(inUse: ReadonlyMap<number, unknown>, spec: TransportSpec): [number, number] | undefined {
+  const want = spec.interleaved;
+  if (want !== undefined) {
+    const rtp = want.rtp;
+    const rtcp = want.rtcp ?? rtp + 1;
+    if (rtcp <= 255 && !inUse.has(rtp) && !inUse.has(rtcp) && rtp !== rtcp) return [rtp, rtcp];
+  }
+  for (let ch = 0; ch + 1 <= 255; ch += 2) {
+    if (!inUse.has(ch) && !inUse.has(ch + 1)) return [ch, ch + 1];
+  }
+  return undefined;
+}
