@@ -166,6 +166,7 @@ export async function openIndexedAudioFile<H>(
   let fh: FileHandle;
   let size: number;
   let mtimeMs: number;
+  let inode: number;
   try {
     fh = await open(path, 'r');
   } catch (cause) {
@@ -176,12 +177,13 @@ export async function openIndexedAudioFile<H>(
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
     mtimeMs = st.mtimeMs;
+    inode = st.ino;
   } catch (cause) {
     await fh.close().catch(() => {});
     throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}: ${(cause as Error).message}`, { cause });
   }
   try {
-    const index = (await audioIndexCache.get(fileIndexKey(kind, path, size, mtimeMs), async () => {
+    const index = (await audioIndexCache.get(fileIndexKey(kind, path, size, mtimeMs, inode), async () => {
       let own: FileHandle;
       try {
         own = await open(path, 'r');

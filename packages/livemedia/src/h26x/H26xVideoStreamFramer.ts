@@ -285,7 +285,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       let scanned: ScanResult;
       if (input instanceof ByteStreamFileSource && input.fileSize !== undefined) {
         // Size and mtime of what is open (its fstat): no second system call.
-        const key = fileIndexKey(`${this.constructor.name}\0${this.#options.defaultFrameRate}`, input.path, input.fileSize, input.mtimeMs);
+        const key = fileIndexKey(`${this.constructor.name}\0${this.#options.defaultFrameRate}`, input.path, input.fileSize, input.mtimeMs, input.inode);
         // The scan reads a duplicate of its own: a first client leaving does not cut it short for the others.
         scanned = (await h26xIndexCache.get(key, () => this.#scan(input.duplicate()))) as ScanResult;
       } else scanned = await this.#scan(input.duplicate());
