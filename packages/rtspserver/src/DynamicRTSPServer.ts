@@ -85,6 +85,11 @@ export class DynamicRTSPServer extends RTSPServer {
     return real;
   }
 
+  /** A publisher may not take a path that names a file served here (with the `publish` option). */
+  protected override async mayPublishAt(path: string): Promise<boolean> {
+    return (await this.resolveFile(path)) === undefined;
+  }
+
   override async lookupServerMediaSession(streamName: string): Promise<ServerMediaSession | undefined> {
     const file = await this.resolveFile(streamName);
     const existing = this.serverMediaSessions.get(streamName);

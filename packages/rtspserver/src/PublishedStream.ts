@@ -1,28 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import type { SDPMediaDescription, SDPSessionDescription, ServerMediaSession } from '@dorsvr/livemedia';
+import type { RelayServerMediaSession, SDPSessionDescription } from '@dorsvr/livemedia';
 import type { RTSPClientSession } from './RTSPClientSession.js';
 import type { RTSPClientConnection } from './RTSPClientConnection.js';
-import { PublisherTrackInput, type PublishedTrackSink, type PublisherTrackInputStats } from './PublisherTrackInput.js';
+import type { PublisherTrackInput, PublisherTrackInputStats } from './PublisherTrackInput.js';
 import { matchTrack, trackControlPath } from './publishControlPaths.js';
 
 const debug = createDebug('dorsvr:rtspserver:publish');
-
-/** One track of a relay as a publisher feeds it (livemedia's `RelayTrack` has this shape). */
-export interface PublishedRelayTrack extends PublishedTrackSink {
-  /** The publisher's `m=` section. */
-  readonly media: SDPMediaDescription;
-  on(event: 'rtcpToPublisher', listener: (packet: Uint8Array) => void): unknown;
-  off(event: 'rtcpToPublisher', listener: (packet: Uint8Array) => void): unknown;
-}
-
-/** A relay stream readers play while a publisher feeds it (livemedia's `RelayServerMediaSession` has this shape). */
-export interface PublishedRelay extends ServerMediaSession {
-  /** The tracks, in `m=` order. */
-  readonly tracks: readonly PublishedRelayTrack[];
-  /** The publisher is gone: readers get an RTCP BYE. Idempotent. */
-  end(): void;
-}
 
 /** Why a published stream ended. */
 export type PublishEndReason = 'teardown' | 'timeout' | 'connection-closed' | 'taken-over' | 'server-closed' | 'announce-timeout' | 'error';
@@ -57,9 +41,9 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   /** The path published (the stream name readers use). */
   readonly path: string;
   /** The relay readers are served from. */
-  readonly relay: PublishedRelay;
-  /** The publisher's session. */
-  readonly session: RTSPClientSession;
+  readonly relay: RelayServerMediaSession;
+  /** The publisher's session, from its first SETUP on. */
+  session: RTSPClientSession | undefined;
   /** The publisher's RTSP connection (the stream ends when it closes). */
   readonly connection: RTSPClientConnection;
   /** The user the publisher authenticated as, if any. */
@@ -74,12 +58,11 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   #finalStats: PublishedStreamStats | undefined;
   readonly #onConnectionClose = (): void => this.end('connection-closed');
 
-  constructor(path: string, sdp: SDPSessionDescription, relay: PublishedRelay, session: RTSPClientSession, connection: RTSPClientConnection, username: string | undefined) {
+  constructor(path: string, sdp: SDPSessionDescription, relay: RelayServerMediaSession, connection: RTSPClientConnection, username: string | undefined) {
     super();
     this.path = path;
     this.sdp = sdp;
     this.relay = relay;
-    this.session = session;
     this.connection = connection;
     this.username = username;
     this.#controlPaths = sdp.media.map((m) => trackControlPath(path, m.control));
@@ -188,7 +171,7 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
     if (t.mode === 'tcp') {
       for (const ch of [t.rtpChannel, t.rtcpChannel]) {
         const b = this.connection.channels.get(ch);
-        if (b && b.session === this.session) this.connection.channels.delete(ch);
+        if (b && b.session === this.session && b.stream === undefined) this.connection.channels.delete(ch);
       }
     }
     void input.close();

@@ -42,3 +42,24 @@ export {
 } from './UserAuthenticationDatabase.js';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
 export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';
+export { RTSPPublishHandler, type RTSPPublishHost } from './RTSPPublishHandler.js';
+export {
+  PUBLISH_BUSY_STATUS,
+  PUBLISH_BUSY_REASON,
+  resolvePublishOptions,
+  type PublishOptions,
+  type PublishPolicy,
+  type PublishRequester,
+  type PublisherInfo,
+  type BusyPathDecision,
+  type ResolvedPublishOptions,
+} from './PublishPolicy.js';
+export { PublishedStream, type PublishEndReason, type PublishedStreamStats, type PublishedStreamEvents } from './PublishedStream.js';
+export {
+  PublisherTrackInput,
+  type PublishedTrackSink,
+  type PublisherTrackInputStats,
+  type PublisherTrackTransport,
+  type PublisherTrackInputOptions,
+} from './PublisherTrackInput.js';
+export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
