@@ -1,5 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
+import { checkAuthenticationDatabase, type AuthenticationDatabase } from '@dorsvr/livemedia';
 
 /** Who is asking, as the publish hooks see it. */
 export interface PublishRequester {
@@ -61,7 +61,7 @@ export interface PublishOptions extends PublishPolicy {
    * `authDatabase`; with neither, anyone allowed by {@link PublishPolicy.authorizePublish} may
    * publish. Give one here to require credentials for publishing while reading stays open.
    */
-  authDatabase?: UserAuthenticationDatabase;
+  authDatabase?: AuthenticationDatabase;
   /** Most tracks (`m=` sections) in an ANNOUNCEd SDP (default 8); more answers 400. */
   maxTracks?: number;
   /** Largest ANNOUNCE SDP body in bytes (default 16384); larger answers 413. */
@@ -96,7 +96,7 @@ export const PUBLISH_BUSY_REASON = 'Path Already Published';
 
 /** {@link PublishOptions} with every limit resolved. */
 export interface ResolvedPublishOptions extends PublishPolicy {
-  authDatabase: UserAuthenticationDatabase | undefined;
+  authDatabase: AuthenticationDatabase | undefined;
   maxTracks: number;
   maxSDPBytes: number;
   maxPacketSize: number;
@@ -127,7 +127,8 @@ export function resolvePublishOptions(o: PublishOptions): ResolvedPublishOptions
     authorizePublish: o.authorizePublish,
     authorizeRead: o.authorizeRead,
     onBusyPath: o.onBusyPath,
-    authDatabase: o.authDatabase,
+    // Not a usable database: refused (ERR_AUTH_DATABASE), never publishing without credentials.
+    authDatabase: checkAuthenticationDatabase(o.authDatabase, 'publish.authDatabase'),
     maxTracks: limit('maxTracks', o.maxTracks, 8, 1, 64),
     maxSDPBytes: limit('maxSDPBytes', o.maxSDPBytes, 16384, 64, 1 << 20),
     maxPacketSize: limit('maxPacketSize', o.maxPacketSize, 4096, 64, 65535),

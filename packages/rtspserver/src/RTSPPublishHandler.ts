@@ -32,9 +32,9 @@ const debug = createDebug('dorsvr:rtspserver:publish');
 /** Readers waiting for a publisher at once, at most (beyond, DESCRIBE answers at once). */
 const MAX_WAITING_READERS = 1000;
 /**
- * Seconds an ended stream stays registered after the publisher left, so that its readers get
- * their RTCP BYE (sent by the relay after its BYE delay) and can TEARDOWN their session; then the
- * stream is removed and the readers still there are closed.
+ * Seconds the readers of an ended stream keep their sessions after the publisher left (the path
+ * is free at once), so that they get their RTCP BYE (sent by the relay after its BYE delay) and
+ * can TEARDOWN; then the sessions still there are closed.
  */
 const END_GRACE_SECONDS = 2;
 
@@ -46,8 +46,11 @@ export interface RTSPPublishHost {
   registeredStream(name: string): ServerMediaSession | undefined;
   /** Register a stream readers can play. */
   addStream(sms: ServerMediaSession): void;
-  /** Unregister a stream, closing its readers' sessions. */
-  removeStream(sms: ServerMediaSession): void;
+  /**
+   * Unregister a stream: the name is free at once; its readers' sessions are closed, or with
+   * `keepSessions` left to end by themselves (the stream closes with the last of them).
+   */
+  removeStream(sms: ServerMediaSession, options?: { keepSessions?: boolean }): void;
   /** May anything be published at `path` (a path that is not a file or another stream)? */
   mayPublishAt(path: string): Promise<boolean>;
 }
@@ -453,15 +456,18 @@ export class RTSPPublishHandler {
       }
     }
     const relay = stream.relay;
-    if (this.#host.registeredStream(stream.path) === relay && !this.#closed && !core.closed) {
-      // Readers get their BYE from the relay after its delay; their sessions end a little later.
+    const registered = this.#host.registeredStream(stream.path) === relay;
+    if (registered && !this.#closed && !core.closed) {
+      // The path is free now; readers get their BYE from the relay after its delay, and their
+      // sessions are closed a little later unless they TEARDOWN first.
+      this.#host.removeStream(relay, { keepSessions: true });
       const task = core.scheduler.scheduleDelayedTask(END_GRACE_SECONDS * 1e6, () => {
         this.#removalTasks.delete(task);
-        if (this.#host.registeredStream(stream.path) === relay) this.#host.removeStream(relay);
-        else relay.close();
+        core.sessions.closeWhere((s) => s.serverMediaSession === relay, 'server-closed');
+        relay.close();
       });
       this.#removalTasks.add(task);
-    } else if (this.#host.registeredStream(stream.path) === relay) {
+    } else if (registered) {
       this.#host.removeStream(relay);
     } else {
       relay.close();
