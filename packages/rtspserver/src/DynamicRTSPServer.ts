@@ -115,9 +115,13 @@ export class DynamicRTSPServer extends RTSPServer {
     }
   }
 
-  /** A publisher may not take a path that names a file served here (with the `publish` option). */
+  /**
+   * A publisher may not take a path that names a file served here (with the `publish` option),
+   * nor one the file system cannot answer for (fail closed).
+   */
   protected override async mayPublishAt(path: string): Promise<boolean> {
-    return (await this.resolveFile(path)) === undefined;
+    const kind = (await this.lookupFile(path)).kind;
+    return kind !== 'file' && kind !== 'unknown';
   }
 
   override async lookupServerMediaSession(streamName: string): Promise<ServerMediaSession | undefined> {
