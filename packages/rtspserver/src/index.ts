@@ -51,3 +51,24 @@ export {
   type DynamicRTSPServerOptions,
   type DynamicFileLookup,
 } from './DynamicRTSPServer.js';
+export { RTSPPublishHandler, type RTSPPublishHost } from './RTSPPublishHandler.js';
+export {
+  PUBLISH_BUSY_STATUS,
+  PUBLISH_BUSY_REASON,
+  resolvePublishOptions,
+  type PublishOptions,
+  type PublishPolicy,
+  type PublishRequester,
+  type PublisherInfo,
+  type BusyPathDecision,
+  type ResolvedPublishOptions,
+} from './PublishPolicy.js';
+export { PublishedStream, type PublishEndReason, type PublishedStreamStats, type PublishedStreamEvents } from './PublishedStream.js';
+export {
+  PublisherTrackInput,
+  type PublishedTrackSink,
+  type PublisherTrackInputStats,
+  type PublisherTrackTransport,
+  type PublisherTrackInputOptions,
+} from './PublisherTrackInput.js';
+export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
