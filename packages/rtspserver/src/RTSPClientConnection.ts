@@ -66,6 +66,7 @@ export class RTSPClientConnection {
   droppedPackets = 0;
   #consecutiveDrops = 0;
   #readingPaused = false;
+  #drainListening = false;
   readonly #scheduler: TaskScheduler;
   /** Scheduler time (µs) when bytes last arrived. */
   #lastActivity: number;
@@ -193,14 +194,25 @@ export class RTSPClientConnection {
     if (this.closed) return;
     this.socket.write(bytes);
     if (this.socket.writableLength > this.#options.maxSendQueueBytes && !this.#readingPaused) {
-      debug('connection %d: %d bytes of responses unread, pausing reading', this.id, this.socket.writableLength);
+      debug('connection %d: %d bytes unread, pausing reading', this.id, this.socket.writableLength);
       this.#readingPaused = true;
       this.socket.pause();
-      this.socket.once('drain', () => {
-        this.#readingPaused = false;
-        if (!this.closed) this.socket.resume();
-      });
+      if (!this.#drainListening) {
+        this.#drainListening = true;
+        this.socket.once('drain', this.#onDrain);
+      }
     }
+  }
+
+  readonly #onDrain = (): void => {
+    this.#drainListening = false;
+    this.#resumeReading();
+  };
+
+  #resumeReading(): void {
+    if (!this.#readingPaused || this.closed) return;
+    this.#readingPaused = false;
+    this.socket.resume();
   }
 
   /**
@@ -209,6 +221,9 @@ export class RTSPClientConnection {
    */
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
+    // A reader whose queue never empties (RTP keeps it near the limit) never sees 'drain': resume
+    // reading its requests and RTCP as soon as the queue is back under the limit.
+    if (this.#readingPaused && this.socket.writableLength <= this.#options.maxSendQueueBytes) this.#resumeReading();
     if (this.socket.writableLength > this.#options.maxSendQueueBytes) {
       this.droppedPackets++;
       if (++this.#consecutiveDrops >= this.#options.maxConsecutiveDrops) {
