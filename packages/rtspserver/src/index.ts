@@ -46,6 +46,7 @@ export {
   type UserAuthenticationDatabaseOptions,
 } from './UserAuthenticationDatabase.js';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { clientAddressKey } from './clientAddressKey.js';
 export {
   DynamicRTSPServer,
   DYNAMIC_SERVER_EXTENSIONS,
