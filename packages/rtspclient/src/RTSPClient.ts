@@ -27,7 +27,7 @@ import { RTSPClientConnection } from './RTSPClientConnection.js';
 import { RTSPClientError } from './RTSPClientError.js';
 import type { RTSPClientResponse } from './RTSPClientResponse.js';
 import type { SubsessionTransport } from './SubsessionTransport.js';
-import { parseRTSPURL } from './parseRTSPURL.js';
+import { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';
 
 const debug = createDebug('dorsvr:rtspclient:client');
 const debugKeepAlive = createDebug('dorsvr:rtspclient:keepalive');
@@ -47,6 +47,12 @@ export interface RTSPClientOptions {
   username?: string;
   /** Password (overrides the URL's userinfo). */
   password?: string;
+  /**
+   * Also answer Digest challenges from another origin (scheme, host or port) that a redirect led
+   * to (default false: credentials go only to the origin of the URL they came with, as browsers
+   * and undici do). Basic is never sent to another origin, even with this set.
+   */
+  sendCredentialsAfterRedirect?: boolean;
   /** Default transport of {@link RTSPClient.setup} (default `auto`). */
   transport?: RTSPTransportMode;
   /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
@@ -121,6 +127,12 @@ function defaultAllocator(type: 'udp4' | 'udp6'): PortPairAllocator {
   return a;
 }
 
+/** `scheme//host:port` of a parsed URL: where credentials may go. */
+function originOf(u: RTSPURL): string {
+  const scheme = /^[a-z]+:/i.exec(u.url)?.[0].toLowerCase() ?? 'rtsp:';
+  return `${scheme}//${u.host.includes(':') ? `[${u.host.toLowerCase()}]` : u.host.toLowerCase()}:${u.port}`;
+}
+
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
@@ -161,7 +173,15 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #url: string;
   #host: string;
   #port: number;
+  /** The authenticator for the current origin, if credentials may be sent there. */
   #auth: RTSPClientAuthenticator | undefined;
+  /** The user's credentials (options or URL userinfo), for the origin of the URL they came with. */
+  readonly #credentials: { username: string; password: string } | undefined;
+  readonly #sendCredentialsAfterRedirect: boolean;
+  /** `scheme//host:port` requests go to now (changed by redirects). */
+  #origin: string;
+  /** Authenticators by origin: the user's for the first, Location userinfo's or opted-in ones for others. */
+  readonly #authByOrigin = new Map<string, RTSPClientAuthenticator>();
   #conn: RTSPClientConnection | undefined;
   #connecting: Promise<RTSPClientConnection> | undefined;
   #closing: Promise<void> | undefined;
@@ -198,7 +218,13 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     this.#portAllocator = options.portAllocator;
     const username = options.username ?? u.username;
     const password = options.password ?? u.password;
-    if (username !== undefined) this.#auth = new RTSPClientAuthenticator(username, password ?? '');
+    this.#credentials = username === undefined ? undefined : { username, password: password ?? '' };
+    this.#sendCredentialsAfterRedirect = options.sendCredentialsAfterRedirect ?? false;
+    this.#origin = originOf(u);
+    if (this.#credentials !== undefined) {
+      this.#auth = new RTSPClientAuthenticator(this.#credentials.username, this.#credentials.password);
+      this.#authByOrigin.set(this.#origin, this.#auth);
+    }
   }
 
   /** The presentation URL (without userinfo), updated by redirects. */
@@ -487,18 +513,48 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
           this.#conn?.close();
           this.#conn = undefined;
         }
-        if (next.username !== undefined && this.#auth === undefined) this.#auth = new RTSPClientAuthenticator(next.username, next.password ?? '');
+        this.#authForRedirect(next);
         this.emit('redirect', next.url);
         continue;
       }
       // Some servers list their methods in every response, not only OPTIONS.
       if (method !== 'OPTIONS' && res.headers.has('Public')) this.#noteMethods(res);
       if (res.status < 200 || res.status >= 300) {
-        const why = res.status === 401 ? (this.#auth === undefined ? ' (no credentials given)' : ' (credentials refused)') : '';
+        const why = res.status === 401 ? this.#whyUnauthorized() : '';
         throw new RTSPClientError('ERR_RTSP_STATUS', method, `${method} ${target}: ${res.status} ${res.reason}${why}`, { status: res.status, response: res });
       }
       return res;
     }
+  }
+
+  /**
+   * After a redirect: credentials go only to the origin they were given for. Another origin gets
+   * the credentials of the Location's own userinfo, or (opted in) the user's for Digest only, or
+   * none; never a header computed for the previous server.
+   */
+  #authForRedirect(next: RTSPURL): void {
+    const origin = originOf(next);
+    const sameOrigin = origin === this.#origin;
+    this.#origin = origin;
+    let auth = this.#authByOrigin.get(origin);
+    if (auth === undefined && next.username !== undefined) {
+      auth = new RTSPClientAuthenticator(next.username, next.password ?? '', { allowBasic: sameOrigin });
+    } else if (auth === undefined && this.#credentials !== undefined && this.#sendCredentialsAfterRedirect) {
+      auth = new RTSPClientAuthenticator(this.#credentials.username, this.#credentials.password, { allowBasic: false });
+    }
+    if (auth !== undefined) this.#authByOrigin.set(origin, auth);
+    this.#auth = auth;
+  }
+
+  #whyUnauthorized(): string {
+    const auth = this.#auth;
+    if (auth === undefined) {
+      return this.#credentials === undefined
+        ? ' (no credentials given)'
+        : ` (credentials are not sent to ${this.#origin} after a redirect from another origin; see the sendCredentialsAfterRedirect option)`;
+    }
+    if (auth.refusedBasic) return ' (the server offers only Basic, which is never sent after a redirect to another origin)';
+    return ' (credentials refused)';
   }
 
   // ---------------------------------------------------------------- connection

@@ -18,5 +18,5 @@ export { MediaSession } from './MediaSession.js';
 export { MediaSubsession, type MediaSubsessionEvents } from './MediaSubsession.js';
 export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
-export { RTSPClientAuthenticator } from './RTSPClientAuthenticator.js';
+export { RTSPClientAuthenticator, type RTSPClientAuthenticatorOptions } from './RTSPClientAuthenticator.js';
 export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';

@@ -2,13 +2,15 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, isDorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
   formatRTSPDate,
   parseCommaList,
   formatCommaList,
+  checkAuthenticationDatabase,
+  type AuthenticationDatabase,
   type RTSPRequest,
   type ServerMediaSession,
   type ServerMediaSubsession,
@@ -16,7 +18,6 @@ import {
 import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
-import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
 import { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
@@ -64,8 +65,12 @@ export interface RTSPServerOptions {
   port?: number;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
-  /** Server-wide credentials; a {@link ServerMediaSession}'s own `authDatabase` takes precedence. */
-  authDatabase?: UserAuthenticationDatabase;
+  /**
+   * Server-wide credentials (e.g. a `UserAuthenticationDatabase`) for every stream that has no
+   * database of its own: a {@link ServerMediaSession}'s `authDatabase` replaces it for that stream.
+   * Anything that is not an `AuthenticationDatabase` throws `ERR_AUTH_DATABASE`.
+   */
+  authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
   /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
@@ -151,7 +156,10 @@ export interface RTSPServerEvents {
   play: [session: RTSPClientSession];
   /** A session paused. */
   pause: [session: RTSPClientSession];
-  /** Something failed (a stream's source, a socket); the server carries on. */
+  /**
+   * Something failed (a stream's source, a socket, a request answered 500); the server carries
+   * on. With no listener, each becomes a process warning (`DorsvrWarning`), never silence.
+   */
   error: [err: unknown];
 }
 
@@ -179,8 +187,6 @@ interface ConnectionState {
 export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** The scheduler all timing runs on. */
   readonly scheduler: TaskScheduler;
-  /** Server-wide credentials, if any. */
-  authDatabase: UserAuthenticationDatabase | undefined;
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
@@ -198,6 +204,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Streams unpublished while sessions still play them: closed when their last session ends. */
   readonly #retired = new Set<ServerMediaSession>();
   readonly #core: RTSPServerCore;
+  #authDatabase: AuthenticationDatabase | undefined;
   #server: Server | undefined;
   #port = 0;
   #closed = false;
@@ -205,7 +212,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   constructor(options: RTSPServerOptions) {
     super();
     this.scheduler = options.scheduler;
-    this.authDatabase = options.authDatabase;
+    this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
     this.#accessCheck = options.accessCheck;
     this.#options = {
@@ -250,6 +257,28 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
       events: this,
     };
+  }
+
+  /**
+   * Server-wide credentials, for the streams without their own database (see
+   * {@link RTSPServerOptions.authDatabase}). Assigning anything but an `AuthenticationDatabase` or
+   * undefined throws `ERR_AUTH_DATABASE` and keeps the database that was there.
+   */
+  get authDatabase(): AuthenticationDatabase | undefined {
+    return this.#authDatabase;
+  }
+
+  set authDatabase(db: AuthenticationDatabase | undefined) {
+    this.#authDatabase = checkAuthenticationDatabase(db, 'RTSPServer authDatabase');
+  }
+
+  /** An `'error'` nobody listens for becomes a process warning (eventemitter3 would drop it). */
+  override emit<T extends EventEmitter.EventNames<RTSPServerEvents>>(event: T, ...args: EventEmitter.EventArgs<RTSPServerEvents, T>): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      warnUnheardError(this, "RTSPServer error (the server has no 'error' listener)", args[0]);
+      return false;
+    }
+    return super.emit(event, ...args);
   }
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
@@ -406,19 +435,24 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   }
 
   /**
-   * Authenticate the request against the stream's database (else the server's), then run the
-   * access check. Undefined when allowed; else the 401 (with challenges) or 403 to send.
+   * Authenticate the request against the stream's database if it has one, else the server's
+   * (the stream's replaces the server's; a request naming no stream uses the server's), then run
+   * the access check. Undefined when allowed; else the 401 (with challenges), 400 (a Digest `uri=`
+   * naming another resource) or 403 to send.
    */
   protected async authorize(
     ctx: RTSPRequestContext,
     sms: ServerMediaSession | undefined,
     action: RTSPAccessAction,
   ): Promise<RTSPResponse | undefined> {
-    const smsDb = sms?.authDatabase instanceof UserAuthenticationDatabase ? sms.authDatabase : undefined;
-    const db = smsDb ?? this.authDatabase;
+    // Checked again here: a session object from elsewhere (another copy of livemedia) must not
+    // bring an unusable database past the setter; an unusable one fails the request (500).
+    const db = sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase;
     if (db) {
-      const r = this.#authenticator.verify(db, ctx.request.method, ctx.request.headers.get('Authorization'));
+      const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name };
+      const r = this.#authenticator.verify(db, request, ctx.request.headers.get('Authorization'));
       if (!r.ok) {
+        if (r.status === 400) return { status: 400, headers: ctx.headers };
         for (const c of this.#authenticator.challenges(db, r.stale)) ctx.headers.append('WWW-Authenticate', c);
         return { status: 401, headers: ctx.headers };
       }

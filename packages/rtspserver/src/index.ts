@@ -40,11 +40,9 @@ export {
   type ConnectionCloseReason,
 } from './RTSPClientConnection.js';
 export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
-export {
-  UserAuthenticationDatabase,
-  type ServerDigestAlgorithm,
-  type UserAuthenticationDatabaseOptions,
-} from './UserAuthenticationDatabase.js';
+export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
+/** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
+export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
 export { clientAddressKey } from './clientAddressKey.js';
 export {

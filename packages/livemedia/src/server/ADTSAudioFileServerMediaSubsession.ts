@@ -15,6 +15,7 @@ export class ADTSAudioFileServerMediaSubsession extends FileServerMediaSubsessio
     const adts = source as ADTSAudioFileSource;
     return new MPEG4GenericRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface: rtpInterface as RTPPacketSender,
       payloadType,
       samplingFrequency: adts.sampleRate,

@@ -12,7 +12,7 @@ export class MP3AudioFileServerMediaSubsession extends FileServerMediaSubsession
   }
 
   protected override createNewRTPSink(rtpInterface: object): RTPSinkLike {
-    return new MPEG1or2AudioRTPSink({ scheduler: this.scheduler, rtpInterface: rtpInterface as RTPPacketSender });
+    return new MPEG1or2AudioRTPSink({ scheduler: this.scheduler, maxPacketSize: this.maxPacketSize, rtpInterface: rtpInterface as RTPPacketSender });
   }
 
   protected override estimatedBitrateKbps(): number {

@@ -17,6 +17,7 @@ export class MPEG2TransportFileServerMediaSubsession extends FileServerMediaSubs
   protected override createNewRTPSink(rtpInterface: object): RTPSinkLike {
     return new SimpleRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface: rtpInterface as RTPPacketSender,
       payloadType: 33,
       sdpMediaType: 'video',

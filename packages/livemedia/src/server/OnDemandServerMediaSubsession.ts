@@ -33,6 +33,11 @@ export interface OnDemandServerMediaSubsessionOptions {
   portBase?: number;
   /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
   transportFactory?: StreamTransportFactory;
+  /**
+   * Largest RTP packet, header included, for the sinks this subsession makes (default 1452, as
+   * live555: unfragmented over IPv6 on a 1500-byte MTU). Subclasses pass it to their sinks.
+   */
+  maxPacketSize?: number;
 }
 
 /**
@@ -244,12 +249,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly cname: string;
   /** First UDP port tried for server port pairs. */
   readonly portBase: number | undefined;
+  /** Largest RTP packet, header included, given to the sinks (undefined: the sinks' default, 1452). */
+  readonly maxPacketSize: number | undefined;
   readonly #factory: StreamTransportFactory;
   readonly #streams = new Map<ServerMediaStream, StreamState>();
   readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
   #shared: StreamState | undefined;
   #sharedPending: Promise<StreamState> | undefined;
   #sdpMedia: SDPMediaInit | undefined;
+  #sdpPending: Promise<SDPMediaInit> | undefined;
   #duration: number | undefined;
   #closed = false;
 
@@ -260,6 +268,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     this.payloadType = options.payloadType ?? 96;
     this.cname = options.cname ?? 'dorsvr';
     this.portBase = options.portBase;
+    this.maxPacketSize = options.maxPacketSize;
     this.#factory = options.transportFactory ?? defaultStreamTransportFactory;
   }
 
@@ -298,6 +307,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
 
   override async sdpMedia(): Promise<SDPMediaInit> {
     if (this.#sdpMedia !== undefined) return this.#sdpMedia;
+    // Concurrent first DESCRIBEs share one source (and the file scan it may need).
+    this.#sdpPending ??= this.#makeSDPMedia().finally(() => (this.#sdpPending = undefined));
+    return this.#sdpPending;
+  }
+
+  async #makeSDPMedia(): Promise<SDPMediaInit> {
     // As live555 does: make a source and a sink that sends nowhere, and ask them.
     const source = await this.#makeSource('sdp');
     const transport = this.#factory.create({ scheduler: this.scheduler, udp: false, cname: this.cname });
@@ -360,8 +375,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       );
     }
     const stream = new ServerMediaStream(clientSessionId, transport);
-    stream.serverRTPPort = state.transport.rtpPort;
-    stream.serverRTCPPort = state.transport.rtcpPort;
+    if (transport.mode === 'udp') {
+      // A shared stream serves IPv6 clients from a pair of IPv6 sockets of its own.
+      const ports = await state.transport.serverPortsFor(transport.clientAddress.includes(':') ? 'udp6' : 'udp4');
+      stream.serverRTPPort = ports.rtpPort;
+      stream.serverRTCPPort = ports.rtcpPort;
+    } else {
+      stream.serverRTPPort = state.transport.rtpPort;
+      stream.serverRTCPPort = state.transport.rtcpPort;
+    }
     stream.ssrc = state.sink.ssrc;
     state.clients.add(stream);
     this.#streams.set(stream, state);
@@ -395,7 +417,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.playingClients++;
       state.transport.addDestination(stream);
     }
-    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+    // The first packet this client gets carries what RTP-Info says: a preset timestamp for the
+    // next frame, whatever its presentation time (live555's presetNextTimestamp).
+    const now = this.scheduler.now();
+    const rtptime = state.sink.presetNextTimestamp ? state.sink.presetNextTimestamp(now) : state.sink.rtpTimestampAt(now);
+    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: rtptime >>> 0 };
     // Start on the next turn of the scheduler, after the PLAY response went out: players over
     // TCP (ffmpeg) drop interleaved packets that arrive before the response.
     this.scheduler.scheduleDelayedTask(0, () => this.#startState(state));

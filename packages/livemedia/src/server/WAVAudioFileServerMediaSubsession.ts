@@ -1,7 +1,7 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { WAVAudioFileSource } from '../audio/WAVAudioFileSource.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
+import { DEFAULT_MAX_PACKET_SIZE, type RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
 import type { RTPSinkLike } from './StreamTransport.js';
 
@@ -20,13 +20,15 @@ function staticPayloadType(format: string, rate: number, channels: number): numb
  */
 export class WAVAudioFileServerMediaSubsession extends FileServerMediaSubsession {
   protected override async createNewStreamSource(): Promise<FramedSource> {
-    return WAVAudioFileSource.open(this.fileName);
+    // Frames that fill one packet's payload (the 12-byte RTP header aside).
+    return WAVAudioFileSource.open(this.fileName, { maxFrameBytes: (this.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE) - 12 });
   }
 
   protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
     const wav = source as WAVAudioFileSource;
     return new SimpleRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface: rtpInterface as RTPPacketSender,
       payloadType: staticPayloadType(wav.format, wav.sampleRate, wav.numChannels) ?? payloadType,
       sdpMediaType: 'audio',

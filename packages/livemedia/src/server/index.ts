@@ -1,6 +1,12 @@
 // Barrel of the server area: server media sessions (what an RTSP server serves).
 export { ServerMediaSession, type ServerMediaSessionOptions } from './ServerMediaSession.js';
 export {
+  checkAuthenticationDatabase,
+  isAuthenticationDatabase,
+  type AuthenticationDatabase,
+  type ServerDigestAlgorithm,
+} from './AuthenticationDatabase.js';
+export {
   ServerMediaSubsession,
   ServerMediaStream,
   type ClientTransport,
