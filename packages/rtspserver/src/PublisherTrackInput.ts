@@ -51,8 +51,10 @@ export type PublisherTrackTransport =
 export interface PublisherTrackInputOptions {
   /** Largest RTP or RTCP packet accepted, in bytes; larger ones are dropped and counted. */
   maxPacketSize: number;
-  /** Called when a packet arrives (the publisher is alive); called at most about once a second. */
+  /** Called when a packet arrives (the publisher is alive), at most once per {@link lifeIntervalUs}. */
   onLife: () => void;
+  /** Least time between two {@link onLife} calls, in µs (a small part of the session timeout). */
+  lifeIntervalUs: number;
   /** The scheduler's clock in µs, to throttle {@link onLife}. */
   now: () => number;
 }
@@ -182,7 +184,7 @@ export class PublisherTrackInput {
 
   #life(): void {
     const now = this.#options.now();
-    if (now - this.#lastLife < 1e6) return;
+    if (now - this.#lastLife < this.#options.lifeIntervalUs) return;
     this.#lastLife = now;
     this.#options.onLife();
   }

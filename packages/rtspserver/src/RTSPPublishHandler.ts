@@ -262,6 +262,9 @@ export class RTSPPublishHandler {
     const input = new PublisherTrackInput(transport, stream.relay.tracks[index]!, {
       maxPacketSize: this.options.maxPacketSize,
       onLife: () => core.sessions.touch(s),
+      // Renewing the session on every packet would reschedule its timer thousands of times a
+      // second; once per tenth of the timeout (at most a second) keeps it as exact.
+      lifeIntervalUs: Math.min(1e6, core.sessions.reclamationSeconds * 1e5),
       now: () => core.scheduler.now(),
     });
     if (created) {
