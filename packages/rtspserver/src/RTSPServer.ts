@@ -19,6 +19,7 @@ import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.j
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
 import { parseRequestURL } from './parseRequestURL.js';
+import { clientAddressKey } from './clientAddressKey.js';
 import { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
 import type {
   RTSPAccessAction,
@@ -75,7 +76,10 @@ export interface RTSPServerOptions {
   authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
-  /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
+  /**
+   * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
+   * 300); then the client is answered `stale=true` and retries with a new one.
+   */
   nonceLifetimeSeconds?: number;
   /**
    * Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65, as
@@ -105,9 +109,12 @@ export interface RTSPServerOptions {
    * 10); a client sending one slowly (slowloris) is disconnected.
    */
   requestTimeoutSeconds?: number;
-  /** Most simultaneous TCP connections from one IP address (default 100); more are closed at accept. */
+  /**
+   * Most simultaneous TCP connections from one IP address (an IPv6 client: its /64) (default
+   * 100); more are closed at accept.
+   */
   maxConnectionsPerAddress?: number;
-  /** Most simultaneous sessions created from one IP address (default 100); SETUP beyond answers 453. */
+  /** Most simultaneous sessions created from one IP address (IPv6: one /64) (default 100); SETUP beyond answers 453. */
   maxSessionsPerAddress?: number;
   /**
    * An access check after authentication (live555's `specialClientAccessCheck`): return false to
@@ -533,7 +540,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       socket.destroy();
       return;
     }
-    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const address = clientAddressKey(normalizeAddress(socket.remoteAddress ?? ''));
     const open = this.#connectionsPerAddress.get(address) ?? 0;
     if (open >= this.#options.maxConnectionsPerAddress) {
       debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);

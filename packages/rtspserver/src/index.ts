@@ -44,6 +44,7 @@ export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } fr
 /** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
 export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { clientAddressKey } from './clientAddressKey.js';
 export {
   DynamicRTSPServer,
   DYNAMIC_SERVER_EXTENSIONS,

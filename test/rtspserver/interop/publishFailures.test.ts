@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Socket as NetSocket } from 'node:net';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { writeRTPHeader, parseRTCP } from '@dorsvr/livemedia';
@@ -190,7 +191,35 @@ test('a publisher over TCP that vanishes: its reader gets an RTCP BYE, every ses
   });
 });
 
-test('a publisher over UDP: its RTP reaches readers, its TEARDOWN ends the stream and frees its ports (fds back)', async () => {
+/** Whether a UDP socket of this process is bound to `port` (its inode in /proc/net/udp* is one of our fds). */
+function holdsUDPPort(port: number): boolean {
+  const ours = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const link = readlinkSync(`/proc/self/fd/${fd}`);
+      if (link.startsWith('socket:[')) ours.add(link.slice(8, -1));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (local === undefined || cols[9] === undefined) continue;
+      if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && ours.has(cols[9])) return true;
+    }
+  }
+  return false;
+}
+
+test('a publisher over UDP: its RTP reaches readers, its TEARDOWN ends the stream and frees its ports', async () => {
   await withServer({}, async (server, base) => {
     const reasons = endReasons(server);
     const fds = openFds();
@@ -200,9 +229,10 @@ test('a publisher over UDP: its RTP reaches readers, its TEARDOWN ends the strea
     await pumpUntilReceived((seq) => pub.udp.send(rtp(seq), pub.serverPort, '127.0.0.1'), reader);
     assert.equal((await pub.c.request('TEARDOWN', url, { Session: pub.session })).status, 200);
     await reader.waitFor(() => gotBye(reader), 5000, 'the RTCP BYE');
-    // (Its UDP port pair is released: the descriptor count below comes back; binding the port
-    // again would race other tests for it.)
+    // The server's UDP port pair is released: no socket of this process is bound to it any more.
+    // (Binding it again to prove it would race with other test files taking ports from 6970.)
     await waitUntil(() => server.publishing!.streams.size === 0, 2000, 'the stream to end');
+    await waitUntil(() => !holdsUDPPort(pub.serverPort) && !holdsUDPPort(pub.serverPort + 1), 2000, 'the server port pair to close');
     pub.udp.close();
     pub.c.close();
     reader.close();
