@@ -37,7 +37,8 @@ test('dorsvr-server --publish --user: says so at startup; ffmpeg publishes with 
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /401/);
     const url = `rtsp://cam:s3cret@127.0.0.1:${cli.port}/live/cli`;
-    const pub = ffmpegPublish(fixture('test.264'), url, 'tcp');
+    // 6 s with a key frame every second: the reader joins once the CLI says it is published.
+    const pub = ffmpegPublish(fixture('test.ts'), url, 'tcp', ['-map', '0:v', '-c', 'copy'], ['-stream_loop', '2']);
     const deadline = Date.now() + 10_000;
     while (!/publishing rtsp:\/\/[^ ]+\/live\/cli/.test(cli.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const read = await probePackets(url, ['-rtsp_transport', 'tcp']);
