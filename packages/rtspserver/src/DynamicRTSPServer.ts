@@ -100,7 +100,7 @@ export class DynamicRTSPServer extends RTSPServer {
       description: `${path.extname(file).slice(1).toUpperCase()} file, streamed by dorsvr`,
       info: path.basename(file),
     });
-    sms.addSubsession(make(file, { scheduler: this.scheduler, reuseFirstSource: this.#reuseFirstSource }));
+    sms.addSubsession(make(file, { scheduler: this.scheduler, reuseFirstSource: this.#reuseFirstSource, portRange: this.rtpPortRange }));
     // Another request may have created it meanwhile (lookups are async).
     const raced = this.serverMediaSessions.get(streamName);
     if (raced) {

@@ -1,5 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { ServerMediaSubsession } from './ServerMediaSubsession.js';
+import type { ServerDefaults, ServerMediaSubsession } from './ServerMediaSubsession.js';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 
 /** Options of a {@link ServerMediaSession}. */
@@ -36,6 +36,7 @@ export class ServerMediaSession {
   /** SDP `o=` session id, fixed at creation (microseconds of wall clock would do; we use a counter). */
   readonly creationId: string;
   readonly #subsessions: ServerMediaSubsession[] = [];
+  #defaults: ServerDefaults | undefined;
   #closed = false;
 
   static #counter = 0;
@@ -68,7 +69,17 @@ export class ServerMediaSession {
     subsession.parentSession = this;
     subsession.trackNumber = this.#subsessions.length + 1;
     this.#subsessions.push(subsession);
+    if (this.#defaults) subsession.applyServerDefaults(this.#defaults);
     return this;
+  }
+
+  /**
+   * Hand a server's defaults (its `rtpPortRange`) to every track, now and as tracks are added.
+   * The RTSP server calls it from `addServerMediaSession`.
+   */
+  applyServerDefaults(defaults: ServerDefaults): void {
+    this.#defaults = defaults;
+    for (const s of this.#subsessions) s.applyServerDefaults(defaults);
   }
 
   /** Find a track by its control name (`track1`) or, leniently, `trackID=N` / `streamid=N`. */

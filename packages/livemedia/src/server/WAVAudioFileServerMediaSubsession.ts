@@ -1,9 +1,8 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { WAVAudioFileSource } from '../audio/WAVAudioFileSource.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /** RFC 3551's static payload types for the formats a WAV file can hold. */
 function staticPayloadType(format: string, rate: number, channels: number): number | undefined {
@@ -23,11 +22,11 @@ export class WAVAudioFileServerMediaSubsession extends FileServerMediaSubsession
     return WAVAudioFileSource.open(this.fileName);
   }
 
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const wav = source as WAVAudioFileSource;
     return new SimpleRTPSink({
       scheduler: this.scheduler,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType: staticPayloadType(wav.format, wav.sampleRate, wav.numChannels) ?? payloadType,
       sdpMediaType: 'audio',
       rtpTimestampFrequency: wav.sampleRate,

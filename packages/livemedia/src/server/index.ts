@@ -7,6 +7,7 @@ export {
   type StreamStartInfo,
   type StreamStats,
   type ServerMediaStreamEvents,
+  type ServerDefaults,
 } from './ServerMediaSubsession.js';
 export {
   OnDemandServerMediaSubsession,
@@ -18,12 +19,14 @@ export {
   type StreamTransportRequest,
   type RTPSinkLike,
   type RTPInterfaceLike,
+  type PortRange,
 } from './StreamTransport.js';
 export { ServerFanout, type FanoutDestination, type ServerFanoutEvents } from './ServerFanout.js';
 export {
   DefaultStreamTransport,
   defaultStreamTransportFactory,
   bindServerPortPair,
+  checkPortRange,
   DEFAULT_SERVER_PORT_BASE,
 } from './DefaultStreamTransport.js';
 export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from './FileServerMediaSubsession.js';
