@@ -36,3 +36,8 @@ export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubs
 export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
 export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
+export {
+  LiveServerMediaSubsession,
+  type LiveServerMediaSubsessionOptions,
+  type LiveCodec,
+} from './LiveServerMediaSubsession.js';
