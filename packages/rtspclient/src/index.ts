@@ -20,3 +20,15 @@ export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
 export { RTSPClientAuthenticator } from './RTSPClientAuthenticator.js';
 export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';
+export { parseClientArgs, clientHelp, CLIENT_OPTIONS, CLIENT_USAGE, type ClientArgs } from './parseClientArgs.js';
+export {
+  parseCLIArgs,
+  formatHelp,
+  packageVersion,
+  readPassword,
+  StatusLine,
+  CLIUsageError,
+  type CLIOption,
+  type ParsedCLIArgs,
+  type StatusMode,
+} from './cliSupport.js';
