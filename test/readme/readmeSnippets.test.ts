@@ -187,3 +187,47 @@ test("every package README's TypeScript example type-checks against the built pa
   }
   compile(Object.keys(sources), sources, join(repoRoot, 'build', 'readme-test-packages'));
 });
+
+test('npm pack of each package holds what an installed user needs (dist, types, README, LICENSE, bins) and no tests', async () => {
+  for (const p of PACKAGES) {
+    const dir = join(repoRoot, 'packages', p);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    const needed = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
+    for (const b of Object.values(pkg.bin ?? {})) needed.push('dist/cli.js', b.replace(/^\.\//, ''));
+    for (const f of needed) assert.ok(files.has(f), `${p}: the tarball has ${f}`);
+    const unwanted = [...files].filter((f) => /(^|\/)test\/|\.test\.|\.tsbuildinfo$|^node_modules\//.test(f));
+    assert.deepEqual(unwanted, [], `${p}: no tests or build state in the tarball`);
+  }
+});
+
+test('the CLI bins are committed shims that the lockfile names, so npm ci links them before dist/ exists', async () => {
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
+  let bins = 0;
+  for (const p of PACKAGES) {
+    const dir = join(repoRoot, 'packages', p);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    for (const [name, file] of Object.entries(pkg.bin ?? {})) {
+      bins++;
+      assert.ok(!file.includes('dist/'), `${name} is not a build output (${file})`);
+      const shim = readFileSync(join(dir, file), 'utf8');
+      assert.match(shim, /^#!\/usr\/bin\/env node\n/);
+      assert.match(shim, /import\('\.\.\/dist\/cli\.js'\)/);
+      assert.equal(lock.packages[`packages/${p}`]?.bin?.[name], file.replace(/^\.\//, ''), `package-lock.json names ${name}'s shim`);
+    }
+  }
+  assert.ok(bins >= 2);
+  const v = await runIn(repoRoot, [join(repoRoot, 'packages', 'rtspclient', 'bin', 'dorsvr-client.js'), '--version']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /^@dorsvr\/rtspclient \d+\.\d+\.\d+\n$/);
+});
