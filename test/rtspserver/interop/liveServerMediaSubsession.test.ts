@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { BasicTaskScheduler, DorsvrError } from '@dorsvr/scheduler';
-import { FramedSource, LiveServerMediaSubsession, ServerMediaSession, type Frame } from '@dorsvr/livemedia';
+import { AsyncIterableSource, FramedSource, LiveServerMediaSubsession, MP3FileSource, ServerMediaSession, type Frame } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { ffmpegCopy, probe, runPeer } from '../helpers/ffmpeg.js';
 import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
@@ -188,5 +188,120 @@ test('LiveServerMediaSubsession takes a byte stream (an ffmpeg pipe of AAC in AD
     );
   } finally {
     ff.kill('SIGKILL');
+  }
+});
+
+/** An ffmpeg that plays `file` in a loop in real time and writes it to stdout as `format`. */
+function ffmpegPipe(file: string, format: string): ReturnType<typeof spawn> & { stdout: NodeJS.ReadableStream } {
+  return spawn(findPeer('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', format, 'pipe:1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }) as ReturnType<typeof spawn> & { stdout: NodeJS.ReadableStream };
+}
+
+test('LiveServerMediaSubsession h265 from an ffmpeg pipe: sprop-vps/sps/pps in the SDP, a recording that decodes', async () => {
+  const ff = ffmpegPipe(fixture('test.265'), 'hevc');
+  try {
+    const scheduler = new BasicTaskScheduler();
+    await withServer(
+      new LiveServerMediaSubsession({ scheduler, source: ff.stdout as AsyncIterable<Uint8Array>, codec: 'h265' }),
+      async (url) => {
+        const c = await RawRTSPClient.connect(Number(new URL(url.replace('rtsp:', 'http:')).port));
+        const d = await c.request('DESCRIBE', url);
+        c.close();
+        assert.equal(d.status, 200);
+        assert.match(d.body, /a=rtpmap:96 H265\/90000\r\n/);
+        assert.match(d.body, /a=fmtp:96 [^\r\n]*sprop-vps=[^;\r\n]+;sprop-sps=[^;\r\n]+;sprop-pps=/);
+        await withTempDir(async (dir) => {
+          const out = join(dir, 'v.mkv');
+          const r = await ffmpegCopy(url, 'udp', out, [], 30_000, ['-t', '2']);
+          assert.equal(r.code, 0, r.stderr);
+          const info = await probe(out);
+          assert.deepEqual([info.codec, info.width, info.height], ['hevc', 320, 240]);
+          assert.ok(info.frames >= 20, `${info.frames} pictures`);
+          const dec = await runPeer(findPeer('ffmpeg'), ['-hide_banner', '-v', 'error', '-i', out, '-f', 'null', '-'], 30_000);
+          assert.equal(dec.code, 0, dec.stderr);
+          assert.doesNotMatch(dec.stderr, /PPS id out of range|VPS \d+ does not exist|SPS \d+ does not exist/);
+        });
+      },
+      scheduler,
+    );
+  } finally {
+    ff.kill('SIGKILL');
+  }
+});
+
+test('LiveServerMediaSubsession ts from an ffmpeg pipe: MP2T, recorded with its video and audio', async () => {
+  const ff = ffmpegPipe(fixture('test.ts'), 'mpegts');
+  try {
+    const scheduler = new BasicTaskScheduler();
+    await withServer(
+      new LiveServerMediaSubsession({ scheduler, source: ff.stdout as AsyncIterable<Uint8Array>, codec: 'ts' }),
+      async (url) => {
+        await withTempDir(async (dir) => {
+          const out = join(dir, 'v.ts');
+          const r = await ffmpegCopy(url, 'tcp', out, [], 30_000, ['-t', '2']);
+          assert.equal(r.code, 0, r.stderr);
+          const video = await probe(out, 'v:0');
+          assert.deepEqual([video.codec, video.width, video.height], ['h264', 320, 240]);
+          const audio = await probe(out, 'a:0');
+          assert.equal(audio.codec, 'aac');
+        });
+      },
+      scheduler,
+    );
+  } finally {
+    ff.kill('SIGKILL');
+  }
+});
+
+test('LiveServerMediaSubsession pcmu (static payload type 0) and mp3 (MPEG audio frames): recorded by ffmpeg', async () => {
+  async function* ulawSilence(): AsyncGenerator<Frame> {
+    for (let n = 0; ; n++) yield { data: new Uint8Array(160).fill(0xff), presentationTime: n * 20_000, duration: 20_000 };
+  }
+  const scheduler = new BasicTaskScheduler();
+  const pcmu = new LiveServerMediaSubsession({ scheduler, source: new AsyncIterableSource(ulawSilence()), codec: 'pcmu' });
+  await withServer(
+    pcmu,
+    async (url, server) => {
+      server.addServerMediaSession(
+        new ServerMediaSession('mp3').addSubsession(
+          new LiveServerMediaSubsession({ scheduler, source: MP3FileSource.fromBytes(readFileSync(fixture('test.mp3'))), codec: 'mp3' }),
+        ),
+      );
+      const c = await RawRTSPClient.connect(server.port);
+      const d = await c.request('DESCRIBE', url);
+      c.close();
+      assert.match(d.body, /m=audio 0 RTP\/AVP 0\r\n/);
+      await withTempDir(async (dir) => {
+        const a = join(dir, 'a.mka');
+        const r = await ffmpegCopy(url, 'udp', a, [], 30_000, ['-t', '1']);
+        assert.equal(r.code, 0, r.stderr);
+        const pa = await probe(a);
+        assert.deepEqual([pa.codec, pa.sampleRate, pa.channels], ['pcm_mulaw', 8000, 1]);
+        const m = join(dir, 'm.mka');
+        const rm = await ffmpegCopy(url.replace(/live$/, 'mp3'), 'tcp', m, [], 30_000, ['-t', '0.8']);
+        assert.equal(rm.code, 0, rm.stderr);
+        const pm = await probe(m);
+        assert.deepEqual([pm.codec, pm.sampleRate], ['mp3', 44100]);
+      });
+    },
+    scheduler,
+  );
+});
+
+test('LiveServerMediaSubsession refuses bad options loudly (ERR_LIVE_OPTIONS)', () => {
+  const source = new AsyncIterableSource([]);
+  const bad: Array<Record<string, unknown>> = [
+    { codec: 'vp8' },
+    { codec: 'l16', sampleRate: 0 },
+    { codec: 'l16', channels: 1.5 },
+    { codec: 'h264', parameterSetTimeoutMs: -1 },
+  ];
+  for (const b of bad) {
+    assert.throws(
+      () => new LiveServerMediaSubsession({ source, ...b } as unknown as ConstructorParameters<typeof LiveServerMediaSubsession>[0]),
+      (err: unknown) => err instanceof DorsvrError && err.code === 'ERR_LIVE_OPTIONS',
+      JSON.stringify(b),
+    );
   }
 });
