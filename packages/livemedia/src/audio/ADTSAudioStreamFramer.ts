@@ -31,6 +31,8 @@ export class ADTSAudioStreamFramer extends FramedFilter {
   #samples = 0;
   #ended = false;
   #bytesSeen = 0;
+  /** Bytes skipped since the last header found. */
+  #skipped = 0;
   #preparing: Promise<void> | undefined;
 
   constructor(inputSource: AnyFramedSource, options: ADTSAudioStreamFramerOptions = {}) {
@@ -94,11 +96,15 @@ export class ADTSAudioStreamFramer extends FramedFilter {
     if (off > 0) {
       debug('skipped %d bytes that are not ADTS', off);
       this.#buf = buf.subarray(off);
-      if (off > this.#maxResyncBytes) {
-        throw new DorsvrError('ERR_ADTS_FORMAT', `${off} bytes without an ADTS sync word: not an ADTS stream`);
+      this.#skipped += off;
+      if (this.#skipped > this.#maxResyncBytes) {
+        throw new DorsvrError('ERR_ADTS_FORMAT', `${this.#skipped} bytes without an ADTS header: not an ADTS stream`);
       }
     }
-    if (h !== undefined) this.#first ??= h;
+    if (h !== undefined) {
+      this.#skipped = 0;
+      this.#first ??= h;
+    }
     return h;
   }
 
