@@ -47,6 +47,12 @@ export const DYNAMIC_SERVER_EXTENSIONS: ReadonlyMap<
  * stream on its first DESCRIBE from the file's extension (see {@link DYNAMIC_SERVER_EXTENSIONS}:
  * `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`). A URL can never reach outside the directory: `..` segments, absolute
  * paths, encoded tricks (`%2e%2e`, `%2f`) and symlinks leading out all answer 404.
+ *
+ * @example
+ * ```ts
+ * const server = new DynamicRTSPServer({ root: '/srv/media', port: 8554, rtpPortRange: { min: 6970, max: 6999 } });
+ * await server.listen(); // rtsp://host:8554/<file name>, e.g. /clips/movie.264
+ * ```
  */
 export class DynamicRTSPServer extends RTSPServer {
   /** The served directory (absolute). */

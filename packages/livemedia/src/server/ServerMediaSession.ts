@@ -21,6 +21,14 @@ export interface ServerMediaSessionOptions {
 /**
  * live555's ServerMediaSession: a named stream (`rtsp://host/<name>`) made of one or more tracks
  * ({@link ServerMediaSubsession}s), described to clients by one aggregate SDP.
+ *
+ * @example
+ * ```ts
+ * const movie = new ServerMediaSession('movie', { description: 'A film' })
+ *   .addSubsession(new H264VideoFileServerMediaSubsession('movie.264'))
+ *   .addSubsession(new ADTSAudioFileServerMediaSubsession('movie.aac'));
+ * server.addServerMediaSession(movie); // rtsp://host:8554/movie
+ * ```
  */
 export class ServerMediaSession {
   /** The stream name: the URL path after the host, without leading slash (may contain `/`). */
