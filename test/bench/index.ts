@@ -3,6 +3,7 @@
 const benches: Array<[string, () => Promise<{ run: () => Promise<boolean | void> }>]> = [
   ['scheduler', () => import('./scheduler.js')],
   ['packetizer', () => import('./packetizer.js')],
+  ['relay', () => import('./relay.js')],
 ];
 
 let ok = true;

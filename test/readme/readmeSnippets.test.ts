@@ -204,7 +204,7 @@ test('npm pack of each package holds what an installed user needs (dist, types, 
     const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
     const needed = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
-    for (const b of Object.values(pkg.bin ?? {})) needed.push('dist/cli.js', b.replace(/^\.\//, ''));
+    for (const b of Object.values(pkg.bin ?? {})) needed.push(b.replace(/^\.\//, ''), /import\('\.\.\/(dist\/\w+\.js)'\)/.exec(readFileSync(join(dir, b), 'utf8'))?.[1] ?? 'dist/?');
     for (const f of needed) assert.ok(files.has(f), `${p}: the tarball has ${f}`);
     const unwanted = [...files].filter((f) => /(^|\/)test\/|\.test\.|\.tsbuildinfo$|^node_modules\//.test(f));
     assert.deepEqual(unwanted, [], `${p}: no tests or build state in the tarball`);
@@ -222,7 +222,7 @@ test('the CLI bins are committed shims that the lockfile names, so npm ci links 
       assert.ok(!file.includes('dist/'), `${name} is not a build output (${file})`);
       const shim = readFileSync(join(dir, file), 'utf8');
       assert.match(shim, /^#!\/usr\/bin\/env node\n/);
-      assert.match(shim, /import\('\.\.\/dist\/cli\.js'\)/);
+      assert.match(shim, /import\('\.\.\/dist\/\w+\.js'\)/);
       assert.equal(lock.packages[`packages/${p}`]?.bin?.[name], file.replace(/^\.\//, ''), `package-lock.json names ${name}'s shim`);
     }
   }

@@ -22,7 +22,9 @@ interface Fixture {
   done(): Promise<void>;
 }
 
-async function setup(options: { auth?: UserAuthenticationDatabase; reclamationSeconds?: number; nonceLifetimeSeconds?: number } = {}): Promise<Fixture> {
+async function setup(
+  options: { auth?: UserAuthenticationDatabase; reclamationSeconds?: number; nonceLifetimeSeconds?: number; idleTimeoutSeconds?: number } = {},
+): Promise<Fixture> {
   const scheduler = virtualScheduler();
   const server = new RTSPServer({
     scheduler,
@@ -31,6 +33,7 @@ async function setup(options: { auth?: UserAuthenticationDatabase; reclamationSe
     authDatabase: options.auth,
     reclamationSeconds: options.reclamationSeconds,
     nonceLifetimeSeconds: options.nonceLifetimeSeconds,
+    idleTimeoutSeconds: options.idleTimeoutSeconds,
   });
   const video = new RecordingSubsession({ duration: 10, firstPort: 47000 });
   const audio = new RecordingSubsession({ duration: 10, firstPort: 48000 });
@@ -262,7 +265,8 @@ function digestHeader(challenge: string, user: string, pass: string, method: str
 
 test('Digest authentication: SHA-256 and MD5 offered, right password accepted, wrong refused, stale nonces', async () => {
   const auth = new UserAuthenticationDatabase({ realm: 'test' }).addUser('alice', 's3cret');
-  const f = await setup({ auth, nonceLifetimeSeconds: 30 });
+  // The client waits out the nonce lifetime: a connection idle that long must not be closed first.
+  const f = await setup({ auth, nonceLifetimeSeconds: 30, idleTimeoutSeconds: 60 });
   try {
     const c = await f.connect();
     assert.equal((await c.request('OPTIONS', `${f.url}/av`)).status, 200, 'OPTIONS needs no credentials');

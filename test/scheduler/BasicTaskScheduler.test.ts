@@ -126,7 +126,8 @@ test('re-entrant scheduling, rescheduling and a throwing task on the real schedu
   s.on('error', (e) => errors.push(e));
   const log: string[] = [];
   let tok = s.scheduleDelayedTask(1000, () => log.push('moved-away'));
-  tok = s.rescheduleDelayedTask(tok, 8000, () => log.push('rescheduled'));
+  // Far enough past the others (due by 5 ms) that a loaded machine's late timers cannot swap them.
+  tok = s.rescheduleDelayedTask(tok, 250_000, () => log.push('rescheduled'));
   await new Promise<void>((resolve) => {
     s.scheduleDelayedTask(2000, () => {
       throw new Error('boom');
@@ -136,7 +137,7 @@ test('re-entrant scheduling, rescheduling and a throwing task on the real schedu
       s.scheduleDelayedTask(0, () => log.push('inner-0'));
       s.scheduleDelayedTask(3000, () => {
         log.push('inner-3ms');
-        s.scheduleDelayedTask(10_000, resolve);
+        s.scheduleDelayedTask(300_000, resolve);
       });
     });
   });

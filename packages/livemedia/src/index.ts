@@ -48,3 +48,4 @@ export * from './audio/index.js';
 export * from './mpeg2ts/index.js';
 export * from './server/index.js';
 export * from './sinks/index.js';
+export * from './relay/index.js';

@@ -6,21 +6,40 @@ import {
   type SelectedAuthChallenge,
 } from '@dorsvr/livemedia';
 
+/** Options of an {@link RTSPClientAuthenticator}. */
+export interface RTSPClientAuthenticatorOptions {
+  /**
+   * Answer a `Basic` challenge (default true). When false, a server offering only Basic gets no
+   * credentials (the client uses this after a redirect to another origin).
+   */
+  allowBasic?: boolean;
+}
+
 /**
- * The client side of RTSP authentication: remembers the challenge the server chose us to answer
- * and writes an `Authorization:` header for each later request (Digest with a fresh nonce count
- * per request, as RFC 7616 wants for qop=auth; Basic as is).
+ * The client side of RTSP authentication, for one server (origin): remembers the challenge the
+ * server chose us to answer and writes an `Authorization:` header for each later request (Digest
+ * with a fresh nonce count per request, as RFC 7616 wants for qop=auth; Basic as is). Nothing is
+ * sent before a first challenge.
  */
 export class RTSPClientAuthenticator {
   readonly username: string;
   readonly password: string;
+  /** Whether a Basic challenge is answered. */
+  readonly allowBasic: boolean;
   #selected: SelectedAuthChallenge | undefined;
+  #refusedBasic = false;
   #nc = 0;
   readonly #cnonce = randomBytes(16).toString('hex');
 
-  constructor(username: string, password: string) {
+  constructor(username: string, password: string, options: RTSPClientAuthenticatorOptions = {}) {
     this.username = username;
     this.password = password;
+    this.allowBasic = options.allowBasic ?? true;
+  }
+
+  /** True when the last challenge offered only Basic and Basic is not allowed. */
+  get refusedBasic(): boolean {
+    return this.#refusedBasic;
   }
 
   /** The scheme being answered (`Digest`, `Basic`), or undefined before any challenge. */
@@ -39,7 +58,8 @@ export class RTSPClientAuthenticator {
    */
   onChallenge(values: readonly string[], hadCredentialsOnRequest: boolean): boolean {
     const sel = selectAuthChallenge(values);
-    if (sel === undefined) return false;
+    this.#refusedBasic = sel?.scheme === 'Basic' && !this.allowBasic;
+    if (sel === undefined || this.#refusedBasic) return false;
     const stale = sel.scheme === 'Digest' && sel.challenge.stale;
     const prev = this.#selected;
     this.#selected = sel;

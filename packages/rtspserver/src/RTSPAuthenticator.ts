@@ -1,57 +1,138 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TaskScheduler } from '@dorsvr/scheduler';
 import {
   decodeBasicAuthorization,
+  digestURIMatches,
   formatDigestChallenge,
   parseDigestAlgorithm,
   parseDigestAuthorization,
   verifyDigestAuthorization,
+  type AuthenticationDatabase,
   type DigestCredentials,
 } from '@dorsvr/livemedia';
-import type { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
+import { parseRequestURL } from './parseRequestURL.js';
 
-/** Result of checking a request's `Authorization` header. */
+/**
+ * Result of checking a request's `Authorization` header: the user, or the status to answer with
+ * (401 with fresh challenges, `stale=true` when only the nonce was wrong; 400 when the Digest
+ * `uri=` names another resource than the request, RFC 7616 3.4.6).
+ */
 export type AuthResult =
   | { readonly ok: true; readonly username: string }
-  | { readonly ok: false; readonly stale: boolean };
+  | { readonly ok: false; readonly status: 400 | 401; readonly stale: boolean };
+
+/** The request being authorized, as {@link RTSPAuthenticator.verify} needs it. */
+export interface AuthRequest {
+  /** RTSP method (hashed into Digest's HA2). */
+  readonly method: string;
+  /** The request URI (absolute or relative, as on the request line or made absolute by the server). */
+  readonly uri: string;
+  /**
+   * The name of the stream (ServerMediaSession) the credentials are checked for, when the request
+   * addresses one: its aggregate URL is then accepted as Digest `uri=` too (VLC hashes the base
+   * URL into the SETUP of a track).
+   */
+  readonly streamName?: string | undefined;
+}
+
+/** Options of an {@link RTSPAuthenticator}. */
+export interface RTSPAuthenticatorOptions {
+  /** Seconds a nonce stays valid after it was issued or last used successfully (default 300). */
+  nonceLifetimeSeconds?: number;
+  /** Also offer and accept Basic (default false). */
+  allowBasic?: boolean;
+  /**
+   * How many recently used nonces are remembered to renew their lifetime on use (default 10000,
+   * least recently used forgotten first). A forgotten nonce still lives its lifetime from issue.
+   */
+  maxRenewedNonces?: number;
+}
+
+/** Bytes of a nonce: issue time (8), random (8), HMAC-SHA-256 of both truncated (16). */
+const NONCE_HEX_LENGTH = 64;
 
 /**
  * Server side of RTSP authentication: issues Digest challenges (SHA-256 and MD5 together, Basic
- * optionally) and verifies `Authorization` headers against a {@link UserAuthenticationDatabase}.
+ * optionally) and verifies `Authorization` headers against an {@link AuthenticationDatabase}.
  *
- * A nonce expires when unused for its lifetime (each successful use renews it, so a playing
- * client's keep-alives never go stale); a client presenting an expired nonce with the right
- * credentials is answered `stale=true`, so it retries with the new nonce without asking its user.
+ * Nonces carry their issue time and an HMAC over it with a secret of this authenticator, so
+ * checking one needs no table: a 401 costs no memory and no request scans anything. A nonce is
+ * valid for its lifetime after issue; each successful use renews it (so a playing client's
+ * keep-alives never go stale), which is remembered for the most recently used nonces only, in a
+ * bounded LRU map (O(1) per request; the least recently used one is forgotten first, never all at
+ * once). A correct response with an expired nonce, or with one this authenticator did not issue
+ * (another server's, one from before a restart), is answered `stale=true`, so the client retries
+ * with the new nonce without asking its user (ffmpeg and GStreamer do).
+ *
+ * The Digest `uri=` must name the request's resource ({@link @dorsvr/livemedia!digestURIMatches}:
+ * the request URI, absolute or relative, trailing slash or not) or the aggregate URL of the stream
+ * being authorized; anything else is answered 400 (RFC 7616 3.4.6), so a captured header never
+ * opens another stream.
  */
 export class RTSPAuthenticator {
   readonly #scheduler: Pick<TaskScheduler, 'now'>;
   readonly #lifetimeUs: number;
   readonly #allowBasic: boolean;
-  /** nonce → last use (µs, scheduler clock). */
-  readonly #nonces = new Map<string, number>();
+  readonly #maxRenewed: number;
+  readonly #secret = randomBytes(32);
+  /** Recently used nonces → last successful use (µs, scheduler clock), least recent first. */
+  readonly #renewed = new Map<string, number>();
 
-  constructor(scheduler: Pick<TaskScheduler, 'now'>, options: { nonceLifetimeSeconds?: number; allowBasic?: boolean } = {}) {
+  constructor(scheduler: Pick<TaskScheduler, 'now'>, options: RTSPAuthenticatorOptions = {}) {
     this.#scheduler = scheduler;
     this.#lifetimeUs = Math.max(0.001, options.nonceLifetimeSeconds ?? 300) * 1e6;
     this.#allowBasic = options.allowBasic ?? false;
+    this.#maxRenewed = Math.max(0, Math.floor(options.maxRenewedNonces ?? 10_000));
+  }
+
+  /** Number of nonces remembered for renewal (at most `maxRenewedNonces`). */
+  get renewedNonceCount(): number {
+    return this.#renewed.size;
+  }
+
+  #mac(head: Buffer): Buffer {
+    return createHmac('sha256', this.#secret).update(head).digest().subarray(0, 16);
   }
 
   #newNonce(): string {
+    const head = Buffer.allocUnsafe(16);
+    head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now())), 0);
+    randomBytes(8).copy(head, 8);
+    return Buffer.concat([head, this.#mac(head)]).toString('hex');
+  }
+
+  /** The issue time of a nonce this authenticator made, or undefined (malformed, forged, another server's). */
+  #issuedAt(nonce: string): number | undefined {
+    if (nonce.length !== NONCE_HEX_LENGTH || !/^[0-9a-f]+$/.test(nonce)) return undefined;
+    const bytes = Buffer.from(nonce, 'hex');
+    const head = bytes.subarray(0, 16);
+    if (!timingSafeEqual(this.#mac(head), bytes.subarray(16))) return undefined;
+    return Number(head.readBigInt64BE(0));
+  }
+
+  /** True when the nonce is one of ours and was issued, or last used, within its lifetime; renews it. */
+  #useNonce(nonce: string): boolean {
+    const issued = this.#issuedAt(nonce);
+    if (issued === undefined) return false;
     const now = this.#scheduler.now();
-    if (this.#nonces.size > 1024) {
-      for (const [n, t] of this.#nonces) if (now - t > 2 * this.#lifetimeUs) this.#nonces.delete(n);
-      if (this.#nonces.size > 100_000) this.#nonces.clear();
+    const last = Math.max(issued, this.#renewed.get(nonce) ?? issued);
+    if (now - last > this.#lifetimeUs || issued > now) {
+      this.#renewed.delete(nonce);
+      return false;
     }
-    const nonce = randomBytes(16).toString('hex');
-    this.#nonces.set(nonce, now);
-    return nonce;
+    if (this.#maxRenewed > 0) {
+      this.#renewed.delete(nonce); // re-inserted last: Map order is least recently used first
+      this.#renewed.set(nonce, now);
+      if (this.#renewed.size > this.#maxRenewed) this.#renewed.delete(this.#renewed.keys().next().value!);
+    }
+    return true;
   }
 
   /**
    * The `WWW-Authenticate` values of a 401: Digest SHA-256 first, then Digest MD5 (ffmpeg keeps
    * the last Digest challenge it reads and speaks only MD5), then Basic when allowed.
    */
-  challenges(db: UserAuthenticationDatabase, stale = false): string[] {
+  challenges(db: AuthenticationDatabase, stale = false): string[] {
     const nonce = this.#newNonce();
     const out = [
       formatDigestChallenge({ realm: db.realm, nonce, algorithm: 'SHA-256', qop: [], stale }),
@@ -61,15 +142,16 @@ export class RTSPAuthenticator {
     return out;
   }
 
-  /** Checks `authorization` (the header value, if any) for a request with this method. */
-  verify(db: UserAuthenticationDatabase, method: string, authorization: string | undefined): AuthResult {
-    const fail = { ok: false, stale: false } as const;
+  /** Checks `authorization` (the header value, if any) for `request` against `db`. */
+  verify(db: AuthenticationDatabase, request: AuthRequest, authorization: string | undefined): AuthResult {
+    const fail = { ok: false, status: 401, stale: false } as const;
     if (authorization === undefined) return fail;
     const scheme = authorization.trim().split(/\s/, 1)[0]!.toLowerCase();
     if (scheme === 'basic') {
       if (!this.#allowBasic) return fail;
       const b = decodeBasicAuthorization(authorization);
-      return b && db.checkPassword(b.username, b.password) ? { ok: true, username: b.username } : fail;
+      // `=== true`: a database answering anything else (a Promise of an async lookup) refuses.
+      return b && db.checkPassword(b.username, b.password) === true ? { ok: true, username: b.username } : fail;
     }
     if (scheme !== 'digest') return fail;
     let c: DigestCredentials;
@@ -78,17 +160,26 @@ export class RTSPAuthenticator {
     } catch {
       return fail;
     }
+    if (!uriNamesRequest(c.uri, request)) return { ok: false, status: 400, stale: false };
     if (c.realm !== db.realm) return fail;
     const algorithm = parseDigestAlgorithm(c.algorithm);
     if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return fail;
     const ha1 = db.ha1(c.username, algorithm);
-    if (ha1 === undefined) return fail;
-    if (!verifyDigestAuthorization({ credentials: c, method, ha1 })) return fail;
-    const lastUse = this.#nonces.get(c.nonce);
-    if (lastUse === undefined) return fail;
-    const now = this.#scheduler.now();
-    if (now - lastUse > this.#lifetimeUs) return { ok: false, stale: true };
-    this.#nonces.set(c.nonce, now);
+    if (typeof ha1 !== 'string') return fail;
+    if (!verifyDigestAuthorization({ credentials: c, method: request.method, ha1 })) return fail;
+    if (!this.#useNonce(c.nonce)) return { ok: false, status: 401, stale: true };
     return { ok: true, username: c.username };
+  }
+}
+
+/** The Digest `uri=` names the request URI, or the aggregate URL of the stream being authorized. */
+function uriNamesRequest(digestURI: string, request: AuthRequest): boolean {
+  if (digestURIMatches(digestURI, request.uri)) return true;
+  if (request.streamName === undefined) return false;
+  try {
+    // Read as a URL of this server, it must name the stream itself (no track).
+    return /^(rtsps?:\/\/|\/)/i.test(digestURI.trim()) && parseRequestURL(digestURI).some((c) => c.trackId === undefined && c.streamName === request.streamName);
+  } catch {
+    return false;
   }
 }

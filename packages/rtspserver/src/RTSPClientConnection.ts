@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
+import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
 import { RTSPParser, type RTSPParsedItem, type ServerMediaStream } from '@dorsvr/livemedia';
 import type { RTSPClientSession } from './RTSPClientSession.js';
 
@@ -13,6 +14,18 @@ export interface RTSPClientConnectionOptions {
   maxSendQueueBytes: number;
   /** Consecutive dropped packets after which a reader is judged stuck and disconnected. */
   maxConsecutiveDrops: number;
+  /** The scheduler the connection's timers run on (the server's). */
+  scheduler: TaskScheduler;
+  /**
+   * Seconds a connection that carries no session may stay silent (nothing received) before it is
+   * closed. A connection that carries a session is bounded by that session's own timeout instead.
+   */
+  idleTimeoutSeconds: number;
+  /**
+   * Seconds within which a request (or `$` frame), once begun, must be received whole; a client
+   * sending one slowly (slowloris) is disconnected when they pass.
+   */
+  requestTimeoutSeconds: number;
 }
 
 /** What one `$`-interleaved channel of a connection is bound to (by a SETUP over TCP). */
@@ -24,6 +37,8 @@ export interface InterleavedBinding {
   /** A `$` frame arrived on the channel. */
   receive(channel: number, payload: Uint8Array): void;
 }
+/** Why a connection was closed by the server (see {@link RTSPClientConnection.closeReason}). */
+export type ConnectionCloseReason = 'idle-timeout' | 'request-timeout' | 'stuck-reader' | 'too-many-requests' | 'not-reading' | 'refused';
 
 let nextId = 1;
 
@@ -49,6 +64,18 @@ export class RTSPClientConnection {
   /** Interleaved packets dropped because the send queue was full. */
   droppedPackets = 0;
   #consecutiveDrops = 0;
+  #readingPaused = false;
+  readonly #scheduler: TaskScheduler;
+  /** Scheduler time (µs) when bytes last arrived. */
+  #lastActivity: number;
+  /** Scheduler time (µs) when the request being received began (valid while one is partial). */
+  #requestStarted = 0;
+  #idleTask: TaskToken = 0;
+  #requestTask: TaskToken = 0;
+  /** Ids of the sessions this connection carries (created, or addressed by a request on it). */
+  readonly #sessions = new Set<string>();
+  /** Why the server closed the connection, once it did (undefined while open or when the peer closed it). */
+  closeReason: ConnectionCloseReason | undefined;
 
   constructor(socket: Socket, options: RTSPClientConnectionOptions) {
     this.socket = socket;
@@ -61,6 +88,51 @@ export class RTSPClientConnection {
       maxBodySize: options.maxRequestSize,
       maxLineLength: Math.min(8192, options.maxRequestSize),
     });
+    this.#scheduler = options.scheduler;
+    this.#lastActivity = this.#scheduler.now();
+    this.#armIdle();
+  }
+
+  /** Number of sessions this connection carries (see {@link addSession}). */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Note that this connection carries session `id`: while it carries one, the idle timeout does
+   * not apply (the session's own timeout bounds it, and a UDP session's connection may be quiet
+   * between keep-alives).
+   */
+  addSession(id: string): void {
+    if (this.#sessions.has(id)) return;
+    this.#sessions.add(id);
+    this.#scheduler.unscheduleDelayedTask(this.#idleTask);
+    this.#idleTask = 0;
+  }
+
+  /** The session ended (or moved away): with no session left, the idle timeout applies again from now. */
+  removeSession(id: string): void {
+    if (!this.#sessions.delete(id) || this.#sessions.size > 0 || this.closed) return;
+    this.#lastActivity = this.#scheduler.now();
+    this.#armIdle();
+  }
+
+  /**
+   * The idle check: a timer at the deadline that re-arms itself for what is left when bytes came
+   * meanwhile (one timer per connection, not one reschedule per chunk).
+   */
+  #armIdle(): void {
+    if (this.#closed || this.#sessions.size > 0 || this.#idleTask !== 0) return;
+    const timeoutUs = this.#options.idleTimeoutSeconds * 1e6;
+    const due = this.#lastActivity + timeoutUs - this.#scheduler.now();
+    this.#idleTask = this.#scheduler.scheduleDelayedTask(due, () => {
+      this.#idleTask = 0;
+      if (this.#closed || this.#sessions.size > 0) return;
+      if (this.#scheduler.now() - this.#lastActivity >= timeoutUs) {
+        debug('connection %d: idle for %d s without a session, closing', this.id, this.#options.idleTimeoutSeconds);
+        this.close('idle-timeout');
+      } else this.#armIdle();
+    });
   }
 
   /** True once closed. */
@@ -68,15 +140,56 @@ export class RTSPClientConnection {
     return this.#closed || this.socket.destroyed;
   }
 
-  /** Feed received bytes; returns what they completed. */
+  /**
+   * Feed received bytes; returns what they completed. Also drives the timers: bytes reset the
+   * idle clock, and a message left partial starts (or, when another completed first, restarts)
+   * the request clock.
+   */
   parse(chunk: Uint8Array): RTSPParsedItem[] {
-    return this.#parser.push(chunk);
+    const now = this.#scheduler.now();
+    this.#lastActivity = now;
+    const wasIdle = this.#parser.idle;
+    const items = this.#parser.push(chunk);
+    if (this.#closed) return items;
+    if (this.#parser.idle) {
+      this.#scheduler.unscheduleDelayedTask(this.#requestTask);
+      this.#requestTask = 0;
+    } else if (wasIdle || items.length > 0 || this.#requestTask === 0) {
+      // A new message began in this chunk (an earlier one may have completed in it): time it from now.
+      this.#requestStarted = now;
+      this.#requestTask = this.#scheduler.rescheduleDelayedTask(this.#requestTask, this.#options.requestTimeoutSeconds * 1e6, () => {
+        this.#requestTask = 0;
+        if (this.#closed || this.#parser.idle) return;
+        debug(
+          'connection %d: request not complete %d s after it began (%d bytes), closing',
+          this.id,
+          (this.#scheduler.now() - this.#requestStarted) / 1e6,
+          this.#parser.bufferedBytes,
+        );
+        this.close('request-timeout');
+      });
+    }
+    return items;
   }
 
-  /** Write a response (never dropped). */
+  /**
+   * Write a response (never dropped). A client that does not read its responses is not read
+   * either: once more than `maxSendQueueBytes` wait to be sent, the connection stops reading until
+   * the socket drains (its requests then back up in the kernel, and the idle and request timeouts
+   * bound how long it may hold the connection).
+   */
   writeResponse(bytes: Uint8Array): void {
     if (this.closed) return;
     this.socket.write(bytes);
+    if (this.socket.writableLength > this.#options.maxSendQueueBytes && !this.#readingPaused) {
+      debug('connection %d: %d bytes of responses unread, pausing reading', this.id, this.socket.writableLength);
+      this.#readingPaused = true;
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        this.#readingPaused = false;
+        if (!this.closed) this.socket.resume();
+      });
+    }
   }
 
   /**
@@ -89,7 +202,7 @@ export class RTSPClientConnection {
       this.droppedPackets++;
       if (++this.#consecutiveDrops >= this.#options.maxConsecutiveDrops) {
         debug('connection %d: reader stuck (%d drops in a row), closing', this.id, this.#consecutiveDrops);
-        this.close();
+        this.close('stuck-reader');
       }
       return false;
     }
@@ -113,10 +226,16 @@ export class RTSPClientConnection {
     return true;
   }
 
-  /** Close the connection. Idempotent. */
-  close(): void {
+  /** Close the connection and stop its timers; `reason` says why when the server decided it. Idempotent. */
+  close(reason?: ConnectionCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.closeReason = reason;
+    this.#scheduler.unscheduleDelayedTask(this.#idleTask);
+    this.#scheduler.unscheduleDelayedTask(this.#requestTask);
+    this.#idleTask = 0;
+    this.#requestTask = 0;
+    this.#sessions.clear();
     this.socket.destroy();
   }
 }

@@ -2,23 +2,24 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, defaultScheduler, isDorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
   formatRTSPDate,
   parseCommaList,
   formatCommaList,
+  checkAuthenticationDatabase,
+  type AuthenticationDatabase,
   checkPortRange,
   type PortRange,
   type RTSPRequest,
   type ServerMediaSession,
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
-import { RTSPClientConnection } from './RTSPClientConnection.js';
+import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
-import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
 import { parseRequestURL } from './parseRequestURL.js';
 import { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
 import type {
@@ -75,8 +76,12 @@ export interface RTSPServerOptions {
   port?: number;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
-  /** Server-wide credentials; a {@link ServerMediaSession}'s own `authDatabase` takes precedence. */
-  authDatabase?: UserAuthenticationDatabase;
+  /**
+   * Server-wide credentials (e.g. a `UserAuthenticationDatabase`) for every stream that has no
+   * database of its own: a {@link ServerMediaSession}'s `authDatabase` replaces it for that stream.
+   * Anything that is not an `AuthenticationDatabase` throws `ERR_AUTH_DATABASE`.
+   */
+  authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
   /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
@@ -98,6 +103,21 @@ export interface RTSPServerOptions {
   serverName?: string;
   /** Hooks for named GET_PARAMETER / SET_PARAMETER. */
   parameterHandler?: RTSPParameterHandler;
+  /**
+   * Seconds a connection that carries no session may stay silent before it is closed (default
+   * 30). A connection that carries a session lives as long as its sessions do (each bounded by
+   * `reclamationSeconds`): a UDP session's connection may be quiet between keep-alives.
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * Seconds within which a request, once its first byte arrived, must be received whole (default
+   * 10); a client sending one slowly (slowloris) is disconnected.
+   */
+  requestTimeoutSeconds?: number;
+  /** Most simultaneous TCP connections from one IP address (default 100); more are closed at accept. */
+  maxConnectionsPerAddress?: number;
+  /** Most simultaneous sessions created from one IP address (default 100); SETUP beyond answers 453. */
+  maxSessionsPerAddress?: number;
   /**
    * An access check after authentication (live555's `specialClientAccessCheck`): return false to
    * refuse the request with 403. Default: everyone who authenticated (or everyone, without a
@@ -144,7 +164,10 @@ export interface RTSPServerEvents {
   play: [session: RTSPClientSession];
   /** A session paused. */
   pause: [session: RTSPClientSession];
-  /** Something failed (a stream's source, a socket); the server carries on. */
+  /**
+   * Something failed (a stream's source, a socket, a request answered 500); the server carries
+   * on. With no listener, each becomes a process warning (`DorsvrWarning`), never silence.
+   */
   error: [err: unknown];
 }
 
@@ -179,8 +202,6 @@ interface ConnectionState {
 export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** The scheduler all timing runs on. */
   readonly scheduler: TaskScheduler;
-  /** Server-wide credentials, if any. */
-  authDatabase: UserAuthenticationDatabase | undefined;
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
@@ -193,7 +214,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
   readonly #connections = new Set<ConnectionState>();
+  /** Open connections per remote address (for `maxConnectionsPerAddress`). */
+  readonly #connectionsPerAddress = new Map<string, number>();
+  /** Streams unpublished while sessions still play them: closed when their last session ends. */
+  readonly #retired = new Set<ServerMediaSession>();
   readonly #core: RTSPServerCore;
+  #authDatabase: AuthenticationDatabase | undefined;
   #server: Server | undefined;
   #port = 0;
   #closed = false;
@@ -205,7 +231,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     super();
     this.scheduler = options.scheduler ?? defaultScheduler();
     this.rtpPortRange = options.rtpPortRange === undefined ? undefined : checkPortRange(options.rtpPortRange);
-    this.authDatabase = options.authDatabase;
+    this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
     this.#accessCheck = options.accessCheck;
     this.#options = {
@@ -219,6 +245,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxRequestSize: options.maxRequestSize ?? 65536,
       maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
       serverName: options.serverName ?? 'dorsvr/0.1',
+      idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
+      requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
+      maxConnectionsPerAddress: positive(options.maxConnectionsPerAddress, 100, 'maxConnectionsPerAddress'),
+      maxSessionsPerAddress: positive(options.maxSessionsPerAddress, 100, 'maxSessionsPerAddress'),
     };
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
@@ -227,7 +257,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#sessions = new RTSPSessionRegistry(this.scheduler, {
       reclamationSeconds: this.#options.reclamationSeconds,
       maxSessions: this.#options.maxSessions,
-      onClosed: (s, reason, stats) => this.emit('sessionClosed', s, reason, stats),
+      maxSessionsPerAddress: this.#options.maxSessionsPerAddress,
+      onClosed: (s, reason, stats) => {
+        for (const c of this.#connections) c.conn.removeSession(s.id);
+        this.#retireIfUnused(s.serverMediaSession);
+        this.emit('sessionClosed', s, reason, stats);
+      },
       onError: (err) => this.emit('error', err),
     });
     const server = this;
@@ -241,6 +276,28 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
       events: this,
     };
+  }
+
+  /**
+   * Server-wide credentials, for the streams without their own database (see
+   * {@link RTSPServerOptions.authDatabase}). Assigning anything but an `AuthenticationDatabase` or
+   * undefined throws `ERR_AUTH_DATABASE` and keeps the database that was there.
+   */
+  get authDatabase(): AuthenticationDatabase | undefined {
+    return this.#authDatabase;
+  }
+
+  set authDatabase(db: AuthenticationDatabase | undefined) {
+    this.#authDatabase = checkAuthenticationDatabase(db, 'RTSPServer authDatabase');
+  }
+
+  /** An `'error'` nobody listens for becomes a process warning (eventemitter3 would drop it). */
+  override emit<T extends EventEmitter.EventNames<RTSPServerEvents>>(event: T, ...args: EventEmitter.EventArgs<RTSPServerEvents, T>): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      warnUnheardError(this, "RTSPServer error (the server has no 'error' listener)", args[0]);
+      return false;
+    }
+    return super.emit(event, ...args);
   }
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
@@ -299,6 +356,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     for (const c of [...this.#connections]) c.conn.close();
     for (const sms of this.#sessionsByName.values()) sms.close();
     this.#sessionsByName.clear();
+    for (const sms of this.#retired) sms.close();
+    this.#retired.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -312,12 +371,29 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#sessionsByName.set(sms.name, sms);
   }
 
-  /** Unpublish a stream (by object or name), ending the sessions playing it. */
-  removeServerMediaSession(smsOrName: ServerMediaSession | string): void {
+  /**
+   * Unpublish a stream (by object or name), ending the sessions playing it. With `keepSessions`,
+   * the sessions already playing it go on (new clients no longer find it) and the stream is
+   * closed when the last of them ends, as live555 does for a replaced file.
+   */
+  removeServerMediaSession(smsOrName: ServerMediaSession | string, options: { keepSessions?: boolean } = {}): void {
     const sms = typeof smsOrName === 'string' ? this.#sessionsByName.get(smsOrName) : smsOrName;
     if (!sms) return;
     if (this.#sessionsByName.get(sms.name) === sms) this.#sessionsByName.delete(sms.name);
+    if (options.keepSessions === true && [...this.#sessions.sessions.values()].some((s) => s.serverMediaSession === sms)) {
+      this.#retired.add(sms);
+      return;
+    }
+    this.#retired.delete(sms);
     this.#sessions.closeWhere((s) => s.serverMediaSession === sms, 'server-closed');
+    sms.close();
+  }
+
+  #retireIfUnused(sms: ServerMediaSession): void {
+    if (!this.#retired.has(sms)) return;
+    for (const s of this.#sessions.sessions.values()) if (s.serverMediaSession === sms) return;
+    this.#retired.delete(sms);
+    debug('closing stream %s: its last session ended after it was unpublished', sms.name);
     sms.close();
   }
 
@@ -379,19 +455,24 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   }
 
   /**
-   * Authenticate the request against the stream's database (else the server's), then run the
-   * access check. Undefined when allowed; else the 401 (with challenges) or 403 to send.
+   * Authenticate the request against the stream's database if it has one, else the server's
+   * (the stream's replaces the server's; a request naming no stream uses the server's), then run
+   * the access check. Undefined when allowed; else the 401 (with challenges), 400 (a Digest `uri=`
+   * naming another resource) or 403 to send.
    */
   protected async authorize(
     ctx: RTSPRequestContext,
     sms: ServerMediaSession | undefined,
     action: RTSPAccessAction,
   ): Promise<RTSPResponse | undefined> {
-    const smsDb = sms?.authDatabase instanceof UserAuthenticationDatabase ? sms.authDatabase : undefined;
-    const db = smsDb ?? this.authDatabase;
+    // Checked again here: a session object from elsewhere (another copy of livemedia) must not
+    // bring an unusable database past the setter; an unusable one fails the request (500).
+    const db = sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase;
     if (db) {
-      const r = this.#authenticator.verify(db, ctx.request.method, ctx.request.headers.get('Authorization'));
+      const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name };
+      const r = this.#authenticator.verify(db, request, ctx.request.headers.get('Authorization'));
       if (!r.ok) {
+        if (r.status === 400) return { status: 400, headers: ctx.headers };
         for (const c of this.#authenticator.challenges(db, r.stale)) ctx.headers.append('WWW-Authenticate', c);
         return { status: 401, headers: ctx.headers };
       }
@@ -428,10 +509,21 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       socket.destroy();
       return;
     }
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const open = this.#connectionsPerAddress.get(address) ?? 0;
+    if (open >= this.#options.maxConnectionsPerAddress) {
+      debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
+      socket.destroy();
+      return;
+    }
+    this.#connectionsPerAddress.set(address, open + 1);
     const conn = new RTSPClientConnection(socket, {
       maxRequestSize: this.#options.maxRequestSize,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
       maxConsecutiveDrops: 500,
+      scheduler: this.scheduler,
+      idleTimeoutSeconds: this.#options.idleTimeoutSeconds,
+      requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
     });
     const state: ConnectionState = { conn, queue: Promise.resolve(), pending: 0 };
     this.#connections.add(state);
@@ -443,6 +535,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     socket.on('close', () => {
       conn.close();
       this.#connections.delete(state);
+      const left = (this.#connectionsPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#connectionsPerAddress.set(address, left);
+      else this.#connectionsPerAddress.delete(address);
       // Interleaved sessions die with their connection; UDP ones live on until their timeout.
       this.#sessions.closeWhere((s) => s.interleavedConnection === conn, 'connection-closed');
       this.emit('disconnect', info);
@@ -468,7 +563,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         case 'request': {
           if (state.pending >= 64) {
             debug('connection %d: too many pipelined requests, closing', state.conn.id);
-            state.conn.close();
+            state.conn.close('too-many-requests');
             return;
           }
           state.pending++;
@@ -528,6 +623,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       if (cseq === undefined || !/^\s*\d{1,15}\s*$/.test(cseq)) {
         throw new DorsvrError('ERR_RTSP_CSEQ', 'missing or malformed CSeq', { status: 400 });
       }
+      checkControlCharacters(req);
       // Relative request URIs (`/stream/track1`) are made absolute on the address the client
       // reached, so Content-Base and RTP-Info are always absolute URLs.
       let uri = req.uri;
@@ -544,6 +640,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       res = { status, headers };
     }
     this.#send(conn, res);
+    // A connection that a session's requests use carries it: the idle timeout then waits for it.
+    const sessionHeader = res.headers.get('Session');
+    if (sessionHeader !== undefined && res.status < 300) {
+      const id = sessionHeader.split(';')[0]!.trim();
+      if (this.#sessions.sessions.has(id)) conn.addSession(id);
+    }
   }
 
   #dispatch(ctx: RTSPRequestContext): Promise<RTSPResponse> | RTSPResponse {
@@ -640,6 +742,31 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   protected handleParameter(ctx: RTSPRequestContext): Promise<RTSPResponse> {
     return handleParameterRequest(this.#core, ctx, this.parameterHandler);
   }
+}
+
+/**
+ * A request URL or header value with a control character (NUL, CR, LF, …; a header may hold a
+ * tab) is a malformed request (400): such bytes could never be echoed back in a response anyway.
+ */
+function checkControlCharacters(req: RTSPRequest): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(req.uri)) {
+    throw new DorsvrError('ERR_RTSP_URL', 'control character in the request URL', { status: 400 });
+  }
+  for (const [name, value] of req.headers) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new DorsvrError('ERR_RTSP_HEADER_INVALID', `control character in header ${name.slice(0, 40)}`, { status: 400 });
+    }
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(value)}`);
+  }
+  return value;
 }
 
 /** The request URL without the track suffix or trailing slash: the aggregate base. */

@@ -19,6 +19,8 @@ export interface RTSPSessionRegistryOptions {
   reclamationSeconds: number;
   /** Most simultaneous sessions; {@link RTSPSessionRegistry.create} answers 453 beyond. */
   maxSessions: number;
+  /** Most simultaneous sessions created from one address (default: no limit of its own); 453 beyond. */
+  maxSessionsPerAddress?: number;
   /** A session ended (after its streams were deleted). */
   onClosed(session: RTSPClientSession, reason: SessionCloseReason, stats: SessionStats): void;
   /** Deleting a stream failed (reported, the session still ends). */
@@ -34,6 +36,7 @@ export class RTSPSessionRegistry {
   readonly #scheduler: TaskScheduler;
   readonly #options: RTSPSessionRegistryOptions;
   readonly #sessions = new Map<string, RTSPClientSession>();
+  readonly #perAddress = new Map<string, number>();
 
   constructor(scheduler: TaskScheduler, options: RTSPSessionRegistryOptions) {
     this.#scheduler = scheduler;
@@ -58,6 +61,11 @@ export class RTSPSessionRegistry {
     if (this.#sessions.size >= this.#options.maxSessions) {
       throw new DorsvrError('ERR_RTSP_TOO_MANY_SESSIONS', `${this.#sessions.size} sessions already`, { status: 453 });
     }
+    const fromAddress = this.#perAddress.get(remoteAddress) ?? 0;
+    if (fromAddress >= (this.#options.maxSessionsPerAddress ?? Infinity)) {
+      debug('refusing a session to %s: it has %d already (maxSessionsPerAddress)', remoteAddress, fromAddress);
+      throw new DorsvrError('ERR_RTSP_TOO_MANY_SESSIONS', `${fromAddress} sessions from ${remoteAddress} already`, { status: 453 });
+    }
     let id: string;
     do id = randomBytes(8).toString('hex').toUpperCase();
     while (this.#sessions.has(id));
@@ -67,6 +75,7 @@ export class RTSPSessionRegistry {
   /** Register a session made by {@link create} and start its liveness timer. */
   add(session: RTSPClientSession): void {
     this.#sessions.set(session.id, session);
+    this.#perAddress.set(session.remoteAddress, (this.#perAddress.get(session.remoteAddress) ?? 0) + 1);
     this.touch(session);
   }
 
@@ -117,7 +126,11 @@ export class RTSPSessionRegistry {
     s.livenessTask = 0;
     for (const [sub, stream] of s.streams) this.deleteStream(s, sub, stream);
     s.streams.clear();
-    this.#sessions.delete(s.id);
+    if (this.#sessions.delete(s.id)) {
+      const left = (this.#perAddress.get(s.remoteAddress) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(s.remoteAddress, left);
+      else this.#perAddress.delete(s.remoteAddress);
+    }
     debug('session %s closed (%s)', s.id, reason);
     this.#options.onClosed(s, reason, stats);
   }

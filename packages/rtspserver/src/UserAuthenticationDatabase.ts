@@ -1,8 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
-import { computeDigestHA1 } from '@dorsvr/livemedia';
-
-/** The Digest hash algorithms the server offers (RFC 7616): both, always. */
-export type ServerDigestAlgorithm = 'MD5' | 'SHA-256';
+import { computeDigestHA1, type AuthenticationDatabase, type ServerDigestAlgorithm } from '@dorsvr/livemedia';
 
 /** Options of a {@link UserAuthenticationDatabase}. */
 export interface UserAuthenticationDatabaseOptions {
@@ -22,9 +19,10 @@ interface UserEntry {
 
 /**
  * live555's UserAuthenticationDatabase: the users allowed to play, for one realm. Give it to an
- * `RTSPServer` (server-wide) or to a `ServerMediaSession` (per stream).
+ * `RTSPServer` (server-wide) or to a `ServerMediaSession` (per stream, replacing the server's for
+ * that stream). It is the {@link @dorsvr/livemedia!AuthenticationDatabase} the server checks.
  */
-export class UserAuthenticationDatabase {
+export class UserAuthenticationDatabase implements AuthenticationDatabase {
   /** The Digest realm. */
   readonly realm: string;
   /** True when passwords are not kept, only their hashes. */

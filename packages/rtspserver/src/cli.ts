@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
-import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS } from './DynamicRTSPServer.js';
+import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, isServableName } from './DynamicRTSPServer.js';
 import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
 
 interface CliArgs {
@@ -63,9 +63,11 @@ async function listMedia(root: string, rel = '', depth = 0): Promise<string[]> {
     return out;
   }
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    // Dotfiles and dot-directories are never served, so never listed.
+    if (e.name.startsWith('.')) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...(await listMedia(root, r, depth + 1)));
-    else if (e.isFile() && DYNAMIC_SERVER_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(r);
+    else if (e.isFile() && isServableName(r)) out.push(r);
   }
   return out;
 }

@@ -10,7 +10,7 @@ import {
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
 import type { RTSPClientSession } from './RTSPClientSession.js';
-import type { RTSPRequestContext, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
+import type { RTSPRequestContext, RTSPRequestTarget, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
 
 /** The streams a PLAY/PAUSE/TEARDOWN addresses: one track, or all of the session's. */
 export interface AddressedStreams {
@@ -23,7 +23,7 @@ export interface AddressedStreams {
 
 /** Resolve the streams of `session` that `uri` addresses (459 when it names another stream, 455 when a track is not set up). */
 export async function streamsAddressed(core: RTSPServerCore, session: RTSPClientSession, uri: string): Promise<AddressedStreams> {
-  const target = uri === '*' ? undefined : await core.resolveTarget(uri);
+  const target = sessionTarget(session, uri === '*' ? undefined : await core.resolveTarget(uri));
   if (target && target.sms !== session.serverMediaSession) {
     throw new DorsvrError('ERR_RTSP_SESSION_MISMATCH', 'URL names another stream than the session', { status: 459 });
   }
@@ -36,6 +36,54 @@ export async function streamsAddressed(core: RTSPServerCore, session: RTSPClient
   return { streams: [...session.streams], baseURL, aggregate: true };
 }
 
+/**
+ * The target as seen by a session: when the stream its URL names was replaced since the session
+ * began (a media file changed), the URL still means the session's own (old) stream and its track.
+ */
+export function sessionTarget(session: RTSPClientSession, target: RTSPRequestTarget | undefined): RTSPRequestTarget | undefined {
+  const own = session.serverMediaSession;
+  if (!target || target.sms === own || target.sms.name !== own.name) return target;
+  const subsession = target.subsession && own.lookupSubsession(target.subsession.trackId);
+  if (target.subsession && !subsession) return target;
+  return { sms: own, subsession, baseURL: target.baseURL };
+}
+
+/**
+ * Seek `streams` to `npt` (clamped to the duration), stopping at `end` when given. The first
+ * video track (else the first track) that can seek goes first: its key frame decides where
+ * playing starts, and the other tracks are seeked to the time it reached, so audio and video
+ * stay in sync. Returns the NPT reached (undefined when no track could seek) and whether every
+ * track honours `end`.
+ */
+async function seekStreams(
+  session: RTSPClientSession,
+  streams: ReadonlyArray<[ServerMediaSubsession, ServerMediaStream]>,
+  npt: number,
+  end: number | undefined,
+): Promise<{ reached: number | undefined; endHonoured: boolean }> {
+  const duration = session.serverMediaSession.durationSeconds();
+  if (duration !== undefined && npt > duration) npt = duration;
+  const ordered = [...streams];
+  const isVideo = new Map<ServerMediaSubsession, boolean>();
+  for (const [sub] of ordered.length > 1 ? ordered : []) {
+    try {
+      isVideo.set(sub, (await sub.sdpMedia()).mediaType === 'video');
+    } catch {
+      isVideo.set(sub, false);
+    }
+  }
+  // Video first, then the others; in track order within each (stable sort).
+  ordered.sort(([a], [b]) => Number(isVideo.get(b)) - Number(isVideo.get(a)) || a.trackNumber - b.trackNumber);
+  let reached: number | undefined;
+  let endHonoured = true;
+  for (const [sub, st] of ordered) {
+    const r = sub.seekStream(st, reached ?? npt, end);
+    if (r === null) endHonoured = false;
+    else reached ??= r;
+  }
+  return { reached, endHonoured };
+}
+
 /** PLAY: seek when a `Range:` asks for it, start every addressed stream, answer `Range` and `RTP-Info`. */
 export async function handlePlayRequest(core: RTSPServerCore, ctx: RTSPRequestContext): Promise<RTSPResponse> {
   const { request: req, headers } = ctx;
@@ -46,19 +94,14 @@ export async function handlePlayRequest(core: RTSPServerCore, ctx: RTSPRequestCo
   if (streams.length === 0) return { status: 455, headers };
 
   let start: number | undefined;
+  let end: number | undefined;
   const rangeValue = req.headers.get('Range');
   if (rangeValue !== undefined) {
     const range = parseRangeHeader(rangeValue);
     if (range.unit === 'npt' && typeof range.start === 'number') {
-      const duration = session.serverMediaSession.durationSeconds();
-      let npt = range.start;
-      if (duration !== undefined && npt > duration) npt = duration;
-      let reached: number | undefined;
-      for (const [sub, st] of streams) {
-        const r = sub.seekStream(st, npt);
-        if (r !== null && (reached === undefined || r < reached)) reached = r;
-      }
-      start = reached;
+      const seek = await seekStreams(session, streams, range.start, range.end);
+      start = seek.reached;
+      if (seek.reached !== undefined && seek.endHonoured) end = range.end;
     }
   }
   const scaleValue = req.headers.get('Scale');
@@ -77,8 +120,10 @@ export async function handlePlayRequest(core: RTSPServerCore, ctx: RTSPRequestCo
     start = first[0].currentNPT(first[1]);
   }
   const duration = session.serverMediaSession.durationSeconds();
+  if (end === undefined || (duration !== undefined && end > duration)) end = duration;
   session.playing = true;
-  headers.append('Range', formatRangeHeader({ unit: 'npt', start: Math.max(0, start), end: duration }));
+  // What will be played: from where the stream starts to where it will stop.
+  headers.append('Range', formatRangeHeader({ unit: 'npt', start: Math.max(0, start), end }));
   headers.append('Session', core.sessions.sessionHeader(session));
   headers.append('RTP-Info', formatRTPInfoHeader(rtpInfo));
   core.events.emit('play', session);

@@ -8,6 +8,7 @@ import {
 import { RTSPClientSession } from './RTSPClientSession.js';
 import type { RTSPRequestContext, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
 import { chooseTransport, pickInterleavedChannels } from './transportNegotiation.js';
+import { sessionTarget } from './handlePlaybackRequests.js';
 
 /**
  * SETUP of a track to play: find the track, negotiate its transport (UDP to the client's ports,
@@ -17,7 +18,8 @@ import { chooseTransport, pickInterleavedChannels } from './transportNegotiation
 export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestContext): Promise<RTSPResponse> {
   const { connection: conn, request: req, headers } = ctx;
   let session = core.sessions.fromRequest(req);
-  const target = await core.resolveTarget(req.uri);
+  const resolved = await core.resolveTarget(req.uri);
+  const target = session ? sessionTarget(session, resolved) : resolved;
   if (!target) {
     const denied = await core.authorize(ctx, session?.serverMediaSession, 'read');
     if (denied) return denied;

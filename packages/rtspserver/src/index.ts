@@ -33,12 +33,21 @@ export {
 } from './handlePlaybackRequests.js';
 export { handleParameterRequest } from './handleParameterRequest.js';
 export { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
-export { RTSPClientConnection, type RTSPClientConnectionOptions, type InterleavedBinding } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
 export {
-  UserAuthenticationDatabase,
-  type ServerDigestAlgorithm,
-  type UserAuthenticationDatabaseOptions,
-} from './UserAuthenticationDatabase.js';
+  RTSPClientConnection,
+  type RTSPClientConnectionOptions,
+  type InterleavedBinding,
+  type ConnectionCloseReason,
+} from './RTSPClientConnection.js';
+export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
+/** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
+export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
-export { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, type DynamicRTSPServerOptions } from './DynamicRTSPServer.js';
+export {
+  DynamicRTSPServer,
+  DYNAMIC_SERVER_EXTENSIONS,
+  isServableName,
+  type DynamicRTSPServerOptions,
+  type DynamicFileLookup,
+} from './DynamicRTSPServer.js';

@@ -1,14 +1,13 @@
 import { EventEmitter } from 'eventemitter3';
-import createDebug from 'debug';
 import { DelayQueue } from './DelayQueue.js';
+import { warnUnheardError } from './warnUnheardError.js';
 import type { EventTriggerId, Task, TaskScheduler, TaskSchedulerEvents, TaskToken } from './TaskScheduler.js';
-
-const debug = createDebug('dorsvr:scheduler:tasks');
 
 /**
  * What {@link BasicTaskScheduler} and {@link VirtualTaskScheduler} share: the delay queue, event
- * triggers and error isolation. Subclasses say what time it is and arrange for {@link runDue} to
- * be called when something is due.
+ * triggers and error isolation (a task that throws is reported on the `'error'` event, or, with
+ * no listener there, as a process warning: {@link warnUnheardError}). Subclasses say what time
+ * it is and arrange for {@link runDue} to be called when something is due.
  */
 export abstract class AbstractTaskScheduler extends EventEmitter<TaskSchedulerEvents> implements TaskScheduler {
   /** Every pending delayed task, earliest first. */
@@ -107,13 +106,13 @@ export abstract class AbstractTaskScheduler extends EventEmitter<TaskSchedulerEv
       f(data);
     } catch (err) {
       if (this.listenerCount('error') === 0) {
-        debug('task threw (no error listener): %O', err);
+        warnUnheardError(this, "a scheduled task threw (the scheduler has no 'error' listener)", err);
         return;
       }
       try {
         this.emit('error', err);
       } catch (err2) {
-        debug('error listener threw: %O', err2);
+        warnUnheardError(this, "the scheduler's 'error' listener threw", err2);
       }
     }
   }

@@ -14,8 +14,8 @@ export interface DorsvrErrorOptions {
  * `ERR_SERVER_*` (the server), `ERR_SDP_*`, `ERR_RTP_*`, `ERR_RTCP_*`, `ERR_H26X_*`, audio formats
  * (`ERR_ADTS_*`, `ERR_MP3_*`, `ERR_WAV_*`, `ERR_AUDIO_*`), sources and sinks (`ERR_SOURCE_*`,
  * `ERR_SINK_*`, `ERR_FILE_*`), sockets (`ERR_GROUPSOCK_*`, `ERR_PORT_*`), authentication
- * (`ERR_AUTH_*`) and live streams (`ERR_LIVE_*`). A test checks that every code used in the
- * sources is listed here.
+ * (`ERR_AUTH_*`), live streams (`ERR_LIVE_*`) and relays (`ERR_RELAY_*`). A test checks that
+ * every code used in the sources is listed here.
  *
  * @example
  * ```ts
@@ -32,12 +32,14 @@ export type DorsvrErrorCode =
   | 'ERR_ADTS_FORMAT'
   | 'ERR_ADTS_UNREPRESENTABLE'
   | 'ERR_AUDIO_CONFIG'
+  | 'ERR_AUTH_DATABASE'
   | 'ERR_AUTH_REALM'
   | 'ERR_AUTH_USERNAME'
   | 'ERR_FILE_OPEN'
   | 'ERR_FILE_READ'
   | 'ERR_FILE_SINK_OPEN'
   | 'ERR_FILE_SINK_WRITE'
+  | 'ERR_FILE_TOO_LARGE'
   | 'ERR_GROUPSOCK_ADDRESS'
   | 'ERR_GROUPSOCK_ADDRESS_IN_USE'
   | 'ERR_GROUPSOCK_BIND'
@@ -54,6 +56,9 @@ export type DorsvrErrorCode =
   | 'ERR_LIVE_PARAMETER_SETS'
   | 'ERR_MP3_FORMAT'
   | 'ERR_PORT_RANGE_EXHAUSTED'
+  | 'ERR_RELAY_ENDED'
+  | 'ERR_RELAY_MAX_READERS'
+  | 'ERR_RELAY_SDP'
   | 'ERR_RTCP_INVALID'
   | 'ERR_RTCP_PARSE'
   | 'ERR_RTP_PACKET'
@@ -94,11 +99,13 @@ export type DorsvrErrorCode =
   | 'ERR_SERVER_CLOSED'
   | 'ERR_SERVER_LISTEN'
   | 'ERR_SERVER_NO_UDP'
+  | 'ERR_SERVER_OPTION'
   | 'ERR_SERVER_PORT_RANGE'
   | 'ERR_SERVER_STREAM_UNKNOWN'
   | 'ERR_SERVER_SUBSESSION_IN_USE'
   | 'ERR_SINK_BUSY'
   | 'ERR_SINK_CLOSED'
+  | 'ERR_SINK_OPTIONS'
   | 'ERR_SOURCE_BUSY'
   | 'ERR_SOURCE_CLOSED'
   | 'ERR_SOURCE_OPTIONS'

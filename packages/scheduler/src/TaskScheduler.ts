@@ -14,7 +14,10 @@ export type EventTriggerId = number;
 
 /** Events every scheduler emits. */
 export interface TaskSchedulerEvents {
-  /** A task or trigger handler threw; the scheduler carried on with the others. */
+  /**
+   * A task or trigger handler threw; the scheduler carried on with the others. With no listener,
+   * the error becomes a process warning (`DorsvrWarning`, see `warnUnheardError`), never silence.
+   */
   error: [err: unknown];
 }
 

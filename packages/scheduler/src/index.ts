@@ -11,3 +11,4 @@ export { DelayQueue } from './DelayQueue.js';
 export { AbstractTaskScheduler } from './AbstractTaskScheduler.js';
 export { BasicTaskScheduler } from './BasicTaskScheduler.js';
 export { VirtualTaskScheduler } from './VirtualTaskScheduler.js';
+export { warnUnheardError } from './warnUnheardError.js';

@@ -108,13 +108,13 @@ test('29.97 fps video for 10 minutes: RTP timestamps are exact at 90 kHz (no rou
   });
   const t0 = sched.now();
   await play(new SteadySource(FRAMES, DURATION, 3000), sink, sched, sent, 10_000, 200_000);
-  // 3000-byte NAL units go as 3 FU-A packets (1452 max payload): all of a frame share its timestamp.
+  // 3000-byte NAL units go as 3 FU-A packets (1452-byte packets): all of a frame share its timestamp.
   assert.equal(sent.length, FRAMES * 3);
   for (let i = 0; i < FRAMES; i++) {
     const pkts = sent.slice(i * 3, i * 3 + 3);
     for (const p of pkts) assert.equal(p.timestamp, 3003 * i, `frame ${i}: RTP timestamp`);
     assert.deepEqual(pkts.map((p) => p.marker), [false, false, true], `frame ${i}: marker on the last packet only`);
-    assert.ok(pkts.every((p) => p.size <= 12 + 1452), `frame ${i}: a packet over the max payload`);
+    assert.ok(pkts.every((p) => p.size <= 1452), `frame ${i}: a packet over the max packet size`);
     const due = t0 + i * DURATION;
     assert.ok(pkts[0]!.atUs >= Math.floor(due) && pkts[0]!.atUs - due <= 10_000, `frame ${i} sent at ${pkts[0]!.atUs - due} µs from its time`);
   }

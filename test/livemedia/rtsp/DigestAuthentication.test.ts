@@ -13,6 +13,7 @@ import {
   parseDigestChallenges,
   selectAuthChallenge,
   verifyDigestAuthorization,
+  digestURIMatches,
   type DigestChallenge,
 } from '@dorsvr/livemedia';
 
@@ -183,4 +184,19 @@ test('Basic encode/decode (RFC 7617 example), colon in the password, not-Basic r
   assert.deepEqual(decodeBasicAuthorization(encodeBasicAuthorization('u', 'a:b:ç')), { username: 'u', password: 'a:b:ç' });
   assert.equal(decodeBasicAuthorization('Digest username="x"'), undefined);
   assert.equal(decodeBasicAuthorization(`Basic ${Buffer.from('nocolon').toString('base64')}`), undefined);
+});
+
+test('digestURIMatches: absolute and relative forms of the request URI match, other resources do not (RFC 7616 3.4.6)', () => {
+  const req = 'rtsp://127.0.0.1:8554/test.264';
+  for (const uri of [req, `${req}/`, '/test.264', '/test.264/', 'test.264', 'rtsp://localhost:8554/test.264', 'RTSP://127.0.0.1/test.264']) {
+    assert.equal(digestURIMatches(uri, req), true, uri);
+  }
+  // The request may itself be relative, or carry ffmpeg's track-after-query form.
+  assert.equal(digestURIMatches('rtsp://h:1/test.264', '/test.264'), true);
+  assert.equal(digestURIMatches('rtsp://h/s?q=1/trackID=0', 'rtsp://h/s?q=1/trackID=0'), true);
+  for (const uri of ['rtsp://127.0.0.1:8554/test.265', '/test.265', 'x', '', 'rtsp://127.0.0.1:8554/', 'rtsp://127.0.0.1:8554/test.264/track1', 'http://127.0.0.1:8554/test.264', '*']) {
+    assert.equal(digestURIMatches(uri, req), false, uri);
+  }
+  assert.equal(digestURIMatches('rtsp://h/s?q=2', 'rtsp://h/s?q=1'), false, 'the query is part of the resource');
+  assert.equal(digestURIMatches('*', '*'), true);
 });

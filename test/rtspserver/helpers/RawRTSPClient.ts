@@ -61,9 +61,10 @@ export class RawRTSPClient {
     for (const f of w) f();
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawRTSPClient> {
+  /** Connect to `host:port`, from `localAddress` when given (e.g. 127.0.0.2: another client address on loopback). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawRTSPClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host }, () => {
+      const s = connect({ port, host, localAddress }, () => {
         s.off('error', reject);
         resolve(new RawRTSPClient(s));
       });

@@ -1,24 +1,71 @@
-import { readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { Frame } from '../core/Frame.js';
-import { FramedSource } from '../core/FramedSource.js';
 import { audioSpecificConfigHex, parseADTSHeader } from './ADTSHeader.js';
+import {
+  AudioFrameFileReader,
+  AudioFrameIndexBuilder,
+  openIndexedAudioFile,
+  scanFileWindows,
+  type AudioFrameIndex,
+  type AudioFrameScanner,
+  type CachedAudioIndex,
+} from './AudioFrameIndex.js';
+import { AUDIO_FILE_CHUNK_SIZE, IndexedAudioFileSource } from './IndexedAudioFileSource.js';
 
 export { AAC_SAMPLING_FREQUENCIES } from './ADTSHeader.js';
 
 const debug = createDebug('dorsvr:livemedia:audio');
 
-/** Largest ADTS file read (the frame index is built from the whole file). */
-const MAX_FILE = 512 << 20;
+/** What the first ADTS header says of the stream. */
+interface ADTSFirst {
+  aot: number;
+  sfi: number;
+  rate: number;
+  ch: number;
+}
 
-interface ADTSFrameEntry {
-  /** Offset of the raw data (after header and CRC). */
-  start: number;
-  end: number;
-  /** Sample index of the frame's first sample. */
-  sample: number;
-  samples: number;
+/**
+ * An ADTS frame scanner feeding `builder`: frames are the raw data after header and CRC, timed in
+ * raw data blocks (1024 samples each). A header whose sampling index differs from the first one's
+ * is taken for a false sync inside raw data (skipped byte by byte); a truncated last frame ends it.
+ */
+function adtsScanner(builder: AudioFrameIndexBuilder, state: { first?: ADTSFirst; skipped: number }): AudioFrameScanner {
+  return (win, winStart, fileEnd) => {
+    const winEnd = winStart + win.length;
+    let off = winStart;
+    for (;;) {
+      if (off + 7 > fileEnd) return fileEnd;
+      if (off + 7 > winEnd) return off; // the header straddles the window: read on from it
+      const h = parseADTSHeader(win, off - winStart);
+      const first = state.first;
+      if (!h || (first !== undefined && h.samplingFrequencyIndex !== first.sfi)) {
+        off++;
+        state.skipped++;
+        continue;
+      }
+      if (off + h.frameLength > fileEnd) return fileEnd; // truncated last frame
+      state.first ??= { aot: h.audioObjectType, sfi: h.samplingFrequencyIndex, rate: h.samplingFrequency, ch: h.channelConfiguration };
+      builder.push(off + h.headerLength, h.frameLength - h.headerLength, h.numRawDataBlocks);
+      off += h.frameLength;
+      if (off >= winEnd) return off;
+    }
+  };
+}
+
+function finishADTS(name: string, builder: AudioFrameIndexBuilder, state: { first?: ADTSFirst; skipped: number }): CachedAudioIndex<ADTSFirst> {
+  if (!state.first) throw new DorsvrError('ERR_ADTS_FORMAT', `${name}: no ADTS frame found`);
+  if (state.skipped > 0) debug('%s: %d bytes skipped to resync', name, state.skipped);
+  const frames = builder.finish();
+  debug('%s: %d ADTS frames indexed', name, frames.count);
+  return { frames, first: state.first };
+}
+
+async function indexADTSFile(path: string, fh: FileHandle, size: number): Promise<CachedAudioIndex<ADTSFirst>> {
+  const builder = new AudioFrameIndexBuilder(path, size, true);
+  const state: { first?: ADTSFirst; skipped: number } = { skipped: 0 };
+  await scanFileWindows(fh, 0, size, adtsScanner(builder, state));
+  return finishADTS(path, builder, state);
 }
 
 /**
@@ -27,10 +74,13 @@ interface ADTSFrameEntry {
  * per raw data block. The stream's AudioSpecificConfig (for `mpeg4-generic`'s `config=`) comes from
  * the first header. Bytes between frames that are not a header are skipped (resync on 0xFFF); a
  * truncated last frame ends the stream. Seeks to the frame at or before a time.
+ *
+ * A file is indexed once per version (path, size, modification time; concurrent first opens share
+ * one scan) into typed arrays of about 10 bytes a frame, kept in a bounded cache; each source then
+ * reads its frames from disk, 64 KiB of whole frames at a time, in recycled buffers
+ * ({@link Frame.owner}): a stream holds about 128 KiB whatever the file's size.
  */
-export class ADTSAudioFileSource extends FramedSource {
-  /** Path of the file (or `'<memory>'`). */
-  readonly path: string;
+export class ADTSAudioFileSource extends IndexedAudioFileSource {
   /** Samples per second (same as {@link samplingFrequency}). */
   readonly sampleRate: number;
   /** Channel configuration of the first header (1 mono, 2 stereo, …). */
@@ -39,58 +89,32 @@ export class ADTSAudioFileSource extends FramedSource {
   readonly profile: number;
   /** AudioSpecificConfig as upper-case hex, e.g. `1210`: `config=` of the mpeg4-generic fmtp. */
   readonly configHex: string;
-  readonly #data: Uint8Array;
-  readonly #frames: ADTSFrameEntry[];
-  #next = 0;
 
-  private constructor(path: string, data: Uint8Array, frames: ADTSFrameEntry[], first: { aot: number; sfi: number; rate: number; ch: number }) {
-    super();
-    this.path = path;
-    this.#data = data;
-    this.#frames = frames;
+  private constructor(path: string, frames: AudioFrameIndex, from: Uint8Array | AudioFrameFileReader, first: ADTSFirst) {
+    super(path, frames, from);
     this.profile = first.aot;
     this.sampleRate = first.rate;
     this.numChannels = first.ch;
     this.configHex = audioSpecificConfigHex(first.aot, first.sfi, first.ch);
   }
 
-  /** Open and index an ADTS file (rejects with `ERR_FILE_OPEN` or `ERR_ADTS_FORMAT`). */
+  /**
+   * Open an ADTS file and get its frame index (cached; built on first use). Rejects with
+   * `ERR_FILE_OPEN`, `ERR_ADTS_FORMAT` (no frame), `ERR_FILE_TOO_LARGE` (more frames than an
+   * index takes).
+   */
   static async open(path: string): Promise<ADTSAudioFileSource> {
-    let data: Buffer;
-    try {
-      if ((await stat(path)).size > MAX_FILE) throw new Error('file too large');
-      data = await readFile(path);
-    } catch (cause) {
-      throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}`, { cause });
-    }
-    return ADTSAudioFileSource.fromBytes(data, path);
+    const { fh, index } = await openIndexedAudioFile('adts', path, (own, size) => indexADTSFile(path, own, size));
+    return new ADTSAudioFileSource(path, index.frames, new AudioFrameFileReader(fh, path, index.frames, AUDIO_FILE_CHUNK_SIZE), index.first);
   }
 
   /** Index ADTS frames held in memory (throws `ERR_ADTS_FORMAT` when there is none). Frames are views of `data`. */
   static fromBytes(data: Uint8Array, name = '<memory>'): ADTSAudioFileSource {
-    const frames: ADTSFrameEntry[] = [];
-    let first: { aot: number; sfi: number; rate: number; ch: number } | undefined;
-    let off = 0;
-    let sample = 0;
-    let skipped = 0;
-    while (off + 7 <= data.length) {
-      const h = parseADTSHeader(data, off);
-      // A header must not change the stream's rate (a false sync inside raw data usually would).
-      if (!h || (first !== undefined && h.samplingFrequencyIndex !== first.sfi)) {
-        off++;
-        skipped++;
-        continue;
-      }
-      if (off + h.frameLength > data.length) break; // truncated last frame
-      first ??= { aot: h.audioObjectType, sfi: h.samplingFrequencyIndex, rate: h.samplingFrequency, ch: h.channelConfiguration };
-      const samples = 1024 * h.numRawDataBlocks;
-      frames.push({ start: off + h.headerLength, end: off + h.frameLength, sample, samples });
-      sample += samples;
-      off += h.frameLength;
-    }
-    if (!first) throw new DorsvrError('ERR_ADTS_FORMAT', `${name}: no ADTS frame found`);
-    if (skipped > 0) debug('%s: %d bytes skipped to resync', name, skipped);
-    return new ADTSAudioFileSource(name, data, frames, first);
+    const builder = new AudioFrameIndexBuilder(name, data.length, true);
+    const state: { first?: ADTSFirst; skipped: number } = { skipped: 0 };
+    adtsScanner(builder, state)(data, 0, data.length);
+    const { frames, first } = finishADTS(name, builder, state);
+    return new ADTSAudioFileSource(name, frames, data, first);
   }
 
   /** Samples per second (RFC 3640's RTP clock rate). */
@@ -98,55 +122,42 @@ export class ADTSAudioFileSource extends FramedSource {
     return this.sampleRate;
   }
 
-  /** Number of frames in the file. */
-  get frameCount(): number {
-    return this.#frames.length;
-  }
-
   /** Microseconds per 1024-sample frame. */
   get frameDurationUs(): number {
     return (1024 * 1e6) / this.sampleRate;
   }
 
-  override durationSeconds(): number {
-    const last = this.#frames.at(-1);
-    return last ? (last.sample + last.samples) / this.sampleRate : 0;
+  /** Raw data blocks (1024 samples each) before frame `i` (`i` itself when every frame has one). */
+  #blockOf(i: number): number {
+    const units = this.frames.units;
+    return units.length === 0 ? i : units[i]!;
   }
 
-  /** Continue with frame number `index` (clamped; past the end gives end of stream). */
-  seekToFrame(index: number): void {
-    this.#next = Math.max(0, Math.min(this.#frames.length, Math.floor(Number.isFinite(index) ? index : 0)));
+  protected presentationTimeOf(i: number): number {
+    return (this.#blockOf(i) * 1024 * 1e6) / this.sampleRate;
+  }
+
+  protected durationOf(i: number): number {
+    return ((this.#blockOf(i + 1) - this.#blockOf(i)) * 1024 * 1e6) / this.sampleRate;
   }
 
   override seekToNPT(npt: number): number {
-    const want = (Number.isFinite(npt) ? Math.max(0, npt) : 0) * this.sampleRate;
+    const want = ((Number.isFinite(npt) ? Math.max(0, npt) : 0) * this.sampleRate) / 1024; // in blocks
+    const n = this.frames.count;
     // Last frame starting at or before `want` (frames are in sample order).
     let lo = 0;
-    let hi = this.#frames.length;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.#frames[mid]!.sample <= want) lo = mid + 1;
+      if (this.#blockOf(mid) <= want) lo = mid + 1;
       else hi = mid;
     }
     const i = Math.max(0, lo - 1);
-    const f = this.#frames[i];
-    if (!f || want >= f.sample + f.samples) {
-      this.#next = this.#frames.length;
+    if (n === 0 || want >= this.#blockOf(i + 1)) {
+      this.seekToFrame(n);
       return this.durationSeconds();
     }
-    this.#next = i;
-    return f.sample / this.sampleRate;
-  }
-
-  protected async readFrame(): Promise<Frame | null> {
-    const f = this.#frames[this.#next];
-    if (f === undefined) return null;
-    this.#next++;
-    return {
-      data: this.#data.subarray(f.start, f.end),
-      presentationTime: (f.sample * 1e6) / this.sampleRate,
-      duration: (f.samples * 1e6) / this.sampleRate,
-      key: true,
-    };
+    this.seekToFrame(i);
+    return (this.#blockOf(i) * 1024) / this.sampleRate;
   }
 }

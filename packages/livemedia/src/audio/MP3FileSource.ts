@@ -1,12 +1,19 @@
-import { readFile, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { Frame } from '../core/Frame.js';
-import { FramedSource } from '../core/FramedSource.js';
+import {
+  AudioFrameFileReader,
+  AudioFrameIndexBuilder,
+  openIndexedAudioFile,
+  scanFileWindows,
+  type AudioFrameIndex,
+  type AudioFrameScanner,
+  type CachedAudioIndex,
+} from './AudioFrameIndex.js';
+import { AUDIO_FILE_CHUNK_SIZE, IndexedAudioFileSource } from './IndexedAudioFileSource.js';
 
 const debug = createDebug('dorsvr:livemedia:audio');
 
-const MAX_FILE = 512 << 20;
 // Bitrates (kbit/s) by "<1 for MPEG-1, 2 for MPEG-2/2.5>-<layer>" and the 4-bit index.
 const BITRATES: Record<string, readonly number[]> = {
   '1-1': [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
@@ -103,11 +110,82 @@ export function id3v2TagSize(d: Uint8Array): number {
   return 10 + size + ((d[5]! & 0x10) !== 0 ? 10 : 0);
 }
 
-interface MP3FrameEntry {
-  off: number;
-  size: number;
-  pt: number;
-  dur: number;
+/** What the scan of an MPEG audio file learns besides the frames. */
+interface MP3ScanState {
+  first?: MPEGAudioFrameHeader;
+  sawInfo: boolean;
+  skipped: number;
+  done: boolean;
+}
+
+/** Bytes after a frame's start that the Xing/Info/VBRI test may read. */
+const INFO_LOOKAHEAD = 64;
+
+/**
+ * An MPEG audio frame scanner feeding `builder` (frames with their headers, as RFC 2250 sends
+ * them): a leading Xing/Info/VBRI frame is left out; bytes that are not a frame consistent with
+ * the first one are skipped; a truncated last frame ends it.
+ */
+function mp3Scanner(builder: AudioFrameIndexBuilder, state: MP3ScanState): AudioFrameScanner {
+  return (win, winStart, fileEnd) => {
+    const winEnd = winStart + win.length;
+    let off = winStart;
+    for (;;) {
+      if (state.done || off + 4 > fileEnd) return fileEnd;
+      if (off + INFO_LOOKAHEAD > winEnd && winEnd < fileEnd) return off; // read on from here
+      const h = parseMPEGAudioHeader(win, off - winStart);
+      const first = state.first;
+      const consistent = h && (!first || (h.version === first.version && h.layer === first.layer && h.sampleRate === first.sampleRate));
+      if (!h || !consistent || off + h.frameSize > fileEnd) {
+        if (h && consistent && builder.count > 0) {
+          state.done = true; // truncated last frame
+          return fileEnd;
+        }
+        off++;
+        state.skipped++;
+        continue;
+      }
+      if (builder.count === 0 && !state.sawInfo && isMPEGAudioInfoFrame(win, off - winStart, h)) {
+        state.sawInfo = true;
+      } else {
+        state.first ??= h;
+        builder.push(off, h.frameSize);
+      }
+      off += h.frameSize;
+      if (off >= winEnd) return off;
+    }
+  };
+}
+
+/** Where an MPEG audio file's frames may be: after an ID3v2 tag, before an ID3v1 one. */
+function mp3Bounds(head: Uint8Array, tail: Uint8Array, size: number): { start: number; end: number } {
+  const start = Math.min(id3v2TagSize(head), size);
+  let end = size;
+  if (end - start >= 128 && tail.length >= 128) {
+    const t = tail.length - 128;
+    if (tail[t] === 0x54 && tail[t + 1] === 0x41 && tail[t + 2] === 0x47) end -= 128; // ID3v1 "TAG"
+  }
+  return { start, end };
+}
+
+function finishMP3(name: string, builder: AudioFrameIndexBuilder, state: MP3ScanState): CachedAudioIndex<MPEGAudioFrameHeader> {
+  if (!state.first) throw new DorsvrError('ERR_MP3_FORMAT', `${name}: no MPEG audio frame found`);
+  if (state.skipped > 0) debug('%s: %d bytes skipped to resync', name, state.skipped);
+  const frames = builder.finish();
+  debug('%s: %d MPEG audio frames indexed', name, frames.count);
+  return { frames, first: state.first };
+}
+
+async function indexMP3File(path: string, fh: FileHandle, size: number): Promise<CachedAudioIndex<MPEGAudioFrameHeader>> {
+  const head = Buffer.alloc(10);
+  const tail = Buffer.alloc(128);
+  const h = await fh.read(head, 0, 10, 0);
+  const t = await fh.read(tail, 0, Math.min(128, size), Math.max(0, size - 128));
+  const { start, end } = mp3Bounds(head.subarray(0, h.bytesRead), tail.subarray(0, t.bytesRead), size);
+  const builder = new AudioFrameIndexBuilder(path, end, false);
+  const state: MP3ScanState = { sawInfo: false, skipped: 0, done: false };
+  await scanFileWindows(fh, start, end, mp3Scanner(builder, state));
+  return finishMP3(path, builder, state);
 }
 
 /**
@@ -117,74 +195,48 @@ interface MP3FrameEntry {
  * frame (silence carrying VBR metadata) is left out, as ffmpeg does. Bytes that are not a frame
  * consistent with the first one are skipped (resync); a truncated last frame ends the stream.
  * Seeks to the frame at or before a time.
+ *
+ * A file is indexed once per version (path, size, modification time; concurrent first opens share
+ * one scan) into typed arrays of about 6 bytes a frame, kept in a bounded cache; each source then
+ * reads its frames from disk, 64 KiB of whole frames at a time, in recycled buffers
+ * ({@link Frame.owner}): a stream holds about 128 KiB whatever the file's size.
  */
-export class MP3FileSource extends FramedSource {
-  /** Path of the file (or `'<memory>'`). */
-  readonly path: string;
+export class MP3FileSource extends IndexedAudioFileSource {
   /** Samples per second of the first frame. */
   readonly sampleRate: number;
   /** Channels of the first frame. */
   readonly numChannels: number;
   /** Header of the first audio frame. */
   readonly firstHeader: MPEGAudioFrameHeader;
-  readonly #data: Uint8Array;
-  readonly #frames: MP3FrameEntry[];
-  #next = 0;
+  /** Every frame lasts as long (same version, layer and rate as the first), µs. */
+  readonly #frameDurationUs: number;
 
-  private constructor(path: string, data: Uint8Array, frames: MP3FrameEntry[], first: MPEGAudioFrameHeader) {
-    super();
-    this.path = path;
-    this.#data = data;
-    this.#frames = frames;
+  private constructor(path: string, frames: AudioFrameIndex, from: Uint8Array | AudioFrameFileReader, first: MPEGAudioFrameHeader) {
+    super(path, frames, from);
     this.firstHeader = first;
     this.sampleRate = first.sampleRate;
     this.numChannels = first.channels;
+    this.#frameDurationUs = (first.samplesPerFrame * 1e6) / first.sampleRate;
   }
 
-  /** Open and index an MPEG audio file (rejects with `ERR_FILE_OPEN` or `ERR_MP3_FORMAT`). */
+  /**
+   * Open an MPEG audio file and get its frame index (cached; built on first use). Rejects with
+   * `ERR_FILE_OPEN`, `ERR_MP3_FORMAT` (no frame), `ERR_FILE_TOO_LARGE` (more frames than an
+   * index takes).
+   */
   static async open(path: string): Promise<MP3FileSource> {
-    let data: Buffer;
-    try {
-      if ((await stat(path)).size > MAX_FILE) throw new Error('file too large');
-      data = await readFile(path);
-    } catch (cause) {
-      throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}`, { cause });
-    }
-    return MP3FileSource.fromBytes(data, path);
+    const { fh, index } = await openIndexedAudioFile('mp3', path, (own, size) => indexMP3File(path, own, size));
+    return new MP3FileSource(path, index.frames, new AudioFrameFileReader(fh, path, index.frames, AUDIO_FILE_CHUNK_SIZE), index.first);
   }
 
   /** Index MPEG audio frames held in memory (throws `ERR_MP3_FORMAT` when there is none). Frames are views of `data`. */
   static fromBytes(data: Uint8Array, name = '<memory>'): MP3FileSource {
-    let off = Math.min(id3v2TagSize(data), data.length);
-    let end = data.length;
-    if (end - off >= 128 && data[end - 128] === 0x54 && data[end - 127] === 0x41 && data[end - 126] === 0x47) end -= 128; // ID3v1 "TAG"
-    const frames: MP3FrameEntry[] = [];
-    let first: MPEGAudioFrameHeader | undefined;
-    let sawInfo = false;
-    let pt = 0;
-    let skipped = 0;
-    while (off + 4 <= end) {
-      const h = parseMPEGAudioHeader(data, off);
-      const consistent = h && (!first || (h.version === first.version && h.layer === first.layer && h.sampleRate === first.sampleRate));
-      if (!h || !consistent || off + h.frameSize > end) {
-        if (h && consistent && frames.length > 0) break; // truncated last frame
-        off++;
-        skipped++;
-        continue;
-      }
-      if (frames.length === 0 && !sawInfo && isMPEGAudioInfoFrame(data, off, h)) {
-        sawInfo = true;
-      } else {
-        first ??= h;
-        const dur = (h.samplesPerFrame * 1e6) / h.sampleRate;
-        frames.push({ off, size: h.frameSize, pt, dur });
-        pt += dur;
-      }
-      off += h.frameSize;
-    }
-    if (!first) throw new DorsvrError('ERR_MP3_FORMAT', `${name}: no MPEG audio frame found`);
-    if (skipped > 0) debug('%s: %d bytes skipped to resync', name, skipped);
-    return new MP3FileSource(name, data, frames, first);
+    const { start, end } = mp3Bounds(data, data, data.length);
+    const builder = new AudioFrameIndexBuilder(name, end, false);
+    const state: MP3ScanState = { sawInfo: false, skipped: 0, done: false };
+    if (start < end) mp3Scanner(builder, state)(data.subarray(start, end), start, end);
+    const { frames, first } = finishMP3(name, builder, state);
+    return new MP3FileSource(name, frames, data, first);
   }
 
   /** Samples per second (the RTP clock of RFC 2250 MPA is 90 kHz regardless). */
@@ -192,39 +244,19 @@ export class MP3FileSource extends FramedSource {
     return this.sampleRate;
   }
 
-  /** Number of audio frames (Xing/Info frame not counted). */
-  get frameCount(): number {
-    return this.#frames.length;
+  protected presentationTimeOf(i: number): number {
+    return i * this.#frameDurationUs;
   }
 
-  override durationSeconds(): number {
-    const last = this.#frames.at(-1);
-    return last ? (last.pt + last.dur) / 1e6 : 0;
-  }
-
-  /** Continue with frame number `index` (clamped; past the end gives end of stream). */
-  seekToFrame(index: number): void {
-    this.#next = Math.max(0, Math.min(this.#frames.length, Math.floor(Number.isFinite(index) ? index : 0)));
+  protected durationOf(): number {
+    return this.#frameDurationUs;
   }
 
   override seekToNPT(npt: number): number {
     const us = (Number.isFinite(npt) ? Math.max(0, npt) : 0) * 1e6;
-    let lo = 0;
-    let hi = this.#frames.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const f = this.#frames[mid]!;
-      if (f.pt + f.dur <= us) lo = mid + 1;
-      else hi = mid;
-    }
-    this.#next = lo;
-    return lo < this.#frames.length ? this.#frames[lo]!.pt / 1e6 : this.durationSeconds();
-  }
-
-  protected async readFrame(): Promise<Frame | null> {
-    const f = this.#frames[this.#next];
-    if (!f) return null;
-    this.#next++;
-    return { data: this.#data.subarray(f.off, f.off + f.size), presentationTime: f.pt, duration: f.dur, key: true };
+    // The first frame that ends after `us`.
+    const i = Math.min(this.frames.count, Math.max(0, Math.floor(us / this.#frameDurationUs + 1e-9)));
+    this.seekToFrame(i);
+    return i < this.frames.count ? this.presentationTimeOf(i) / 1e6 : this.durationSeconds();
   }
 }

@@ -48,7 +48,7 @@ export function parseWAVFormatChunk(body: Uint8Array): WAVFormatChunk {
 export interface WAVAudioFileSourceOptions {
   /** Milliseconds of audio per frame (default 20); frames are also kept within `maxFrameBytes`. */
   frameMs?: number;
-  /** Largest frame in bytes (default 1452, one RTP payload). */
+  /** Largest frame in bytes (default 1440: one RTP payload in a 1452-byte packet). */
   maxFrameBytes?: number;
   /**
    * How 8-bit (unsigned) PCM is delivered: widened to `'L16'` (default, what every player takes) or
@@ -111,7 +111,7 @@ export class WAVAudioFileSource extends FramedSource {
     this.#dataBytes = info.dataBytes - (info.dataBytes % this.#bytesPerFrameIn);
     this.#totalSamples = this.#dataBytes / this.#bytesPerFrameIn;
     const wanted = Math.max(1, Math.round((info.rate * (options.frameMs ?? 20)) / 1000));
-    const fit = Math.max(1, Math.floor((options.maxFrameBytes ?? 1452) / this.bytesPerFrameOut));
+    const fit = Math.max(1, Math.floor((options.maxFrameBytes ?? 1440) / this.bytesPerFrameOut));
     this.#samplesPerRead = Math.min(wanted, fit);
   }
 

@@ -23,3 +23,13 @@ export {
   type MPEGAudioFrameHeader,
   type MPEGAudioChannelMode,
 } from './MP3FileSource.js';
+export { IndexedAudioFileSource, AUDIO_FILE_CHUNK_SIZE } from './IndexedAudioFileSource.js';
+export {
+  AudioFrameFileReader,
+  AudioFrameIndexBuilder,
+  audioIndexCache,
+  MAX_AUDIO_INDEX_FRAMES,
+  type AudioFrameIndex,
+  type AudioFrameScanner,
+  type CachedAudioIndex,
+} from './AudioFrameIndex.js';

@@ -7,6 +7,7 @@ import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
 import { ByteStreamMemorySource } from '../sources/ByteStreamMemorySource.js';
 import { isSeekableByteStream, type SeekableByteStream } from '../sources/SeekableByteStream.js';
+import { FileIndexCache, fileIndexKey } from '../sources/FileIndexCache.js';
 import { parameterSetCopy } from '../rtp/parameterSetCopy.js';
 import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
 
@@ -113,9 +114,19 @@ interface ScanResult {
  */
 export const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 
-/** Indexes of files by (framer class, default rate, size, mtime, path): oldest evicted first. */
-const indexCache = new Map<string, ScanResult>();
-const INDEX_CACHE_SIZE = 64;
+/**
+ * Indexes of files by (framer class, default rate, size, mtime, path): concurrent first requests
+ * share one scan; at most 64 files and 16 MiB (about 100 bytes a key frame), least recently used
+ * evicted first.
+ */
+export const h26xIndexCache = new FileIndexCache<unknown>(
+  (v) => {
+    const r = v as ScanResult;
+    return 128 * r.index.entries.length + (r.vps?.length ?? 0) + (r.sps?.length ?? 0) + (r.pps?.length ?? 0) + 256;
+  },
+  64,
+  16 << 20,
+);
 /** What reused arrays hold in place of a NAL unit or frame that is gone. */
 const DELIVERED: QueuedFrame = { data: new Uint8Array(0), presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
 /** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
@@ -278,17 +289,14 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     if (input instanceof ByteStreamFileSource) await input.openFile();
     if (isSeekableByteStream(input)) {
       // Files: reuse the index of an unchanged file (a server opens one framer per client).
-      let key: string | undefined;
+      // Concurrent first requests (ten DESCRIBEs at once) wait for the one scan.
+      let scanned: ScanResult;
       if (input instanceof ByteStreamFileSource && input.fileSize !== undefined) {
         // Size and mtime of what is open (its fstat): no second system call.
-        key = `${this.constructor.name}\0${this.#options.defaultFrameRate}\0${input.fileSize}\0${input.mtimeMs}\0${input.path}`;
-      }
-      const cached = key === undefined ? undefined : indexCache.get(key);
-      const scanned = cached ?? (await this.#scan(input.duplicate()));
-      if (key !== undefined && !cached) {
-        indexCache.set(key, scanned);
-        if (indexCache.size > INDEX_CACHE_SIZE) indexCache.delete(indexCache.keys().next().value!);
-      }
+        const key = fileIndexKey(`${this.constructor.name}\0${this.#options.defaultFrameRate}`, input.path, input.fileSize, input.mtimeMs);
+        // The scan reads a duplicate of its own: a first client leaving does not cut it short for the others.
+        scanned = (await h26xIndexCache.get(key, () => this.#scan(input.duplicate()))) as ScanResult;
+      } else scanned = await this.#scan(input.duplicate());
       this.#index = scanned.index;
       // Adopt the parameter sets unless playing already saw some.
       for (const kind of ['vps', 'sps', 'pps'] as const) {

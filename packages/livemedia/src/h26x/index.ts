@@ -36,6 +36,7 @@ export {
 } from './H265ParameterSets.js';
 export {
   H26xVideoStreamFramer,
+  h26xIndexCache,
   type H26xVideoStreamFramerOptions,
   type H26xNalInfo,
   type H26xKeyFrame,

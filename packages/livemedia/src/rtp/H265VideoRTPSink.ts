@@ -2,6 +2,7 @@ import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 import { parameterSetCopy } from './parameterSetCopy.js';
 import type { RTPSinkOptions } from './RTPSink.js';
+import { parseH265SPS, parseH265VPS, type H265ProfileTierLevel } from '../h26x/H265ParameterSets.js';
 
 /** Options of {@link H265VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
 export interface H265VideoRTPSinkOptions extends RTPSinkOptions {
@@ -22,8 +23,9 @@ function b64(u: Uint8Array): string {
 /**
  * live555's H265VideoRTPSink (RFC 7798): a single NAL unit packet when it fits, else
  * fragmentation units (type 49), and VPS/SPS/PPS aggregated in one AP (type 48); the marker bit
- * on the last packet of an access unit. The SDP
- * gives `sprop-vps`, `sprop-sps` and `sprop-pps`.
+ * on the last packet of an access unit. The SDP gives `profile-space`, `profile-id`, `tier-flag`,
+ * `level-id` and `interop-constraints` (from the SPS's profile_tier_level, else the VPS's), and
+ * `sprop-vps`, `sprop-sps` and `sprop-pps`.
  */
 export class H265VideoRTPSink extends MultiFramedRTPSink {
   vps: Uint8Array | undefined;
@@ -52,10 +54,35 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
 
   override auxSDPLine(): string {
     const parts: string[] = [];
+    const ptl = this.#profileTierLevel();
+    if (ptl) {
+      parts.push(
+        `profile-space=${ptl.generalProfileSpace}`,
+        `profile-id=${ptl.generalProfileIdc}`,
+        `tier-flag=${ptl.generalTierFlag}`,
+        `level-id=${ptl.generalLevelIdc}`,
+        `interop-constraints=${Buffer.from(ptl.generalConstraintIndicatorFlags).toString('hex').toUpperCase()}`,
+      );
+    }
     if (this.vps) parts.push(`sprop-vps=${b64(this.vps)}`);
     if (this.sps) parts.push(`sprop-sps=${b64(this.sps)}`);
     if (this.pps) parts.push(`sprop-pps=${b64(this.pps)}`);
     return parts.length === 0 ? '' : `a=fmtp:${this.payloadType} ${parts.join(';')}`;
+  }
+
+  /** The general profile, tier and level (RFC 7798 §7.1) of the SPS, else the VPS; undefined when neither parses. */
+  #profileTierLevel(): H265ProfileTierLevel | undefined {
+    try {
+      if (this.sps) return parseH265SPS(this.sps).profileTierLevel;
+    } catch {
+      /* try the VPS */
+    }
+    try {
+      if (this.vps) return parseH265VPS(this.vps).profileTierLevel;
+    } catch {
+      /* none */
+    }
+    return undefined;
   }
 
   /** VPS/SPS/PPS waiting to go out together in one aggregation packet. */

@@ -11,9 +11,16 @@ export interface MPEG4GenericRTPSinkOptions extends RTPSinkOptions {
   configHex: string;
 }
 
+/** Largest access unit AAC-hbr can describe (a 13-bit AU-size). */
+const MAX_AU_SIZE = 8191;
+
 /**
  * live555's MPEG4GenericRTPSink for AAC (RFC 3640, mode AAC-hbr): one access unit per packet,
- * after a 2-byte AU-headers-length and one 16-bit AU header (13-bit size, 3-bit index).
+ * after a 2-byte AU-headers-length and one 16-bit AU header (13-bit size, 3-bit index). An access
+ * unit larger than a packet is fragmented (RFC 3640 §3.2.3): each fragment carries the same AU
+ * header, whose AU-size is the whole access unit's, and the same timestamp; the marker bit is set
+ * on the last fragment only. An access unit above 8191 bytes (which AU-size cannot express, and
+ * ADTS cannot carry) is dropped and counted in {@link droppedAccessUnits}.
  */
 export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
   readonly #freq: number;
@@ -21,6 +28,8 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
   readonly #config: string;
   #headers = new Uint8Array(4 * 64);
   #hi = 0;
+  /** Access units dropped because AU-size cannot express them (above 8191 bytes) or they were empty. */
+  droppedAccessUnits = 0;
 
   constructor(options: MPEG4GenericRTPSinkOptions) {
     super(options);
@@ -48,15 +57,22 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
 
   protected packetizeFrame(frame: Frame): void {
     const au = frame.data;
-    if (au.length === 0 || au.length > 8191 || au.length + 4 > this.maxPayloadSize) return;
-    const off = this.#hi * 4;
-    this.#hi = (this.#hi + 1) % 64;
-    const h = this.#headers.subarray(off, off + 4);
-    h[0] = 0;
-    h[1] = 16; // AU-headers-length in bits
-    h[2] = au.length >> 5;
-    h[3] = (au.length & 0x1f) << 3;
-    this.sendPayload(au, true, frame.presentationTime, h);
-    if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
+    if (au.length === 0 || au.length > MAX_AU_SIZE) {
+      this.droppedAccessUnits++;
+      return;
+    }
+    const room = this.maxPayloadSize - 4;
+    for (let pos = 0; pos < au.length; pos += room) {
+      const end = Math.min(au.length, pos + room);
+      const off = this.#hi * 4;
+      this.#hi = (this.#hi + 1) % 64;
+      const h = this.#headers.subarray(off, off + 4);
+      h[0] = 0;
+      h[1] = 16; // AU-headers-length in bits
+      h[2] = au.length >> 5; // AU-size: the whole access unit, in every fragment
+      h[3] = (au.length & 0x1f) << 3; // AU-Index 0
+      this.sendPayload(pos === 0 && end === au.length ? au : au.subarray(pos, end), end === au.length, frame.presentationTime, h);
+      if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
+    }
   }
 }

@@ -9,13 +9,18 @@ import { RTPSink } from './RTPSink.js';
  * playing, on the scheduler's clock), so there are no bursts and no drift; one scheduled task per
  * frame, none per packet. After a pause the next frame goes out at once and pacing restarts from
  * it; a frame already read when playing stopped is sent first on resume, unless the stream was
- * repositioned ({@link notePlayPosition}).
+ * repositioned ({@link notePlayPosition}). RTP time advances with the clock during a pause: a
+ * resumed stream's timestamps continue from where the clock is ({@link presetNextTimestamp}).
  *
  * Subclasses implement {@link packetizeFrame}, calling `sendPacket` for each packet.
  */
 export abstract class MultiFramedRTPSink extends RTPSink {
   #startUs: number | undefined;
   #ptStart = 0;
+  /** Scheduler time and presentation time of the last start of pacing: the RTP clock's anchor, kept across stops. */
+  #clockUs: number | undefined;
+  #clockPt = 0;
+  #presetValue: number | undefined;
   /** Presentation time of the next frame expected (for RTP-Info before it arrives). */
   #nextPt = 0;
   #held: Frame | undefined;
@@ -55,9 +60,31 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     for (const f of frames) f.owner?.releaseFrame(f);
   }
 
+  /**
+   * The RTP timestamp of scheduler time `nowUs` (for RTCP sender reports): from the frame that
+   * started the pacing last, at the clock rate, and still advancing with the clock while stopped
+   * (paused), so that a report in a pause pairs its NTP time with the RTP time the stream resumes
+   * at ({@link presetNextTimestamp}). Before anything was sent: the next frame's timestamp.
+   */
   override rtpTimestampAt(nowUs: number): number {
-    if (this.#startUs !== undefined && !this.#stopped) return this.convertToRTPTimestamp(this.#ptStart + (nowUs - this.#startUs));
+    if (this.#clockUs !== undefined) return this.convertToRTPTimestamp(this.#clockPt + (nowUs - this.#clockUs));
     return this.convertToRTPTimestamp(this.#nextPt);
+  }
+
+  /**
+   * What PLAY announces in `RTP-Info: rtptime`, made true (live555's presetNextTimestamp): the
+   * timestamp the next packet sent will carry. When a frame is already waiting for its time (a
+   * shared stream that others watch), that frame's timestamp; otherwise the timestamp of `nowUs`
+   * ({@link rtpTimestampAt}: after a pause, RTP time has advanced with the clock), preset so that the
+   * next frame carries it whatever its presentation time (a live source's capture clock, a seek).
+   */
+  presetNextTimestamp(nowUs: number = this.scheduler.now()): number {
+    if (this.#presetValue !== undefined && this.timestampPresetPending) return this.#presetValue;
+    if (this.#waiting !== undefined && !this.#stopped) return this.convertToRTPTimestamp(this.#waiting.presentationTime);
+    const ts = this.rtpTimestampAt(nowUs);
+    this.#presetValue = ts;
+    this.presetTimestamp(ts);
+    return ts;
   }
 
   /** The stream was repositioned (seek): the next frame has this presentation time (µs). */
@@ -100,6 +127,8 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     if (this.#startUs === undefined) {
       this.#startUs = now;
       this.#ptStart = frame.presentationTime;
+      this.#clockUs = now;
+      this.#clockPt = frame.presentationTime;
     }
     const wait = this.#startUs + (frame.presentationTime - this.#ptStart) - now;
     // Due now: send at once, no promise. Else wait on the scheduler (one task per frame).

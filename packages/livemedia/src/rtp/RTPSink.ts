@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 
 /**
@@ -28,24 +28,39 @@ export interface RTPSinkOptions {
   initialSequenceNumber?: number;
   /** RTP timestamp of presentation time 0 (default random). */
   initialTimestamp?: number;
-  /** Largest RTP payload in bytes (default 1452, as live555). */
+  /**
+   * Largest RTP packet in bytes, the 12-byte header included (default {@link DEFAULT_MAX_PACKET_SIZE}
+   * = 1452, as live555): a packet plus IPv6 and UDP headers then fits a 1500-byte MTU unfragmented.
+   */
+  maxPacketSize?: number;
+  /** Largest RTP payload in bytes: overrides {@link maxPacketSize} (which is this + 12). */
   maxPayloadSize?: number;
 }
 
 const HEADER_POOL = 512;
+/** Bytes of the fixed RTP header the sinks write (no CSRC, no extension). */
+const RTP_HEADER_SIZE = 12;
+
+/**
+ * Default largest RTP packet, header included: live555's limit, and what fits a 1500-byte MTU over
+ * IPv6 (1500 − 40 − 8) without fragmenting.
+ */
+export const DEFAULT_MAX_PACKET_SIZE = 1452;
 const EMPTY = new Uint8Array(0);
 
 /**
  * live555's RTPSink: an RTP stream's sending state (SSRC, sequence numbers, timestamps, counts)
  * and its SDP description. RTP timestamps are derived from presentation times at the codec's
- * clock rate, so they are continuous across pause, resume and seek.
+ * clock rate, from a base that a preset (PLAY's `RTP-Info`) may shift.
  */
 export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> extends MediaSink<Events> {
   readonly scheduler: TaskScheduler;
   readonly ssrc: number;
   readonly payloadType: number;
-  /** Largest payload per packet. */
+  /** Largest payload per packet: {@link maxPacketSize} less the 12-byte header. */
   readonly maxPayloadSize: number;
+  /** Largest packet, header included. */
+  readonly maxPacketSize: number;
   /** Packets sent. */
   packetCount = 0;
   /** Payload bytes sent. */
@@ -54,6 +69,10 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   currentSeqNo: number;
   readonly #rtpInterface: RTPPacketSender;
   readonly #timestampBase: number;
+  /** Ticks added to every timestamp since the last preset (modulo 2^32). */
+  #timestampShift = 0;
+  /** The timestamp the next packet must carry (a preset), if any. */
+  #preset: number | undefined;
   // Headers are written in place into a ring of preallocated buffers. A slot is reused HEADER_POOL
   // packets later, and never when its send was queued (the sender said it still holds the bytes):
   // that slot gets a fresh buffer instead, and the queued send keeps the old one alive.
@@ -78,7 +97,13 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     this.ssrc = (options.ssrc ?? r.readUInt32BE(0)) >>> 0;
     this.currentSeqNo = (options.initialSequenceNumber ?? r.readUInt16BE(4)) & 0xffff;
     this.#timestampBase = (options.initialTimestamp ?? r.readUInt32BE(4)) >>> 0;
-    this.maxPayloadSize = options.maxPayloadSize ?? 1452;
+    const packet = options.maxPayloadSize !== undefined ? options.maxPayloadSize + RTP_HEADER_SIZE : (options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE);
+    // Room for the largest payload header (an FU's 3 bytes, an AU header section's 4) and a byte.
+    if (!Number.isInteger(packet) || packet < RTP_HEADER_SIZE + 8 || packet > 65507) {
+      throw new DorsvrError('ERR_SINK_OPTIONS', `maxPacketSize must be an integer in ${RTP_HEADER_SIZE + 8}..65507, got ${packet}`);
+    }
+    this.maxPacketSize = packet;
+    this.maxPayloadSize = packet - RTP_HEADER_SIZE;
   }
 
   /** RTP clock rate in Hz (90000 for video). */
@@ -104,11 +129,30 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     return '';
   }
 
-  /** RTP timestamp for a presentation time (µs), wrapping at 2^32. */
+  /**
+   * RTP timestamp for a presentation time (µs), wrapping at 2^32: the timestamp base, plus the
+   * presentation time at the RTP clock rate, plus the shift the last {@link presetNextTimestamp}
+   * made.
+   */
   convertToRTPTimestamp(presentationTimeUs: number): number {
     const ticks = Math.round((presentationTimeUs * this.rtpTimestampFrequency) / 1e6);
     // ToUint32 is arithmetic modulo 2^32, for negative ticks too (no floating-point remainder).
-    return (this.#timestampBase + ticks) >>> 0;
+    return (this.#timestampBase + this.#timestampShift + ticks) >>> 0;
+  }
+
+  /**
+   * live555's presetNextTimestamp: the next packet sent (the first of the next frame) carries
+   * `rtpTimestamp`, whatever its presentation time, and later frames keep their distance to it.
+   * What PLAY's `RTP-Info: rtptime` announces, for sources whose presentation times do not start
+   * at 0 (live capture clocks) and for streams resumed after a pause.
+   */
+  protected presetTimestamp(rtpTimestamp: number): void {
+    this.#preset = rtpTimestamp >>> 0;
+  }
+
+  /** True while a timestamp preset by {@link presetTimestamp} waits for the next packet. */
+  protected get timestampPresetPending(): boolean {
+    return this.#preset !== undefined;
   }
 
   /** RTP timestamp corresponding to scheduler time `nowUs` (for RTCP SRs and RTP-Info). */
@@ -162,6 +206,11 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     }
     this.#slot = slot;
     const seq = this.currentSeqNo;
+    if (this.#preset !== undefined) {
+      // The first packet after a preset: shift the time base so that it carries the preset value.
+      this.#timestampShift = (this.#timestampShift + this.#preset - this.convertToRTPTimestamp(presentationTimeUs)) % 4_294_967_296;
+      this.#preset = undefined;
+    }
     const ts = this.convertToRTPTimestamp(presentationTimeUs);
     const ssrc = this.ssrc;
     header[0] = 0x80;

@@ -319,6 +319,40 @@ export function verifyDigestAuthorization(init: DigestVerifyInit): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * The resource a request URI or a Digest `uri=` names, for comparing the two: the path and query
+ * of an absolute `rtsp://` / `rtsps://` URL or of a relative reference (`/stream/track1`,
+ * `stream/track1`), trailing slashes and any fragment removed; `*` stays `*`. Undefined for a URL
+ * of another scheme or an empty string.
+ */
+function resourceOf(uri: string): string | undefined {
+  let rest = uri.trim();
+  if (rest === '*') return '*';
+  const abs = /^rtsps?:\/\/[^/?#]*/i.exec(rest);
+  if (abs !== null) rest = rest.slice(abs[0].length);
+  else if (rest === '' || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(rest)) return undefined;
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  const path = (q < 0 ? rest : rest.slice(0, q)).replace(/^\/*/, '/').replace(/\/+$/, '');
+  const query = q < 0 ? '' : rest.slice(q).replace(/\/+$/, '');
+  return path + query;
+}
+
+/**
+ * Server side: true when the `uri=` of Digest credentials names the resource of the request they
+ * came with (RFC 7616 3.4.6), so that a header computed for one stream cannot open another. The
+ * two are compared by path and query: the absolute form (`rtsp://host:port/stream`, what ffmpeg
+ * and GStreamer send) and the relative one (`/stream`) match each other, with or without a
+ * trailing slash. Scheme, host and port are not compared (a server serves the same path under
+ * each of its addresses). A server that also accepts another URI for the same resource, such as
+ * the aggregate URL VLC hashes into the SETUP of a track, checks that itself.
+ */
+export function digestURIMatches(digestURI: string, requestURI: string): boolean {
+  const a = resourceOf(digestURI);
+  return a !== undefined && a === resourceOf(requestURI);
+}
+
 /** `Basic <base64(user:password)>` for an Authorization header. */
 export function encodeBasicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;

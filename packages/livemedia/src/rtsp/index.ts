@@ -55,6 +55,7 @@ export {
   formatDigestAuthorization,
   createDigestAuthorization,
   verifyDigestAuthorization,
+  digestURIMatches,
   encodeBasicAuthorization,
   decodeBasicAuthorization,
   type DigestAlgorithm,

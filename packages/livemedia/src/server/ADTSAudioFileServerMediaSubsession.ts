@@ -14,6 +14,7 @@ export class ADTSAudioFileServerMediaSubsession extends FileServerMediaSubsessio
     const adts = source as ADTSAudioFileSource;
     return new MPEG4GenericRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface,
       payloadType,
       samplingFrequency: adts.sampleRate,

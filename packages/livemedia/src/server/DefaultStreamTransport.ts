@@ -112,6 +112,10 @@ export class DefaultStreamTransport extends StreamTransport {
   readonly #cname: string;
   #rtcp: RTCPInstance | undefined;
   #sockets: UDPSocket[] = [];
+  readonly #portBase: number | undefined;
+  readonly #portRange: PortRange | undefined;
+  /** Server ports of each address family bound (a shared stream binds a second pair for IPv6 clients). */
+  readonly #pairs = new Map<'udp4' | 'udp6', Promise<{ rtpPort: number; rtcpPort: number } | undefined>>();
   readonly #clients = new Map<ServerMediaStream, ClientEntry>();
   #lastRTCPFrom: ClientEntry | undefined;
   #closed = false;
@@ -122,24 +126,53 @@ export class DefaultStreamTransport extends StreamTransport {
     this.#cname = request.cname;
     this.rtpInterface = new ServerFanout();
     this.rtcpInterface = new ServerFanout();
+    this.#portBase = request.portBase;
+    this.#portRange = request.portRange;
     if (!request.udp) {
       this.ready = Promise.resolve();
     } else {
-      this.ready = bindServerPortPair(request.family ?? 'udp4', request.portBase, request.portRange).then(({ rtp, rtcp, rtpPort }) => {
-        if (this.#closed) {
-          rtp.close();
-          rtcp.close();
-          return;
-        }
-        this.#sockets = [rtp, rtcp];
-        for (const s of this.#sockets) s.on('error', (err) => debug('udp socket error: %s', err.message));
-        this.rtpPort = rtpPort;
-        this.rtcpPort = rtpPort + 1;
-        this.rtpInterface.attachSocket(rtp);
-        this.rtcpInterface.attachSocket(rtcp);
+      const family = request.family ?? 'udp4';
+      this.ready = this.#bindPair(family).then((ports) => {
+        if (!ports) return;
+        this.rtpPort = ports.rtpPort;
+        this.rtcpPort = ports.rtcpPort;
       });
     }
     this.rtcpInterface.on('packet', (_data, from) => this.#noteRTCPFrom(from));
+  }
+
+  /** Bind a port pair of `family` once (undefined when the transport closed meanwhile). */
+  #bindPair(family: 'udp4' | 'udp6'): Promise<{ rtpPort: number; rtcpPort: number } | undefined> {
+    let pair = this.#pairs.get(family);
+    if (pair === undefined) {
+      pair = bindServerPortPair(family, this.#portBase, this.#portRange).then(({ rtp, rtcp, rtpPort }) => {
+        if (this.#closed) {
+          rtp.close();
+          rtcp.close();
+          return undefined;
+        }
+        this.#sockets.push(rtp, rtcp);
+        for (const s of [rtp, rtcp]) s.on('error', (err) => debug('udp socket error: %s', err.message));
+        this.rtpInterface.attachSocket(rtp);
+        this.rtcpInterface.attachSocket(rtcp);
+        return { rtpPort, rtcpPort: rtpPort + 1 };
+      });
+      pair.catch(() => this.#pairs.delete(family));
+      this.#pairs.set(family, pair);
+    }
+    return pair;
+  }
+
+  /**
+   * The server ports a UDP client of `family` sends to and receives from: this stream's pair of
+   * that family, bound now if it has none (a shared stream serving IPv4 and IPv6 clients).
+   * Rejects with `ERR_PORT_RANGE_EXHAUSTED` (status 453) when no pair can be bound (no IPv6 here).
+   */
+  override async serverPortsFor(family: 'udp4' | 'udp6'): Promise<{ rtpPort: number | undefined; rtcpPort: number | undefined }> {
+    await this.ready;
+    if (this.#pairs.size === 0) return { rtpPort: undefined, rtcpPort: undefined }; // interleaved only
+    const ports = await this.#bindPair(family);
+    return { rtpPort: ports?.rtpPort, rtcpPort: ports?.rtcpPort };
   }
 
   /** The RTCP instance of this stream, once the sink is attached. */

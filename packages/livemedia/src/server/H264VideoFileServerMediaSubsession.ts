@@ -19,6 +19,7 @@ export class H264VideoFileServerMediaSubsession extends FileServerMediaSubsessio
     const framer = source as H264VideoStreamFramer;
     return new H264VideoRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface,
       payloadType,
       sps: framer.sps,

@@ -19,6 +19,7 @@ export class H265VideoFileServerMediaSubsession extends FileServerMediaSubsessio
     const framer = source as H265VideoStreamFramer;
     return new H265VideoRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface,
       payloadType,
       vps: framer.vps,

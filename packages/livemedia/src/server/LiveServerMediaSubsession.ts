@@ -206,15 +206,17 @@ export class LiveServerMediaSubsession extends OnDemandServerMediaSubsession {
   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number): RTPSinkLike {
     const f = this.#framed;
     const scheduler = this.scheduler;
+    const maxPacketSize = this.maxPacketSize;
     if (f instanceof H264VideoStreamFramer) {
-      return new H264VideoRTPSink({ scheduler, rtpInterface, payloadType, sps: f.sps, pps: f.pps, aggregateParameterSets: true });
+      return new H264VideoRTPSink({ scheduler, maxPacketSize, rtpInterface, payloadType, sps: f.sps, pps: f.pps, aggregateParameterSets: true });
     }
     if (f instanceof H265VideoStreamFramer) {
-      return new H265VideoRTPSink({ scheduler, rtpInterface, payloadType, vps: f.vps, sps: f.sps, pps: f.pps, aggregateParameterSets: true });
+      return new H265VideoRTPSink({ scheduler, maxPacketSize, rtpInterface, payloadType, vps: f.vps, sps: f.sps, pps: f.pps, aggregateParameterSets: true });
     }
     if (f instanceof ADTSAudioStreamFramer) {
       return new MPEG4GenericRTPSink({
         scheduler,
+        maxPacketSize,
         rtpInterface,
         payloadType,
         samplingFrequency: f.sampleRate ?? 44_100,
@@ -226,6 +228,7 @@ export class LiveServerMediaSubsession extends OnDemandServerMediaSubsession {
       case 'ts':
         return new SimpleRTPSink({
           scheduler,
+          maxPacketSize,
           rtpInterface,
           payloadType: 33,
           sdpMediaType: 'video',
@@ -234,11 +237,12 @@ export class LiveServerMediaSubsession extends OnDemandServerMediaSubsession {
           unitSize: 188,
         });
       case 'mp3':
-        return new MPEG1or2AudioRTPSink({ scheduler, rtpInterface });
+        return new MPEG1or2AudioRTPSink({ scheduler, maxPacketSize, rtpInterface });
       default: {
         const format = this.codec === 'l16' ? 'L16' : this.codec === 'pcmu' ? 'PCMU' : 'PCMA';
         return new SimpleRTPSink({
           scheduler,
+          maxPacketSize,
           rtpInterface,
           payloadType: staticPayloadType(format, this.#sampleRate, this.#channels) ?? payloadType,
           sdpMediaType: 'audio',

@@ -11,7 +11,7 @@ export class MP3AudioFileServerMediaSubsession extends FileServerMediaSubsession
   }
 
   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike): RTPSinkLike {
-    return new MPEG1or2AudioRTPSink({ scheduler: this.scheduler, rtpInterface });
+    return new MPEG1or2AudioRTPSink({ scheduler: this.scheduler, maxPacketSize: this.maxPacketSize, rtpInterface });
   }
 
   protected override estimatedBitrateKbps(): number {

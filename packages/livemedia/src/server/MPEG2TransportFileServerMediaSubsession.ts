@@ -16,6 +16,7 @@ export class MPEG2TransportFileServerMediaSubsession extends FileServerMediaSubs
   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike): RTPSinkLike {
     return new SimpleRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface,
       payloadType: 33,
       sdpMediaType: 'video',

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/scheduler';
-import type { FramedSource } from '../core/FramedSource.js';
+import { FramedSource } from '../core/FramedSource.js';
+import type { Frame } from '../core/Frame.js';
 import type { SDPMediaInit } from '../sdp/formatSDP.js';
 import {
   ServerMediaStream,
@@ -39,6 +40,60 @@ export interface OnDemandServerMediaSubsessionOptions {
   portRange?: PortRange;
   /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
   transportFactory?: StreamTransportFactory;
+  /**
+   * Largest RTP packet, header included, for the sinks this subsession makes (default 1452, as
+   * live555: unfragmented over IPv6 on a 1500-byte MTU). Subclasses pass it to their sinks.
+   */
+  maxPacketSize?: number;
+}
+
+/**
+ * Plays its input up to a normal play time (PLAY `Range: npt=a-b`): the first frame at or past
+ * `stopAt` ends it, and the input stays open where it is. A frame's NPT is counted from the first
+ * frame read after the last {@link reposition} (whatever base the input's presentation times have).
+ */
+class NPTLimitedSource extends FramedSource {
+  readonly #input: FramedSource;
+  /** Where to stop (seconds of NPT), or undefined to play to the end. */
+  stopAt: number | undefined;
+  #nptBase = 0;
+  #ptBase: number | undefined;
+  #generation = 0;
+  #readGeneration = 0;
+  readonly #onFrame = (frame: Frame | null): Frame | null => this.#check(frame);
+
+  constructor(input: FramedSource, nptBase: number) {
+    super();
+    this.#input = input;
+    this.#nptBase = nptBase;
+  }
+
+  /** The input was repositioned: its next frame is at `npt`. */
+  reposition(npt: number): void {
+    this.#nptBase = npt;
+    this.#ptBase = undefined;
+    this.#generation++;
+  }
+
+  protected override readFrame(): Frame | null | Promise<Frame | null> {
+    this.#readGeneration = this.#generation;
+    const r = this.#input.pullFrame();
+    return r instanceof Promise ? r.then(this.#onFrame) : this.#check(r);
+  }
+
+  #check(frame: Frame | null): Frame | null {
+    // A read from before a reposition brings a frame the sink drops: not a base.
+    if (frame === null || this.stopAt === undefined || this.#readGeneration !== this.#generation) return frame;
+    this.#ptBase ??= frame.presentationTime;
+    const npt = this.#nptBase + (frame.presentationTime - this.#ptBase) / 1e6;
+    if (npt < this.stopAt - 1e-6) return frame;
+    frame.owner?.releaseFrame(frame);
+    return null;
+  }
+
+  override get isCurrentlyAwaitingData(): boolean {
+    return super.isCurrentlyAwaitingData || this.#input.isCurrentlyAwaitingData;
+  }
 }
 
 /** The source, sink and sockets of one stream: a client's own, or the one all clients share. */
@@ -57,6 +112,8 @@ class StreamState {
   nptAtStart = 0;
   startedAt = 0;
   closed = false;
+  /** Where playing stops (PLAY `Range: npt=a-b`): set by a seek, through this limiter. */
+  #limited: NPTLimitedSource | undefined;
   readonly #scheduler: TaskScheduler;
 
   constructor(scheduler: TaskScheduler, source: FramedSource, sink: RTPSinkLike, transport: StreamTransport) {
@@ -80,16 +137,17 @@ class StreamState {
   #run(onEnd: () => void, onError: (err: unknown) => void, attempt: number): void {
     if (!this.#playing || this.closed) return;
     // A read left outstanding by an earlier stop (pause, seek) must settle before the sink reads again.
-    if (this.source.isCurrentlyAwaitingData && attempt < 1000) {
+    if ((this.source.isCurrentlyAwaitingData || this.#limited?.isCurrentlyAwaitingData === true) && attempt < 1000) {
       this.#scheduler.scheduleDelayedTask(1000, () => this.#run(onEnd, onError, attempt + 1));
       return;
     }
     const gen = ++this.#gen;
-    this.sink.startPlaying(this.source).then(
+    const limited = this.#limited;
+    this.sink.startPlaying(limited?.stopAt !== undefined ? limited : this.source).then(
       () => {
         // Resolves on end of source or on stopPlaying(); only the former ends the stream.
         if (gen === this.#gen && this.#playing && !this.closed) {
-          this.nptAtStart = this.currentNPT();
+          this.nptAtStart = this.#limited?.stopAt ?? this.currentNPT();
           this.#playing = false;
           this.ended = true;
           onEnd();
@@ -114,8 +172,23 @@ class StreamState {
   currentNPT(): number {
     let npt = this.nptAtStart;
     if (this.#playing) npt += (this.#scheduler.now() - this.startedAt) / 1e6;
+    const stopAt = this.#limited?.stopAt;
+    if (stopAt !== undefined && npt > stopAt) npt = stopAt;
     const d = this.source.durationSeconds();
     return d !== undefined && npt > d ? d : npt;
+  }
+
+  /** The source was repositioned to `npt` (a seek); play up to `stopAt` from there (undefined: to the end). */
+  repositioned(npt: number, stopAt: number | undefined): void {
+    if (stopAt === undefined && this.#limited === undefined) return;
+    this.#limited ??= new NPTLimitedSource(this.source, npt);
+    this.#limited.reposition(npt);
+    this.#limited.stopAt = stopAt;
+  }
+
+  /** Where playing stops, if not at the end. */
+  get stopAt(): number | undefined {
+    return this.#limited?.stopAt;
   }
 
   close(): void {
@@ -153,12 +226,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   }
   readonly #portRange: PortRange | undefined;
   #serverPortRange: PortRange | undefined;
+  /** Largest RTP packet, header included, given to the sinks (undefined: the sinks' default, 1452). */
+  readonly maxPacketSize: number | undefined;
   readonly #factory: StreamTransportFactory;
   readonly #streams = new Map<ServerMediaStream, StreamState>();
   readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
   #shared: StreamState | undefined;
   #sharedPending: Promise<StreamState> | undefined;
   #sdpMedia: SDPMediaInit | undefined;
+  #sdpPending: Promise<SDPMediaInit> | undefined;
   #duration: number | undefined;
   #closed = false;
 
@@ -170,6 +246,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     this.payloadType = options.payloadType ?? 96;
     this.cname = options.cname ?? 'dorsvr';
     this.portBase = options.portBase;
+    this.maxPacketSize = options.maxPacketSize;
     this.#factory = options.transportFactory ?? defaultStreamTransportFactory;
   }
 
@@ -213,6 +290,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
 
   override async sdpMedia(): Promise<SDPMediaInit> {
     if (this.#sdpMedia !== undefined) return this.#sdpMedia;
+    // Concurrent first DESCRIBEs share one source (and the file scan it may need).
+    this.#sdpPending ??= this.#makeSDPMedia().finally(() => (this.#sdpPending = undefined));
+    return this.#sdpPending;
+  }
+
+  async #makeSDPMedia(): Promise<SDPMediaInit> {
     // As live555 does: make a source and a sink that sends nowhere, and ask them.
     const source = await this.#makeSource('sdp');
     const transport = this.#factory.create({ scheduler: this.scheduler, udp: false, cname: this.cname });
@@ -238,6 +321,25 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     }
     this.#sdpMedia = media;
     return media;
+  }
+
+  /**
+   * For a publisher (rtspclient's `RTSPClient.publish`, which sends this track to another server
+   * with ANNOUNCE/RECORD): a new source of this track, made as a client's stream gets one, owned
+   * by the caller (who closes it). Each call opens the input again (a file from its start).
+   */
+  async newStreamSource(): Promise<FramedSource> {
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'this subsession is closed');
+    return this.#makeSource('publish');
+  }
+
+  /**
+   * For a publisher: the RTP sink of this track for `source` (from {@link newStreamSource}),
+   * sending through `rtpInterface`, with the payload type {@link sdpMedia} announces. Owned by the
+   * caller (who plays the source into it and closes it).
+   */
+  newRTPSink(rtpInterface: RTPInterfaceLike, source: FramedSource): RTPSinkLike {
+    return this.createNewRTPSink(rtpInterface, this.payloadType, source);
   }
 
   async #newState(clientSessionId: string, udp: boolean, family: 'udp4' | 'udp6' = 'udp4'): Promise<StreamState> {
@@ -275,8 +377,15 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       );
     }
     const stream = new ServerMediaStream(clientSessionId, transport);
-    stream.serverRTPPort = state.transport.rtpPort;
-    stream.serverRTCPPort = state.transport.rtcpPort;
+    if (transport.mode === 'udp') {
+      // A shared stream serves IPv6 clients from a pair of IPv6 sockets of its own.
+      const ports = await state.transport.serverPortsFor(transport.clientAddress.includes(':') ? 'udp6' : 'udp4');
+      stream.serverRTPPort = ports.rtpPort;
+      stream.serverRTCPPort = ports.rtcpPort;
+    } else {
+      stream.serverRTPPort = state.transport.rtpPort;
+      stream.serverRTCPPort = state.transport.rtcpPort;
+    }
     stream.ssrc = state.sink.ssrc;
     state.clients.add(stream);
     this.#streams.set(stream, state);
@@ -310,7 +419,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.playingClients++;
       state.transport.addDestination(stream);
     }
-    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: state.sink.rtpTimestampAt(this.scheduler.now()) >>> 0 };
+    // The first packet this client gets carries what RTP-Info says: a preset timestamp for the
+    // next frame, whatever its presentation time (live555's presetNextTimestamp).
+    const now = this.scheduler.now();
+    const rtptime = state.sink.presetNextTimestamp ? state.sink.presetNextTimestamp(now) : state.sink.rtpTimestampAt(now);
+    const info = { seq: state.sink.currentSeqNo & 0xffff, rtptime: rtptime >>> 0 };
     // Start on the next turn of the scheduler, after the PLAY response went out: players over
     // TCP (ffmpeg) drop interleaved packets that arrive before the response.
     this.scheduler.scheduleDelayedTask(0, () => this.#startState(state));
@@ -356,7 +469,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     }
   }
 
-  override seekStream(stream: ServerMediaStream, npt: number): number | null {
+  /**
+   * Seek the client's own stream (a shared one only when the client is alone on it) and, with
+   * `endNpt`, stop playing when the first frame at or past it comes (the stream then ends as at the
+   * end of its source: `'end'`, then an RTCP BYE). Without `endNpt` the stream plays to its end.
+   */
+  override seekStream(stream: ServerMediaStream, npt: number, endNpt?: number): number | null {
     const state = this.#streams.get(stream);
     if (!state) return null;
     // A shared stream is only seeked when this client is alone on it.
@@ -368,6 +486,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       state.nptAtStart = reached;
       state.ended = false;
       state.sink.notePlayPosition?.(reached * 1e6);
+      state.repositioned(reached, endNpt !== undefined && Number.isFinite(endNpt) ? endNpt : undefined);
     }
     return reached;
   }

@@ -25,10 +25,11 @@ export interface ServerFanoutEvents {
  */
 export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   #socket: UDPSocket | undefined;
+  #socket6: UDPSocket | undefined;
   readonly #destinations: FanoutDestination[] = [];
   /** Packets handed to {@link send}. */
   packetsSent = 0;
-  /** Sends refused by a full interleaved queue. */
+  /** Sends refused by a full interleaved queue, or to a UDP destination with no socket of its family. */
   packetsDropped = 0;
   #closed = false;
 
@@ -39,12 +40,21 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
 
   /**
    * Send UDP destinations' packets through `socket` (bound later than the fanout is made), and
-   * listen on it. Make the socket with groupsock's `literalLookup` (`createSocket({ type, lookup:
+   * listen on it. A fanout takes one bound socket per address family: IPv6 destinations go out
+   * through the IPv6 one, IPv4 destinations through the IPv4 one. Make the socket with groupsock's `literalLookup` (`createSocket({ type, lookup:
    * literalLookup })`): with Node's default lookup every send waits for the next tick, so
    * {@link send} could not tell that Node still holds a packet's bytes.
    */
   attachSocket(socket: UDPSocket): void {
-    this.#socket = socket;
+    // One socket per address family: a shared stream may serve IPv4 and IPv6 clients at once.
+    let v6 = false;
+    try {
+      v6 = socket.address().family === 'IPv6';
+    } catch {
+      /* not bound yet: taken as the IPv4 socket */
+    }
+    if (v6) this.#socket6 = socket;
+    else this.#socket = socket;
     socket.on('message', (msg: Buffer, rinfo) => {
       if (!this.#closed) this.emit('packet', msg, `${rinfo.address}:${rinfo.port}`);
     });
@@ -73,24 +83,24 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   send(chunks: readonly Uint8Array[]): boolean {
     if (this.#closed) return false;
     this.packetsSent++;
-    let udp = false;
+    let udp4 = false;
+    let udp6 = false;
     for (const d of this.#destinations) {
       if (d.kind === 'udp') {
-        if (this.#socket) {
-          this.#socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
-          udp = true;
-        }
+        // An IPv6 literal (IPv4-mapped ones too) goes through the IPv6 socket, an IPv4 one through
+        // the IPv4 socket (with only a socket of the other family, the send fails, swallowed).
+        const socket = d.address.includes(':') ? (this.#socket6 ?? this.#socket) : (this.#socket ?? this.#socket6);
+        if (socket) {
+          socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+          if (socket === this.#socket6) udp6 = true;
+          else udp4 = true;
+        } else this.packetsDropped++;
       } else if (!d.channel.sendInterleaved(d.channelId, chunks)) {
         this.packetsDropped++;
       }
     }
     // A send that could not go out at once waits in Node's queue with references to the chunks.
-    if (!udp) return false;
-    try {
-      return this.#socket!.getSendQueueCount() > 0;
-    } catch {
-      return false; // the socket was closed under us: nothing can be queued on it
-    }
+    return (udp4 && queued(this.#socket)) || (udp6 && queued(this.#socket6));
   }
 
   /** Feed a packet received elsewhere (an interleaved channel) as if it arrived here. */
@@ -102,6 +112,14 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     this.#closed = true;
     this.#destinations.length = 0;
     this.removeAllListeners();
+  }
+}
+
+function queued(socket: UDPSocket | undefined): boolean {
+  try {
+    return socket !== undefined && socket.getSendQueueCount() > 0;
+  } catch {
+    return false; // the socket was closed under us: nothing can be queued on it
   }
 }
 

@@ -1,6 +1,7 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { ServerDefaults, ServerMediaSubsession } from './ServerMediaSubsession.js';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
+import { checkAuthenticationDatabase, type AuthenticationDatabase } from './AuthenticationDatabase.js';
 
 /** Options of a {@link ServerMediaSession}. */
 export interface ServerMediaSessionOptions {
@@ -11,11 +12,12 @@ export interface ServerMediaSessionOptions {
   /** Extra session-level SDP lines (without CRLF), e.g. `a=x-foo:bar`. */
   miscSDPLines?: readonly string[];
   /**
-   * Ask for credentials on this stream only (per-stream authentication). The RTSP server checks
-   * it in addition to a server-wide database. Typed loosely so livemedia does not depend on the
-   * server package: any object with the server's `UserAuthenticationDatabase` shape.
+   * Credentials for this stream (per-stream authentication), e.g. a `UserAuthenticationDatabase`
+   * of `@dorsvr/rtspserver`. It **replaces** the server-wide database for this stream: only its
+   * users may play it, whether or not the server has a database of its own (whose users are not
+   * let in here). Anything that is not an {@link AuthenticationDatabase} throws `ERR_AUTH_DATABASE`.
    */
-  authDatabase?: unknown;
+  authDatabase?: AuthenticationDatabase | undefined;
 }
 
 /**
@@ -39,13 +41,12 @@ export class ServerMediaSession {
   readonly description: string;
   /** Extra session-level SDP lines. */
   readonly miscSDPLines: readonly string[];
-  /** Per-stream authentication database, if any (see {@link ServerMediaSessionOptions.authDatabase}). */
-  authDatabase: unknown;
   /** SDP `o=` session id, fixed at creation (microseconds of wall clock would do; we use a counter). */
   readonly creationId: string;
   readonly #subsessions: ServerMediaSubsession[] = [];
   #defaults: ServerDefaults | undefined;
   #closed = false;
+  #authDatabase: AuthenticationDatabase | undefined;
 
   static #counter = 0;
 
@@ -54,9 +55,23 @@ export class ServerMediaSession {
     this.info = sanitize(options.info ?? this.name);
     this.description = sanitize(options.description ?? 'Session streamed by dorsvr');
     this.miscSDPLines = (options.miscSDPLines ?? []).map(sanitize);
-    this.authDatabase = options.authDatabase;
+    this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'ServerMediaSession authDatabase');
     ServerMediaSession.#counter = (ServerMediaSession.#counter + 1) % 1_000_000;
     this.creationId = `${1_000_000_000 + ServerMediaSession.#counter}`;
+  }
+
+  /**
+   * This stream's own credentials, replacing the server-wide database for it (see
+   * {@link ServerMediaSessionOptions.authDatabase}); undefined: the server's database applies.
+   * Assigning anything but an {@link AuthenticationDatabase} or undefined throws `ERR_AUTH_DATABASE`
+   * and leaves the database as it was.
+   */
+  get authDatabase(): AuthenticationDatabase | undefined {
+    return this.#authDatabase;
+  }
+
+  set authDatabase(db: AuthenticationDatabase | undefined) {
+    this.#authDatabase = checkAuthenticationDatabase(db, 'ServerMediaSession authDatabase');
   }
 
   /** The tracks, in order (track1 first). */

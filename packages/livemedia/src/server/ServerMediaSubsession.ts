@@ -166,8 +166,10 @@ export abstract class ServerMediaSubsession {
   /**
    * Move the client's stream to normal play time `npt` seconds (PLAY with `Range:`). Returns the
    * time reached (e.g. a key frame at or before it), or `null` when this track cannot seek.
+   * `endNpt` (the end of `Range: npt=a-b`), when given, is where playing is to stop; a track that
+   * returns non-null honours it (its stream ends there as at the end of its source).
    */
-  abstract seekStream(stream: ServerMediaStream, npt: number): number | null;
+  abstract seekStream(stream: ServerMediaStream, npt: number, endNpt?: number): number | null;
 
   /** The current play position of the stream in seconds (for `Range:` in a PLAY response). */
   abstract currentNPT(stream: ServerMediaStream): number;

@@ -12,6 +12,12 @@ export interface RTPSinkLike extends MediaSink {
   readonly octetCount: number;
   readonly currentSeqNo: number;
   rtpTimestampAt(nowUs: number): number;
+  /**
+   * The RTP timestamp the next packet will carry, made so if need be (live555's
+   * presetNextTimestamp): what PLAY announces in `RTP-Info`. Sinks without it are asked
+   * {@link rtpTimestampAt} instead.
+   */
+  presetNextTimestamp?(nowUs: number): number;
   sdpMediaType(): string;
   rtpmapLine(): string;
   auxSDPLine(): string;
@@ -66,6 +72,15 @@ export abstract class StreamTransport {
   abstract readonly rtpPort: number | undefined;
   /** Server RTCP port (UDP streams), else undefined. */
   abstract readonly rtcpPort: number | undefined;
+  /**
+   * The server ports for a UDP client of `family`. The default: this stream's own ports (its
+   * sockets are of the family it was made for); a transport that can serve both families (a
+   * shared stream) binds a pair of the other family when asked.
+   */
+  async serverPortsFor(_family: 'udp4' | 'udp6'): Promise<{ rtpPort: number | undefined; rtcpPort: number | undefined }> {
+    await this.ready;
+    return { rtpPort: this.rtpPort, rtcpPort: this.rtcpPort };
+  }
   /** Called once the sink exists: start RTCP for it. */
   abstract attachSink(sink: RTPSinkLike): void;
   /** A client's stream joins (may not be playing yet). */

@@ -1,6 +1,7 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { WAVAudioFileSource } from '../audio/WAVAudioFileSource.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
+import { DEFAULT_MAX_PACKET_SIZE } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
 import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
@@ -19,13 +20,15 @@ function staticPayloadType(format: string, rate: number, channels: number): numb
  */
 export class WAVAudioFileServerMediaSubsession extends FileServerMediaSubsession {
   protected override async createNewStreamSource(): Promise<FramedSource> {
-    return WAVAudioFileSource.open(this.fileName);
+    // Frames that fill one packet's payload (the 12-byte RTP header aside).
+    return WAVAudioFileSource.open(this.fileName, { maxFrameBytes: (this.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE) - 12 });
   }
 
   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const wav = source as WAVAudioFileSource;
     return new SimpleRTPSink({
       scheduler: this.scheduler,
+      maxPacketSize: this.maxPacketSize,
       rtpInterface,
       payloadType: staticPayloadType(wav.format, wav.sampleRate, wav.numChannels) ?? payloadType,
       sdpMediaType: 'audio',

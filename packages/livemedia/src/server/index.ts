@@ -1,6 +1,12 @@
 // Barrel of the server area: server media sessions (what an RTSP server serves).
 export { ServerMediaSession, type ServerMediaSessionOptions } from './ServerMediaSession.js';
 export {
+  checkAuthenticationDatabase,
+  isAuthenticationDatabase,
+  type AuthenticationDatabase,
+  type ServerDigestAlgorithm,
+} from './AuthenticationDatabase.js';
+export {
   ServerMediaSubsession,
   ServerMediaStream,
   type ClientTransport,
@@ -36,6 +42,7 @@ export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubs
 export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
 export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
+export { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS } from './createFileServerMediaSubsession.js';
 export {
   LiveServerMediaSubsession,
   type LiveServerMediaSubsessionOptions,

@@ -1,0 +1,337 @@
+// Authentication on the server: which database applies (the stream's replaces the server's), what
+// a wrong database does (refused loudly), the Digest uri= check (a header for one stream opens no
+// other), stateless nonces (unknown or expired nonce with a right digest: stale=true; no table to
+// fill or clear), and the server's unheard errors becoming warnings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { setImmediate as tick } from 'node:timers/promises';
+import { VirtualTaskScheduler, isDorsvrError } from '@dorsvr/scheduler';
+import {
+  ServerMediaSession,
+  computeDigestHA1,
+  computeDigestResponse,
+  formatDigestAuthorization,
+  type AuthenticationDatabase,
+  type ServerDigestAlgorithm,
+} from '@dorsvr/livemedia';
+import { RTSPAuthenticator, RTSPServer, UserAuthenticationDatabase, type AuthResult } from '@dorsvr/rtspserver';
+import { RawRTSPClient } from './helpers/RawRTSPClient.js';
+import { RecordingSubsession } from './helpers/RecordingSubsession.js';
+import { virtualScheduler } from './helpers/schedulers.js';
+
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+
+/** An RFC 2069 (no qop) MD5 Digest header, as ffmpeg and live555 clients send it. */
+function digest(o: { realm: string; nonce: string; user: string; pass: string; method: string; uri: string; hashedURI?: string }): string {
+  const response = md5(`${md5(`${o.user}:${o.realm}:${o.pass}`)}:${o.nonce}:${md5(`${o.method}:${o.hashedURI ?? o.uri}`)}`);
+  return `Digest username="${o.user}", realm="${o.realm}", nonce="${o.nonce}", uri="${o.uri}", response="${response}"`;
+}
+
+function nonceOf(challenges: readonly string[]): string {
+  return /nonce="([^"]*)"/.exec(challenges[1]!)![1]!;
+}
+
+function realmOf(challenges: readonly string[]): string {
+  return /realm="([^"]*)"/.exec(challenges[1]!)![1]!;
+}
+
+// ------------------------------------------------------------------------------------------------
+// RTSPAuthenticator on a virtual clock
+
+function authenticator(options: ConstructorParameters<typeof RTSPAuthenticator>[1] = {}) {
+  const scheduler = new VirtualTaskScheduler();
+  const auth = new RTSPAuthenticator(scheduler, options);
+  const db = new UserAuthenticationDatabase({ realm: 'r' }).addUser('alice', 'pw');
+  const nonce = (): string => nonceOf(auth.challenges(db));
+  const check = (n: string, uri = 'rtsp://h/test.264', extra: { pass?: string; streamName?: string; method?: string; requestURI?: string } = {}): AuthResult =>
+    auth.verify(db, { method: extra.method ?? 'DESCRIBE', uri: extra.requestURI ?? 'rtsp://h/test.264', streamName: extra.streamName }, digest({ realm: 'r', nonce: n, user: 'alice', pass: extra.pass ?? 'pw', method: extra.method ?? 'DESCRIBE', uri }));
+  return { scheduler, auth, db, nonce, check };
+}
+
+test('Digest uri=: the request URI (absolute, relative, trailing slash) is accepted; another stream, "x" or a track of it is 400', () => {
+  const { nonce, check, scheduler } = authenticator();
+  const n = nonce();
+  for (const uri of ['rtsp://h/test.264', 'rtsp://127.0.0.1:8554/test.264/', '/test.264']) assert.deepEqual(check(n, uri), { ok: true, username: 'alice' }, uri);
+  for (const uri of ['rtsp://h/test.265', '/test.265', 'x', 'rtsp://h/test.264/track1', 'rtsp://h/']) {
+    assert.deepEqual(check(n, uri), { ok: false, status: 400, stale: false }, uri);
+  }
+  scheduler.close();
+});
+
+test('Digest uri=: a track request also accepts the aggregate URL of the stream being authorized (VLC), not another stream\'s', () => {
+  const { nonce, check, scheduler } = authenticator();
+  const n = nonce();
+  const setup = { method: 'SETUP', requestURI: 'rtsp://h/cam/one/track1', streamName: 'cam/one' };
+  assert.equal(check(n, 'rtsp://h/cam/one/track1', setup).ok, true);
+  assert.equal(check(n, 'rtsp://h/cam/one', setup).ok, true, 'the base URL');
+  assert.equal(check(n, 'rtsp://h/cam/one/', setup).ok, true, 'the Content-Base form');
+  assert.equal(check(n, '/cam/one', setup).ok, true, 'relative base');
+  for (const uri of ['rtsp://h/cam/two', 'rtsp://h/cam', 'rtsp://h/cam/one/track2', 'cam/one']) {
+    assert.deepEqual(check(n, uri, setup), { ok: false, status: 400, stale: false }, uri);
+  }
+  assert.equal(check(n, 'rtsp://h/cam/one', { ...setup, streamName: undefined }).ok, false, 'no stream: only the request URI');
+  scheduler.close();
+});
+
+test('nonces: a right digest with an unknown, forged or expired nonce is stale=true; a wrong one is not stale', () => {
+  const { nonce, check, scheduler } = authenticator({ nonceLifetimeSeconds: 30 });
+  const other = new RTSPAuthenticator(scheduler);
+  const foreign = nonceOf(other.challenges(new UserAuthenticationDatabase({ realm: 'r' })));
+  assert.deepEqual(check(foreign), { ok: false, status: 401, stale: true }, 'another server\'s nonce (or ours before a restart)');
+  assert.deepEqual(check('0123456789abcdef'), { ok: false, status: 401, stale: true }, 'a nonce of another shape');
+  const n = nonce();
+  const forged = `${n.slice(0, 63)}${n[63] === '0' ? '1' : '0'}`;
+  assert.deepEqual(check(forged), { ok: false, status: 401, stale: true }, 'a tampered nonce');
+  assert.deepEqual(check(foreign, undefined, { pass: 'guess' }), { ok: false, status: 401, stale: false }, 'wrong password: not stale');
+  assert.equal(check(n).ok, true);
+  scheduler.advance(31e6);
+  assert.deepEqual(check(n), { ok: false, status: 401, stale: true }, 'expired');
+  scheduler.close();
+});
+
+test('nonces: each use renews the lifetime; renewals are remembered for the most recently used nonces only (bounded), the others live from issue', () => {
+  const { nonce, check, scheduler, auth } = authenticator({ nonceLifetimeSeconds: 30, maxRenewedNonces: 2 });
+  const [a, b, c] = [nonce(), nonce(), nonce()];
+  scheduler.advance(20e6);
+  for (const n of [a, b, c]) assert.equal(check(n).ok, true); // a is now the least recently used
+  assert.equal(auth.renewedNonceCount, 2);
+  scheduler.advance(20e6); // 40 s after issue, 20 s after last use
+  assert.equal(check(b).ok, true, 'renewed by its use');
+  assert.equal(check(c).ok, true, 'renewed by its use');
+  assert.deepEqual(check(a), { ok: false, status: 401, stale: true }, 'forgotten renewal: 40 s after issue is stale');
+  assert.equal(auth.renewedNonceCount, 2);
+  scheduler.close();
+});
+
+test('nonces: a flood of 401s stores nothing, and a nonce issued before it still works (no wholesale clearing)', () => {
+  const { nonce, check, scheduler, auth, db } = authenticator();
+  const first = nonce();
+  for (let i = 0; i < 120_000; i++) auth.challenges(db);
+  assert.equal(auth.renewedNonceCount, 0);
+  assert.equal(check(first).ok, true);
+  assert.equal(auth.renewedNonceCount, 1);
+  scheduler.close();
+});
+
+test('a database answering anything but a string HA1 or `true` refuses (an async database cannot let everyone in)', () => {
+  const scheduler = new VirtualTaskScheduler();
+  const auth = new RTSPAuthenticator(scheduler, { allowBasic: true });
+  const asyncDb = {
+    realm: 'r',
+    ha1: async () => computeDigestHA1('MD5', 'alice', 'r', 'pw'),
+    checkPassword: async () => false,
+  } as unknown as AuthenticationDatabase;
+  const req = { method: 'DESCRIBE', uri: 'rtsp://h/s' };
+  const n = nonceOf(auth.challenges(asyncDb));
+  assert.equal(auth.verify(asyncDb, req, `Basic ${Buffer.from('alice:nope').toString('base64')}`).ok, false, 'a Promise from checkPassword is not true');
+  assert.equal(auth.verify(asyncDb, req, digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/s' })).ok, false);
+  scheduler.close();
+});
+
+// ------------------------------------------------------------------------------------------------
+// The server: which database applies
+
+const server1 = new UserAuthenticationDatabase({ realm: 'site' }).addUser('admin', 'apw');
+const stream1 = new UserAuthenticationDatabase({ realm: 'cam' }).addUser('viewer', 'vpw');
+/** A database that is no UserAuthenticationDatabase (the user's own, or another copy of the package's). */
+const ducktyped: AuthenticationDatabase = {
+  realm: 'own',
+  ha1: (u: string, a: ServerDigestAlgorithm) => (u === 'eve' ? computeDigestHA1(a, u, 'own', 'epw') : undefined),
+  checkPassword: (u: string, p: string) => u === 'eve' && p === 'epw',
+};
+
+async function serve(serverDb: AuthenticationDatabase | undefined, streams: Record<string, AuthenticationDatabase | undefined>) {
+  const scheduler = virtualScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', authDatabase: serverDb });
+  for (const [name, db] of Object.entries(streams)) server.addServerMediaSession(new ServerMediaSession(name, { authDatabase: db }).addSubsession(new RecordingSubsession()));
+  const port = await server.listen();
+  const c = await RawRTSPClient.connect(port);
+  const base = `rtsp://127.0.0.1:${port}`;
+  /** DESCRIBE `name` as `user` (none: no credentials): the final status. */
+  const describe = async (name: string, user?: [string, string]): Promise<number> => {
+    const uri = `${base}/${name}`;
+    const r = await c.request('DESCRIBE', uri);
+    if (r.status !== 401 || user === undefined) return r.status;
+    const ch = r.all['www-authenticate']!;
+    return (await c.request('DESCRIBE', uri, { Authorization: digest({ realm: realmOf(ch), nonce: nonceOf(ch), user: user[0], pass: user[1], method: 'DESCRIBE', uri }) })).status;
+  };
+  return {
+    server,
+    c,
+    base,
+    describe,
+    async done() {
+      c.close();
+      await server.close();
+      scheduler.close();
+    },
+  };
+}
+
+const ADMIN: [string, string] = ['admin', 'apw'];
+const VIEWER: [string, string] = ['viewer', 'vpw'];
+const EVE: [string, string] = ['eve', 'epw'];
+
+test('server database only: every stream needs one of its users', async () => {
+  const f = await serve(server1, { a: undefined, b: undefined });
+  try {
+    assert.equal(await f.describe('a'), 401);
+    assert.equal(await f.describe('a', ADMIN), 200);
+    assert.equal(await f.describe('b', ADMIN), 200);
+    assert.equal(await f.describe('b', VIEWER), 401);
+    assert.equal(await f.describe('nothing-here'), 401, 'unknown names are not revealed without credentials');
+    assert.equal(await f.describe('nothing-here', ADMIN), 404);
+  } finally {
+    await f.done();
+  }
+});
+
+test('stream database only: that stream needs its users, the others stay open', async () => {
+  const f = await serve(undefined, { open: undefined, locked: stream1, own: ducktyped });
+  try {
+    assert.equal(await f.describe('open'), 200);
+    assert.equal(await f.describe('locked'), 401);
+    assert.equal(await f.describe('locked', VIEWER), 200);
+    assert.equal(await f.describe('locked', ADMIN), 401);
+    assert.equal(await f.describe('own'), 401, 'a duck-typed database is honoured, not skipped');
+    assert.equal(await f.describe('own', EVE), 200);
+    assert.equal(await f.describe('nothing-here'), 404);
+  } finally {
+    await f.done();
+  }
+});
+
+test('both: the stream\'s database replaces the server\'s for that stream (server users are refused there), the server\'s guards the rest', async () => {
+  const f = await serve(server1, { open: undefined, locked: stream1 });
+  try {
+    assert.equal(await f.describe('locked', VIEWER), 200);
+    assert.equal(await f.describe('locked', ADMIN), 401);
+    assert.equal(await f.describe('open', ADMIN), 200);
+    assert.equal(await f.describe('open', VIEWER), 401);
+    // Replacing a stream's database at run time takes effect at once; a wrong one is refused and changes nothing.
+    const locked = f.server.serverMediaSessions.get('locked')!;
+    assert.throws(() => (locked.authDatabase = new Map([['admin', 'apw']]) as never), (e: unknown) => isDorsvrError(e, 'ERR_AUTH_DATABASE'));
+    assert.equal(await f.describe('locked', ADMIN), 401);
+    locked.authDatabase = undefined;
+    assert.equal(await f.describe('locked', ADMIN), 200, 'back to the server\'s database');
+    assert.equal(await f.describe('locked', VIEWER), 401);
+  } finally {
+    await f.done();
+  }
+});
+
+test('an RTSPServer authDatabase of the wrong type is refused, as option and on assignment', async () => {
+  const scheduler = virtualScheduler();
+  for (const wrong of [new Map([['a', 'b']]), { admin: 'apw' }, null, 'admin:apw', { realm: 'x', ha1: () => undefined }]) {
+    assert.throws(() => new RTSPServer({ scheduler, port: 0, authDatabase: wrong as never }), (e: unknown) => isDorsvrError(e, 'ERR_AUTH_DATABASE'));
+  }
+  const server = new RTSPServer({ scheduler, port: 0, authDatabase: server1 });
+  assert.throws(() => (server.authDatabase = {} as never), (e: unknown) => isDorsvrError(e, 'ERR_AUTH_DATABASE'));
+  assert.equal(server.authDatabase, server1, 'still protected');
+  server.authDatabase = ducktyped;
+  assert.equal(server.authDatabase, ducktyped);
+  await server.close();
+  scheduler.close();
+});
+
+test('over the wire: a Digest header computed for test.265 is refused (400) on DESCRIBE of test.264, as is uri="x"; its own URI in relative form works', async () => {
+  const f = await serve(server1, { 'test.264': undefined, 'test.265': undefined });
+  try {
+    const u264 = `${f.base}/test.264`;
+    const u265 = `${f.base}/test.265`;
+    const ch = (await f.c.request('DESCRIBE', u265)).all['www-authenticate']!;
+    const for265 = digest({ realm: 'site', nonce: nonceOf(ch), user: 'admin', pass: 'apw', method: 'DESCRIBE', uri: u265 });
+    assert.equal((await f.c.request('DESCRIBE', u265, { Authorization: for265 })).status, 200, 'fine for test.265 itself');
+    assert.equal((await f.c.request('DESCRIBE', u264, { Authorization: for265 })).status, 400, 'captured for test.265, replayed on test.264');
+    const forX = digest({ realm: 'site', nonce: nonceOf(ch), user: 'admin', pass: 'apw', method: 'DESCRIBE', uri: 'x' });
+    assert.equal((await f.c.request('DESCRIBE', u264, { Authorization: forX })).status, 400);
+    const relative = digest({ realm: 'site', nonce: nonceOf(ch), user: 'admin', pass: 'apw', method: 'DESCRIBE', uri: '/test.264' });
+    assert.equal((await f.c.request('DESCRIBE', u264, { Authorization: relative })).status, 200);
+  } finally {
+    await f.done();
+  }
+});
+
+test('over the wire: SETUP of a track authorized with the base URL (VLC), then PLAY; a correct digest with an unknown nonce gets stale=true and a new nonce', async () => {
+  const f = await serve(server1, { cam: undefined });
+  try {
+    const base = `${f.base}/cam`;
+    const ch = (await f.c.request('DESCRIBE', base)).all['www-authenticate']!;
+    const n = nonceOf(ch);
+    const setup = await f.c.request('SETUP', `${base}/track1`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+      Authorization: digest({ realm: 'site', nonce: n, user: 'admin', pass: 'apw', method: 'SETUP', uri: base }),
+    });
+    assert.equal(setup.status, 200);
+    const session = setup.headers['session']!.split(';')[0]!;
+    const play = await f.c.request('PLAY', `${base}/`, { Session: session, Authorization: digest({ realm: 'site', nonce: n, user: 'admin', pass: 'apw', method: 'PLAY', uri: `${base}/` }) });
+    assert.equal(play.status, 200);
+    const unknown = 'f'.repeat(64);
+    const stale = await f.c.request('DESCRIBE', base, { Authorization: digest({ realm: 'site', nonce: unknown, user: 'admin', pass: 'apw', method: 'DESCRIBE', uri: base }) });
+    assert.equal(stale.status, 401);
+    assert.ok(stale.all['www-authenticate']!.slice(0, 2).every((v) => /stale=true/.test(v)), stale.all['www-authenticate']!.join(' | '));
+    assert.notEqual(nonceOf(stale.all['www-authenticate']!), unknown);
+  } finally {
+    await f.done();
+  }
+});
+
+// ------------------------------------------------------------------------------------------------
+// Unheard errors
+
+test('the server\'s error events with no listener become process warnings (a 500 is not silent)', async () => {
+  class Broken extends ServerMediaSession {
+    override async generateSDPDescription(): Promise<string> {
+      throw new Error('the camera fell off the wall');
+    }
+  }
+  const scheduler = virtualScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+  server.addServerMediaSession(new Broken('broken').addSubsession(new RecordingSubsession()));
+  const port = await server.listen();
+  const c = await RawRTSPClient.connect(port);
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const r = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/broken`);
+    assert.ok(r.status >= 400);
+    await tick();
+    await tick();
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.name, 'DorsvrWarning');
+    assert.match(warnings[0]!.message, /RTSPServer error .*no 'error' listener.*camera fell off the wall/);
+    // With a listener, the listener gets it and there is no warning.
+    const heard: unknown[] = [];
+    server.on('error', (e) => heard.push(e));
+    await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/broken`);
+    await tick();
+    await tick();
+    assert.equal(heard.length, 1);
+    assert.equal(warnings.length, 1);
+  } finally {
+    process.off('warning', onWarning);
+    c.close();
+    await server.close();
+    scheduler.close();
+  }
+});
+
+// Keep computeDigestResponse/formatDigestAuthorization in use for a SHA-256 case: the same uri rule.
+test('SHA-256 Digest follows the same uri rule', () => {
+  const { auth, db, nonce, scheduler } = authenticator();
+  const n = nonce();
+  const header = (uri: string): string =>
+    formatDigestAuthorization({
+      username: 'alice',
+      realm: 'r',
+      nonce: n,
+      uri,
+      algorithm: 'SHA-256',
+      response: computeDigestResponse({ algorithm: 'SHA-256', ha1: computeDigestHA1('SHA-256', 'alice', 'r', 'pw'), method: 'PLAY', uri, nonce: n }),
+    });
+  assert.equal(auth.verify(db, { method: 'PLAY', uri: 'rtsp://h/a' }, header('rtsp://h/a')).ok, true);
+  assert.deepEqual(auth.verify(db, { method: 'PLAY', uri: 'rtsp://h/a' }, header('rtsp://h/b')), { ok: false, status: 400, stale: false });
+  scheduler.close();
+});
