@@ -39,7 +39,7 @@ export {
   type InterleavedBinding,
   type ConnectionCloseReason,
 } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export { RTSPAuthenticator, type AuthResult, type AuthRequest, type RTSPAuthenticatorOptions } from './RTSPAuthenticator.js';
 export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
 /** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
 export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';

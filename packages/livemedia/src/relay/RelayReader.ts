@@ -14,7 +14,8 @@ export type RelayReaderState =
   /** Receiving every packet. */
   | 'live';
 
-interface InterleavedTarget {
+/** An RTSP connection that carries a reader's `$`-interleaved packets. */
+export interface InterleavedTarget {
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean;
 }
 

@@ -3,7 +3,7 @@
  * identifies one version of a file — the indexer, its options, the path, size and modification
  * time — so that a server opening the same file for many clients scans it once. Concurrent first
  * requests for one key share one build (one promise); a failed build is forgotten, so a later
- * request tries again. Entries are evicted oldest first once their total {@link sizeOf} passes
+ * request tries again. Entries are evicted oldest first once their total `sizeOf` passes
  * `maxBytes` or their number passes `maxEntries` (the entry just built is kept).
  */
 export class FileIndexCache<T> {
