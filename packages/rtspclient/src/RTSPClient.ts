@@ -149,18 +149,19 @@ function stripMapped(address: string): string {
  * with an {@link RTSPClientError} (`ERR_RTSP_STATUS` with the `status`, `ERR_RTSP_TIMEOUT`,
  * `ERR_RTSP_CONNECTION_CLOSED`, …).
  *
+ * It keeps the session alive (GET_PARAMETER when the server lists it, else OPTIONS, at half the
+ * session timeout), sends RTCP receiver reports, and in `auto` mode sets the streams up again
+ * over TCP when nothing arrives over UDP.
+ *
+ * @example
  * ```ts
  * const client = new RTSPClient('rtsp://127.0.0.1:8554/test.264');
  * const session = await client.describe();
  * for (const sub of session.subsessions) await client.setup(sub);
  * await client.play();
- * for await (const frame of session.subsessions[0]!.frames()) …
+ * for await (const frame of session.subsessions[0]!.frames()) console.log(frame.data.length);
  * await client.close();
  * ```
- *
- * It keeps the session alive (GET_PARAMETER when the server lists it, else OPTIONS, at half the
- * session timeout), sends RTCP receiver reports, and in `auto` mode sets the streams up again
- * over TCP when nothing arrives over UDP.
  */
 export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** The scheduler every timer of this client (and its RTP sources) runs on. */

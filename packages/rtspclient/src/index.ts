@@ -26,3 +26,15 @@ export { Publication, type RTSPPublishOptions, type PublicationEvents, type Publ
 export { LoopingSource, type LoopingSourceEvents } from './LoopingSource.js';
 export { RTSPClientAuthenticator, type RTSPClientAuthenticatorOptions } from './RTSPClientAuthenticator.js';
 export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';
+export { parseClientArgs, clientHelp, CLIENT_OPTIONS, CLIENT_USAGE, type ClientArgs } from './parseClientArgs.js';
+export {
+  parseCLIArgs,
+  formatHelp,
+  packageVersion,
+  readPassword,
+  StatusLine,
+  CLIUsageError,
+  type CLIOption,
+  type ParsedCLIArgs,
+  type StatusMode,
+} from './cliSupport.js';
