@@ -104,6 +104,11 @@ export interface RTSPClientEvents {
    * their promise instead; eventemitter3 does not throw without a listener.
    */
   error: [err: RTSPClientError];
+  /**
+   * The RTSP connection closed while a session was set up (streams over UDP may go on; the next
+   * request connects again; interleaved streams end with an `error`).
+   */
+  disconnect: [];
   /** {@link RTSPClient.close} finished. */
   close: [];
 }
@@ -308,7 +313,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
    * (461), and the streams move to TCP when nothing arrives over UDP (see `fallbackToTCP`).
    */
   async setup(sub: MediaSubsession, options: RTSPSetupOptions = {}): Promise<RTSPClientResponse> {
-    if (!sub.supported) {
+    if (!sub.supported && sub.packetSink === undefined) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
     const mode = options.transport ?? this.#transport;
@@ -593,6 +598,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     if (this.#closing !== undefined) return;
+    if (this.#sessionId !== undefined) this.emit('disconnect');
     // Interleaved streams died with the connection; UDP ones may live on (the next request reconnects).
     const tcp = [...this.#streams].filter(([, s]) => s.mode === 'tcp');
     if (tcp.length === 0 || this.#fallingBack) return;
@@ -673,6 +679,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       await this.#request(method, uri, method === 'OPTIONS' && this.#sessionId !== undefined ? { Session: this.#sessionId } : {}, undefined, this.#requestTimeoutUs);
     } catch (err) {
       debugKeepAlive('keep-alive failed: %s', (err as Error).message);
+      if (this.#closing !== undefined) return;
+      this.emit('error', err instanceof RTSPClientError ? err : new RTSPClientError('ERR_RTSP_KEEPALIVE', method, `keep-alive failed: ${(err as Error).message}`, { cause: err }));
     }
   }
 

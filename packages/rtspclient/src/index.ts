@@ -15,7 +15,7 @@ export {
 export { RTSPClientError } from './RTSPClientError.js';
 export type { RTSPClientResponse } from './RTSPClientResponse.js';
 export { MediaSession } from './MediaSession.js';
-export { MediaSubsession, type MediaSubsessionEvents } from './MediaSubsession.js';
+export { MediaSubsession, type MediaSubsessionEvents, type MediaSubsessionPacketSink } from './MediaSubsession.js';
 export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
 export { RTSPClientAuthenticator, type RTSPClientAuthenticatorOptions } from './RTSPClientAuthenticator.js';
