@@ -159,6 +159,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
   // The publisher's stream.
   #ssrc: number | undefined;
+  /** {@link newSource} was called: the next packet re-bases the readers whatever its SSRC. */
+  #newSourcePending = false;
   #receptionStats: RTPReceptionStats | undefined;
   /** Highest sequence number seen, its timestamp and arrival time. */
   #lastSeq = 0;
@@ -305,7 +307,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     const ts = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
     const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
     const now = this.scheduler.now();
-    if (ssrc !== this.#ssrc) this.#newPublisherSSRC(ssrc, seq, ts, now);
+    if (ssrc !== this.#ssrc || this.#newSourcePending) this.#newPublisherSSRC(ssrc, seq, ts, now);
     const payloadLength = n - hl - pad;
     this.#receptionStats!.noteIncomingPacket(seq, ts, now, payloadLength);
     this.stats.packetsReceived++;
@@ -392,7 +394,20 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
   /** A new publisher SSRC (first packet, or the publisher restarted): readers' streams go on from where they are. */
   #newPublisherSSRC(ssrc: number, seq: number, ts: number, now: number): void {
-    if (this.#ssrc !== undefined) {
+    const restart = this.#newSourcePending;
+    this.#newSourcePending = false;
+    if (restart && this.#h26xPT >= 0 && this.#ssrc !== undefined) {
+      // A new source of H.264/H.265: live readers go on from where they are, but only at its key frame.
+      const pubNow = this.#publisherTimestampAt(now) ?? ts;
+      for (const r of this.#playing) {
+        if (r.state !== 'live') continue;
+        r.nextSeq = (this.#lastSeq + r.seqOffset + 1) & 0xffff;
+        r.startRtpTime = (pubNow + r.tsOffset) >>> 0;
+        r.state = 'waiting';
+        r.waitingSinceUs = now;
+      }
+      this.stats.ssrcChanges++;
+    } else if (this.#ssrc !== undefined) {
       this.stats.ssrcChanges++;
       debug('publisher SSRC %s → %s', this.#ssrc.toString(16), ssrc.toString(16));
       const pubNow = this.#publisherTimestampAt(now) ?? ts;
@@ -410,6 +425,18 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#lastSeq = (seq - 1) & 0xffff;
     this.#lastTs = ts;
     this.#lastArrivalUs = now;
+  }
+
+  /**
+   * The publisher restarted (a proxy's back-end session was set up again): the next RTP packet
+   * begins a new source even when its SSRC is the old one, so its sequence numbers and timestamps
+   * are not taken as a jump in the old stream. Readers go on as across an SSRC change (the
+   * sequence number after their last, timestamps from where their clock is); H.264/H.265 readers
+   * wait for the new source's key frame (sent after the parameter sets), as a new reader does.
+   */
+  newSource(): void {
+    if (this.#ended) return;
+    this.#newSourcePending = true;
   }
 
   /**
