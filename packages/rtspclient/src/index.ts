@@ -20,3 +20,16 @@ export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
 export { RTSPClientAuthenticator, type RTSPClientAuthenticatorOptions } from './RTSPClientAuthenticator.js';
 export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';
+export {
+  ProxyServerMediaSession,
+  proxyRetryDelayMs,
+  DEFAULT_PROXY_GRACE_MS,
+  DEFAULT_PROXY_NO_DATA_TIMEOUT_MS,
+  DEFAULT_PROXY_RETRY_INITIAL_MS,
+  DEFAULT_PROXY_RETRY_JITTER,
+  DEFAULT_PROXY_RETRY_MAX_MS,
+  type ProxyBackendState,
+  type ProxyServerMediaSessionEvents,
+  type ProxyServerMediaSessionOptions,
+  type ProxyStats,
+} from './ProxyServerMediaSession.js';

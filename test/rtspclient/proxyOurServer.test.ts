@@ -1,0 +1,57 @@
+// ProxyServerMediaSession in front of our own RTSPServer: ffmpeg plays the proxied stream over UDP
+// and TCP (back-end over UDP and TCP) with every frame; a chain origin → proxy → proxy → player.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { fixture } from '../helpers/paths.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { ffmpegCopy, probe } from '../rtspserver/helpers/ffmpeg.js';
+import { decodedFrames, gatedOrigin, proxyServer, waitFor } from './proxyHelpers.js';
+
+// test.264: 50 frames (2 s at 25 fps), an IDR every 25. The origin serves it three times over
+// (6 s, so that it is still live when the players have their frames) and the players take 50.
+const FRAMES = 50;
+
+function threeTimes(dir: string): string {
+  const input = join(dir, 'in.264');
+  writeFileSync(input, Buffer.concat([0, 1, 2].map(() => readFileSync(fixture('test.264')))));
+  return input;
+}
+
+for (const backend of ['udp', 'tcp'] as const) {
+  test(`ffmpeg plays a proxied H.264 stream over UDP and TCP with all ${FRAMES} frames (back-end over ${backend}); one back-end session for both`, async () => {
+    await withTempDir(async (dir) => {
+      const scheduler = new BasicTaskScheduler();
+      const origin = await gatedOrigin(scheduler, threeTimes(dir));
+      const px = await proxyServer(scheduler, origin.url, 'proxyStream', { transport: backend });
+      const states: string[] = [];
+      px.proxy.events.on('state', (s) => states.push(s));
+      try {
+        const record = async (transport: 'udp' | 'tcp') => {
+          const out = join(dir, `${transport}.mkv`);
+          const r = await ffmpegCopy(px.url, transport, out, [], 40_000, ['-frames:v', String(FRAMES)]);
+          assert.equal(r.code, 0, `${transport}: ${r.stderr}`);
+          return { frames: (await probe(out)).frames, decoded: await decodedFrames(out) };
+        };
+        const runs = Promise.all([record('udp'), record('tcp')]);
+        await waitFor(() => (px.proxy.tracks[0]?.readers ?? []).filter((r) => r.state !== 'idle').length === 2, 20_000, 'two playing readers');
+        origin.open();
+        const [udp, tcp] = await runs;
+        assert.equal(udp.frames, FRAMES, `UDP reader: ${udp.frames} frames`);
+        assert.equal(tcp.frames, FRAMES, `TCP reader: ${tcp.frames} frames`);
+        assert.equal(udp.decoded, FRAMES, 'every frame decodes (UDP)');
+        assert.equal(tcp.decoded, FRAMES, 'every frame decodes (TCP)');
+        assert.equal(origin.setups, 1, 'one back-end session for two players');
+        assert.equal(px.proxy.client?.session?.subsessions[0]?.transport?.mode, backend);
+        assert.deepEqual(states.slice(0, 2), ['connecting', 'live']);
+        assert.ok(px.proxy.stats.packetsReceived > FRAMES, 'packets counted');
+      } finally {
+        await px.close();
+        await origin.close();
+        scheduler.close();
+      }
+    });
+  });
+}
