@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { RTSPClient } from '@dorsvr/rtspclient';
 import { fixture } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { ffmpegCopy, probe } from '../rtspserver/helpers/ffmpeg.js';
@@ -55,3 +56,63 @@ for (const backend of ['udp', 'tcp'] as const) {
     });
   });
 }
+
+test(`a chain origin → proxy → proxy → ffmpeg delivers every frame (${FRAMES}, all decodable)`, async () => {
+  await withTempDir(async (dir) => {
+    const scheduler = new BasicTaskScheduler();
+    const origin = await gatedOrigin(scheduler, threeTimes(dir));
+    const a = await proxyServer(scheduler, origin.url, 'edgeA', { transport: 'udp' });
+    const b = await proxyServer(scheduler, a.url, 'edgeB', { transport: 'tcp' });
+    try {
+      const out = join(dir, 'chain.mkv');
+      const run = ffmpegCopy(b.url, 'udp', out, [], 40_000, ['-frames:v', String(FRAMES)]);
+      await waitFor(() => (b.proxy.tracks[0]?.readers ?? []).some((r) => r.state !== 'idle') && a.proxy.state === 'live', 20_000, 'the player playing through both proxies');
+      origin.open();
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await probe(out)).frames, FRAMES);
+      assert.equal(await decodedFrames(out), FRAMES);
+      assert.equal(origin.setups, 1);
+      assert.equal(b.proxy.stats.packetsLost, 0);
+    } finally {
+      await b.close();
+      await a.close();
+      await origin.close();
+      scheduler.close();
+    }
+  });
+});
+
+test('50 readers of one proxied stream: exactly one back-end session; each reader gets the stream', async () => {
+  await withTempDir(async (dir) => {
+    const scheduler = new BasicTaskScheduler();
+    const origin = await gatedOrigin(scheduler, threeTimes(dir));
+    const px = await proxyServer(scheduler, origin.url, 'proxyStream', { transport: 'udp' });
+    const clients: RTSPClient[] = [];
+    try {
+      const counts: number[] = [];
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const c = new RTSPClient(px.url, { scheduler, transport: i % 2 === 0 ? 'udp' : 'tcp' });
+          clients.push(c);
+          const session = await c.describe();
+          const sub = session.subsessions[0]!;
+          await c.setup(sub);
+          counts[i] = 0;
+          sub.on('frame', () => counts[i]!++);
+          await c.play();
+        }),
+      );
+      assert.equal(px.proxy.stats.readers, 50);
+      origin.open();
+      await waitFor(() => counts.length === 50 && counts.every((n) => n >= 25), 20_000, 'every reader to get 25 frames');
+      assert.equal(origin.setups, 1, 'one back-end SETUP for 50 readers');
+      assert.equal(px.proxy.stats.reconnects, 0);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await px.close();
+      await origin.close();
+      scheduler.close();
+    }
+  });
+});
