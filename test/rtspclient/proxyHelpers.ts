@@ -12,19 +12,19 @@ import { runPeer } from '../rtspserver/helpers/ffmpeg.js';
 
 /** Hands on its input's frames once `gate` resolved. */
 class GatedSource extends FramedSource {
-  readonly #input: FramedSource;
+  readonly input: FramedSource;
   readonly #gate: Promise<void>;
   constructor(input: FramedSource, gate: Promise<void>) {
     super();
-    this.#input = input;
+    this.input = input;
     this.#gate = gate;
   }
   protected async readFrame(): Promise<Frame | null> {
     await this.#gate;
-    return this.#input.getNextFrame();
+    return this.input.getNextFrame();
   }
   override close(): void {
-    this.#input.close();
+    this.input.close();
     super.close();
   }
 }
@@ -48,6 +48,10 @@ export async function gatedOrigin(scheduler: TaskScheduler, file: string, name =
   class Gated extends H264VideoFileServerMediaSubsession {
     protected override async createNewStreamSource(): Promise<FramedSource> {
       return new GatedSource(await super.createNewStreamSource(), gate);
+    }
+    // The sink reads the framer's SPS/PPS (the SDP's sprop-parameter-sets).
+    protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource) {
+      return super.createNewRTPSink(rtpInterface, payloadType, source instanceof GatedSource ? source.input : source);
     }
     override getStreamParameters(...args: Parameters<H264VideoFileServerMediaSubsession['getStreamParameters']>) {
       setups++;

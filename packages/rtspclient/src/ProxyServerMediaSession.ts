@@ -124,13 +124,13 @@ function trackKey(m: SDPMediaDescription): string {
 }
 
 /**
- * The reconnection delay after `failures` failed attempts (0 for the first retry), in ms:
+ * The reconnection delay after `failures` failed attempts (0 for the first retry), in whole ms:
  * `initial · 2^failures`, at most `max`, times a factor in [1 − jitter, 1 + jitter] from `random()`.
  */
 export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: number, jitter: number, random: () => number): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
   const r = Math.min(1, Math.max(0, random()));
-  return Math.max(0, base * (1 - jitter + 2 * jitter * r));
+  return Math.max(0, Math.round(base * (1 - jitter + 2 * jitter * r)));
 }
 
 /**
