@@ -2,6 +2,9 @@
 # GStreamer's RTSP server (gst-rtsp-server, not ours) for interop tests. Serves each
 # --mount PATH=LAUNCH (a gst-launch bin description whose payloaders are pay0, pay1, …) on
 # 127.0.0.1, on a free port, and prints "LISTENING <port>" once it accepts connections.
+# --record PATH=LAUNCH mounts a receiver of publishers (ANNOUNCE/RECORD: the factory in record
+# transport mode), whose LAUNCH has depayloaders named depay0, depay1, …; it prints
+# "UNPREPARED PATH" once a publisher's media is shut down (after EOS: files are complete).
 # --digest USER:PASS requires Digest authentication for every mount.
 import argparse
 import sys
@@ -15,6 +18,7 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--mount', action='append', default=[], help='PATH=LAUNCH')
+parser.add_argument('--record', action='append', default=[], help='PATH=LAUNCH')
 parser.add_argument('--digest', help='USER:PASS')
 parser.add_argument('--host', default='127.0.0.1')
 args = parser.parse_args()
@@ -39,6 +43,23 @@ for m in args.mount:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     factory.set_shared(False)
+    if args.digest:
+        factory.add_role_from_structure(
+            Gst.Structure.new_from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true'))
+    mounts.add_factory(path, factory)
+
+def on_record_media(factory, media, path):
+    media.connect('unprepared', lambda m: print('UNPREPARED %s' % path, flush=True))
+
+
+for m in args.record:
+    path, _, launch = m.partition('=')
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch)
+    factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
+    factory.set_shared(False)
+    factory.set_eos_shutdown(True)  # EOS through the pipeline before it stops: muxers and parsers finish
+    factory.connect('media-constructed', on_record_media, path)
     if args.digest:
         factory.add_role_from_structure(
             Gst.Structure.new_from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true'))

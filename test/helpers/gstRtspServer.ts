@@ -13,6 +13,11 @@ export interface GstRtspServer {
   url(path: string): string;
   /** What it wrote to stderr so far (for failure messages). */
   stderr(): string;
+  /**
+   * Resolves once it printed `UNPREPARED <path>` `count` times in all (a record mount's media was
+   * shut down after EOS: what it wrote is complete); rejects after `timeoutMs`.
+   */
+  waitUnprepared(path: string, count?: number, timeoutMs?: number): Promise<void>;
   /** Kills it and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -21,6 +26,11 @@ export interface GstRtspServer {
 export interface GstRtspServerOptions {
   /** Mount path (e.g. `/video`) → gst-launch description with payloaders named pay0, pay1, …. */
   mounts: Record<string, string>;
+  /**
+   * Record mounts (publishers ANNOUNCE/RECORD to them): path → gst-launch description with
+   * depayloaders named depay0, depay1, … (e.g. `( rtph264depay name=depay0 ! … ! filesink … )`).
+   */
+  records?: Record<string, string>;
   /** Require Digest authentication with this user. */
   digest?: { username: string; password: string };
   /** Give up when it does not listen within this time (default 15000 ms). */
@@ -35,6 +45,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   const python = findPeer('python3');
   const args = [join(repoRoot, 'test', 'helpers', 'gst-rtsp-server.py')];
   for (const [path, launch] of Object.entries(options.mounts)) args.push('--mount', `${path}=${launch}`);
+  for (const [path, launch] of Object.entries(options.records ?? {})) args.push('--record', `${path}=${launch}`);
   if (options.digest) args.push('--digest', `${options.digest.username}:${options.digest.password}`);
   const child: ChildProcess = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -48,8 +59,13 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
     if (!exited) child.kill('SIGKILL');
     await exit;
   };
+  let out = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) w();
+  });
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => fail(new Error('it did not listen in time')), options.startTimeoutMs ?? 15_000);
     function fail(err: Error): void {
       clearTimeout(timer);
@@ -59,20 +75,38 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
     const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(new Error(`exited early (code ${code}, signal ${signal})`));
     child.once('error', fail);
     child.once('exit', onEarlyExit);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
+    const listening = (): void => {
       const m = /LISTENING (\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.off('exit', onEarlyExit);
+        waiters.delete(listening);
         resolve(Number(m[1]));
       }
-    });
+    };
+    waiters.add(listening);
   });
   return {
     port,
     url: (path) => `rtsp://127.0.0.1:${port}/${path.replace(/^\//, '')}`,
     stderr: () => stderr,
+    waitUnprepared: (path, count = 1, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const line = `UNPREPARED ${path}\n`;
+        const check = (): void => {
+          if (out.split(line).length - 1 >= count) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`GStreamer did not shut ${path}'s media down within ${timeoutMs} ms\n${stderr.slice(-2000)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
     stop,
   };
 }

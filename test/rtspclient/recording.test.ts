@@ -127,7 +127,9 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /stopping \(1 s recorded\)/);
       assert.doesNotMatch(r.stderr, /BYE/, 'stopped before the end');
-      assert.ok(r.ms > 900 && r.ms < 4000, `${r.ms} ms`);
+      // At least the second asked for; the upper end is loose (a loaded machine starts node slowly):
+      // that it stopped before the 2 s stream ended is what the absence of the server's BYE shows.
+      assert.ok(r.ms > 900 && r.ms < 15_000, `${r.ms} ms`);
       const path = join(dir, 'short-video-H264-1.264');
       const { nals } = checkAnnexB(readFileSync(path), readFileSync(fixture('test.264')), false, true);
       const p = await probe(path);

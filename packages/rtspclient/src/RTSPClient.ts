@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { BasicTaskScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { BasicTaskScheduler, DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { PortPairAllocator, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
@@ -11,17 +11,23 @@ import {
   formatTextParameters,
   formatScale,
   formatTransportSpec,
+  OnDemandServerMediaSubsession,
   parseCommaList,
+  parseSDP,
   parseRTPInfoHeader,
   parseSessionHeader,
   parseTransportHeader,
   resolveControlURL,
+  type ServerMediaSession,
   type RTSPHeadersInit,
   type TransportSpec,
 } from '@dorsvr/livemedia';
 import { MediaSession } from './MediaSession.js';
 import type { MediaSubsession } from './MediaSubsession.js';
 import { PacketPipe } from './PacketPipe.js';
+import { Publication, type RTSPPublishOptions } from './Publication.js';
+import { PublishSession } from './PublishSession.js';
+import type { PublishTrack } from './PublishTrack.js';
 import { RTSPClientAuthenticator } from './RTSPClientAuthenticator.js';
 import { RTSPClientConnection } from './RTSPClientConnection.js';
 import { RTSPClientError } from './RTSPClientError.js';
@@ -195,6 +201,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #sessionTimeoutS = 60;
   #serverMethods: string[] | undefined;
   readonly #streams = new Map<MediaSubsession, StreamState>();
+  #publish: PublishSession | undefined;
+  /** Published tracks set up (SETUP with mode=record), and how. */
+  readonly #published = new Map<PublishTrack, StreamState>();
   readonly #channels = new Map<number, { sub: MediaSubsession } | { pipe: PacketPipe }>();
   #nextChannel = 0;
   #keepAliveTimer: TaskToken = 0;
@@ -255,6 +264,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** The session of the last {@link describe}. */
   get session(): MediaSession | undefined {
     return this.#session;
+  }
+
+  /** The session of the last {@link announce} (publishing). */
+  get publishSession(): PublishSession | undefined {
+    return this.#publish;
   }
 
   /** The authentication scheme in use after a challenge (`Digest`, `Basic`), else undefined. */
@@ -328,14 +342,169 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     }
   }
 
+  // ---------------------------------------------------------------- publishing
+
+  /**
+   * ANNOUNCE (publishing, RFC 2326 section 10.3): sends a session description to the URL, as
+   * `application/sdp` — given as text, or a livemedia `ServerMediaSession` whose SDP is made as
+   * the server makes it for DESCRIBE — and resolves with the {@link PublishSession} whose tracks
+   * are then set up with {@link setupRecord}. Rejects with `ERR_SDP_PARSE` (nothing sent) when
+   * the text is not SDP or has no `m=` section, and with `ERR_RTSP_STATUS` when the server
+   * refuses. A client publishes or plays, not both.
+   */
+  async announce(description: string | ServerMediaSession): Promise<PublishSession> {
+    if (this.#streams.size > 0) throw new RTSPClientError('ERR_RTSP_STATE', 'ANNOUNCE', 'this client is playing: publish with another client');
+    let sdp: string;
+    if (typeof description === 'string') sdp = description;
+    else {
+      const conn = await this.#connection();
+      sdp = await description.generateSDPDescription(stripMapped(conn.localAddress ?? '0.0.0.0'));
+    }
+    // Checked before it is sent: what the tracks are made from is what the server gets.
+    if (parseSDP(sdp).media.length === 0) throw new DorsvrError('ERR_SDP_PARSE', 'the session description has no m= section: nothing to publish');
+    await this.request('ANNOUNCE', this.#url, { 'Content-Type': 'application/sdp' }, sdp);
+    // The URL after redirects is the base of the tracks' control URLs.
+    this.#publish = new PublishSession(sdp, this.#url, this.scheduler);
+    return this.#publish;
+  }
+
+  /**
+   * SETUP of one announced track with `mode=record`: UDP from a fresh client port pair to the
+   * `server_port` the server answers (rejects with `ERR_RTSP_BAD_RESPONSE` when it gives none:
+   * there is nowhere to send), or TCP interleaved on this connection. In `auto` mode (the
+   * default) UDP is asked for, TCP when the server refuses it (461).
+   */
+  async setupRecord(track: PublishTrack, options: RTSPSetupOptions = {}): Promise<RTSPClientResponse> {
+    if (this.#publish === undefined || !this.#publish.tracks.includes(track)) {
+      throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', 'setupRecord of a track that is not from the last announce()');
+    }
+    const mode = options.transport ?? this.#transport;
+    try {
+      return await this.#setupRecordAs(track, mode === 'tcp' ? 'tcp' : 'udp');
+    } catch (err) {
+      if (mode === 'auto' && err instanceof RTSPClientError && err.status === 461) {
+        debug('server refused UDP for RECORD (461), trying TCP');
+        return this.#setupRecordAs(track, 'tcp');
+      }
+      throw err;
+    }
+  }
+
+  async #setupRecordAs(track: PublishTrack, mode: 'udp' | 'tcp'): Promise<RTSPClientResponse> {
+    const conn = await this.#connection();
+    let pair: PortPair | undefined;
+    let spec: TransportSpec;
+    if (mode === 'udp') {
+      pair = await this.#allocatePair(conn);
+      spec = { profile: 'RTP/AVP', lowerTransport: 'UDP', delivery: 'unicast', clientPort: { rtp: pair.rtpPort, rtcp: pair.rtcpPort }, mode: 'record' };
+    } else {
+      const ch = this.#nextChannel;
+      this.#nextChannel += 2;
+      spec = { profile: 'RTP/AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: { rtp: ch, rtcp: ch + 1 }, mode: 'record' };
+    }
+    let res: RTSPClientResponse;
+    let reply: TransportSpec | undefined;
+    let header: string | undefined;
+    try {
+      res = await this.request('SETUP', track.controlURL, { Transport: formatTransportSpec(spec) });
+      if (this.#closing !== undefined) throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', 'SETUP', 'the client was closed during SETUP');
+      this.#noteSession(res);
+      ({ reply, header } = this.#replyTransport(res));
+      if (mode === 'udp' && reply?.serverPort === undefined) {
+        throw new RTSPClientError(
+          'ERR_RTSP_BAD_RESPONSE',
+          'SETUP',
+          `the SETUP reply for ${track.controlURL} gives no server_port: nowhere to send RTP over UDP (publish over TCP instead)`,
+          { response: res },
+        );
+      }
+    } catch (err) {
+      await pair?.release();
+      throw err;
+    }
+    void this.#releasePublished(track);
+    const state: StreamState = { mode, auto: false, pair };
+    if (mode === 'udp') {
+      const p = pair!;
+      // Media goes to the server we are connected to: a `source=` naming another host is not
+      // followed (a server must not be able to aim our stream at a third party).
+      const serverAddress = stripMapped(conn.remoteAddress ?? this.#host);
+      const serverPorts = { rtp: reply!.serverPort!.rtp, rtcp: reply!.serverPort!.rtcp ?? reply!.serverPort!.rtp + 1 };
+      p.rtp.addDestination(serverAddress, serverPorts.rtp);
+      const pipe = new PacketPipe((chunks) => p.rtcp.sendTo(chunks, serverAddress, serverPorts.rtcp));
+      p.rtcp.on('packet', (data, from) => pipe.deliver(data, from));
+      const transport: SubsessionTransport = { mode, clientPorts: { rtp: p.rtpPort, rtcp: p.rtcpPort }, serverPorts, serverAddress, ssrc: reply?.ssrc, header };
+      // A Groupsock says whether Node still holds the chunks, as an RTP sink's interface must.
+      track.attachTransport(transport, (chunks) => p.rtp.send(chunks), pipe, this.#cname);
+    } else {
+      const ch = this.#noteChannels(reply, spec);
+      // Interleaved writes copy the packet, so the sink may reuse its buffers at once.
+      const sendRTP = (chunks: readonly Uint8Array[]): boolean => {
+        this.#conn?.sendInterleaved(ch.rtp, chunks);
+        return false;
+      };
+      const pipe = new PacketPipe((chunks) => this.#conn?.sendInterleaved(ch.rtcp, chunks) ?? false);
+      this.#channels.set(ch.rtcp, { pipe });
+      state.channels = ch;
+      track.attachTransport({ mode, channels: ch, ssrc: reply?.ssrc, header }, sendRTP, pipe, this.#cname);
+    }
+    this.#published.set(track, state);
+    this.#scheduleKeepAlive();
+    debug('SETUP (record) %s over %s: %o', track.controlURL, mode, track.transport);
+    return res;
+  }
+
+  /**
+   * RECORD of the announced session (its aggregate URL, `Range: npt=0.000-`): once answered, each
+   * set-up track may {@link PublishTrack.send}.
+   */
+  async record(): Promise<RTSPClientResponse> {
+    if (this.#publish === undefined || this.#published.size === 0) throw new RTSPClientError('ERR_RTSP_STATE', 'RECORD', 'RECORD before ANNOUNCE and SETUP');
+    const res = await this.request('RECORD', this.#publish.controlURL, { Range: 'npt=0.000-' });
+    for (const t of this.#published.keys()) t.noteRecording();
+    return res;
+  }
+
+  /**
+   * Publishes a `ServerMediaSession` whose tracks are livemedia `OnDemandServerMediaSubsession`s
+   * (the file tracks, e.g. from `createFileServerMediaSubsession`): ANNOUNCE of its SDP, SETUP
+   * (record) of every track, a source and RTP sink per track made as the track makes them for a
+   * client of our server, RECORD, then sending in real time. Resolves once sending started; the
+   * {@link Publication} says when the sources ended (`done`). {@link close} ends it with RTCP BYE
+   * and TEARDOWN. Rejects with `ERR_RTSP_STATE` for a track of another kind.
+   */
+  async publish(session: ServerMediaSession, options: RTSPPublishOptions = {}): Promise<Publication> {
+    const subs = session.subsessions;
+    if (subs.length === 0) throw new RTSPClientError('ERR_RTSP_STATE', 'ANNOUNCE', `${session.name}: no track to publish`);
+    const onDemand: OnDemandServerMediaSubsession[] = [];
+    for (const s of subs) {
+      if (!(s instanceof OnDemandServerMediaSubsession)) {
+        throw new RTSPClientError('ERR_RTSP_STATE', 'ANNOUNCE', `${session.name}/${s.trackId}: only on-demand tracks (OnDemandServerMediaSubsession) can be published`);
+      }
+      onDemand.push(s);
+    }
+    const announced = await this.announce(session);
+    if (announced.tracks.length !== onDemand.length) {
+      throw new RTSPClientError('ERR_RTSP_STATE', 'ANNOUNCE', `the SDP of ${session.name} has ${announced.tracks.length} m= sections for ${onDemand.length} tracks`);
+    }
+    for (const t of announced.tracks) await this.setupRecord(t, { transport: options.transport });
+    const publication = await Publication.prepare(announced, onDemand, options);
+    try {
+      await this.record();
+    } catch (err) {
+      publication.stop();
+      throw err;
+    }
+    publication.start();
+    return publication;
+  }
+
   async #setupAs(sub: MediaSubsession, mode: 'udp' | 'tcp', auto: boolean): Promise<RTSPClientResponse> {
     const conn = await this.#connection();
     let pair: PortPair | undefined;
     let spec: TransportSpec;
     if (mode === 'udp') {
-      const remote = stripMapped(conn.remoteAddress ?? this.#host);
-      const type = isIP(remote) === 6 ? 'udp6' : 'udp4';
-      pair = await (this.#portAllocator ?? defaultAllocator(type)).allocate();
+      pair = await this.#allocatePair(conn);
       spec = { profile: 'RTP/AVP', lowerTransport: 'UDP', delivery: 'unicast', clientPort: { rtp: pair.rtpPort, rtcp: pair.rtcpPort } };
     } else {
       const ch = this.#nextChannel;
@@ -354,27 +523,13 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       await pair?.release();
       throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', 'SETUP', 'the client was closed during SETUP');
     }
-    const sessionValue = res.headers.get('Session');
-    if (sessionValue !== undefined) {
-      try {
-        const s = parseSessionHeader(sessionValue);
-        this.#sessionId = s.id;
-        if (s.timeout !== undefined && s.timeout > 0) this.#sessionTimeoutS = s.timeout;
-      } catch (err) {
-        await pair?.release();
-        throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'SETUP', `bad Session header: ${(err as Error).message}`, { response: res, cause: err });
-      }
+    try {
+      this.#noteSession(res);
+    } catch (err) {
+      await pair?.release();
+      throw err;
     }
-    // A reply without Transport (or one we cannot read) means: what we asked for.
-    const header = res.headers.get('Transport');
-    let reply: TransportSpec | undefined;
-    if (header !== undefined) {
-      try {
-        reply = parseTransportHeader(header)[0];
-      } catch (err) {
-        debug('unreadable Transport in the SETUP reply (%s): assuming ours', (err as Error).message);
-      }
-    }
+    const { reply, header } = this.#replyTransport(res);
     let transport: SubsessionTransport;
     let pipe: PacketPipe;
     const state: StreamState = { mode, auto, pair };
@@ -394,11 +549,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       });
       transport = { mode, clientPorts: { rtp: p.rtpPort, rtcp: p.rtcpPort }, serverPorts, serverAddress, ssrc: reply?.ssrc, header };
     } else {
-      const channels = reply?.interleaved === undefined
-        ? spec.interleaved!
-        : { rtp: reply.interleaved.rtp, rtcp: reply.interleaved.rtcp ?? reply.interleaved.rtp + 1 };
-      const ch = { rtp: channels.rtp, rtcp: channels.rtcp ?? channels.rtp + 1 };
-      if (ch.rtp >= this.#nextChannel) this.#nextChannel = Math.max(ch.rtp, ch.rtcp) + 1 + ((Math.max(ch.rtp, ch.rtcp) + 1) % 2);
+      const ch = this.#noteChannels(reply, spec);
       pipe = new PacketPipe((chunks) => this.#conn?.sendInterleaved(ch.rtcp, chunks) ?? false);
       this.#channels.set(ch.rtp, { sub });
       this.#channels.set(ch.rtcp, { pipe });
@@ -462,8 +613,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
    * when nothing was set up.
    */
   async teardown(): Promise<RTSPClientResponse | undefined> {
-    if (this.#sessionId === undefined && this.#streams.size === 0) return undefined;
+    if (this.#sessionId === undefined && this.#streams.size === 0 && this.#published.size === 0) return undefined;
     const uri = this.#aggregateURL('TEARDOWN');
+    this.#byePublished();
     try {
       return await this.request('TEARDOWN', uri);
     } finally {
@@ -600,6 +752,12 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (this.#closing !== undefined) return;
     if (this.#sessionId !== undefined) this.emit('disconnect');
     // Interleaved streams died with the connection; UDP ones may live on (the next request reconnects).
+    const published = [...this.#published].filter(([, s]) => s.mode === 'tcp');
+    if (published.length > 0) {
+      debug('connection closed with %d interleaved published track(s): they stop', published.length);
+      this.emit('error', new RTSPClientError('ERR_RTSP_CONNECTION_CLOSED', 'RECORD', 'the server closed the connection carrying the published streams'));
+      for (const [t] of published) void this.#releasePublished(t);
+    }
     const tcp = [...this.#streams].filter(([, s]) => s.mode === 'tcp');
     if (tcp.length === 0 || this.#fallingBack) return;
     debug('connection closed with %d interleaved stream(s): they end', tcp.length);
@@ -613,16 +771,77 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
 
   // ---------------------------------------------------------------- helpers
 
+  #allocatePair(conn: RTSPClientConnection): Promise<PortPair> {
+    const remote = stripMapped(conn.remoteAddress ?? this.#host);
+    return (this.#portAllocator ?? defaultAllocator(isIP(remote) === 6 ? 'udp6' : 'udp4')).allocate();
+  }
+
+  /** Takes the session id and timeout of a SETUP reply. */
+  #noteSession(res: RTSPClientResponse): void {
+    const sessionValue = res.headers.get('Session');
+    if (sessionValue === undefined) return;
+    try {
+      const s = parseSessionHeader(sessionValue);
+      this.#sessionId = s.id;
+      if (s.timeout !== undefined && s.timeout > 0) this.#sessionTimeoutS = s.timeout;
+    } catch (err) {
+      throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'SETUP', `bad Session header: ${(err as Error).message}`, { response: res, cause: err });
+    }
+  }
+
+  /** The Transport of a SETUP reply; a reply without one (or one we cannot read) means: what we asked for. */
+  #replyTransport(res: RTSPClientResponse): { reply: TransportSpec | undefined; header: string | undefined } {
+    const header = res.headers.get('Transport');
+    let reply: TransportSpec | undefined;
+    if (header !== undefined) {
+      try {
+        reply = parseTransportHeader(header)[0];
+      } catch (err) {
+        debug('unreadable Transport in the SETUP reply (%s): assuming ours', (err as Error).message);
+      }
+    }
+    return { reply, header };
+  }
+
+  /** The interleaved channels a SETUP reply gave (else those asked for); later SETUPs ask above them. */
+  #noteChannels(reply: TransportSpec | undefined, spec: TransportSpec): { rtp: number; rtcp: number } {
+    const channels = reply?.interleaved === undefined ? spec.interleaved! : reply.interleaved;
+    const ch = { rtp: channels.rtp, rtcp: channels.rtcp ?? channels.rtp + 1 };
+    if (ch.rtp >= this.#nextChannel) this.#nextChannel = Math.max(ch.rtp, ch.rtcp) + 1 + ((Math.max(ch.rtp, ch.rtcp) + 1) % 2);
+    return ch;
+  }
+
+  /** Forget a published track: it says BYE (while its transport is up), then its ports are released. */
+  #releasePublished(track: PublishTrack): Promise<void> {
+    const state = this.#published.get(track);
+    if (state === undefined) return Promise.resolve();
+    this.#published.delete(track);
+    track.detachTransport();
+    if (state.channels !== undefined) {
+      this.#channels.delete(state.channels.rtp);
+      this.#channels.delete(state.channels.rtcp);
+    }
+    if (state.pair === undefined) return Promise.resolve();
+    state.pair.rtcp.removeAllListeners('packet');
+    return state.pair.release();
+  }
+
+  /** Published tracks say BYE and stop sending (before TEARDOWN, so the BYE still has somewhere to go). */
+  #byePublished(): void {
+    for (const t of this.#published.keys()) t.detachTransport();
+  }
+
   #noteMethods(res: RTSPClientResponse): void {
     const list = res.headers.get('Public') ?? res.headers.get('Allow');
     if (list !== undefined) this.#serverMethods = parseCommaList(list).map((m) => m.toUpperCase());
   }
 
   #aggregateURL(method: string): string {
-    if (this.#sessionId === undefined && this.#streams.size === 0) {
+    if (this.#sessionId === undefined && this.#streams.size === 0 && this.#published.size === 0) {
       throw new RTSPClientError('ERR_RTSP_STATE', method, `${method} before SETUP`);
     }
     if (this.#session !== undefined) return this.#session.controlURL;
+    if (this.#publish !== undefined && this.#published.size > 0) return this.#publish.controlURL;
     const first = this.#streams.keys().next().value;
     return first?.controlURL ?? this.#url;
   }
@@ -768,6 +987,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       sub.endOfStream();
       return r;
     });
+    for (const t of [...this.#published.keys()]) released.push(this.#releasePublished(t));
     this.#sessionId = undefined;
     this.#paused = false;
     this.#stopTimers();
@@ -789,6 +1009,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopTimers();
+      this.#byePublished();
       if (this.#sessionId !== undefined && this.#conn !== undefined && !this.#conn.closed) {
         try {
           await this.#request('TEARDOWN', this.#aggregateURL('TEARDOWN'), {}, undefined, this.#teardownTimeoutUs);
@@ -798,6 +1019,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       }
       await this.#endStreams();
       for (const sub of this.#session?.subsessions ?? []) if (!sub.ended && sub.supported) sub.source.endOfStream();
+      for (const t of this.#publish?.tracks ?? []) t.close();
       this.#conn?.close();
       this.#conn = undefined;
       const connecting = this.#connecting;

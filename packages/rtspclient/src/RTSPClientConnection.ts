@@ -116,17 +116,26 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
     });
   }
 
-  /** Writes one `$` frame; false when the connection is closed or its send queue is long. */
+  /**
+   * Writes one `$` frame, copied into one buffer (a sender may reuse its chunks at once, as an RTP
+   * sink does with its headers); false when the connection is closed, its send queue is long, or
+   * the packet is too large for a frame.
+   */
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.#closed) return false;
-    // A stalled server must not make us buffer without bound; RTCP can be lost.
+    // A stalled server must not make us buffer without bound; RTCP and RTP can be lost.
     if (this.#socket.writableLength > 1 << 20) return false;
     let len = 0;
     for (const c of chunks) len += c.length;
-    this.#socket.cork();
-    this.#socket.write(writeInterleavedHeader(channel, len));
-    for (const c of chunks) this.#socket.write(c);
-    this.#socket.uncork();
+    if (len > 0xffff) return false;
+    const frame = Buffer.allocUnsafe(4 + len);
+    frame.set(writeInterleavedHeader(channel, len), 0);
+    let at = 4;
+    for (const c of chunks) {
+      frame.set(c, at);
+      at += c.length;
+    }
+    this.#socket.write(frame);
     return true;
   }
 

@@ -304,6 +304,25 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     return media;
   }
 
+  /**
+   * For a publisher (rtspclient's `RTSPClient.publish`, which sends this track to another server
+   * with ANNOUNCE/RECORD): a new source of this track, made as a client's stream gets one, owned
+   * by the caller (who closes it). Each call opens the input again (a file from its start).
+   */
+  async newStreamSource(): Promise<FramedSource> {
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'this subsession is closed');
+    return this.#makeSource('publish');
+  }
+
+  /**
+   * For a publisher: the RTP sink of this track for `source` (from {@link newStreamSource}),
+   * sending through `rtpInterface`, with the payload type {@link sdpMedia} announces. Owned by the
+   * caller (who plays the source into it and closes it).
+   */
+  newRTPSink(rtpInterface: RTPInterfaceLike, source: FramedSource): RTPSinkLike {
+    return this.createNewRTPSink(rtpInterface, this.payloadType, source);
+  }
+
   async #newState(clientSessionId: string, udp: boolean, family: 'udp4' | 'udp6' = 'udp4'): Promise<StreamState> {
     const source = await this.#makeSource(clientSessionId);
     let transport: StreamTransport | undefined;

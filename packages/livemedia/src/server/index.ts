@@ -39,3 +39,4 @@ export { WAVAudioFileServerMediaSubsession } from './WAVAudioFileServerMediaSubs
 export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileServerMediaSubsession.js';
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
 export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
+export { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS } from './createFileServerMediaSubsession.js';

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/**
+ * dorsvr-publish: sends a file to an RTSP server in real time (ANNOUNCE, SETUP with mode=record,
+ * RECORD), as the server would stream it: `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`.
+ *
+ *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass]
+ *
+ * stderr: a progress line (media time sent, packets, bytes) and messages; stdout: one summary line
+ * at the end. Exit status 0 once the whole file was sent (or on SIGINT/SIGTERM, after RTCP BYE and
+ * TEARDOWN), 1 on failure (one line saying why), 2 on bad arguments.
+ */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS, ServerMediaSession } from '@dorsvr/livemedia';
+import type { Publication } from './Publication.js';
+import { RTSPClient } from './RTSPClient.js';
+import { RTSPClientError } from './RTSPClientError.js';
+import { parsePublishArgs, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
+
+/** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
+const NON_TTY_PROGRESS_SECONDS = 2;
+/** After the last packet, how long before RTCP BYE and TEARDOWN (UDP packets must land before them). */
+const LINGER_MS = 500;
+
+let progressShown = false;
+function clearProgress(): void {
+  if (progressShown) {
+    process.stderr.write('\r\x1b[K');
+    progressShown = false;
+  }
+}
+
+function log(line: string): void {
+  clearProgress();
+  process.stderr.write(`${line}\n`);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** The one-line reason for a failure, as a user wants to read it. */
+function explain(err: unknown, args: PublishArgs): string {
+  if (err instanceof RTSPClientError) {
+    if (err.code === 'ERR_RTSP_CONNECT') {
+      const cause = err.cause as NodeJS.ErrnoException | undefined;
+      if (cause?.code === 'ECONNREFUSED') {
+        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
+        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
+      }
+    }
+    if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
+      const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';
+      return `${oneLine(err.message)} (${hint})`;
+    }
+  }
+  return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+async function main(): Promise<number> {
+  const parsed = parsePublishArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(`${PUBLISH_USAGE}\n`);
+    return 0;
+  }
+  if (typeof parsed === 'string') {
+    process.stderr.write(`dorsvr-publish: ${parsed}\n${PUBLISH_USAGE}\n`);
+    return 2;
+  }
+  const args = parsed;
+  const ext = path.extname(args.file).toLowerCase();
+  if (!FILE_SERVER_MEDIA_SUBSESSIONS.has(ext)) {
+    process.stderr.write(`dorsvr-publish: ${args.file}: cannot publish ${ext === '' ? 'a file without extension' : `${ext} files`} (one of ${[...FILE_SERVER_MEDIA_SUBSESSIONS.keys()].join(' ')})\n`);
+    return 2;
+  }
+  try {
+    if (!statSync(args.file).isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    log(`dorsvr-publish: cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return 1;
+  }
+
+  const scheduler = new BasicTaskScheduler();
+  const client = new RTSPClient(args.url, {
+    scheduler,
+    username: args.username,
+    password: args.password,
+    transport: args.tcp ? 'tcp' : 'auto',
+    userAgent: 'dorsvr-publish',
+  });
+  const session = new ServerMediaSession(path.basename(args.file));
+  session.addSubsession(createFileServerMediaSubsession(args.file, { scheduler })!);
+
+  let requestStop: (why: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      log(`${sig} again: exiting without finishing`);
+      process.exit(130);
+    }
+    signalled = true;
+    requestStop(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let failure: string | undefined;
+  client.on('error', (err) => {
+    failure ??= explain(err, args);
+    requestStop('error');
+  });
+
+  let tickTimer: TaskToken = 0;
+  let publication: Publication | undefined;
+  let exitCode = 0;
+  let started = 0;
+  try {
+    const publishing = client.publish(session, { transport: args.tcp ? 'tcp' : 'auto', loop: args.loop });
+    const first = await Promise.race([publishing, stopRequested]);
+    if (typeof first === 'string') {
+      publishing.then((p) => p.stop(), () => {});
+      if (first === 'error') throw new Error(failure);
+    } else {
+      publication = first;
+      started = scheduler.now();
+      const transport = publication.session.tracks.map((t) => t.transport?.mode ?? '?').join(', ');
+      log(`publishing ${args.file} to ${client.url} over ${transport}${args.loop ? ', looping' : ''}`);
+      publication.on('loop', (_t, n) => log(`${args.file}: from the start again (${n})`));
+      publication.on('error', (t, err) => {
+        failure ??= `${t.controlURL}: ${explain(err, args)}`;
+        requestStop('error');
+      });
+      const tty = process.stderr.isTTY === true;
+      let ticks = 0;
+      const tick = (): void => {
+        ticks++;
+        const s = publication!.stats;
+        const line = `sent ${s.secondsSent.toFixed(1)} s: ${s.packetsSent} packets, ${formatBytes(s.bytesSent)}`;
+        if (tty) {
+          process.stderr.write(`\r\x1b[K${line}`);
+          progressShown = true;
+        } else if (ticks % NON_TTY_PROGRESS_SECONDS === 0) log(line);
+        tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
+      };
+      tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
+      const why = await Promise.race([publication.done.then(() => 'end'), stopRequested]);
+      publication.stop();
+      if (why === 'error') throw new Error(failure);
+      if (why !== 'end') log(`stopping (${why})`);
+      else await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+    }
+  } catch (err) {
+    log(`dorsvr-publish: ${explain(failure ?? err, args)}`);
+    exitCode = 1;
+  } finally {
+    scheduler.unscheduleDelayedTask(tickTimer);
+  }
+  clearProgress();
+  await client.close().catch((err: unknown) => log(`warning: ${explain(err, args)}`));
+  if (publication !== undefined) {
+    const s = publication.stats;
+    const wall = (scheduler.now() - started) / 1e6;
+    process.stdout.write(
+      `published ${args.file} to ${client.url}: ${s.secondsSent.toFixed(2)} s of media in ${wall.toFixed(2)} s, ${s.packetsSent} packets, ${s.bytesSent} bytes\n`,
+    );
+  }
+  scheduler.close();
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`dorsvr-publish: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    process.exit(1);
+  },
+);
