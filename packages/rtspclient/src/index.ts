@@ -39,3 +39,4 @@ export {
   type ProxyServerMediaSessionOptions,
   type ProxyStats,
 } from './ProxyServerMediaSession.js';
+export { parseProxyArgs, PROXY_USAGE, type ProxyArgs } from './parseProxyArgs.js';
