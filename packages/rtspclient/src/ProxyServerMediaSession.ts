@@ -195,10 +195,16 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   /**
    * @param name the stream name readers use (`rtsp://server/<name>`).
    * @param url the back-end `rtsp://[user:pass@]host[:port]/path`.
+   * Throws `ERR_PROXY_URL` when `url` is not an `rtsp://` URL.
    */
   constructor(name: string, url: string, options: ProxyServerMediaSessionOptions) {
     super(name, options);
-    const u = new URL(url);
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch (err) {
+      throw new DorsvrError('ERR_PROXY_URL', `not a URL: ${JSON.stringify(url)}`, { cause: err });
+    }
     if (u.protocol !== 'rtsp:') throw new DorsvrError('ERR_PROXY_URL', `not an rtsp:// URL: ${JSON.stringify(url)}`);
     this.#backendURL = url;
     u.username = '';
