@@ -11,7 +11,7 @@ import { runPeer } from '../rtspserver/helpers/ffmpeg.js';
 import { useFixtureServer } from '../rtspserver/helpers/fixtureServer.js';
 import { freePort, waitFor } from './proxyHelpers.js';
 
-const CLI = join(repoRoot, 'packages/proxyserver/dist/cli.js');
+const CLI = join(repoRoot, 'packages/proxyserver/bin/dorsvr-proxy.js');
 const fixtures = useFixtureServer();
 
 test('parseProxyArgs: live555ProxyServer names (proxyStream for one URL, proxyStream-N for several), --name, -t, -u, --user, --port; errors say what is wrong', () => {
