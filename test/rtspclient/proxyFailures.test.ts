@@ -1,0 +1,63 @@
+// What makes the proxy reconnect, each on its own: a keep-alive the back-end refuses (454 after
+// its session went away, while the connection and everything else stay up), and the back-end's
+// RTCP BYE (our server's, at the end of a file).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
+import { RTSPServer } from '@dorsvr/rtspserver';
+import { fixture } from '../helpers/paths.js';
+import { gatedOrigin, proxyServer, waitFor } from './proxyHelpers.js';
+
+test('a keep-alive refused by the back-end (454: its session is gone) makes the proxy reconnect', async () => {
+  const scheduler = new BasicTaskScheduler();
+  // Session timeout 2 s: the back-end client keeps alive every second.
+  const origin = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', reclamationSeconds: 2 });
+  let setups = 0;
+  class Counted extends H264VideoFileServerMediaSubsession {
+    override getStreamParameters(...args: Parameters<H264VideoFileServerMediaSubsession['getStreamParameters']>) {
+      setups++;
+      return super.getStreamParameters(...args);
+    }
+  }
+  const sms = () => new ServerMediaSession('cam').addSubsession(new Counted(fixture('test.264'), { scheduler }));
+  origin.addServerMediaSession(sms());
+  await origin.listen();
+  const px = await proxyServer(scheduler, `rtsp://127.0.0.1:${origin.port}/cam`, 'p', { transport: 'tcp', eager: true, noDataTimeoutMs: 3_600_000, random: () => 0.5 });
+  const states: string[] = [];
+  px.proxy.events.on('state', (s, why) => states.push(why === undefined ? s : `${s}: ${why}`));
+  try {
+    await waitFor(() => px.proxy.state === 'live', 10_000, 'live');
+    // The stream stays served (a new session would be set up), but this session is closed by the server.
+    origin.removeServerMediaSession('cam');
+    origin.addServerMediaSession(sms());
+    await waitFor(() => states.some((s) => s.startsWith('retrying')), 10_000, `a retry (states: ${states.join(' | ')})`);
+    assert.match(states.find((s) => s.startsWith('retrying'))!, /^retrying: (GET_PARAMETER|OPTIONS) \S+: 454 /, states.join(' | '));
+    await waitFor(() => px.proxy.stats.reconnects === 1 && px.proxy.state === 'live', 10_000, 'live again');
+    assert.equal(setups, 2);
+  } finally {
+    await px.close();
+    await origin.close();
+    scheduler.close();
+  }
+});
+
+test('the back-end\'s RTCP BYE (the end of its file) makes the proxy reconnect after the first back-off delay', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const origin = await gatedOrigin(scheduler, fixture('test.264')); // 2 s, then BYE
+  const px = await proxyServer(scheduler, origin.url, 'p', { transport: 'udp', eager: true, random: () => 0.5, retryInitialMs: 300 });
+  const states: string[] = [];
+  px.proxy.events.on('state', (s, why) => states.push(why === undefined ? s : `${s}: ${why}`));
+  try {
+    await waitFor(() => px.proxy.state === 'live', 10_000, 'live');
+    origin.open();
+    await waitFor(() => states.some((s) => s.startsWith('retrying')), 10_000, 'the BYE');
+    assert.equal(states.find((s) => s.startsWith('retrying')), 'retrying: the back-end sent an RTCP BYE; retry in 0.3 s');
+    await waitFor(() => px.proxy.stats.reconnects === 1, 10_000, 'the reconnection');
+    assert.equal(origin.setups, 2);
+  } finally {
+    await px.close();
+    await origin.close();
+    scheduler.close();
+  }
+});
