@@ -3,11 +3,43 @@
 // RTCP BYE (our server's, at the end of a file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer, type Socket } from 'node:net';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { fixture } from '../helpers/paths.js';
 import { gatedOrigin, proxyServer, waitFor } from './proxyHelpers.js';
+
+/** A TCP forwarder to `port` whose connections the test can cut (`cut()`), as a NAT or a server might. */
+async function forwarder(port: number): Promise<{ port: number; connections: number; cut(): void; close(): void }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = connect(port, '127.0.0.1');
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(a);
+      a.on('data', (d) => b.write(d));
+      a.on('close', () => b.destroy());
+      a.on('error', () => b.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    get connections() {
+      return connections;
+    },
+    cut: () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
 
 test('a keep-alive refused by the back-end (454: its session is gone) makes the proxy reconnect', async () => {
   const scheduler = new BasicTaskScheduler();
@@ -57,6 +89,31 @@ test('the back-end\'s RTCP BYE (the end of its file) makes the proxy reconnect a
     assert.equal(origin.setups, 2);
   } finally {
     await px.close();
+    await origin.close();
+    scheduler.close();
+  }
+});
+
+test('a back-end whose RTSP connection is cut after PLAY while its UDP stream goes on: no reconnection (it answers on a new connection), the stream goes on', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const origin = await gatedOrigin(scheduler, fixture('test.264'));
+  const fwd = await forwarder(origin.server.port);
+  const px = await proxyServer(scheduler, `rtsp://127.0.0.1:${fwd.port}/origin`, 'p', { transport: 'udp', eager: true, random: () => 0.5 });
+  const states: string[] = [];
+  px.proxy.events.on('state', (s) => states.push(s));
+  try {
+    await waitFor(() => px.proxy.state === 'live', 10_000, 'live');
+    origin.open();
+    await waitFor(() => (px.proxy.tracks[0]?.stats.packetsReceived ?? 0) > 20, 10_000, 'packets');
+    fwd.cut();
+    await waitFor(() => fwd.connections === 2, 5000, 'the proxy to connect again to ask');
+    const before = px.proxy.tracks[0]!.stats.packetsReceived;
+    await waitFor(() => px.proxy.tracks[0]!.stats.packetsReceived > before + 20, 5000, 'the stream to go on');
+    assert.deepEqual(states, ['connecting', 'live']);
+    assert.equal(origin.setups, 1);
+  } finally {
+    await px.close();
+    fwd.close();
     await origin.close();
     scheduler.close();
   }

@@ -360,7 +360,16 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     });
     this.#client = client;
     client.on('error', (err) => this.#fail(client, err.message));
-    client.on('disconnect', () => this.#fail(client, 'the back-end connection closed'));
+    // Interleaved streams die with the connection (an 'error'); UDP ones may not: some servers close
+    // the RTSP connection after PLAY and go on sending. So ask again on a new connection: a back-end
+    // that does not answer has failed.
+    client.on('disconnect', () => {
+      if (this.#client !== client || this.#state !== 'live') return;
+      client.options().then(
+        () => debug('%s: the back-end closed the RTSP connection; it answers on a new one', this.name),
+        (err: unknown) => this.#fail(client, `the back-end connection closed (${err instanceof Error ? err.message : String(err)})`),
+      );
+    });
     client.on('end', () => this.#fail(client, 'the back-end streams ended'));
     this.#attempt = this.#connect(client).catch((err: unknown) => this.#fail(client, err instanceof Error ? err.message : String(err)));
   }
