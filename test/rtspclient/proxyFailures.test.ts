@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
-import { H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
+import { defaultStreamTransportFactory, H264VideoFileServerMediaSubsession, ServerMediaSession, type StreamTransportFactory } from '@dorsvr/livemedia';
+import { RTSPClient } from '@dorsvr/rtspclient';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { fixture } from '../helpers/paths.js';
 import { gatedOrigin, proxyServer, waitFor } from './proxyHelpers.js';
@@ -114,6 +115,43 @@ test('a back-end whose RTSP connection is cut after PLAY while its UDP stream go
   } finally {
     await px.close();
     fwd.close();
+    await origin.close();
+    scheduler.close();
+  }
+});
+
+/** Our server's transports, except that RTP for UDP clients is never sent (a NAT eating it). */
+const udpBlackhole: StreamTransportFactory = {
+  create(request) {
+    const t = defaultStreamTransportFactory.create(request);
+    if (request.udp) t.addDestination = () => undefined;
+    return t;
+  },
+};
+
+test('back-end transport auto (default timeouts: fallback 5 s, no data 5 s): UDP that never arrives falls back to TCP inside the same proxy session, not a reconnection; the player gets the stream', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const origin = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+  origin.addServerMediaSession(new ServerMediaSession('cam').addSubsession(new H264VideoFileServerMediaSubsession(fixture('test.264'), { scheduler, transportFactory: udpBlackhole })));
+  await origin.listen();
+  const px = await proxyServer(scheduler, `rtsp://127.0.0.1:${origin.port}/cam`, 'p', { transport: 'auto' });
+  const states: string[] = [];
+  px.proxy.events.on('state', (s) => states.push(s));
+  const player = new RTSPClient(px.url, { scheduler, transport: 'udp' });
+  try {
+    const session = await player.describe();
+    const sub = session.subsessions[0]!;
+    await player.setup(sub);
+    let frames = 0;
+    sub.on('frame', () => frames++);
+    await player.play();
+    await waitFor(() => frames >= 20, 15_000, 'frames through the proxy');
+    assert.equal(px.proxy.client?.fellBackToTCP, true);
+    assert.equal(px.proxy.client?.session?.subsessions[0]?.transport?.mode, 'tcp');
+    assert.deepEqual(states, ['connecting', 'live']);
+  } finally {
+    await player.close();
+    await px.close();
     await origin.close();
     scheduler.close();
   }

@@ -51,7 +51,12 @@ export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOption
   eager?: boolean;
   /** The back-end is closed this long after its last reader left (default {@link DEFAULT_PROXY_GRACE_MS}). */
   graceMs?: number;
-  /** A live back-end silent (no RTP on any track) this long is reconnected (default {@link DEFAULT_PROXY_NO_DATA_TIMEOUT_MS}). */
+  /**
+   * A live back-end silent (no RTP on any track) this long is reconnected (default
+   * {@link DEFAULT_PROXY_NO_DATA_TIMEOUT_MS}); in `auto` mode, before the first packet, the client's
+   * `fallbackTimeoutMs` is added (its fallback to TCP goes first). After a fallback, later back-end
+   * sessions of this proxy start with TCP.
+   */
   noDataTimeoutMs?: number;
   /** First reconnection delay (default {@link DEFAULT_PROXY_RETRY_INITIAL_MS}); it doubles per failed attempt. */
   retryInitialMs?: number;
@@ -184,6 +189,10 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   #liveSinceUs = 0;
   #lastDataUs = 0;
   #packetsSeen = 0;
+  /** Some RTP arrived since the back-end went live this time. */
+  #dataSinceLive = false;
+  /** In `auto` mode, a back-end client fell back to TCP once: later ones start with TCP. */
+  #useTCP = false;
   #rateAtUs = 0;
   #rateOctets = 0;
   #bitrateKbps = 0;
@@ -350,7 +359,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     this.#setState('connecting', this.#failures === 0 ? undefined : `attempt ${this.#failures + 1}`);
     const client = new RTSPClient(this.#backendURL, {
       scheduler: this.#scheduler,
-      transport: this.#options.transport ?? 'auto',
+      transport: this.#useTCP ? 'tcp' : this.#options.transport ?? 'auto',
       username: this.#options.username,
       password: this.#options.password,
       requestTimeoutMs: this.#options.requestTimeoutMs,
@@ -371,6 +380,12 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       );
     });
     client.on('end', () => this.#fail(client, 'the back-end streams ended'));
+    client.on('fallbackToTCP', () => {
+      if (this.#client !== client) return;
+      // The streams are set up again over TCP: the silence is counted from now.
+      this.#lastDataUs = this.#scheduler.now();
+      this.#useTCP = true;
+    });
     this.#attempt = this.#connect(client).catch((err: unknown) => this.#fail(client, err instanceof Error ? err.message : String(err)));
   }
 
@@ -392,6 +407,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     this.#everLive = true;
     this.#liveSinceUs = this.#scheduler.now();
     this.#lastDataUs = this.#liveSinceUs;
+    this.#dataSinceLive = false;
     this.#setState('live', undefined);
   }
 
@@ -481,6 +497,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     if (this.#client !== client) return;
     this.#client = undefined;
     for (const t of this.#tracks) t.sub = undefined;
+    if (client.fellBackToTCP) this.#useTCP = true;
     void client.close();
     this.#lastError = reason;
     const delayMs = proxyRetryDelayMs(
@@ -536,7 +553,10 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     if (packets !== this.#packetsSeen) {
       this.#packetsSeen = packets;
       this.#lastDataUs = now;
-      if (this.#state === 'live') this.#failures = 0;
+      if (this.#state === 'live') {
+        this.#failures = 0;
+        this.#dataSinceLive = true;
+      }
     }
     const octets = this.#octetsNow();
     if (now - this.#rateAtUs >= 1_000_000) {
@@ -545,7 +565,12 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       this.#rateOctets = octets;
     }
     this.#checkTimer = this.#scheduler.rescheduleDelayedTask(this.#checkTimer, CHECK_INTERVAL_US, () => this.#check());
-    if (this.#state === 'live' && this.#client !== undefined && now - Math.max(this.#lastDataUs, this.#liveSinceUs) >= this.#noDataUs) {
+    // Before the first packet of an `auto` back-end, the client's own UDP → TCP fallback goes first.
+    let silenceUs = this.#noDataUs;
+    if (!this.#dataSinceLive && this.#client !== undefined && !this.#client.fellBackToTCP && !this.#useTCP && (this.#options.transport ?? 'auto') === 'auto') {
+      silenceUs += (this.#options.fallbackTimeoutMs ?? 5000) * 1000;
+    }
+    if (this.#state === 'live' && this.#client !== undefined && now - Math.max(this.#lastDataUs, this.#liveSinceUs) >= silenceUs) {
       this.#fail(this.#client, `no RTP from the back-end for ${this.#noDataUs / 1_000_000} s`);
     }
   }
