@@ -406,6 +406,10 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         r.state = 'waiting';
         r.waitingSinceUs = now;
       }
+      // Paused readers resume from where their clock is, on the new source's timestamps.
+      for (const r of this.#readers.values()) {
+        if (r.state === 'idle' && r.packetCount > 0) r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
+      }
       this.stats.ssrcChanges++;
     } else if (this.#ssrc !== undefined) {
       this.stats.ssrcChanges++;
