@@ -138,7 +138,8 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
   /**
    * Raw packets instead of frames: when set (before SETUP), every RTP and RTCP packet of this
    * stream goes to the sink as it arrives, nothing is depacketized, no receiver reports are sent
-   * (send your own with {@link sendRTCP}), and any codec may be set up ({@link supported} or not).
+   * (send your own with {@link sendRTCP}), the server's RTCP BYE is the sink's to notice (no
+   * `'bye'` event), and any codec may be set up ({@link supported} or not).
    */
   get packetSink(): MediaSubsessionPacketSink | undefined {
     return this.#packetSink;
