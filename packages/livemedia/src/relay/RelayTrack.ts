@@ -475,18 +475,6 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   }
 
   /**
-   * The publisher restarted (a proxy's back-end session was set up again): the next RTP packet
-   * begins a new source even when its SSRC is the old one, so its sequence numbers and timestamps
-   * are not taken as a jump in the old stream. Readers go on as across an SSRC change (the
-   * sequence number after their last, timestamps from where their clock is); H.264/H.265 readers
-   * wait for the new source's key frame (sent after the parameter sets), as a new reader does.
-   */
-  newSource(): void {
-    if (this.#ended) return;
-    this.#newSourcePending = true;
-  }
-
-  /**
    * One RTCP compound packet from the publisher: its SRs give the NTP↔RTP mapping passed on to
    * readers, its BYE raises `'publisherBye'`. Malformed packets are counted by the track's RTCP
    * and dropped. Never throws.
