@@ -87,9 +87,11 @@ test('a live back-end that sends no RTP for 5 s is reconnected; a DESCRIBE opens
     assert.ok(idle.at - liveAt >= 10_000_000 && idle.at - liveAt <= 10_600_000, `${idle.at - liveAt} µs`);
     assert.equal(proxy.client, undefined);
     const before = origin.setups;
+    const reconnects = proxy.stats.reconnects; // the one after the no-RTP failure, if its retry came before the grace ran out
     await proxy.generateSDPDescription('127.0.0.1');
     assert.equal(proxy.state, 'live');
     assert.equal(origin.setups, before + 1);
+    assert.equal(proxy.stats.reconnects, reconnects, 'opened again after the grace: not a reconnection');
   } finally {
     proxy.close();
     await origin.close();

@@ -182,7 +182,6 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   #retryTimer: TaskToken = 0;
   #checkTimer: TaskToken = 0;
   #failures = 0;
-  #everLive = false;
   #reconnects = 0;
   #lastError: string | undefined;
   #lastReaderUs = 0;
@@ -403,8 +402,8 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     }
     await client.play();
     if (this.#client !== client) return;
-    if (this.#everLive) this.#reconnects++;
-    this.#everLive = true;
+    // Live again after a failure (not a first opening, nor one after the grace ran out).
+    if (this.#failures > 0) this.#reconnects++;
     this.#liveSinceUs = this.#scheduler.now();
     this.#lastDataUs = this.#liveSinceUs;
     this.#dataSinceLive = false;
