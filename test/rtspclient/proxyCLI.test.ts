@@ -4,8 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
 import { parseProxyArgs, type ProxyArgs } from '@dorsvr/rtspclient';
-import { repoRoot } from '../helpers/paths.js';
+import { fixture, repoRoot } from '../helpers/paths.js';
 import { findPeer } from '../helpers/peers.js';
 import { runPeer } from '../rtspserver/helpers/ffmpeg.js';
 import { useFixtureServer } from '../rtspserver/helpers/fixtureServer.js';
@@ -85,4 +87,35 @@ test('dorsvr-proxy: a port in use is one line and exit 1', async () => {
   const r = await runPeer(process.execPath, [CLI, `${fixtures.base}/test.264`, '--port', String(fixtures.server.port), '--host', '127.0.0.1'], 10_000);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^dorsvr-proxy: cannot listen on port \d+: .*EADDRINUSE/);
+});
+
+test('dorsvr-proxy --user: players must authenticate (ffprobe refused without credentials, plays with them); -u carries the back-end credentials', async () => {
+  // A back-end that wants credentials of its own.
+  const scheduler = new BasicTaskScheduler();
+  const db = new UserAuthenticationDatabase();
+  db.addUser('cam', 'back end');
+  const backend = new DynamicRTSPServer({ scheduler, root: fixture(''), port: 0, host: '127.0.0.1', authDatabase: db });
+  await backend.listen();
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, `rtsp://127.0.0.1:${backend.port}/test.aac`, '--port', String(port), '--host', '127.0.0.1', '--user', 'viewer:se cret', '--name', 'radio', '-u', 'cam', 'back end'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitFor(() => out.includes('radio: rtsp://'), 10_000, `the printed URL (${out})`);
+    assert.match(out, /^radio: rtsp:\/\/127\.0\.0\.1:\d+\/radio \(proxies .*\) \(authentication required\)$/m);
+    const probeURL = (url: string) => runPeer(findPeer('ffprobe'), ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url], 20_000);
+    const refused = await probeURL(`rtsp://127.0.0.1:${port}/radio`);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /401|Unauthorized/i);
+    const ok = await probeURL(`rtsp://viewer:se%20cret@127.0.0.1:${port}/radio`);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout.trim(), 'aac');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+    await backend.close();
+    scheduler.close();
+  }
 });
