@@ -17,7 +17,7 @@ export {
 export { RTSPClientError } from './RTSPClientError.js';
 export type { RTSPClientResponse } from './RTSPClientResponse.js';
 export { MediaSession } from './MediaSession.js';
-export { MediaSubsession, type MediaSubsessionEvents } from './MediaSubsession.js';
+export { MediaSubsession, type MediaSubsessionEvents, type MediaSubsessionPacketSink } from './MediaSubsession.js';
 export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
 export { PublishSession } from './PublishSession.js';
@@ -38,3 +38,17 @@ export {
   type ParsedCLIArgs,
   type StatusMode,
 } from './cliSupport.js';
+export {
+  ProxyServerMediaSession,
+  proxyRetryDelayMs,
+  DEFAULT_PROXY_GRACE_MS,
+  DEFAULT_PROXY_NO_DATA_TIMEOUT_MS,
+  DEFAULT_PROXY_RETRY_INITIAL_MS,
+  DEFAULT_PROXY_RETRY_JITTER,
+  DEFAULT_PROXY_RETRY_MAX_MS,
+  type ProxyBackendState,
+  type ProxyServerMediaSessionEvents,
+  type ProxyServerMediaSessionOptions,
+  type ProxyStats,
+} from './ProxyServerMediaSession.js';
+export { parseProxyArgs, PROXY_USAGE, type ProxyArgs } from './parseProxyArgs.js';
