@@ -81,7 +81,7 @@ export class RTSPPublishHandler {
   #waiting = 0;
   #closed = false;
 
-  /** Throws `ERR_SERVER_OPTIONS` for a bad option value (fail closed). */
+  /** Throws `ERR_SERVER_OPTION` for a bad option value (fail closed). */
   constructor(host: RTSPPublishHost, options: PublishOptions) {
     this.#host = host;
     this.options = resolvePublishOptions(options);

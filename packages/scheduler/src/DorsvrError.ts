@@ -14,7 +14,7 @@ export interface DorsvrErrorOptions {
  * `ERR_SERVER_*` (the server), `ERR_SDP_*`, `ERR_RTP_*`, `ERR_RTCP_*`, `ERR_H26X_*`, audio formats
  * (`ERR_ADTS_*`, `ERR_MP3_*`, `ERR_WAV_*`, `ERR_AUDIO_*`), sources and sinks (`ERR_SOURCE_*`,
  * `ERR_SINK_*`, `ERR_FILE_*`), sockets (`ERR_GROUPSOCK_*`, `ERR_PORT_*`), authentication
- * (`ERR_AUTH_*`), live streams (`ERR_LIVE_*`) and relays (`ERR_RELAY_*`). A test checks that
+ * (`ERR_AUTH_*`), live streams (`ERR_LIVE_*`), relays (`ERR_RELAY_*`) and proxies (`ERR_PROXY_*`). A test checks that
  * every code used in the sources is listed here.
  *
  * @example
@@ -56,6 +56,9 @@ export type DorsvrErrorCode =
   | 'ERR_LIVE_PARAMETER_SETS'
   | 'ERR_MP3_FORMAT'
   | 'ERR_PORT_RANGE_EXHAUSTED'
+  | 'ERR_PROXY_BACKEND'
+  | 'ERR_PROXY_CLOSED'
+  | 'ERR_PROXY_URL'
   | 'ERR_RELAY_ENDED'
   | 'ERR_RELAY_MAX_READERS'
   | 'ERR_RELAY_SDP'
@@ -77,6 +80,7 @@ export type DorsvrErrorCode =
   | 'ERR_RTSP_HEADERS_TOO_LARGE'
   | 'ERR_RTSP_HEADER_INVALID'
   | 'ERR_RTSP_INTERLEAVED'
+  | 'ERR_RTSP_KEEPALIVE'
   | 'ERR_RTSP_LINE_TOO_LONG'
   | 'ERR_RTSP_PARSE'
   | 'ERR_RTSP_RANGE'
