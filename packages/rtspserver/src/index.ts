@@ -44,6 +44,7 @@ export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } fr
 /** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
 export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { clientAddressKey } from './clientAddressKey.js';
 export {
   DynamicRTSPServer,
   DYNAMIC_SERVER_EXTENSIONS,
@@ -51,3 +52,24 @@ export {
   type DynamicRTSPServerOptions,
   type DynamicFileLookup,
 } from './DynamicRTSPServer.js';
+export { RTSPPublishHandler, type RTSPPublishHost } from './RTSPPublishHandler.js';
+export {
+  PUBLISH_BUSY_STATUS,
+  PUBLISH_BUSY_REASON,
+  resolvePublishOptions,
+  type PublishOptions,
+  type PublishPolicy,
+  type PublishRequester,
+  type PublisherInfo,
+  type BusyPathDecision,
+  type ResolvedPublishOptions,
+} from './PublishPolicy.js';
+export { PublishedStream, type PublishEndReason, type PublishedStreamStats, type PublishedStreamEvents } from './PublishedStream.js';
+export {
+  PublisherTrackInput,
+  type PublishedTrackSink,
+  type PublisherTrackInputStats,
+  type PublisherTrackTransport,
+  type PublisherTrackInputOptions,
+} from './PublisherTrackInput.js';
+export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
