@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import type { ServerMediaSession } from './ServerMediaSession.js';
+import type { MulticastAddressPool, MulticastAllocation } from './MulticastAddressPool.js';
 
 /**
  * Where a client wants one track sent, as negotiated by SETUP: UDP to an address and port pair,
@@ -24,7 +25,25 @@ export type ClientTransport =
       readonly rtpChannel: number;
       /** Channel number for RTCP. */
       readonly rtcpChannel: number;
+    }
+  | {
+      readonly mode: 'multicast';
+      /** The reader's IP address (its receiver reports to the group are its signs of life). */
+      readonly clientAddress: string;
+      /** Where the server's multicast groups come from (its `multicast` option). */
+      readonly pool: MulticastAddressPool;
+      /**
+       * The local IPv4 address the reader's RTSP connection reached (the interface multicast
+       * leaves by, unless the pool names one).
+       */
+      readonly interfaceAddress: string;
     };
+
+/** Where a multicast stream goes, as a SETUP answers it (`destination=`, `port=`, `ttl=`, `source=`). */
+export interface MulticastDelivery extends MulticastAllocation {
+  /** The address the packets come from (the sending interface): `source=`, SSM readers filter on it. */
+  readonly source: string;
+}
 
 /** What `PLAY` reports for one track in `RTP-Info`. */
 export interface StreamStartInfo {
@@ -76,6 +95,8 @@ export class ServerMediaStream extends EventEmitter<ServerMediaStreamEvents> {
   serverRTCPPort: number | undefined;
   /** SSRC of the RTP stream, once known. */
   ssrc: number | undefined;
+  /** The group, ports and TTL the stream is sent to (multicast transport, or a passive track). */
+  multicast: MulticastDelivery | undefined;
   /**
    * Brings {@link stats} up to date (set by the subsession that owns the stream; the server calls
    * it before reporting statistics).
@@ -131,6 +152,14 @@ export abstract class ServerMediaSubsession {
   async sdpLines(): Promise<string> {
     const sdp = formatSDP({ sessionId: 0, name: '-', media: [await this.sdpMedia()] });
     return sdp.slice(sdp.indexOf('m='));
+  }
+
+  /**
+   * Whether {@link getStreamParameters} takes a `multicast` {@link ClientTransport} (a server with
+   * multicast configured offers it only for such tracks; others answer such a SETUP 461).
+   */
+  get supportsMulticast(): boolean {
+    return false;
   }
 
   /** Duration of this track in seconds when known (a file), else `undefined` (live). */

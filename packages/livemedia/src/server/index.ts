@@ -10,6 +10,7 @@ export {
   ServerMediaSubsession,
   ServerMediaStream,
   type ClientTransport,
+  type MulticastDelivery,
   type StreamStartInfo,
   type StreamStats,
   type ServerMediaStreamEvents,
@@ -40,3 +41,12 @@ export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileSer
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
 export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
 export { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS } from './createFileServerMediaSubsession.js';
+export {
+  MulticastAddressPool,
+  MAX_MULTICAST_GROUPS,
+  DEFAULT_MULTICAST_PORT_BASE,
+  DEFAULT_MULTICAST_TTL,
+  type MulticastOptions,
+  type MulticastAllocation,
+} from './MulticastAddressPool.js';
+export { MulticastStreamTransport, type MulticastStreamTransportOptions } from './MulticastStreamTransport.js';
