@@ -1,0 +1,147 @@
+// Our server's multicast, for real, only inside a network namespace this test creates and deletes
+// (never on the host's interfaces): its loopback is up, multicast-capable and the route for
+// 224.0.0.0/4; dorsvr-server (`--multicast`), ffmpeg and our clients all run inside it (`ip netns
+// exec`). Needs root and iproute2; without them the test FAILS saying so.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { repoRoot, fixture } from '../helpers/paths.js';
+import { findPeer } from '../helpers/peers.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
+
+const NS = `dorsvr-mcs-${process.pid}`;
+const CLI = join(repoRoot, 'packages/rtspserver/dist/cli.js');
+const READERS = fileURLToPath(new URL('./multicastReadersChild.js', import.meta.url));
+/** test.264: 50 frames, 2 s. */
+const FILE_FRAMES = 50;
+
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`the multicast test needs network namespaces (root + iproute2): "ip ${args.join(' ')}" failed: ${r.error?.message ?? r.stderr.trim()}`);
+  }
+}
+
+let created = false;
+
+before(() => {
+  ip('netns', 'add', NS);
+  created = true;
+  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'multicast', 'on');
+  ip('netns', 'exec', NS, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
+});
+
+after(() => {
+  if (created) ip('netns', 'delete', NS);
+});
+
+/** dorsvr-server inside the namespace, on 127.0.0.1:port, serving test/fixtures. */
+async function startServer(port: number, extra: readonly string[]): Promise<{ child: ChildProcess; out: () => string; stop: () => Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', NS, process.execPath, CLI, join(repoRoot, 'test/fixtures'), '--host', '127.0.0.1', '--port', String(port), ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!out.includes('dorsvr-server: serving') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+  if (!out.includes('dorsvr-server: serving')) {
+    child.kill('SIGKILL');
+    throw new Error(`dorsvr-server did not start in the namespace: ${out}`);
+  }
+  return {
+    child,
+    out: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+test('ffmpeg -rtsp_transport udp_multicast plays a file from dorsvr-server --multicast and gets every frame', async () => {
+  const server = await startServer(8554, ['--multicast', '239.255.42.1-239.255.42.4']);
+  try {
+    await withTempDir(async (dir) => {
+      const outFile = join(dir, 'out.264');
+      const r = await runPeer('ip', [
+        'netns', 'exec', NS, findPeer('ffmpeg'),
+        '-hide_banner', '-loglevel', 'info', '-nostdin', '-y',
+        '-rtsp_transport', 'udp_multicast',
+        '-i', 'rtsp://127.0.0.1:8554/test.264',
+        '-c', 'copy', outFile,
+      ], 20_000);
+      assert.equal(r.code, 0, `ffmpeg failed (${r.signal ?? r.code}): ${r.stderr.slice(-3000)}\n${server.out()}`);
+      // udp_multicast offers nothing but `RTP/AVP;multicast`: a server without multicast answers 461.
+      assert.match(server.out(), /session \w+: \S+ plays test\.264/);
+      const p = await probe(outFile);
+      assert.equal(p.codec, 'h264');
+      assert.equal(p.frames, FILE_FRAMES, `ffmpeg got ${p.frames} of ${FILE_FRAMES} frames\n${r.stderr.slice(-2000)}`);
+    });
+  } finally {
+    await server.stop();
+  }
+});
+
+interface ReadersResult {
+  error?: string;
+  transports?: Array<{ mode: string; group?: string; ports?: { rtp: number; rtcp: number }; ssrc?: number; source?: string }>;
+  frames?: number[];
+  packets?: number;
+  distinctSeqs?: number;
+  ssrcs?: number[];
+  groupAgain?: string;
+  framesAgain?: number;
+  packetsAfterLeave?: number;
+}
+
+async function runReaders(url: string, readers: number): Promise<ReadersResult> {
+  const r = await runPeer('ip', ['netns', 'exec', NS, process.execPath, READERS, url, String(readers), String(FILE_FRAMES), '127.0.0.1'], 30_000);
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as ReadersResult;
+  } catch {
+    throw new Error(`readers child printed no result (${r.signal ?? r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+for (const [kind, range, first] of [
+  ['any-source', '239.255.43.1-239.255.43.4', '239.255.43.1'],
+  ['source-specific (232/8)', '232.1.2.1-232.1.2.4', '232.1.2.1'],
+] as const) {
+  test(`two of our clients read one ${kind} multicast stream: every frame each, one stream on the wire, stopped and the group freed when the last leaves`, async () => {
+    const server = await startServer(8555, ['--multicast', range, '--multicast-interface', '127.0.0.1', '--multicast-ttl', '1']);
+    try {
+      const r = await runReaders('rtsp://127.0.0.1:8555/test.264', 2);
+      assert.equal(r.error, undefined, `${r.error}\n${server.out()}`);
+      const [a, b] = r.transports!;
+      for (const t of [a!, b!]) {
+        assert.equal(t.mode, 'multicast');
+        assert.equal(t.group, first);
+        assert.deepEqual(t.ports, { rtp: 20000, rtcp: 20001 });
+        assert.equal(t.source, '127.0.0.1');
+      }
+      // One stream: the same SSRC for both readers, and on the wire each packet once, one SSRC.
+      assert.equal(a!.ssrc, b!.ssrc);
+      assert.deepEqual(r.frames, [FILE_FRAMES, FILE_FRAMES]);
+      assert.deepEqual(r.ssrcs, [a!.ssrc]);
+      assert.ok(r.packets! >= FILE_FRAMES, `${r.packets} packets`);
+      assert.equal(r.packets, r.distinctSeqs, `${r.packets} datagrams on the wire for ${r.distinctSeqs} packets: sent more than once`);
+      // The last reader gone: the group is free again, and a reader leaving mid-file stops the sending.
+      assert.equal(r.groupAgain, first);
+      assert.equal(r.framesAgain, 5);
+      assert.equal(r.packetsAfterLeave, 0, `${r.packetsAfterLeave} packets after the last reader left`);
+    } finally {
+      await server.stop();
+    }
+  });
+}
