@@ -11,6 +11,8 @@ const [url, readersArg, framesArg, ifaceArg] = process.argv.slice(2);
 const readers = Number(readersArg ?? 2);
 const wanted = Number(framesArg ?? 50);
 const iface = ifaceArg ?? '127.0.0.1';
+// `passive`: the clients are not told to use multicast (the SDP's c= says so), and only phase 1 runs.
+const passive = process.argv[6] === 'passive';
 const lifetime = setTimeout(() => {
   process.stdout.write(`${JSON.stringify({ error: 'timed out (20 s)' })}\n`);
   process.exit(1);
@@ -28,10 +30,11 @@ let sniffer: Groupsock | undefined;
 try {
   const list: Reader[] = [];
   for (let i = 0; i < readers; i++) {
-    const client = new RTSPClient(url!, { transport: 'multicast' });
+    const client = new RTSPClient(url!, passive ? {} : { transport: 'multicast' });
     clients.push(client);
     const session = await client.describe();
     const sub = session.subsessions[0]!;
+    result.sdp = { port: sub.media.port, address: sub.media.connections[0]?.address, ttl: sub.media.connections[0]?.ttl };
     await client.setup(sub);
     const r: Reader = { client, frames: 0, done: Promise.resolve() };
     r.done = new Promise<void>((resolve) => {
@@ -60,6 +63,7 @@ try {
     if (afterLeave >= 0) afterLeave++;
   });
   await Promise.all(list.map((r) => r.client.play()));
+  process.stdout.write('PLAYING\n');
   await Promise.all(list.map((r) => r.done));
   result.frames = list.map((r) => r.frames);
   // Give the last packets time to land, then leave (TEARDOWN).
@@ -68,31 +72,33 @@ try {
   result.distinctSeqs = new Set(seen.map((s) => `${s.ssrc}/${s.seq}`)).size;
   result.ssrcs = [...new Set(seen.map((s) => s.ssrc))];
   await Promise.all(clients.map((c) => c.close()));
-  // The group is free again: a new reader gets the first group of the range once more. It plays a
-  // few frames and leaves in the middle of the file: the server must stop sending at once.
-  const again = new RTSPClient(url!, { transport: 'multicast' });
-  clients.push(again);
-  const s2 = await again.describe();
-  const sub2 = s2.subsessions[0]!;
-  await again.setup(sub2);
-  result.groupAgain = sub2.transport?.group;
-  let frames2 = 0;
-  const some = new Promise<void>((resolve) => {
-    const bound = setTimeout(resolve, 10_000);
-    sub2.on('frame', () => {
-      if (++frames2 === 5) {
-        clearTimeout(bound);
-        resolve();
-      }
+  if (!passive) {
+    // The group is free again: a new reader gets the first group of the range once more. It plays a
+    // few frames and leaves in the middle of the file: the server must stop sending at once.
+    const again = new RTSPClient(url!, { transport: 'multicast' });
+    clients.push(again);
+    const s2 = await again.describe();
+    const sub2 = s2.subsessions[0]!;
+    await again.setup(sub2);
+    result.groupAgain = sub2.transport?.group;
+    let frames2 = 0;
+    const some = new Promise<void>((resolve) => {
+      const bound = setTimeout(resolve, 10_000);
+      sub2.on('frame', () => {
+        if (++frames2 === 5) {
+          clearTimeout(bound);
+          resolve();
+        }
+      });
     });
-  });
-  await again.play();
-  await some;
-  result.framesAgain = frames2;
-  await again.close();
-  afterLeave = 0;
-  await new Promise((r) => setTimeout(r, 800));
-  result.packetsAfterLeave = afterLeave;
+    await again.play();
+    await some;
+    result.framesAgain = frames2;
+    await again.close();
+    afterLeave = 0;
+    await new Promise((r) => setTimeout(r, 800));
+    result.packetsAfterLeave = afterLeave;
+  }
 } catch (err) {
   result.error = (err as Error).message;
 }

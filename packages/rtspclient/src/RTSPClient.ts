@@ -339,7 +339,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (!sub.supported) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
-    const mode = options.transport ?? this.#transport;
+    // A track whose SDP names a multicast group (a stream always sent there) is received there.
+    const mode = options.transport ?? (multicastGroupOf(sub) !== undefined ? 'multicast' : this.#transport);
     if (mode === 'multicast') return this.#setupMulticast(sub);
     try {
       return await this.#setupAs(sub, mode === 'tcp' ? 'tcp' : 'udp', mode === 'auto');
@@ -593,14 +594,20 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     const rtcpPort = port.rtcp ?? port.rtp + 1;
     const type = group.includes(':') ? 'udp6' : 'udp4';
     const ttl = Math.min(255, Math.max(1, reply.ttl ?? 1));
-    const rtp = await Groupsock.create({ type, port: port.rtp, reuseAddr: true, multicastTTL: ttl });
+    // Join (and send RTCP) on the interface the RTSP connection uses, never the routing table's
+    // choice for the group; an IPv6 group is joined on the OS's choice (no interface address).
+    const local = stripMapped(conn.localAddress ?? '');
+    const iface = type === 'udp4' && isIP(local) === 4 ? local : undefined;
+    const common = { type, reuseAddr: true, multicastTTL: ttl, ...(iface === undefined ? {} : { multicastInterface: iface }) } as const;
+    const rtp = await Groupsock.create({ ...common, port: port.rtp });
     let rtcp: Groupsock | undefined;
     try {
-      rtcp = await Groupsock.create({ type, port: rtcpPort, reuseAddr: true, multicastTTL: ttl });
-      const source = stripMapped(reply.source ?? conn.remoteAddress ?? this.#host);
+      rtcp = await Groupsock.create({ ...common, port: rtcpPort });
+      // SSM: the source the server names, else the SDP's source-filter, else the server itself.
+      const source = stripMapped(reply.source ?? sourceFilterOf(sub) ?? conn.remoteAddress ?? this.#host);
       for (const g of [rtp, rtcp]) {
-        if (isSourceSpecificMulticastAddress(group)) g.joinSourceSpecificGroup(source, group);
-        else g.joinGroup(group);
+        if (isSourceSpecificMulticastAddress(group)) g.joinSourceSpecificGroup(source, group, iface);
+        else g.joinGroup(group, iface);
       }
     } catch (err) {
       await Promise.all([rtp.close(), rtcp?.close()]);
@@ -1089,4 +1096,20 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     })();
     return this.#closing;
   }
+}
+
+/** The multicast group a track's SDP names (`c=IN IP4 <group>/<ttl>` at media level), if any. */
+function multicastGroupOf(sub: MediaSubsession): string | undefined {
+  for (const c of sub.media.connections) if (isMulticastAddress(c.address)) return c.address;
+  return undefined;
+}
+
+/** The first source of a track's `a=source-filter: incl IN IP4 <group|*> <source>…` (RFC 4570), if any. */
+function sourceFilterOf(sub: MediaSubsession): string | undefined {
+  for (const a of sub.media.attributes) {
+    if (a.name !== 'source-filter' || a.value === undefined) continue;
+    const f = a.value.trim().split(/\s+/);
+    if (f[0] === 'incl' && f.length >= 5 && isIP(f[4]!) !== 0) return f[4];
+  }
+  return undefined;
 }

@@ -38,16 +38,20 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
 
   const transportValue = req.headers.get('Transport');
   if (transportValue === undefined) return { status: 461, headers };
+  // A passive track is answered with its own group whatever was asked; an on-demand one is sent by
+  // multicast when asked and the server has multicast configured.
+  const multicastOnly = subsession.multicastOnly;
   const multicastPool = subsession.supportsMulticast ? core.multicastPool : undefined;
-  const chosen = chooseTransport(parseTransportHeader(transportValue), 'play', { multicast: multicastPool !== undefined });
+  const chosen = chooseTransport(parseTransportHeader(transportValue), 'play', { multicast: multicastOnly || multicastPool !== undefined });
   if (!chosen) return { status: 461, headers };
   let multicastInterface: string | undefined;
-  if (chosen.delivery === 'multicast') {
+  if (multicastOnly) multicastInterface = ipv4Of(conn.localAddress) ?? '';
+  else if (chosen.delivery === 'multicast') {
     // Multicast leaves by the interface the reader reached us on (unless the pool names one): IPv4 only.
     multicastInterface = multicastPool?.interfaceAddress ?? ipv4Of(conn.localAddress);
     if (multicastInterface === undefined) return { status: 461, headers };
   }
-  if (chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
+  if (multicastInterface === undefined && chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
     // An interleaved session lives on its connection.
     return { status: 455, headers };
   }
@@ -59,7 +63,7 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
   }
 
   let transport: ClientTransport;
-  if (multicastPool !== undefined && multicastInterface !== undefined) {
+  if (multicastInterface !== undefined) {
     transport = { mode: 'multicast', clientAddress: conn.remoteAddress, pool: multicastPool, interfaceAddress: multicastInterface };
   } else if (chosen.lowerTransport === 'TCP') {
     const pair = pickInterleavedChannels(conn.channels, chosen);

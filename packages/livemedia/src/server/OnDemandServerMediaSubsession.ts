@@ -451,6 +451,9 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     if (this.#multicast !== undefined && !this.#multicast.closed && !this.#multicast.ended) return this.#multicast;
     this.#multicastPending ??= (async () => {
       const pool = transport.pool;
+      if (pool === undefined || (pool.interfaceAddress ?? transport.interfaceAddress) === '') {
+        throw new DorsvrError('ERR_SERVER_NO_MULTICAST', 'multicast is not configured (or the reader came over IPv6)', { status: 461 });
+      }
       const allocation = pool.allocate();
       if (allocation === undefined) {
         throw new DorsvrError('ERR_MULTICAST_EXHAUSTED', `every multicast group (${pool.size}) is in use`, { status: 453 });

@@ -30,11 +30,14 @@ export type ClientTransport =
       readonly mode: 'multicast';
       /** The reader's IP address (its receiver reports to the group are its signs of life). */
       readonly clientAddress: string;
-      /** Where the server's multicast groups come from (its `multicast` option). */
-      readonly pool: MulticastAddressPool;
+      /**
+       * Where the server's multicast groups come from (its `multicast` option); undefined when it
+       * has none (a {@link ServerMediaSubsession.multicastOnly} track sends to its own group).
+       */
+      readonly pool: MulticastAddressPool | undefined;
       /**
        * The local IPv4 address the reader's RTSP connection reached (the interface multicast
-       * leaves by, unless the pool names one).
+       * leaves by, unless the pool names one); '' when the connection is IPv6.
        */
       readonly interfaceAddress: string;
     };
@@ -159,6 +162,15 @@ export abstract class ServerMediaSubsession {
    * multicast configured offers it only for such tracks; others answer such a SETUP 461).
    */
   get supportsMulticast(): boolean {
+    return false;
+  }
+
+  /**
+   * True for a track that is always being sent to its own multicast group (a
+   * {@link PassiveServerMediaSubsession}): every SETUP is answered with that group, whatever
+   * transport it asked for, and the server's own multicast option is not needed.
+   */
+  get multicastOnly(): boolean {
     return false;
   }
 

@@ -50,3 +50,4 @@ export {
   type MulticastAllocation,
 } from './MulticastAddressPool.js';
 export { MulticastStreamTransport, type MulticastStreamTransportOptions } from './MulticastStreamTransport.js';
+export { PassiveServerMediaSubsession, type PassiveServerMediaSubsessionOptions } from './PassiveServerMediaSubsession.js';
