@@ -92,7 +92,10 @@ export class MulticastStreamTransport extends StreamTransport {
     this.#rtcpSocket = rtcp;
     rtcp.on('packet', (_data, from) => {
       if (from.address === iface && from.port === rtcpPort) return; // our own reports, looped back
-      for (const c of this.#clients) if (c.transport.mode === 'multicast' && c.transport.clientAddress === from.address) c.emit('rtcp');
+      // A reader's address as its RTSP connection gave it may be IPv4-mapped (a dual-stack listener).
+      for (const c of this.#clients) {
+        if (c.transport.mode === 'multicast' && unmapped(c.transport.clientAddress) === from.address) c.emit('rtcp');
+      }
     });
     debug('sending to %s ports %d-%d ttl %d via %s', group, rtpPort, rtcpPort, ttl, iface);
   }
@@ -140,4 +143,8 @@ export class MulticastStreamTransport extends StreamTransport {
     this.#onClose = undefined;
     onClose?.();
   }
+}
+
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
