@@ -46,6 +46,7 @@ export class MulticastStreamTransport extends StreamTransport {
   #rtcp: RTCPInstance | undefined;
   readonly #clients = new Set<ServerMediaStream>();
   #onClose: (() => void) | undefined;
+  #ssrc: number | undefined;
   #closed = false;
 
   constructor(options: MulticastStreamTransportOptions) {
@@ -90,8 +91,9 @@ export class MulticastStreamTransport extends StreamTransport {
     }
     this.#rtp = rtp;
     this.#rtcpSocket = rtcp;
-    rtcp.on('packet', (_data, from) => {
-      if (from.address === iface && from.port === rtcpPort) return; // our own reports, looped back
+    rtcp.on('packet', (data, from) => {
+      // Our own reports come back (loopback on): their sender SSRC is our sink's.
+      if (data.length < 8 || (this.#ssrc !== undefined && data.readUInt32BE(4) === this.#ssrc)) return;
       // A reader's address as its RTSP connection gave it may be IPv4-mapped (a dual-stack listener).
       for (const c of this.#clients) {
         if (c.transport.mode === 'multicast' && unmapped(c.transport.clientAddress) === from.address) c.emit('rtcp');
@@ -101,6 +103,7 @@ export class MulticastStreamTransport extends StreamTransport {
   }
 
   override attachSink(sink: RTPSinkLike): void {
+    this.#ssrc = sink.ssrc;
     if (this.#rtcp || !this.#rtcpSocket) return;
     this.#rtcp = new RTCPInstance({
       scheduler: this.#scheduler,
