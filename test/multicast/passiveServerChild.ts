@@ -37,7 +37,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'go') {
     void sink.startPlaying(framer).then(() => {
       process.stdout.write(`SENT ${sink.packetCount} ${rtpSock.packetsSent}\n`);
-      rtcp.close(); // its BYE: players end there
+      // Its BYE ends players: let the last RTP packets land first (RTCP has its own socket and could
+      // overtake them), as the on-demand server does.
+      setTimeout(() => rtcp.close(), 1000);
     });
   } else if (line === 'quit') {
     clearTimeout(lifetime);
