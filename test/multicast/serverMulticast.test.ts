@@ -93,6 +93,25 @@ test('ffmpeg -rtsp_transport udp_multicast plays a file from dorsvr-server --mul
   }
 });
 
+test('GStreamer rtspsrc protocols=udp-mcast plays a file from dorsvr-server --multicast and gets every frame', async () => {
+  const server = await startServer(8557, ['--multicast', '239.255.45.1-239.255.45.4']);
+  try {
+    await withTempDir(async (dir) => {
+      const outFile = join(dir, 'gst.264');
+      const r = await runPeer('ip', [
+        'netns', 'exec', NS, findPeer('gst-launch-1.0'), '-e',
+        'rtspsrc', 'location=rtsp://127.0.0.1:8557/test.264', 'protocols=udp-mcast',
+        '!', 'rtph264depay', '!', 'h264parse', '!', 'video/x-h264,stream-format=byte-stream', '!', 'filesink', `location=${outFile}`,
+      ], 20_000);
+      assert.equal(r.code, 0, `gst-launch failed (${r.signal ?? r.code}): ${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}\n${server.out()}`);
+      const p = await probe(outFile);
+      assert.equal(p.frames, FILE_FRAMES, `GStreamer got ${p.frames} of ${FILE_FRAMES} frames`);
+    });
+  } finally {
+    await server.stop();
+  }
+});
+
 interface ReadersResult {
   error?: string;
   transports?: Array<{ mode: string; group?: string; ports?: { rtp: number; rtcp: number }; ssrc?: number; source?: string }>;
