@@ -49,7 +49,7 @@ try {
     list.push(r);
   }
   const t = list.map((r) => r.client.session!.subsessions[0]!.transport!);
-  result.transports = t.map((x) => ({ mode: x.mode, group: x.group, ports: x.clientPorts, ssrc: x.ssrc, source: x.serverAddress }));
+  result.transports = t.map((x) => ({ mode: x.mode, group: x.group, ports: x.clientPorts, ssrc: x.ssrc, source: x.serverAddress, header: x.header }));
   const group = t[0]!.group!;
   const port = t[0]!.clientPorts!.rtp;
   // The sniffer: every RTP datagram sent to the group, whoever it was meant for.

@@ -114,7 +114,7 @@ test('GStreamer rtspsrc protocols=udp-mcast plays a file from dorsvr-server --mu
 
 interface ReadersResult {
   error?: string;
-  transports?: Array<{ mode: string; group?: string; ports?: { rtp: number; rtcp: number }; ssrc?: number; source?: string }>;
+  transports?: Array<{ mode: string; group?: string; ports?: { rtp: number; rtcp: number }; ssrc?: number; source?: string; header?: string }>;
   frames?: number[];
   packets?: number;
   distinctSeqs?: number;
@@ -149,6 +149,7 @@ for (const [kind, range, first] of [
         assert.equal(t.group, first);
         assert.deepEqual(t.ports, { rtp: 20000, rtcp: 20001 });
         assert.equal(t.source, '127.0.0.1');
+        assert.match(t.header ?? '', new RegExp(`^RTP/AVP;multicast;destination=${first.replace(/\./g, '\\.')};source=127\\.0\\.0\\.1;port=20000-20001;ttl=1;ssrc=[0-9A-F]{8}`), t.header);
       }
       // One stream: the same SSRC for both readers, and on the wire each packet once, one SSRC.
       assert.equal(a!.ssrc, b!.ssrc);
@@ -226,5 +227,31 @@ test('a PassiveServerMediaSubsession (a stream always sent to its group): SDP c=
         resolve();
       });
     });
+  }
+});
+
+const CLIENT_CHILD = fileURLToPath(new URL('../transports/multicastClientChild.js', import.meta.url));
+
+test('every group in use: a multicast SETUP of another stream gets 453, and the first reader plays on', async () => {
+  const server = await startServer(8558, ['--multicast', '239.255.46.1', '--multicast-interface', '127.0.0.1']);
+  try {
+    const run = (file: string): Promise<{ frames: number; error?: string; group?: string }> =>
+      runPeer('ip', ['netns', 'exec', NS, process.execPath, CLIENT_CHILD, `rtsp://127.0.0.1:8558/${file}`, String(FILE_FRAMES)], 25_000).then((r) => {
+        try {
+          return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { frames: number; error?: string; group?: string };
+        } catch {
+          throw new Error(`client child printed no result: ${r.stdout}${r.stderr}`);
+        }
+      });
+    const first = run('test.264');
+    await new Promise((r) => setTimeout(r, 800)); // the first stream holds the only group by now
+    const second = await run('test.265');
+    assert.match(second.error ?? '', /453/, JSON.stringify(second));
+    const a = await first;
+    assert.equal(a.error, undefined, `${a.error}\n${server.out()}`);
+    assert.equal(a.group, '239.255.46.1');
+    assert.equal(a.frames, FILE_FRAMES);
+  } finally {
+    await server.stop();
   }
 });
