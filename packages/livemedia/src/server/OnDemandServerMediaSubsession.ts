@@ -458,6 +458,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       if (allocation === undefined) {
         throw new DorsvrError('ERR_MULTICAST_EXHAUSTED', `every multicast group (${pool.size}) is in use`, { status: 453 });
       }
+      // Given back once, whichever notices first (the transport closing, or a failure before it exists).
+      let held = true;
+      const release = (): void => {
+        if (held) pool.release(allocation);
+        held = false;
+      };
       try {
         return await this.#newState(clientSessionId, false, 'udp4', () =>
           new MulticastStreamTransport({
@@ -465,11 +471,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
             cname: this.cname,
             allocation,
             interfaceAddress: pool.interfaceAddress ?? transport.interfaceAddress,
-            onClose: () => pool.release(allocation),
+            onClose: release,
           }),
         );
       } catch (err) {
-        pool.release(allocation);
+        release();
         throw err;
       }
     })().finally(() => (this.#multicastPending = undefined));
