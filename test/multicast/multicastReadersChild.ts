@@ -34,7 +34,12 @@ try {
     clients.push(client);
     const session = await client.describe();
     const sub = session.subsessions[0]!;
-    result.sdp = { port: sub.media.port, address: sub.media.connections[0]?.address, ttl: sub.media.connections[0]?.ttl };
+    result.sdp = {
+      port: sub.media.port,
+      address: sub.media.connections[0]?.address,
+      ttl: sub.media.connections[0]?.ttl,
+      sourceFilter: sub.media.attributes.find((x) => x.name === 'source-filter')?.value?.trim(),
+    };
     await client.setup(sub);
     const r: Reader = { client, frames: 0, done: Promise.resolve() };
     r.done = new Promise<void>((resolve) => {

@@ -122,7 +122,7 @@ interface ReadersResult {
   groupAgain?: string;
   framesAgain?: number;
   packetsAfterLeave?: number;
-  sdp?: { port: number; address?: string; ttl?: number };
+  sdp?: { port: number; address?: string; ttl?: number; sourceFilter?: string };
 }
 
 async function runReaders(url: string, readers: number): Promise<ReadersResult> {
@@ -169,66 +169,71 @@ for (const [kind, range, first] of [
 
 const PASSIVE_SERVER = fileURLToPath(new URL('./passiveServerChild.js', import.meta.url));
 
-test('a PassiveServerMediaSubsession (a stream always sent to its group): SDP c=group/ttl; ffmpeg udp_multicast and two of our clients (told nothing, the SDP says multicast) each get every frame of the one stream sent', async () => {
-  const server = spawn('ip', ['netns', 'exec', NS, process.execPath, PASSIVE_SERVER, '8556', '239.255.44.7', fixture('test.264')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  server.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const waitFor = async (what: () => boolean, ms: number, label: string): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!what() && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-    if (!what()) throw new Error(`passive server: ${label} did not happen: ${out}`);
-  };
-  try {
-    await waitFor(() => out.includes('READY'), 10_000, 'READY');
-    await withTempDir(async (dir) => {
-      const outFile = join(dir, 'passive.264');
-      const ff = runPeer('ip', [
-        'netns', 'exec', NS, findPeer('ffmpeg'),
-        '-hide_banner', '-loglevel', 'info', '-nostdin', '-y',
-        '-rtsp_transport', 'udp_multicast',
-        '-i', 'rtsp://127.0.0.1:8556/live',
-        '-c', 'copy', outFile,
-      ], 25_000);
-      const readers = runPeer('ip', ['netns', 'exec', NS, process.execPath, READERS, 'rtsp://127.0.0.1:8556/live', '2', String(FILE_FRAMES), '127.0.0.1', 'passive'], 25_000);
-      const sessionsBefore = (out.match(/SESSION/g) ?? []).length;
-      // ffmpeg and both our readers have SET UP (joined the group) before the stream starts.
-      await waitFor(() => (out.match(/SESSION/g) ?? []).length >= sessionsBefore + 3, 15_000, 'three reader sessions');
-      await new Promise((r) => setTimeout(r, 1500));
-      server.stdin!.write('go\n');
-      const [f, r] = await Promise.all([ff, readers]);
-      const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ReadersResult;
-      assert.equal(res.error, undefined, `${res.error}\n${r.stderr}\n${out}`);
-      // The SDP said where the stream goes (m= port, c=IN IP4 group/ttl), so our clients used multicast unasked.
-      assert.deepEqual(res.sdp, { port: 22000, address: '239.255.44.7', ttl: 1 });
-      for (const t of res.transports!) {
-        assert.equal(t.mode, 'multicast');
-        assert.equal(t.group, '239.255.44.7');
-        assert.deepEqual(t.ports, { rtp: 22000, rtcp: 22001 });
-      }
-      assert.deepEqual(res.frames, [FILE_FRAMES, FILE_FRAMES]);
-      const sent = /SENT (\d+) (\d+)/.exec(out);
-      assert.ok(sent, out);
-      // One stream: each packet sent once (one datagram per packet), and seen once on the wire.
-      assert.equal(Number(sent[1]), Number(sent[2]));
-      assert.equal(res.packets, Number(sent[2]), `${res.packets} datagrams seen, ${sent[2]} sent`);
-      assert.equal(res.distinctSeqs, res.packets);
-      assert.equal(f.code, 0, `ffmpeg failed (${f.signal ?? f.code}): ${f.stderr.slice(-3000)}\n${out}`);
-      const p = await probe(outFile);
-      assert.equal(p.frames, FILE_FRAMES, `ffmpeg got ${p.frames} of ${FILE_FRAMES} frames`);
-    });
-  } finally {
-    server.stdin!.write('quit\n');
-    await new Promise<void>((resolve) => {
-      if (server.exitCode !== null) return resolve();
-      const t = setTimeout(() => server.kill('SIGKILL'), 5_000);
-      server.once('close', () => {
-        clearTimeout(t);
-        resolve();
+for (const [kind, group, port, ssm] of [
+  ['any-source', '239.255.44.7', 8556, false],
+  ['source-specific', '232.4.4.7', 8559, true],
+] as const) {
+  test(`a PassiveServerMediaSubsession (a stream always sent to its ${kind} group): SDP c=group/ttl${ssm ? ' and a=source-filter' : ''}; ffmpeg udp_multicast and two of our clients (told nothing, the SDP says multicast) each get every frame of the one stream sent`, async () => {
+    const server = spawn('ip', ['netns', 'exec', NS, process.execPath, PASSIVE_SERVER, String(port), group, fixture('test.264')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const waitFor = async (what: () => boolean, ms: number, label: string): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (!what() && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+      if (!what()) throw new Error(`passive server: ${label} did not happen: ${out}`);
+    };
+    try {
+      await waitFor(() => out.includes('READY'), 10_000, 'READY');
+      await withTempDir(async (dir) => {
+        const outFile = join(dir, 'passive.264');
+        const ff = runPeer('ip', [
+          'netns', 'exec', NS, findPeer('ffmpeg'),
+          '-hide_banner', '-loglevel', 'info', '-nostdin', '-y',
+          '-rtsp_transport', 'udp_multicast',
+          '-i', `rtsp://127.0.0.1:${port}/live`,
+          '-c', 'copy', outFile,
+        ], 25_000);
+        const readers = runPeer('ip', ['netns', 'exec', NS, process.execPath, READERS, `rtsp://127.0.0.1:${port}/live`, '2', String(FILE_FRAMES), '127.0.0.1', 'passive'], 25_000);
+        const sessionsBefore = (out.match(/SESSION/g) ?? []).length;
+        // ffmpeg and both our readers have SET UP (joined the group) before the stream starts.
+        await waitFor(() => (out.match(/SESSION/g) ?? []).length >= sessionsBefore + 3, 15_000, 'three reader sessions');
+        await new Promise((r) => setTimeout(r, 1500));
+        server.stdin!.write('go\n');
+        const [f, r] = await Promise.all([ff, readers]);
+        const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ReadersResult;
+        assert.equal(res.error, undefined, `${res.error}\n${r.stderr}\n${out}`);
+        // The SDP said where the stream goes (m= port, c=IN IP4 group/ttl), so our clients used multicast unasked.
+        assert.deepEqual(res.sdp, { port: 22000, address: group, ttl: 1, ...(ssm ? { sourceFilter: `incl IN IP4 ${group} 127.0.0.1` } : {}) });
+        for (const t of res.transports!) {
+          assert.equal(t.mode, 'multicast');
+          assert.equal(t.group, group);
+          assert.deepEqual(t.ports, { rtp: 22000, rtcp: 22001 });
+        }
+        assert.deepEqual(res.frames, [FILE_FRAMES, FILE_FRAMES]);
+        const sent = /SENT (\d+) (\d+)/.exec(out);
+        assert.ok(sent, out);
+        // One stream: each packet sent once (one datagram per packet), and seen once on the wire.
+        assert.equal(Number(sent[1]), Number(sent[2]));
+        assert.equal(res.packets, Number(sent[2]), `${res.packets} datagrams seen, ${sent[2]} sent`);
+        assert.equal(res.distinctSeqs, res.packets);
+        assert.equal(f.code, 0, `ffmpeg failed (${f.signal ?? f.code}): ${f.stderr.slice(-3000)}\n${out}`);
+        const p = await probe(outFile);
+        assert.equal(p.frames, FILE_FRAMES, `ffmpeg got ${p.frames} of ${FILE_FRAMES} frames`);
       });
-    });
-  }
-});
+    } finally {
+      server.stdin!.write('quit\n');
+      await new Promise<void>((resolve) => {
+        if (server.exitCode !== null) return resolve();
+        const t = setTimeout(() => server.kill('SIGKILL'), 5_000);
+        server.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  });
+}
 
 const CLIENT_CHILD = fileURLToPath(new URL('../transports/multicastClientChild.js', import.meta.url));
 
