@@ -78,3 +78,29 @@ test('examples/scheduler-groupsock-demo: five packets paced 100 ms apart, then i
   assert.equal(r.stdout.split('\n').filter((l) => /^\+[\d.]+ ms {2}#\d "hello \d"/.test(l)).length, 5, r.stdout);
   assert.match(r.stdout, /done\n$/);
 });
+
+test('examples/relayToneServer: the tone through the relay, recorded by ffmpeg', async () => {
+  const s = await startServer([example('relayToneServer'), '0'], /rtsp:\/\/[^\s/]+:(\d+)\/relayed-tone/);
+  try {
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'tone.mka');
+      const r = await ffmpegCopy(`rtsp://127.0.0.1:${s.match[1]}/relayed-tone`, 'tcp', out, [], 30_000, ['-t', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      const p = await probe(out);
+      assert.equal(p.codec, 'pcm_s16be');
+      assert.ok(p.duration !== undefined && p.duration > 0.8, `${p.duration} s`);
+    });
+  } finally {
+    s.child.kill('SIGKILL');
+  }
+});
+
+test('examples/publishAndRead: a file published to our server and read back at the same time', async () => {
+  for (const transport of ['tcp', 'udp']) {
+    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^server: live is published \(1 track\(s\)\)/m);
+    const m = /^reader: video\/H264: (\d+) frames \((\d+) key frames\)$/m.exec(r.stdout);
+    assert.ok(m && Number(m[1]) > 0 && Number(m[2]) >= 1, r.stdout);
+  }
+});
