@@ -6,6 +6,8 @@
 # transport mode), whose LAUNCH has depayloaders named depay0, depay1, …; it prints
 # "UNPREPARED PATH" once a publisher's media is shut down (after EOS: files are complete).
 # --digest USER:PASS requires Digest authentication for every mount.
+# --multicast GROUPLOW-GROUPHIGH:PORTLOW-PORTHIGH makes the play mounts shared and multicast-only,
+# with groups and ports from that pool (TTL 1).
 import argparse
 import sys
 
@@ -21,6 +23,7 @@ parser.add_argument('--mount', action='append', default=[], help='PATH=LAUNCH')
 parser.add_argument('--record', action='append', default=[], help='PATH=LAUNCH')
 parser.add_argument('--digest', help='USER:PASS')
 parser.add_argument('--host', default='127.0.0.1')
+parser.add_argument('--multicast')
 args = parser.parse_args()
 
 Gst.init(None)
@@ -43,6 +46,15 @@ for m in args.mount:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     factory.set_shared(False)
+    if args.multicast:
+        groups, _, ports = args.multicast.partition(':')
+        glow, _, ghigh = groups.partition('-')
+        plow, _, phigh = ports.partition('-')
+        pool = GstRtspServer.RTSPAddressPool()
+        pool.add_range(glow, ghigh, int(plow), int(phigh), 1)
+        factory.set_address_pool(pool)
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP_MCAST)
+        factory.set_shared(True)
     if args.digest:
         factory.add_role_from_structure(
             Gst.Structure.new_from_string('user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true'))

@@ -48,8 +48,8 @@ export class RTSPClientSession {
     return this.serverMediaSession.name;
   }
 
-  /** Transport of the session: `udp`, `tcp`, or `none` before the first SETUP. */
-  get transport(): 'udp' | 'tcp' | 'none' {
+  /** Transport of the session: `udp`, `tcp`, `multicast`, or `none` before the first SETUP. */
+  get transport(): 'udp' | 'tcp' | 'multicast' | 'none' {
     for (const s of this.streams.values()) return s.transport.mode;
     return 'none';
   }

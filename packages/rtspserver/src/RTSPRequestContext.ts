@@ -1,4 +1,4 @@
-import type { RTSPHeaders, RTSPRequest, ServerMediaSession, ServerMediaSubsession } from '@dorsvr/livemedia';
+import type { MulticastAddressPool, RTSPHeaders, RTSPRequest, ServerMediaSession, ServerMediaSubsession } from '@dorsvr/livemedia';
 import type { EventEmitter } from 'eventemitter3';
 import type { TaskScheduler } from '@dorsvr/scheduler';
 import type { RTSPClientConnection } from './RTSPClientConnection.js';
@@ -49,6 +49,8 @@ export type RTSPAccessAction = 'read' | 'publish';
 export interface RTSPServerCore {
   readonly scheduler: TaskScheduler;
   readonly sessions: RTSPSessionRegistry;
+  /** The server's multicast groups (its `multicast` option), or undefined: no multicast. */
+  readonly multicastPool: MulticastAddressPool | undefined;
   /** Whether the server is closing (late results of slow requests are then discarded). */
   readonly closed: boolean;
   /** The stream (and track) a request URL names, if any. */

@@ -10,6 +10,8 @@ import {
   parseCommaList,
   formatCommaList,
   checkAuthenticationDatabase,
+  MulticastAddressPool,
+  type MulticastOptions,
   type AuthenticationDatabase,
   checkPortRange,
   type PortRange,
@@ -140,6 +142,13 @@ export interface RTSPServerOptions {
    * See {@link RTSPPublishHandler}.
    */
   publish?: PublishOptions | boolean;
+  /**
+   * Answer `Transport: RTP/AVP;multicast` for on-demand tracks: one stream per track sent to a
+   * group of this range, shared by every multicast reader, stopped when the last leaves. Off by
+   * default (a server without it never sends multicast; such a SETUP gets 461). Bad options throw
+   * `ERR_MULTICAST_OPTIONS`.
+   */
+  multicast?: MulticastOptions;
 }
 
 /** What an access check is asked about. */
@@ -225,7 +234,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish' | 'rtpPortRange'>
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish' | 'rtpPortRange' | 'multicast'>
   > & {
     host: string | undefined;
   };
@@ -294,6 +303,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       get closed() {
         return server.#closed;
       },
+      multicastPool: options.multicast === undefined ? undefined : new MulticastAddressPool(options.multicast),
       resolveTarget: (uri) => this.resolveTarget(uri),
       authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
       events: this,

@@ -5,10 +5,15 @@
  * that is not a served file, and readers play what they publish.
  *
  *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic] [--publish]
+ *                 [--multicast first-last|cidr [--multicast-ttl N] [--multicast-interface addr]]
+ *
+ * --multicast lets readers ask for multicast (ffmpeg -rtsp_transport udp_multicast): each file's
+ * tracks are sent once to a group of that range, shared by all multicast readers.
  */
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { MulticastAddressPool, type MulticastOptions } from '@dorsvr/livemedia';
 import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, isServableName } from './DynamicRTSPServer.js';
 import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
 
@@ -19,15 +24,21 @@ interface CliArgs {
   users: Array<[string, string]>;
   basic: boolean;
   publish: boolean;
+  multicast: MulticastOptions | undefined;
 }
 
 function usage(): never {
-  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--publish]\n');
+  process.stderr.write(
+    'usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--publish]\n' +
+      '         [--multicast first-last|cidr [--multicast-ttl N] [--multicast-interface addr]]\n',
+  );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, publish: false };
+  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, publish: false, multicast: undefined };
+  let mTTL: number | undefined;
+  let mInterface: string | undefined;
   let dirSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -48,11 +59,25 @@ function parseArgs(argv: string[]): CliArgs {
       out.users.push([v.slice(0, c), v.slice(c + 1)]);
     } else if (a === '--basic') out.basic = true;
     else if (a === '--publish') out.publish = true;
+    else if (a === '--multicast') out.multicast = { groups: next() };
+    else if (a === '--multicast-ttl') mTTL = Number(next());
+    else if (a === '--multicast-interface') mInterface = next();
     else if (a === '--help' || a === '-h') usage();
     else if (!a.startsWith('-') && !dirSet) {
       out.dir = a;
       dirSet = true;
     } else usage();
+  }
+  if (out.multicast === undefined && (mTTL !== undefined || mInterface !== undefined)) usage();
+  if (out.multicast !== undefined) {
+    if (mTTL !== undefined) out.multicast.ttl = mTTL;
+    if (mInterface !== undefined) out.multicast.interfaceAddress = mInterface;
+    try {
+      new MulticastAddressPool(out.multicast); // checked here: a bad range is a usage error
+    } catch (err) {
+      process.stderr.write(`dorsvr-server: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
   }
   return out;
 }
@@ -93,6 +118,7 @@ async function main(): Promise<void> {
     allowBasicAuth: args.basic,
     // With --user, publishing needs those credentials too (the server's database).
     publish: args.publish,
+    multicast: args.multicast,
   });
   server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
   server.on('sessionCreated', (s) =>
@@ -115,6 +141,7 @@ async function main(): Promise<void> {
   console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
   if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
   for (const f of files) console.log(`  ${server.rtspURL(f)}`);
+  if (args.multicast) console.log(`multicast on request (RTP/AVP;multicast): groups ${args.multicast.groups}`);
   if (args.publish) {
     console.log(
       `accepting publishers on any other path, e.g. ${server.rtspURL('live/stream')}` +

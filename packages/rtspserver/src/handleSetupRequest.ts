@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import {
   parseTransportHeader,
   formatTransportSpec,
@@ -37,9 +38,20 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
 
   const transportValue = req.headers.get('Transport');
   if (transportValue === undefined) return { status: 461, headers };
-  const chosen = chooseTransport(parseTransportHeader(transportValue), 'play');
+  // A passive track is answered with its own group whatever was asked; an on-demand one is sent by
+  // multicast when asked and the server has multicast configured.
+  const multicastOnly = subsession.multicastOnly;
+  const multicastPool = subsession.supportsMulticast ? core.multicastPool : undefined;
+  const chosen = chooseTransport(parseTransportHeader(transportValue), 'play', { multicast: multicastOnly || multicastPool !== undefined });
   if (!chosen) return { status: 461, headers };
-  if (chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
+  let multicastInterface: string | undefined;
+  if (multicastOnly) multicastInterface = ipv4Of(conn.localAddress) ?? '';
+  else if (chosen.delivery === 'multicast') {
+    // Multicast leaves by the interface the reader reached us on (unless the pool names one): IPv4 only.
+    multicastInterface = multicastPool?.interfaceAddress ?? ipv4Of(conn.localAddress);
+    if (multicastInterface === undefined) return { status: 461, headers };
+  }
+  if (multicastInterface === undefined && chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
     // An interleaved session lives on its connection.
     return { status: 455, headers };
   }
@@ -51,7 +63,9 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
   }
 
   let transport: ClientTransport;
-  if (chosen.lowerTransport === 'TCP') {
+  if (multicastInterface !== undefined) {
+    transport = { mode: 'multicast', clientAddress: conn.remoteAddress, pool: multicastPool, interfaceAddress: multicastInterface };
+  } else if (chosen.lowerTransport === 'TCP') {
     const pair = pickInterleavedChannels(conn.channels, chosen);
     if (!pair) return { status: 461, headers };
     transport = { mode: 'tcp', channel: conn, rtpChannel: pair[0], rtcpChannel: pair[1] };
@@ -83,6 +97,12 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
     subsession.deleteStream(stream);
     return { status: 454, headers };
   }
+  if (transport.mode === 'multicast' && stream.multicast === undefined) {
+    // A track that says it supports multicast but did not say where it sends.
+    subsession.deleteStream(stream);
+    if (created) core.sessions.close(session, 'error');
+    return { status: 461, headers };
+  }
   if (created) {
     core.sessions.add(session);
     core.events.emit('sessionCreated', session);
@@ -95,7 +115,20 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
   core.sessions.touch(session);
 
   let answer: TransportSpec;
-  if (transport.mode === 'tcp') {
+  if (stream.multicast !== undefined) {
+    const m = stream.multicast;
+    answer = {
+      profile: 'RTP/AVP',
+      lowerTransport: 'UDP',
+      delivery: 'multicast',
+      destination: m.group,
+      source: m.source,
+      port: { rtp: m.rtpPort, rtcp: m.rtcpPort },
+      ttl: m.ttl,
+      ssrc: stream.ssrc,
+      mode: chosen.mode,
+    };
+  } else if (transport.mode === 'tcp') {
     session.interleavedConnection = conn;
     const binding = {
       session,
@@ -115,6 +148,7 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
       mode: chosen.mode,
     };
   } else {
+    if (transport.mode !== 'udp') throw new Error('unreachable: a multicast stream without its group');
     answer = {
       profile: 'RTP/AVP',
       lowerTransport: 'UDP',
@@ -131,4 +165,10 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
   headers.append('Transport', formatTransportSpec(answer));
   headers.append('Session', core.sessions.sessionHeader(session));
   return { status: 200, headers };
+}
+
+/** The IPv4 literal of a local address (`::ffff:a.b.c.d` unwrapped), or undefined for IPv6. */
+function ipv4Of(address: string): string | undefined {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return isIPv4(a) ? a : undefined;
 }

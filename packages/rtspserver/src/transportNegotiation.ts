@@ -5,16 +5,23 @@ export type TransportDirection = 'play' | 'record';
 
 /**
  * The first transport-spec of a SETUP the server can serve in `direction`: unicast RTP/AVP (or
- * AVPF) over UDP with a client port, or over TCP interleaved. `mode=record` (also `receive`,
- * which the parser reads as `RECORD`) asks for `record`; no mode means `play`.
+ * AVPF) over UDP with a client port, or over TCP interleaved; with `multicast` (the server has
+ * multicast configured and the track can be sent so), also `RTP/AVP;multicast` to play (UDP; the
+ * server picks group, ports and TTL, whatever the client suggested). `mode=record` (also
+ * `receive`, which the parser reads as `RECORD`) asks for `record`; no mode means `play`.
  */
-export function chooseTransport(specs: readonly TransportSpec[], direction: TransportDirection): TransportSpec | undefined {
+export function chooseTransport(
+  specs: readonly TransportSpec[],
+  direction: TransportDirection,
+  options: { multicast?: boolean } = {},
+): TransportSpec | undefined {
   return specs.find(
     (t) =>
       (t.profile === 'RTP/AVP' || t.profile === 'RTP/AVPF') &&
-      t.delivery !== 'multicast' &&
       (direction === 'record' ? t.mode === 'RECORD' : t.mode === undefined || t.mode === 'PLAY') &&
-      (t.lowerTransport === 'TCP' || direction === 'record' || (t.clientPort !== undefined && t.clientPort.rtp > 0)),
+      (t.delivery === 'multicast'
+        ? options.multicast === true && direction === 'play' && t.lowerTransport === 'UDP'
+        : t.lowerTransport === 'TCP' || direction === 'record' || (t.clientPort !== undefined && t.clientPort.rtp > 0)),
   );
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { EventEmitter } from 'eventemitter3';
+import { DorsvrError } from '@dorsvr/scheduler';
 import type { RTCPInstance, RTCPSenderSide } from '../rtcp/RTCPInstance.js';
 import type { ServerMediaStream } from '../server/ServerMediaSubsession.js';
 import type { RelaySocketPair } from './RelaySocketPair.js';
@@ -88,6 +89,7 @@ export class RelayReader implements RTCPSenderSide {
     this.header = this.freshHeader();
     this.#timestampAt = timestampAt;
     const t = stream.transport;
+    if (t.mode === 'multicast') throw new DorsvrError('ERR_SERVER_NO_MULTICAST', 'a relayed stream is not sent by multicast', { status: 461 });
     if (t.mode === 'udp') {
       this.udpPair = pair;
       this.udpSocket = pair?.rtp;

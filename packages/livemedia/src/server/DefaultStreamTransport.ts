@@ -217,6 +217,7 @@ export class DefaultStreamTransport extends StreamTransport {
 
   override registerClient(stream: ServerMediaStream): void {
     const t = stream.transport;
+    if (t.mode === 'multicast') throw new DorsvrError('ERR_SERVER_NO_MULTICAST', 'a multicast reader is not a destination of a unicast stream', { status: 461 });
     const entry: ClientEntry =
       t.mode === 'udp'
         ? {

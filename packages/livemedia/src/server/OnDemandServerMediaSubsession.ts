@@ -12,6 +12,7 @@ import {
 } from './ServerMediaSubsession.js';
 import type { StreamTransport, StreamTransportFactory } from './StreamTransport.js';
 import { defaultStreamTransportFactory } from './DefaultStreamTransport.js';
+import { MulticastStreamTransport } from './MulticastStreamTransport.js';
 import type { PortRange, RTPSinkLike, RTPInterfaceLike } from './StreamTransport.js';
 import { checkPortRange } from './DefaultStreamTransport.js';
 
@@ -269,6 +270,9 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly #counters = new Map<ServerMediaStream, { packets: number; bytes: number; basePackets: number; baseBytes: number }>();
   #shared: StreamState | undefined;
   #sharedPending: Promise<StreamState> | undefined;
+  /** The stream every multicast reader shares (sent once to one group), while it has readers. */
+  #multicast: StreamState | undefined;
+  #multicastPending: Promise<StreamState> | undefined;
   #sdpMedia: SDPMediaInit | undefined;
   #sdpPending: Promise<SDPMediaInit> | undefined;
   #duration: number | undefined;
@@ -306,6 +310,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
    */
   protected async auxSDPLine(sink: RTPSinkLike, _source: FramedSource): Promise<string> {
     return sink.auxSDPLine();
+  }
+
+  /** On-demand tracks can be sent to a multicast group shared by every multicast reader. */
+  override get supportsMulticast(): boolean {
+    return true;
   }
 
   /** Takes the server's `rtpPortRange` unless this track was given its own `portRange`. */
@@ -378,11 +387,18 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     return this.createNewRTPSink(rtpInterface, this.payloadType, source);
   }
 
-  async #newState(clientSessionId: string, udp: boolean, family: 'udp4' | 'udp6' = 'udp4'): Promise<StreamState> {
+  async #newState(
+    clientSessionId: string,
+    udp: boolean,
+    family: 'udp4' | 'udp6' = 'udp4',
+    makeTransport?: () => StreamTransport,
+  ): Promise<StreamState> {
     const source = await this.#makeSource(clientSessionId);
     let transport: StreamTransport | undefined;
     try {
-      transport = this.#factory.create({ scheduler: this.scheduler, udp, family, portBase: this.portBase, portRange: this.portRange, cname: this.cname });
+      transport = makeTransport
+        ? makeTransport()
+        : this.#factory.create({ scheduler: this.scheduler, udp, family, portBase: this.portBase, portRange: this.portRange, cname: this.cname });
       await transport.ready;
       const sink = this.createNewRTPSink(transport.rtpInterface, this.payloadType, source);
       transport.attachSink(sink);
@@ -397,7 +413,9 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   override async getStreamParameters(clientSessionId: string, transport: ClientTransport): Promise<ServerMediaStream> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'this subsession is closed', { status: 454 });
     let state: StreamState;
-    if (this.reuseFirstSource) {
+    if (transport.mode === 'multicast') {
+      state = await this.#multicastState(clientSessionId, transport);
+    } else if (this.reuseFirstSource) {
       // A shared stream that already reached its end is left to its clients; newcomers get a fresh one.
       if (this.#shared === undefined || this.#shared.closed || this.#shared.ended) {
         // Shared streams always have UDP sockets: later clients may want UDP.
@@ -413,7 +431,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
       );
     }
     const stream = new ServerMediaStream(clientSessionId, transport);
-    if (transport.mode === 'udp') {
+    if (state.transport instanceof MulticastStreamTransport) {
+      const t = state.transport;
+      stream.multicast = { ...t.allocation, source: t.interfaceAddress };
+      stream.serverRTPPort = t.rtpPort;
+      stream.serverRTCPPort = t.rtcpPort;
+    } else if (transport.mode === 'udp') {
       // A shared stream serves IPv6 clients from a pair of IPv6 sockets of its own.
       const ports = await state.transport.serverPortsFor(transport.clientAddress.includes(':') ? 'udp6' : 'udp4');
       stream.serverRTPPort = ports.rtpPort;
@@ -435,6 +458,48 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     state.transport.registerClient(stream);
     debug('%s: stream for session %s (%s)', this.trackId, clientSessionId, transport.mode);
     return stream;
+  }
+
+  /**
+   * The stream multicast readers share: sent once to a group from the pool, made for the first
+   * reader (its own source, apart from unicast readers'), given back when the last one leaves. A
+   * stream that reached its end is left to its readers; a newcomer gets a fresh one (another group).
+   * Rejects with `ERR_MULTICAST_EXHAUSTED` (453) when every group is in use.
+   */
+  async #multicastState(clientSessionId: string, transport: Extract<ClientTransport, { mode: 'multicast' }>): Promise<StreamState> {
+    if (this.#multicast !== undefined && !this.#multicast.closed && !this.#multicast.ended) return this.#multicast;
+    this.#multicastPending ??= (async () => {
+      const pool = transport.pool;
+      if (pool === undefined || (pool.interfaceAddress ?? transport.interfaceAddress) === '') {
+        throw new DorsvrError('ERR_SERVER_NO_MULTICAST', 'multicast is not configured (or the reader came over IPv6)', { status: 461 });
+      }
+      const allocation = pool.allocate();
+      if (allocation === undefined) {
+        throw new DorsvrError('ERR_MULTICAST_EXHAUSTED', `every multicast group (${pool.size}) is in use`, { status: 453 });
+      }
+      // Given back once, whichever notices first (the transport closing, or a failure before it exists).
+      let held = true;
+      const release = (): void => {
+        if (held) pool.release(allocation);
+        held = false;
+      };
+      try {
+        return await this.#newState(clientSessionId, false, 'udp4', () =>
+          new MulticastStreamTransport({
+            scheduler: this.scheduler,
+            cname: this.cname,
+            allocation,
+            interfaceAddress: pool.interfaceAddress ?? transport.interfaceAddress,
+            onClose: release,
+          }),
+        );
+      } catch (err) {
+        release();
+        throw err;
+      }
+    })().finally(() => (this.#multicastPending = undefined));
+    this.#multicast = await this.#multicastPending;
+    return this.#multicast;
   }
 
   #state(stream: ServerMediaStream): StreamState {
@@ -499,10 +564,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     stream.playing = false;
     state.playingClients--;
     state.transport.removeDestination(stream);
-    // A client's own stream stops where it is; a shared one goes on for the others.
-    if (!this.reuseFirstSource || state.playingClients === 0) {
-      if (!this.reuseFirstSource) state.stop();
-    }
+    // A client's own stream stops where it is; a shared one goes on for the others; a multicast
+    // one stops sending when no reader plays it.
+    if (state === this.#multicast) {
+      if (state.playingClients === 0) state.stop();
+    } else if (!this.reuseFirstSource) state.stop();
   }
 
   /**
@@ -514,7 +580,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     const state = this.#streams.get(stream);
     if (!state) return null;
     // A shared stream is only seeked when this client is alone on it.
-    if (this.reuseFirstSource && state.clients.size > 1) return null;
+    if ((this.reuseFirstSource || state.transport instanceof MulticastStreamTransport) && state.clients.size > 1) return null;
     const wasPlaying = state.playing;
     if (wasPlaying) state.stop();
     const reached = state.source.seekToNPT(npt);
@@ -547,6 +613,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     state.transport.unregisterClient(stream);
     if (state.clients.size === 0) {
       if (this.#shared === state) this.#shared = undefined;
+      if (this.#multicast === state) this.#multicast = undefined;
       state.close();
     }
   }
@@ -557,5 +624,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     for (const s of [...this.#streams.keys()]) this.deleteStream(s);
     this.#shared?.close();
     this.#shared = undefined;
+    this.#multicast?.close();
+    this.#multicast = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import type { ServerMediaSession } from './ServerMediaSession.js';
+import type { MulticastAddressPool, MulticastAllocation } from './MulticastAddressPool.js';
 import type { PortRange } from './StreamTransport.js';
 
 /**
@@ -34,7 +35,28 @@ export type ClientTransport =
       readonly rtpChannel: number;
       /** Channel number for RTCP. */
       readonly rtcpChannel: number;
+    }
+  | {
+      readonly mode: 'multicast';
+      /** The reader's IP address (its receiver reports to the group are its signs of life). */
+      readonly clientAddress: string;
+      /**
+       * Where the server's multicast groups come from (its `multicast` option); undefined when it
+       * has none (a {@link ServerMediaSubsession.multicastOnly} track sends to its own group).
+       */
+      readonly pool: MulticastAddressPool | undefined;
+      /**
+       * The local IPv4 address the reader's RTSP connection reached (the interface multicast
+       * leaves by, unless the pool names one); '' when the connection is IPv6.
+       */
+      readonly interfaceAddress: string;
     };
+
+/** Where a multicast stream goes, as a SETUP answers it (`destination=`, `port=`, `ttl=`, `source=`). */
+export interface MulticastDelivery extends MulticastAllocation {
+  /** The address the packets come from (the sending interface): `source=`, SSM readers filter on it. */
+  readonly source: string;
+}
 
 /** What `PLAY` reports for one track in `RTP-Info`. */
 export interface StreamStartInfo {
@@ -86,6 +108,8 @@ export class ServerMediaStream extends EventEmitter<ServerMediaStreamEvents> {
   serverRTCPPort: number | undefined;
   /** SSRC of the RTP stream, once known. */
   ssrc: number | undefined;
+  /** The group, ports and TTL the stream is sent to (multicast transport, or a passive track). */
+  multicast: MulticastDelivery | undefined;
   /**
    * Brings {@link stats} up to date (set by the subsession that owns the stream; the server calls
    * it before reporting statistics).
@@ -141,6 +165,23 @@ export abstract class ServerMediaSubsession {
   async sdpLines(): Promise<string> {
     const sdp = formatSDP({ sessionId: 0, name: '-', media: [await this.sdpMedia()] });
     return sdp.slice(sdp.indexOf('m='));
+  }
+
+  /**
+   * Whether {@link getStreamParameters} takes a `multicast` {@link ClientTransport} (a server with
+   * multicast configured offers it only for such tracks; others answer such a SETUP 461).
+   */
+  get supportsMulticast(): boolean {
+    return false;
+  }
+
+  /**
+   * True for a track that is always being sent to its own multicast group (a
+   * {@link PassiveServerMediaSubsession}): every SETUP is answered with that group, whatever
+   * transport it asked for, and the server's own multicast option is not needed.
+   */
+  get multicastOnly(): boolean {
+    return false;
   }
 
   /** Duration of this track in seconds when known (a file), else `undefined` (live). */

@@ -10,6 +10,7 @@ export {
   ServerMediaSubsession,
   ServerMediaStream,
   type ClientTransport,
+  type MulticastDelivery,
   type StreamStartInfo,
   type StreamStats,
   type ServerMediaStreamEvents,
@@ -48,3 +49,13 @@ export {
   type LiveServerMediaSubsessionOptions,
   type LiveCodec,
 } from './LiveServerMediaSubsession.js';
+export {
+  MulticastAddressPool,
+  MAX_MULTICAST_GROUPS,
+  DEFAULT_MULTICAST_PORT_BASE,
+  DEFAULT_MULTICAST_TTL,
+  type MulticastOptions,
+  type MulticastAllocation,
+} from './MulticastAddressPool.js';
+export { MulticastStreamTransport, type MulticastStreamTransportOptions } from './MulticastStreamTransport.js';
+export { PassiveServerMediaSubsession, type PassiveServerMediaSubsessionOptions } from './PassiveServerMediaSubsession.js';
