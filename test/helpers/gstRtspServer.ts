@@ -9,7 +9,7 @@ import { repoRoot } from './paths.js';
 export interface GstRtspServer {
   /** Its TCP port on 127.0.0.1. */
   readonly port: number;
-  /** `rtsp://127.0.0.1:<port>/<path>` (path without leading slash). */
+  /** `rtsp://127.0.0.1:<port>/<path>` (path without leading slash; `rtsps://` with `tls`). */
   url(path: string): string;
   /** What it wrote to stderr so far (for failure messages). */
   stderr(): string;
@@ -33,6 +33,8 @@ export interface GstRtspServerOptions {
   records?: Record<string, string>;
   /** Require Digest authentication with this user. */
   digest?: { username: string; password: string };
+  /** Serve RTSPS with this certificate and key (PEM files): every connection is TLS. */
+  tls?: { certFile: string; keyFile: string };
   /** Give up when it does not listen within this time (default 15000 ms). */
   startTimeoutMs?: number;
 }
@@ -47,6 +49,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   for (const [path, launch] of Object.entries(options.mounts)) args.push('--mount', `${path}=${launch}`);
   for (const [path, launch] of Object.entries(options.records ?? {})) args.push('--record', `${path}=${launch}`);
   if (options.digest) args.push('--digest', `${options.digest.username}:${options.digest.password}`);
+  if (options.tls) args.push('--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile);
   const child: ChildProcess = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -88,7 +91,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   });
   return {
     port,
-    url: (path) => `rtsp://127.0.0.1:${port}/${path.replace(/^\//, '')}`,
+    url: (path) => `${options.tls ? 'rtsps' : 'rtsp'}://127.0.0.1:${port}/${path.replace(/^\//, '')}`,
     stderr: () => stderr,
     waitUnprepared: (path, count = 1, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { BasicTaskScheduler, DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
@@ -75,7 +76,16 @@ export interface RTSPClientOptions {
   userAgent?: string;
   /** Where UDP client port pairs come from (default: one shared allocator per address family). */
   portAllocator?: PortPairAllocator;
+  /**
+   * TLS options for `rtsps://` URLs, as `node:tls` takes them. The server's certificate is
+   * verified by default (against Node's CAs, and its name against the URL's host); pin a CA with
+   * `ca`, or accept any certificate (a camera's self-signed one) with `rejectUnauthorized: false`.
+   */
+  tls?: RTSPClientTLSOptions;
 }
+
+/** TLS options of an {@link RTSPClient} for `rtsps://` (`node:tls` connect options; host and port come from the URL). */
+export type RTSPClientTLSOptions = Omit<ConnectionOptions, 'host' | 'port' | 'path' | 'socket'>;
 
 /** Options of {@link RTSPClient.setup}. */
 export interface RTSPSetupOptions {
@@ -179,6 +189,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #url: string;
   #host: string;
   #port: number;
+  /** True while the URL is `rtsps://` (the connection is TLS). */
+  #secure: boolean;
+  readonly #tls: RTSPClientTLSOptions;
   /** The authenticator for the current origin, if credentials may be sent there. */
   #auth: RTSPClientAuthenticator | undefined;
   /** The user's credentials (options or URL userinfo), for the origin of the URL they came with. */
@@ -208,13 +221,19 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #paused = false;
   #fellBack = false;
 
-  /** A client for `url` (`rtsp://[user:pass@]host[:port]/path`; IPv6 hosts in brackets). Connects on the first request. */
+  /**
+   * A client for `url` (`rtsp://[user:pass@]host[:port]/path`, or `rtsps://` over TLS; IPv6 hosts
+   * in brackets). Connects on the first request.
+   */
   constructor(url: string, options: RTSPClientOptions = {}) {
     super();
     const u = parseRTSPURL(url);
+    if (u.httpTunnel) throw new DorsvrError('ERR_RTSP_URL', `RTSP over HTTP (${url.slice(0, 8)}…) is not supported yet`);
     this.#url = u.url;
     this.#host = u.host;
     this.#port = u.port;
+    this.#secure = u.secure;
+    this.#tls = options.tls ?? {};
     this.#ownsScheduler = options.scheduler === undefined;
     this.scheduler = options.scheduler ?? new BasicTaskScheduler();
     this.#transport = options.transport ?? 'auto';
@@ -325,7 +344,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (!sub.supported) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
-    const mode = options.transport ?? this.#transport;
+    const mode = this.#effectiveMode(options.transport ?? this.#transport);
     try {
       return await this.#setupAs(sub, mode === 'tcp' ? 'tcp' : 'udp', mode === 'auto');
     } catch (err) {
@@ -373,7 +392,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (this.#publish === undefined || !this.#publish.tracks.includes(track)) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', 'setupRecord of a track that is not from the last announce()');
     }
-    const mode = options.transport ?? this.#transport;
+    const mode = this.#effectiveMode(options.transport ?? this.#transport);
     try {
       return await this.#setupRecordAs(track, mode === 'tcp' ? 'tcp' : 'udp');
     } catch (err) {
@@ -656,12 +675,17 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
         } catch (err) {
           throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `unusable Location ${JSON.stringify(location)}`, { status: res.status, response: res, cause: err });
         }
+        if (this.#secure && !next.secure) {
+          // A redirect must not take a client that asked for TLS off it.
+          throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `refusing a redirect from rtsps:// to ${next.url} (not TLS)`, { status: res.status, response: res });
+        }
         debug('%d: %s redirected to %s', res.status, target, next.url);
         if (target === this.#url) this.#url = next.url;
         target = next.url;
-        if (next.host !== this.#host || next.port !== this.#port) {
+        if (next.host !== this.#host || next.port !== this.#port || next.secure !== this.#secure) {
           this.#host = next.host;
           this.#port = next.port;
+          this.#secure = next.secure;
           this.#conn?.close();
           this.#conn = undefined;
         }
@@ -714,7 +738,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #connection(): Promise<RTSPClientConnection> {
     if (this.#conn !== undefined && !this.#conn.closed) return Promise.resolve(this.#conn);
     if (this.#connecting !== undefined) return this.#connecting;
-    const p = RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs).then(
+    const tls = this.#secure ? this.#tls : undefined;
+    const p = RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs, tls).then(
       (conn) => {
         this.#connecting = undefined;
         if (this.#closing !== undefined && this.#conn === undefined && this.#sessionId === undefined) {
@@ -764,6 +789,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** Over TLS, `auto` means TCP: the stream travels inside the protected connection (ask for `udp` to have it beside). */
+  #effectiveMode(mode: RTSPTransportMode): RTSPTransportMode {
+    return mode === 'auto' && this.#secure ? 'tcp' : mode;
+  }
 
   #allocatePair(conn: RTSPClientConnection): Promise<PortPair> {
     const remote = stripMapped(conn.remoteAddress ?? this.#host);

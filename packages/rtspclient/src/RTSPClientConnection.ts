@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTLS, type ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
@@ -60,21 +61,33 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
     socket.on('close', () => this.#onClose());
   }
 
-  /** Connects; rejects with `ERR_RTSP_CONNECT` on failure or after `timeoutUs`. */
-  static open(scheduler: TaskScheduler, host: string, port: number, timeoutUs: number): Promise<RTSPClientConnection> {
+  /**
+   * Connects (with `tls`, over TLS: the handshake is part of connecting, the server's certificate
+   * checked as `node:tls` checks it unless the options say otherwise); rejects with
+   * `ERR_RTSP_CONNECT` on failure or after `timeoutUs`, `ERR_RTSP_TLS` when the TLS handshake
+   * fails (a certificate refused, say).
+   */
+  static open(scheduler: TaskScheduler, host: string, port: number, timeoutUs: number, tls?: ConnectionOptions): Promise<RTSPClientConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      let tcpConnected = false;
+      const socket: Socket =
+        tls === undefined
+          ? connect({ host, port })
+          : connectTLS({ ...tls, host, port, servername: tls.servername ?? (isIP(host) === 0 ? host : undefined) });
       const fail = (err: Error): void => {
         scheduler.unscheduleDelayedTask(timer);
         socket.destroy();
-        reject(new RTSPClientError('ERR_RTSP_CONNECT', 'CONNECT', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+        if (tls !== undefined && tcpConnected) {
+          reject(new RTSPClientError('ERR_RTSP_TLS', 'CONNECT', `TLS handshake with ${host}:${port} failed: ${err.message}`, { cause: err }));
+        } else reject(new RTSPClientError('ERR_RTSP_CONNECT', 'CONNECT', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
       };
       const timer = scheduler.scheduleDelayedTask(timeoutUs, () => fail(new Error('timed out')));
       socket.once('error', fail);
-      socket.once('connect', () => {
+      socket.once('connect', () => (tcpConnected = true));
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         scheduler.unscheduleDelayedTask(timer);
         socket.off('error', fail);
-        debug('connected to %s:%d', host, port);
+        debug('connected to %s:%d%s', host, port, tls === undefined ? '' : ' (TLS)');
         resolve(new RTSPClientConnection(scheduler, socket));
       });
     });

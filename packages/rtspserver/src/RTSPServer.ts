@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import type { Server, Socket, AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
@@ -31,6 +32,8 @@ import { handleDescribeRequest } from './handleDescribeRequest.js';
 import { handleSetupRequest } from './handleSetupRequest.js';
 import { handleParameterRequest } from './handleParameterRequest.js';
 import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './handlePlaybackRequests.js';
+import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
+import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
 
 const debug = createDebug('dorsvr:rtspserver:server');
 
@@ -60,8 +63,21 @@ export interface RTSPParameterHandler {
 export interface RTSPServerOptions {
   /** The scheduler every timer (session reclamation, nonce expiry, sending) runs on. */
   scheduler: TaskScheduler;
-  /** TCP port (default 8554); 0 picks a free one, see {@link RTSPServer.port}. */
+  /** TCP port (default 8554, 322 with `tls`); 0 picks a free one, see {@link RTSPServer.port}. */
   port?: number;
+  /**
+   * Serve RTSPS: TLS server options as `node:tls` takes them (`key` and `cert`, or `pfx`; `ca`,
+   * `minVersion`, …). The default port becomes 322, URLs (Content-Base, RTP-Info) say `rtsps://`,
+   * and streams travel `$`-interleaved inside the TLS connection (see `allowUDPWithTLS`). A TLS
+   * handshake must finish within `requestTimeoutSeconds`. Options without a usable key and
+   * certificate throw `ERR_SERVER_TLS`.
+   */
+  tls?: TlsOptions | undefined;
+  /**
+   * With `tls`, also accept SETUP of UDP transports, whose RTP then travels unencrypted beside the
+   * protected connection. Default false: a SETUP over TLS offering only UDP is answered 461.
+   */
+  allowUDPWithTLS?: boolean;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**
@@ -186,11 +202,13 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck'>
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS'>
   > & {
     host: string | undefined;
   };
   readonly #accessCheck: RTSPServerOptions['accessCheck'];
+  readonly #tls: TlsOptions | undefined;
+  readonly #allowUDPWithTLS: boolean;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
@@ -211,8 +229,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
     this.#accessCheck = options.accessCheck;
+    if (options.tls !== undefined) checkTLSServerOptions(options.tls);
+    this.#tls = options.tls;
+    this.#allowUDPWithTLS = options.allowUDPWithTLS ?? false;
     this.#options = {
-      port: options.port ?? 8554,
+      port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
       allowBasicAuth: options.allowBasicAuth ?? false,
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
@@ -296,7 +317,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   async listen(): Promise<number> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the server is closed');
     if (this.#server) return this.#port;
-    const server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    const server = createRTSPListener({
+      tls: this.#tls,
+      handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
+      onSocket: (socket) => this.#onConnection(socket),
+    });
     server.maxConnections = this.#options.maxConnections;
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -340,7 +365,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Publish a stream at `rtsp://host:port/<sms.name>`. Replaces (and closes) one of the same name. */
+  /** `rtsps` when the server speaks TLS, else `rtsp`: the scheme of its URLs. */
+  get urlScheme(): 'rtsp' | 'rtsps' {
+    return this.#tls === undefined ? 'rtsp' : 'rtsps';
+  }
+
+  /** Publish a stream at `rtsp://host:port/<sms.name>` (`rtsps://` under TLS). Replaces (and closes) one of the same name. */
   addServerMediaSession(sms: ServerMediaSession): void {
     const old = this.#sessionsByName.get(sms.name);
     if (old && old !== sms) this.removeServerMediaSession(old);
@@ -392,7 +422,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     let h = host ?? this.#options.host;
     if (h === undefined || h === '::' || h === '0.0.0.0') h = firstIPv4Address();
     if (h.includes(':')) h = `[${h}]`;
-    return `rtsp://${h}:${this.#port}/${name.split('/').map(encodeURIComponent).join('/')}`;
+    return `${this.urlScheme}://${h}:${this.#port}/${name.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -425,7 +455,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         subsession = sms.lookupSubsession(c.trackId);
         if (!subsession) continue;
       }
-      return { sms, subsession, baseURL: baseURLOf(uri, c.trackId) };
+      return { sms, subsession, baseURL: this.#withScheme(baseURLOf(uri, c.trackId)) };
     }
     return undefined;
   }
@@ -605,7 +635,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       let uri = req.uri;
       if (uri !== '*' && !/^rtsps?:\/\//i.test(uri)) {
         const host = conn.localAddress.includes(':') ? `[${conn.localAddress}]` : conn.localAddress;
-        uri = `rtsp://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
+        uri = `${this.urlScheme}://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
       }
       const ctx: RTSPRequestContext = { connection: conn, request: uri === req.uri ? req : { ...req, uri }, headers, username: undefined };
       res = await this.#dispatch(ctx);
@@ -624,7 +654,18 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
   }
 
+  /** Under TLS, URLs the server answers with say `rtsps://` (clients such as GStreamer send `rtsp://` request URLs over TLS). */
+  #withScheme(url: string): string {
+    return this.#tls !== undefined && /^rtsp:\/\//i.test(url) ? `rtsps://${url.slice(7)}` : url;
+  }
+
   #dispatch(ctx: RTSPRequestContext): Promise<RTSPResponse> | RTSPResponse {
+    if (ctx.request.method === 'SETUP' && this.#tls !== undefined && !this.#allowUDPWithTLS) {
+      // RTSPS protects the stream too: only transports inside the TLS connection are offered.
+      const only = interleavedTransportsOnly(ctx.request);
+      if (only === undefined) return { status: 461, headers: ctx.headers };
+      ctx = { ...ctx, request: only };
+    }
     const req = ctx.request;
     const require = req.headers.get('Require') ?? req.headers.get('Proxy-Require');
     if (require !== undefined) {

@@ -3,8 +3,11 @@
  * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP.
  *
  *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic]
+ *                 [--tls-cert F --tls-key F]
+ *
+ * With --tls-cert and --tls-key (PEM files) it serves RTSPS (rtsps://) on --port (default 322).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, isServableName } from './DynamicRTSPServer.js';
@@ -16,15 +19,18 @@ interface CliArgs {
   host: string | undefined;
   users: Array<[string, string]>;
   basic: boolean;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  portSet: boolean;
 }
 
 function usage(): never {
-  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic]\n');
+  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F]\n');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false };
+  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false };
   let dirSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -37,7 +43,10 @@ function parseArgs(argv: string[]): CliArgs {
       const n = Number(next());
       if (!Number.isInteger(n) || n < 0 || n > 65535) usage();
       out.port = n;
+      out.portSet = true;
     } else if (a === '--host') out.host = next();
+    else if (a === '--tls-cert') out.tlsCert = next();
+    else if (a === '--tls-key') out.tlsKey = next();
     else if (a === '--user' || a === '-u') {
       const v = next();
       const c = v.indexOf(':');
@@ -50,6 +59,8 @@ function parseArgs(argv: string[]): CliArgs {
       dirSet = true;
     } else usage();
   }
+  // Both or neither: half a TLS configuration must not silently serve plain RTSP.
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) usage();
   return out;
 }
 
@@ -80,14 +91,32 @@ async function main(): Promise<void> {
     authDatabase = new UserAuthenticationDatabase();
     for (const [u, p] of args.users) authDatabase.addUser(u, p);
   }
-  const server = new DynamicRTSPServer({
-    scheduler,
-    root: args.dir,
-    port: args.port,
-    host: args.host,
-    authDatabase,
-    allowBasicAuth: args.basic,
-  });
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (args.tlsCert !== undefined && args.tlsKey !== undefined) {
+    try {
+      tls = { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) };
+    } catch (err) {
+      console.error(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(2);
+    }
+  }
+  let server: DynamicRTSPServer;
+  try {
+    server = new DynamicRTSPServer({
+      scheduler,
+      root: args.dir,
+      port: tls !== undefined && !args.portSet ? 322 : args.port,
+      tls,
+      host: args.host,
+      authDatabase,
+      allowBasicAuth: args.basic,
+    });
+  } catch (err) {
+    // A bad option (an unusable TLS certificate, say) is said plainly, not as a stack trace.
+    console.error(err instanceof Error ? err.message : err);
+    scheduler.close();
+    process.exit(2);
+  }
   server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
   server.on('sessionCreated', (s) => console.log(`session ${s.id}: ${s.remoteAddress} plays ${s.streamName}`));
   server.on('sessionClosed', (s, reason, stats) =>
