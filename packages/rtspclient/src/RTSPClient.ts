@@ -82,6 +82,17 @@ export interface RTSPClientOptions {
    * `ca`, or accept any certificate (a camera's self-signed one) with `rejectUnauthorized: false`.
    */
   tls?: RTSPClientTLSOptions;
+  /**
+   * Tunnel RTSP over HTTP to this port of the URL's host (openRTSP's `-T`; HTTPS for `rtsps://`):
+   * requests go base64-encoded on a POST, responses and streams come on a GET, and `auto`
+   * transport means TCP. `rtsph://host:port/…` URLs tunnel to their own port without this.
+   */
+  httpTunnelPort?: number;
+  /**
+   * With `httpTunnelPort`: connect to the RTSP port first, and tunnel only when that connection is
+   * refused (ECONNREFUSED) — then for the rest of the client's life. Default false (always tunnel).
+   */
+  httpTunnelFallback?: boolean;
 }
 
 /** TLS options of an {@link RTSPClient} for `rtsps://` (`node:tls` connect options; host and port come from the URL). */
@@ -192,6 +203,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** True while the URL is `rtsps://` (the connection is TLS). */
   #secure: boolean;
   readonly #tls: RTSPClientTLSOptions;
+  /** The HTTP port to tunnel to (the URL's for `rtsph://`), undefined for plain RTSP. */
+  #tunnelPort: number | undefined;
+  /** Tunnel only after the RTSP port refused a connection (then `#tunnelling` stays set). */
+  readonly #tunnelFallback: boolean;
+  #tunnelling: boolean;
   /** The authenticator for the current origin, if credentials may be sent there. */
   #auth: RTSPClientAuthenticator | undefined;
   /** The user's credentials (options or URL userinfo), for the origin of the URL they came with. */
@@ -228,12 +244,17 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   constructor(url: string, options: RTSPClientOptions = {}) {
     super();
     const u = parseRTSPURL(url);
-    if (u.httpTunnel) throw new DorsvrError('ERR_RTSP_URL', `RTSP over HTTP (${url.slice(0, 8)}…) is not supported yet`);
     this.#url = u.url;
     this.#host = u.host;
     this.#port = u.port;
     this.#secure = u.secure;
     this.#tls = options.tls ?? {};
+    if (options.httpTunnelPort !== undefined && (!Number.isInteger(options.httpTunnelPort) || options.httpTunnelPort <= 0 || options.httpTunnelPort > 65535)) {
+      throw new DorsvrError('ERR_RTSP_URL', `httpTunnelPort must be a port number, not ${String(options.httpTunnelPort)}`);
+    }
+    this.#tunnelPort = u.httpTunnel ? u.port : options.httpTunnelPort;
+    this.#tunnelFallback = !u.httpTunnel && options.httpTunnelFallback === true;
+    this.#tunnelling = this.#tunnelPort !== undefined && !this.#tunnelFallback;
     this.#ownsScheduler = options.scheduler === undefined;
     this.scheduler = options.scheduler ?? new BasicTaskScheduler();
     this.#transport = options.transport ?? 'auto';
@@ -288,6 +309,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** The authentication scheme in use after a challenge (`Digest`, `Basic`), else undefined. */
   get authScheme(): 'Digest' | 'Basic' | undefined {
     return this.#auth?.scheme;
+  }
+
+  /** True while requests go through an RTSP-over-HTTP tunnel (`rtsph://`, `httpTunnelPort`, or its fallback taken). */
+  get httpTunnelled(): boolean {
+    return this.#tunnelling;
   }
 
   /** True once streams were moved from UDP to TCP by the automatic fallback. */
@@ -686,6 +712,10 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
           this.#host = next.host;
           this.#port = next.port;
           this.#secure = next.secure;
+          if (next.httpTunnel) {
+            this.#tunnelPort = next.port;
+            this.#tunnelling = true;
+          }
           this.#conn?.close();
           this.#conn = undefined;
         }
@@ -738,8 +768,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #connection(): Promise<RTSPClientConnection> {
     if (this.#conn !== undefined && !this.#conn.closed) return Promise.resolve(this.#conn);
     if (this.#connecting !== undefined) return this.#connecting;
-    const tls = this.#secure ? this.#tls : undefined;
-    const p = RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs, tls).then(
+    const p = this.#open().then(
       (conn) => {
         this.#connecting = undefined;
         if (this.#closing !== undefined && this.#conn === undefined && this.#sessionId === undefined) {
@@ -790,9 +819,33 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Over TLS, `auto` means TCP: the stream travels inside the protected connection (ask for `udp` to have it beside). */
+  /** A new connection: plain, TLS, or tunnelled over HTTP (after the RTSP port refused one, in fallback mode). */
+  async #open(): Promise<RTSPClientConnection> {
+    const tls = this.#secure ? this.#tls : undefined;
+    const tunnel = (): Promise<RTSPClientConnection> => {
+      const u = new URL(this.#url);
+      const httpTunnel = { path: `${u.pathname || '/'}${u.search}`, userAgent: this.#userAgent };
+      return RTSPClientConnection.open(this.scheduler, this.#host, this.#tunnelPort!, this.#connectTimeoutUs, { tls, httpTunnel });
+    };
+    if (this.#tunnelling) return tunnel();
+    try {
+      return await RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs, { tls });
+    } catch (err) {
+      const refused = err instanceof RTSPClientError && err.code === 'ERR_RTSP_CONNECT' && (err.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
+      if (!this.#tunnelFallback || this.#tunnelPort === undefined || !refused) throw err;
+      debug('%s:%d refused the connection: tunnelling over HTTP to port %d', this.#host, this.#port, this.#tunnelPort);
+      const conn = await tunnel();
+      this.#tunnelling = true;
+      return conn;
+    }
+  }
+
+  /**
+   * Over TLS or an HTTP tunnel, `auto` means TCP: the stream travels inside the protected
+   * connection, or through the tunnel the network left open (ask for `udp` to have it beside).
+   */
   #effectiveMode(mode: RTSPTransportMode): RTSPTransportMode {
-    return mode === 'auto' && this.#secure ? 'tcp' : mode;
+    return mode === 'auto' && (this.#secure || this.#tunnelling) ? 'tcp' : mode;
   }
 
   #allocatePair(conn: RTSPClientConnection): Promise<PortPair> {

@@ -34,6 +34,7 @@ import { handleParameterRequest } from './handleParameterRequest.js';
 import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './handlePlaybackRequests.js';
 import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
 import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
+import { HTTPTunnelListener } from './HTTPTunnelListener.js';
 
 const debug = createDebug('dorsvr:rtspserver:server');
 
@@ -78,6 +79,13 @@ export interface RTSPServerOptions {
    * protected connection. Default false: a SETUP over TLS offering only UDP is answered 461.
    */
   allowUDPWithTLS?: boolean;
+  /**
+   * Also serve RTSP over HTTP (the QuickTime/VLC tunnel: a GET and a POST sharing an
+   * `x-sessioncookie`) on this TCP port (0: a free one, see {@link RTSPServer.httpPort}; HTTPS
+   * with `tls`). Default: off. Tunnelled requests are handled as plain RTSP ones; streams go
+   * interleaved on the GET half. See {@link HTTPTunnelListener}.
+   */
+  httpPort?: number | undefined;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**
@@ -202,13 +210,15 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS'>
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS' | 'httpPort'>
   > & {
     host: string | undefined;
   };
   readonly #accessCheck: RTSPServerOptions['accessCheck'];
   readonly #tls: TlsOptions | undefined;
   readonly #allowUDPWithTLS: boolean;
+  readonly #httpPort: number | undefined;
+  #http: HTTPTunnelListener | undefined;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
@@ -232,6 +242,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     if (options.tls !== undefined) checkTLSServerOptions(options.tls);
     this.#tls = options.tls;
     this.#allowUDPWithTLS = options.allowUDPWithTLS ?? false;
+    if (options.httpPort !== undefined && (!Number.isInteger(options.httpPort) || options.httpPort < 0 || options.httpPort > 65535)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
+    }
+    this.#httpPort = options.httpPort;
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
@@ -344,7 +358,38 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     server.on('error', (err) => this.emit('error', err));
     this.#port = (server.address() as AddressInfo).port;
     debug('listening on port %d', this.#port);
+    if (this.#httpPort !== undefined) await this.#listenHTTP(this.#httpPort);
     return this.#port;
+  }
+
+  /** The RTSP-over-HTTP port (the chosen one when `httpPort` was 0), 0 when off or before listen(). */
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  async #listenHTTP(port: number): Promise<void> {
+    const http = new HTTPTunnelListener({
+      scheduler: this.scheduler,
+      tls: this.#tls,
+      requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
+      maxConnections: this.#options.maxConnections,
+      serverName: this.#options.serverName,
+      openTunnel: (socket) => {
+        const state = this.#attach(socket);
+        return state && ((bytes) => this.#onData(state, bytes));
+      },
+    });
+    this.#http = http;
+    try {
+      await http.listen(port, this.#options.host);
+    } catch (err) {
+      // Both ports or neither: a server asked for a tunnel does not run without it.
+      this.#http = undefined;
+      const server = this.#server;
+      this.#server = undefined;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
   }
 
   /**
@@ -362,7 +407,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#retired.clear();
     const server = this.#server;
     this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const http = this.#http;
+    this.#http = undefined;
+    await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close()]);
   }
 
   /** `rtsps` when the server speaks TLS, else `rtsp`: the scheme of its URLs. */
@@ -511,16 +558,25 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   // Connections
 
   #onConnection(socket: Socket): void {
+    const state = this.#attach(socket);
+    if (state) socket.on('data', (chunk: Buffer) => this.#onData(state, chunk));
+  }
+
+  /**
+   * Make `socket` an RTSP connection (counted, timed, its sessions ended with it) whose requests
+   * the caller feeds to #onData: its own bytes, or a tunnel's decoded POST. Undefined when refused.
+   */
+  #attach(socket: Socket): ConnectionState | undefined {
     if (this.#closed) {
       socket.destroy();
-      return;
+      return undefined;
     }
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const open = this.#connectionsPerAddress.get(address) ?? 0;
     if (open >= this.#options.maxConnectionsPerAddress) {
       debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
       socket.destroy();
-      return;
+      return undefined;
     }
     this.#connectionsPerAddress.set(address, open + 1);
     const conn = new RTSPClientConnection(socket, {
@@ -536,7 +592,6 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     const info = this.#info(conn);
     debug('connection %d from %s:%d', conn.id, conn.remoteAddress, conn.remotePort);
     this.emit('connection', info);
-    socket.on('data', (chunk: Buffer) => this.#onData(state, chunk));
     socket.on('error', (err) => debug('connection %d error: %s', conn.id, err.message));
     socket.on('close', () => {
       conn.close();
@@ -548,6 +603,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       this.#sessions.closeWhere((s) => s.interleavedConnection === conn, 'connection-closed');
       this.emit('disconnect', info);
     });
+    return state;
   }
 
   #info(conn: RTSPClientConnection): RTSPConnectionInfo {

@@ -3,9 +3,10 @@
  * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP.
  *
  *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic]
- *                 [--tls-cert F --tls-key F]
+ *                 [--tls-cert F --tls-key F] [--http-port N]
  *
  * With --tls-cert and --tls-key (PEM files) it serves RTSPS (rtsps://) on --port (default 322).
+ * With --http-port it also serves RTSP over HTTP (the QuickTime/VLC tunnel; HTTPS with TLS) there.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -22,15 +23,16 @@ interface CliArgs {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   portSet: boolean;
+  httpPort: number | undefined;
 }
 
 function usage(): never {
-  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F]\n');
+  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F] [--http-port N]\n');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false };
+  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false, httpPort: undefined };
   let dirSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -47,6 +49,11 @@ function parseArgs(argv: string[]): CliArgs {
     } else if (a === '--host') out.host = next();
     else if (a === '--tls-cert') out.tlsCert = next();
     else if (a === '--tls-key') out.tlsKey = next();
+    else if (a === '--http-port') {
+      const n = Number(next());
+      if (!Number.isInteger(n) || n < 0 || n > 65535) usage();
+      out.httpPort = n;
+    }
     else if (a === '--user' || a === '-u') {
       const v = next();
       const c = v.indexOf(':');
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
       root: args.dir,
       port: tls !== undefined && !args.portSet ? 322 : args.port,
       tls,
+      httpPort: args.httpPort,
       host: args.host,
       authDatabase,
       allowBasicAuth: args.basic,
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
   }
   const files = await listMedia(server.root);
   console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
+  if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
   if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
   for (const f of files) console.log(`  ${server.rtspURL(f)}`);
   const stop = (): void => {

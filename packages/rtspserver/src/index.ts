@@ -51,3 +51,6 @@ export {
   type DynamicRTSPServerOptions,
   type DynamicFileLookup,
 } from './DynamicRTSPServer.js';
+export { HTTPTunnelListener, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
+export { Base64StreamDecoder } from './Base64StreamDecoder.js';
+export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';
