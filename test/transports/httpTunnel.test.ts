@@ -255,7 +255,7 @@ test('timeouts: a head that never completes is closed (408) after requestTimeout
   assert.ok(lonelyMs >= 1900 && lonelyMs < 8000, `lonely GET closed after ${lonelyMs} ms`);
 });
 
-test('RTSP over HTTPS: with tls the HTTP port speaks TLS too; our client tunnels with rtspsh:// and the CA pinned', async () => {
+test('RTSP over HTTPS: with tls the HTTP port speaks TLS too; our client (rtspsh://, CA pinned), ffmpeg -rtsp_transport https and rtspsrc rtspsh:// play every frame', async () => {
   const cert: TestCertificate = makeTestCertificate();
   const s2 = new BasicTaskScheduler();
   const secure = new DynamicRTSPServer({ scheduler: s2, root: fixture(''), port: 0, host: '127.0.0.1', httpPort: 0, tls: { key: cert.key, cert: cert.cert } });
@@ -264,6 +264,22 @@ test('RTSP over HTTPS: with tls the HTTP port speaks TLS too; our client tunnels
     const r = await playToEnd(`rtspsh://127.0.0.1:${secure.httpPort}/test.264`, { tls: { ca: cert.cert } });
     assert.equal(r.tunnelled, true);
     await assertEveryFrame(r.frames, 'rtspsh');
+    const want = (await probe(fixture('test.264'))).frames;
+    const ffOut = join(tmp.dir, 'ffmpeg-https.mkv');
+    const gstOut = join(tmp.dir, 'gst-https.mp4');
+    const bound = 20_000;
+    const [f, g] = await Promise.all([
+      ffmpegCopy(`rtsp://127.0.0.1:${secure.httpPort}/test.264`, 'https', ffOut),
+      runPeer(
+        findPeer('gst-launch-1.0'),
+        ['-e', 'rtspsrc', `location=rtspsh://127.0.0.1:${secure.httpPort}/test.264`, 'tls-validation-flags=0', '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${gstOut}`],
+        bound,
+      ),
+    ]);
+    assert.equal(f.code, 0, f.stderr);
+    assertGstStoppedByItself(g, 'rtspsrc over rtspsh', bound);
+    assert.equal((await probe(ffOut)).frames, want, 'ffmpeg over https');
+    assert.equal((await probe(gstOut)).frames, want, 'rtspsrc over rtspsh');
     // A plain-HTTP GET on the HTTPS port gets no tunnel.
     const plain = openHalf(getHead('plaincookie'), secure.httpPort);
     await plain.closed;
