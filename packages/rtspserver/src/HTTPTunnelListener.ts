@@ -21,6 +21,11 @@ export interface HTTPTunnelListenerOptions {
   /** `Server:` header of the answers. */
   readonly serverName: string;
   /**
+   * Bytes the GET half may have queued (responses the client does not read) before the POST half
+   * is no longer read, until the GET half drains (the server's `maxSendQueueBytes`).
+   */
+  readonly maxSendQueueBytes: number;
+  /**
    * A GET opened a tunnel: make its socket an RTSP connection whose responses and interleaved
    * packets go out on it. Returns the function the decoded RTSP bytes of the POST half are fed
    * to, or undefined when the connection is refused (the socket is then destroyed).
@@ -228,6 +233,12 @@ export class HTTPTunnelListener {
         return;
       }
       if (bytes.length > 0) tunnel.feed(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+      // A client that does not read its responses (on the GET half) is not read either.
+      if (tunnel.get.writableLength > this.#options.maxSendQueueBytes && !socket.isPaused()) {
+        debug('tunnel %s: %d bytes of responses unread, pausing its POST', cookie, tunnel.get.writableLength);
+        socket.pause();
+        tunnel.get.once('drain', () => !socket.destroyed && socket.resume());
+      }
     };
     socket.on('data', onData);
     socket.once('close', () => {

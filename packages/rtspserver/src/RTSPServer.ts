@@ -374,6 +374,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
       maxConnections: this.#options.maxConnections,
       serverName: this.#options.serverName,
+      maxSendQueueBytes: this.#options.maxSendQueueBytes,
       openTunnel: (socket) => {
         const state = this.#attach(socket);
         return state && ((bytes) => this.#onData(state, bytes));
