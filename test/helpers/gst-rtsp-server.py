@@ -8,6 +8,8 @@
 # --digest USER:PASS requires Digest authentication for every mount.
 # --tls-cert FILE --tls-key FILE serves RTSPS (every connection is TLS, as GStreamer does it: the
 # certificate is set on the server's RTSPAuth, with a default token that may play every mount).
+# --multicast GROUPLOW-GROUPHIGH:PORTLOW-PORTHIGH makes the play mounts shared and multicast-only,
+# with groups and ports from that pool (TTL 1).
 import argparse
 import sys
 
@@ -25,6 +27,7 @@ parser.add_argument('--digest', help='USER:PASS')
 parser.add_argument('--host', default='127.0.0.1')
 parser.add_argument('--tls-cert')
 parser.add_argument('--tls-key')
+parser.add_argument('--multicast')
 args = parser.parse_args()
 
 Gst.init(None)
@@ -65,6 +68,15 @@ for m in args.mount:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     factory.set_shared(False)
+    if args.multicast:
+        groups, _, ports = args.multicast.partition(':')
+        glow, _, ghigh = groups.partition('-')
+        plow, _, phigh = ports.partition('-')
+        pool = GstRtspServer.RTSPAddressPool()
+        pool.add_range(glow, ghigh, int(plow), int(phigh), 1)
+        factory.set_address_pool(pool)
+        factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP_MCAST)
+        factory.set_shared(True)
     allow_roles(factory)
     mounts.add_factory(path, factory)
 

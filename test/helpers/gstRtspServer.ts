@@ -33,6 +33,12 @@ export interface GstRtspServerOptions {
   records?: Record<string, string>;
   /** Require Digest authentication with this user. */
   digest?: { username: string; password: string };
+  /** Play mounts shared and multicast-only, groups and ports from this pool (TTL 1). */
+  multicast?: { groups: [string, string]; ports: [number, number] };
+  /** Run it inside this network namespace (`ip netns exec`; needs root). */
+  netns?: string;
+  /** Address to listen on (default 127.0.0.1; also the host of {@link GstRtspServer.url}). */
+  host?: string;
   /** Serve RTSPS with this certificate and key (PEM files): every connection is TLS. */
   tls?: { certFile: string; keyFile: string };
   /** Give up when it does not listen within this time (default 15000 ms). */
@@ -50,7 +56,13 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   for (const [path, launch] of Object.entries(options.records ?? {})) args.push('--record', `${path}=${launch}`);
   if (options.digest) args.push('--digest', `${options.digest.username}:${options.digest.password}`);
   if (options.tls) args.push('--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile);
-  const child: ChildProcess = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.host !== undefined) args.push('--host', options.host);
+  if (options.multicast) args.push('--multicast', `${options.multicast.groups.join('-')}:${options.multicast.ports.join('-')}`);
+  // `ip netns exec` execs python in the namespace: the child is python itself.
+  const child: ChildProcess =
+    options.netns === undefined
+      ? spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', options.netns, python, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -91,7 +103,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   });
   return {
     port,
-    url: (path) => `${options.tls ? 'rtsps' : 'rtsp'}://127.0.0.1:${port}/${path.replace(/^\//, '')}`,
+    url: (path) => `${options.tls ? 'rtsps' : 'rtsp'}://${options.host ?? '127.0.0.1'}:${port}/${path.replace(/^\//, '')}`,
     stderr: () => stderr,
     waitUnprepared: (path, count = 1, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {

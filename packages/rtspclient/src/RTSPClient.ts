@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { BasicTaskScheduler, DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
-import { PortPairAllocator, type PortPair } from '@dorsvr/groupsock';
+import { Groupsock, PortPairAllocator, isMulticastAddress, isSourceSpecificMulticastAddress, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
   DEFAULT_BYE_GRACE_US,
@@ -43,8 +43,11 @@ const debugFallback = createDebug('dorsvr:rtspclient:fallback');
 /** The streams' sockets stay open after an RTCP BYE while their sources still take packets (plus a margin). */
 const BYE_GRACE_US = DEFAULT_BYE_GRACE_US + 50_000;
 
-/** How a stream is carried: UDP, TCP `$`-interleaved, or `auto` (UDP, falling back to TCP). */
-export type RTSPTransportMode = 'udp' | 'tcp' | 'auto';
+/**
+ * How a stream is carried: UDP, TCP `$`-interleaved, `auto` (UDP, falling back to TCP), or
+ * `multicast` (the server picks a group and ports; the client joins the group).
+ */
+export type RTSPTransportMode = 'udp' | 'tcp' | 'auto' | 'multicast';
 
 /** Options of an {@link RTSPClient}. */
 export interface RTSPClientOptions {
@@ -136,9 +139,11 @@ export interface RTSPClientEvents {
 }
 
 interface StreamState {
-  mode: 'udp' | 'tcp';
+  mode: 'udp' | 'tcp' | 'multicast';
   auto: boolean;
   pair?: PortPair | undefined;
+  /** The group's RTP and RTCP sockets (multicast). */
+  group?: { readonly rtp: Groupsock; readonly rtcp: Groupsock } | undefined;
   channels?: { rtp: number; rtcp: number } | undefined;
 }
 
@@ -371,6 +376,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
     const mode = this.#effectiveMode(options.transport ?? this.#transport);
+    if (mode === 'multicast') return this.#setupMulticast(sub);
     try {
       return await this.#setupAs(sub, mode === 'tcp' ? 'tcp' : 'udp', mode === 'auto');
     } catch (err) {
@@ -600,6 +606,52 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     sub.attachTransport(transport, this.#sessionId ?? '', pipe, this.#cname);
     this.#scheduleKeepAlive();
     debug('SETUP %s over %s: %o', sub.controlURL, mode, transport);
+    return res;
+  }
+
+  /**
+   * SETUP asking for multicast (`RTP/AVP;multicast`): the server answers the group (`destination=`),
+   * its ports (`port=`) and TTL; we bind those ports and join the group (source-specific when it is
+   * an SSM group, 232/8 or ff3x::, with the server as the source). RTCP reports go to the group.
+   */
+  async #setupMulticast(sub: MediaSubsession): Promise<RTSPClientResponse> {
+    const conn = await this.#connection();
+    const spec: TransportSpec = { profile: 'RTP/AVP', lowerTransport: 'UDP', delivery: 'multicast' };
+    const res = await this.request('SETUP', sub.controlURL, { Transport: formatTransportSpec(spec) });
+    if (this.#closing !== undefined) throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', 'SETUP', 'the client was closed during SETUP');
+    this.#noteSession(res);
+    const { reply, header } = this.#replyTransport(res);
+    const group = reply?.destination;
+    const port = reply?.port ?? reply?.clientPort;
+    if (reply?.delivery !== 'multicast' || group === undefined || !isMulticastAddress(group) || port === undefined || port.rtp < 1024) {
+      throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'SETUP', `the SETUP reply for ${sub.controlURL} gives no usable multicast group and port: ${header ?? '(no Transport)'}`, { response: res });
+    }
+    const rtcpPort = port.rtcp ?? port.rtp + 1;
+    const type = group.includes(':') ? 'udp6' : 'udp4';
+    const ttl = Math.min(255, Math.max(1, reply.ttl ?? 1));
+    const rtp = await Groupsock.create({ type, port: port.rtp, reuseAddr: true, multicastTTL: ttl });
+    let rtcp: Groupsock | undefined;
+    try {
+      rtcp = await Groupsock.create({ type, port: rtcpPort, reuseAddr: true, multicastTTL: ttl });
+      const source = stripMapped(reply.source ?? conn.remoteAddress ?? this.#host);
+      for (const g of [rtp, rtcp]) {
+        if (isSourceSpecificMulticastAddress(group)) g.joinSourceSpecificGroup(source, group);
+        else g.joinGroup(group);
+      }
+    } catch (err) {
+      await Promise.all([rtp.close(), rtcp?.close()]);
+      throw new RTSPClientError('ERR_RTSP_BAD_RESPONSE', 'SETUP', `cannot receive multicast ${group} port ${port.rtp}: ${(err as Error).message}`, { response: res, cause: err });
+    }
+    void this.#releaseStream(sub);
+    const r = rtcp;
+    const pipe = new PacketPipe((chunks) => r.sendTo(chunks, group, rtcpPort));
+    rtp.on('packet', (data) => sub.handleRTPPacket(data));
+    r.on('packet', (data, from) => pipe.deliver(data, from));
+    const transport: SubsessionTransport = { mode: 'multicast', group, clientPorts: { rtp: port.rtp, rtcp: rtcpPort }, serverAddress: reply.source, ssrc: reply.ssrc, header };
+    this.#streams.set(sub, { mode: 'multicast', auto: false, group: { rtp, rtcp: r } });
+    sub.attachTransport(transport, this.#sessionId ?? '', pipe, this.#cname);
+    this.#scheduleKeepAlive();
+    debug('SETUP %s: multicast %s ports %d-%d', sub.controlURL, group, port.rtp, rtcpPort);
     return res;
   }
 
@@ -1048,6 +1100,13 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (state.channels !== undefined) {
       this.#channels.delete(state.channels.rtp);
       this.#channels.delete(state.channels.rtcp);
+    }
+    if (state.group !== undefined) {
+      // Closing a socket leaves the groups it joined.
+      const g = state.group;
+      g.rtp.removeAllListeners('packet');
+      g.rtcp.removeAllListeners('packet');
+      return Promise.all([g.rtp.close(), g.rtcp.close()]).then(() => undefined);
     }
     if (state.pair === undefined) return Promise.resolve();
     state.pair.rtp.removeAllListeners('packet');

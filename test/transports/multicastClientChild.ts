@@ -1,0 +1,30 @@
+// A child process for the multicast test, run inside its network namespace (`ip netns exec`):
+// plays URL with our client over multicast until it has N frames of the first track (or 15 s
+// pass), then prints one JSON line: frames received, the transport the SETUP gave.
+import { RTSPClient } from '@dorsvr/rtspclient';
+
+const [url, wanted] = process.argv.slice(2);
+const n = Number(wanted ?? 20);
+const client = new RTSPClient(url!, { transport: 'multicast' });
+const lifetime = setTimeout(() => void finish('timed out'), 15_000);
+let frames = 0;
+
+async function finish(error?: string): Promise<void> {
+  clearTimeout(lifetime);
+  const t = client.session?.subsessions[0]?.transport;
+  process.stdout.write(`${JSON.stringify({ frames, error, mode: t?.mode, group: t?.group, ports: t?.clientPorts })}\n`);
+  await client.close().catch(() => undefined);
+  process.exit(0);
+}
+
+try {
+  const session = await client.describe();
+  const sub = session.subsessions[0]!;
+  await client.setup(sub);
+  sub.on('frame', () => {
+    if (++frames === n) void finish();
+  });
+  await client.play();
+} catch (err) {
+  await finish((err as Error).message);
+}
