@@ -1,20 +1,54 @@
-// Multicast with a real peer, inside two network namespaces this test creates and deletes (never
-// on the host's interfaces), joined by a veth pair: GStreamer's RTSP server in one serves a shared,
-// multicast-only stream from an address pool; two of our clients (child processes in the other)
-// ask for multicast, join the group the server chose and receive frames — one group and port pair
-// for both: one stream sent. (Two namespaces because GStreamer binds the group's ports itself.)
-// Needs root and iproute2; without them the test FAILS.
-import { test } from 'node:test';
+// Multicast for real, only inside two network namespaces this file creates and deletes (never on
+// the host's interfaces), joined by a veth pair; servers run in one, readers in the other (child
+// processes; two namespaces because a server may bind the group's ports itself):
+// - GStreamer's RTSP server serves a shared, multicast-only stream from an address pool; two of our
+//   clients ask for multicast, join the group it chose and receive frames: one group for both;
+// - our RTSPServer with multicast groups: ffmpeg (-rtsp_transport udp_multicast) and our client
+//   read one track at once and each gets every frame, and the server made ONE stream for both.
+// Needs root and iproute2; without them the tests FAIL.
+import { test, before, after } from 'node:test';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startGstRtspServer, type GstRtspServer } from '../helpers/gstRtspServer.js';
+import { findPeer } from '../helpers/peers.js';
+import { fixture } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tempDir.js';
+import { probe } from '../rtspserver/helpers/ffmpeg.js';
+import { framerOutput } from '../rtspclient/helpers.js';
 
 const NS = `dorsvr-mcast-c-${process.pid}`;
 const SERVER_NS = `dorsvr-mcast-s-${process.pid}`;
 const SERVER_ADDR = '10.77.0.1';
 const CLIENT_ADDR = '10.77.0.2';
 const CHILD = fileURLToPath(new URL('./multicastClientChild.js', import.meta.url));
+const SERVER_CHILD = fileURLToPath(new URL('./multicastServerChild.js', import.meta.url));
+const created: string[] = [];
+const tmp = tempDir();
+
+before(() => {
+  for (const ns of [SERVER_NS, NS]) {
+    ip('netns', 'add', ns);
+    created.push(ns);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  }
+  // A veth pair made inside the server's namespace, its other end moved to the readers'.
+  ip('netns', 'exec', SERVER_NS, 'ip', 'link', 'add', 'vs', 'type', 'veth', 'peer', 'name', 'vc');
+  ip('netns', 'exec', SERVER_NS, 'ip', 'link', 'set', 'vc', 'netns', NS);
+  for (const [ns, dev, addr] of [[SERVER_NS, 'vs', SERVER_ADDR], [NS, 'vc', CLIENT_ADDR]] as const) {
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${addr}/24`, 'dev', dev);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', dev, 'multicast', 'on');
+    ip('netns', 'exec', ns, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', dev);
+  }
+});
+
+after(() => {
+  // Deleting the namespaces deletes the veth pair with them.
+  for (const ns of created.splice(0)) ip('netns', 'delete', ns);
+  tmp.cleanup();
+});
 
 function ip(...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -51,23 +85,8 @@ function runClient(url: string, frames: number): Promise<ChildResult> {
 }
 
 test("our client receives multicast from GStreamer's RTSP server in a private network namespace: two readers join one server-chosen group", async () => {
-  const created: string[] = [];
   let gst: GstRtspServer | undefined;
   try {
-    for (const ns of [SERVER_NS, NS]) {
-      ip('netns', 'add', ns);
-      created.push(ns);
-      ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-    }
-    // A veth pair made inside the server's namespace, its other end moved to the clients'.
-    ip('netns', 'exec', SERVER_NS, 'ip', 'link', 'add', 'vs', 'type', 'veth', 'peer', 'name', 'vc');
-    ip('netns', 'exec', SERVER_NS, 'ip', 'link', 'set', 'vc', 'netns', NS);
-    for (const [ns, dev, addr] of [[SERVER_NS, 'vs', SERVER_ADDR], [NS, 'vc', CLIENT_ADDR]] as const) {
-      ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${addr}/24`, 'dev', dev);
-      ip('netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up');
-      ip('netns', 'exec', ns, 'ip', 'link', 'set', dev, 'multicast', 'on');
-      ip('netns', 'exec', ns, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', dev);
-    }
     gst = await startGstRtspServer({
       netns: SERVER_NS,
       host: SERVER_ADDR,
@@ -87,7 +106,51 @@ test("our client receives multicast from GStreamer's RTSP server in a private ne
     assert.deepEqual(a.ports, b.ports);
   } finally {
     await gst?.stop();
-    // Deleting the namespaces deletes the veth pair with them.
-    for (const ns of created) ip('netns', 'delete', ns);
+  }
+});
+
+test('our server answers multicast SETUPs: ffmpeg (udp_multicast) and our client read test.264 at once, each every frame, from one stream the server sent', async () => {
+  const server = spawn('ip', ['netns', 'exec', SERVER_NS, process.execPath, SERVER_CHILD, SERVER_ADDR, '239.255.42.0/24'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/LISTENING \d+/.test(out) && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const port = Number(/LISTENING (\d+)/.exec(out)?.[1]);
+    assert.ok(port > 0, `the server child did not listen: ${out}\n${err}`);
+    const url = `rtsp://${SERVER_ADDR}:${port}/gated`;
+    const file = join(tmp.dir, 'ffmpeg-multicast.mkv');
+    const ffmpeg = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const args = ['netns', 'exec', NS, findPeer('ffmpeg'), '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-rtsp_transport', 'udp_multicast', '-i', url, '-c', 'copy', file];
+      const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+    const [f, ours] = await Promise.all([ffmpeg, runClient(url, 1000)]);
+    assert.equal(f.code, 0, f.stderr);
+    const [got, want] = await Promise.all([probe(file), probe(fixture('test.264'))]);
+    assert.equal(got.frames, want.frames, `ffmpeg: ${got.frames} frames of ${want.frames}`);
+    assert.equal(ours.error, undefined, `our client: ${ours.error}`);
+    assert.equal(ours.mode, 'multicast');
+    // Frames as our client delivers them: what the server's framer makes of the file (NAL units).
+    const nalUnits = (await framerOutput('test.264')).length;
+    assert.equal(ours.frames, nalUnits, `our client: ${ours.frames} frames of ${nalUnits}`);
+    assert.equal(ours.group, '239.255.42.1');
+    assert.deepEqual(ours.ports, { rtp: 18888, rtcp: 18889 });
+    // The track made one stream, to the group, for both readers.
+    assert.deepEqual(out.match(/^STREAM .*$/gm), ['STREAM 239.255.42.1:18888'], out);
+  } finally {
+    server.stdin.end();
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   }
 });

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { TaskScheduler } from '@dorsvr/scheduler';
 import type { RTSPClientConnection } from './RTSPClientConnection.js';
 import type { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
+import type { MulticastSubsession } from './MulticastSubsession.js';
 import type { RTSPServerEvents } from './RTSPServer.js';
 
 /** A response under construction: status, headers (CSeq, Date, Server already set) and body. */
@@ -58,4 +59,9 @@ export interface RTSPServerCore {
   authorize(ctx: RTSPRequestContext, sms: ServerMediaSession | undefined, action: RTSPAccessAction): Promise<RTSPResponse | undefined>;
   /** The server's events. */
   readonly events: EventEmitter<RTSPServerEvents>;
+  /**
+   * The shared multicast stream of a track (made with the first multicast reader), when the
+   * server was given multicast groups; undefined otherwise. Throws (453) when every group is taken.
+   */
+  readonly multicastFor?: ((subsession: ServerMediaSubsession) => MulticastSubsession) | undefined;
 }

@@ -35,6 +35,8 @@ import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './
 import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
 import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
 import { HTTPTunnelListener } from './HTTPTunnelListener.js';
+import { MulticastGroupPool } from './MulticastGroupPool.js';
+import { MulticastSubsession } from './MulticastSubsession.js';
 
 const debug = createDebug('dorsvr:rtspserver:server');
 
@@ -86,6 +88,13 @@ export interface RTSPServerOptions {
    * interleaved on the GET half. See {@link HTTPTunnelListener}.
    */
   httpPort?: number | undefined;
+  /**
+   * Answer SETUPs asking for `RTP/AVP;multicast` (off when absent: a server never sends multicast
+   * unless given groups): each track is sent once to a group of `groups` (`239.255.42.0/24` or
+   * `A.B.C.D-E.F.G.H`), on ports from `portBase` (default 18888), with `ttl` (default 1), shared by
+   * all its multicast readers and stopped when the last one leaves. See {@link MulticastSubsession}.
+   */
+  multicast?: RTSPServerMulticastOptions | undefined;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**
@@ -136,6 +145,16 @@ export interface RTSPServerOptions {
    * database) may read. Subclasses may override {@link RTSPServer.specialClientAccessCheck} instead.
    */
   accessCheck?: (check: RTSPAccessCheck) => boolean | Promise<boolean>;
+}
+
+/** The groups, ports and TTL of on-demand multicast (see {@link RTSPServerOptions.multicast}). */
+export interface RTSPServerMulticastOptions {
+  /** IPv4 multicast groups: `239.255.42.0/24` or `239.255.42.1-239.255.42.20`. */
+  groups: string;
+  /** First RTP port (even; default 18888): the k-th group in use gets `portBase + 2k` and the next. */
+  portBase?: number;
+  /** Time to live of the packets, 1–255 (default 1: the local network). */
+  ttl?: number;
 }
 
 /** What an access check is asked about. */
@@ -210,7 +229,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS' | 'httpPort'>
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS' | 'httpPort' | 'multicast'>
   > & {
     host: string | undefined;
   };
@@ -219,6 +238,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #allowUDPWithTLS: boolean;
   readonly #httpPort: number | undefined;
   #http: HTTPTunnelListener | undefined;
+  readonly #multicast: { pool: MulticastGroupPool; ttl: number; tracks: Map<ServerMediaSubsession, MulticastSubsession> } | undefined;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
@@ -246,6 +266,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
     }
     this.#httpPort = options.httpPort;
+    if (options.multicast !== undefined) {
+      const ttl = options.multicast.ttl ?? 1;
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new DorsvrError('ERR_SERVER_OPTION', `multicast ttl must be 1 to 255, not ${String(ttl)}`);
+      this.#multicast = { pool: new MulticastGroupPool(options.multicast.groups, options.multicast.portBase), ttl, tracks: new Map() };
+    }
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
@@ -287,6 +312,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       resolveTarget: (uri) => this.resolveTarget(uri),
       authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
       events: this,
+      multicastFor: this.#multicast === undefined ? undefined : (sub) => this.#multicastFor(sub),
     };
   }
 
@@ -411,6 +437,21 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     const http = this.#http;
     this.#http = undefined;
     await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close()]);
+  }
+
+  /** The shared multicast stream of `sub`, allocating it a group with its first reader (453 when none is free). */
+  #multicastFor(sub: ServerMediaSubsession): MulticastSubsession {
+    const m = this.#multicast!;
+    let mc = m.tracks.get(sub);
+    if (mc) return mc;
+    const address = m.pool.allocate();
+    if (address === undefined) throw new DorsvrError('ERR_SERVER_MULTICAST_FULL', 'every multicast group is in use', { status: 453 });
+    const made: MulticastSubsession = new MulticastSubsession(sub, address, m.ttl, () => {
+      if (m.tracks.get(sub) === made) m.tracks.delete(sub);
+      m.pool.release(address.group);
+    });
+    m.tracks.set(sub, made);
+    return made;
   }
 
   /** `rtsps` when the server speaks TLS, else `rtsp`: the scheme of its URLs. */

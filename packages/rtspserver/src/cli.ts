@@ -3,10 +3,11 @@
  * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP.
  *
  *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic]
- *                 [--tls-cert F --tls-key F] [--http-port N]
+ *                 [--tls-cert F --tls-key F] [--http-port N] [--multicast GROUPS]
  *
  * With --tls-cert and --tls-key (PEM files) it serves RTSPS (rtsps://) on --port (default 322).
  * With --http-port it also serves RTSP over HTTP (the QuickTime/VLC tunnel; HTTPS with TLS) there.
+ * With --multicast 239.255.42.0/24 (or A.B.C.D-E.F.G.H) it answers multicast SETUPs with groups from it.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -24,15 +25,16 @@ interface CliArgs {
   tlsKey: string | undefined;
   portSet: boolean;
   httpPort: number | undefined;
+  multicast: string | undefined;
 }
 
 function usage(): never {
-  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F] [--http-port N]\n');
+  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F] [--http-port N] [--multicast GROUPS]\n');
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false, httpPort: undefined };
+  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false, httpPort: undefined, multicast: undefined };
   let dirSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -53,7 +55,7 @@ function parseArgs(argv: string[]): CliArgs {
       const n = Number(next());
       if (!Number.isInteger(n) || n < 0 || n > 65535) usage();
       out.httpPort = n;
-    }
+    } else if (a === '--multicast') out.multicast = next();
     else if (a === '--user' || a === '-u') {
       const v = next();
       const c = v.indexOf(':');
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
       port: tls !== undefined && !args.portSet ? 322 : args.port,
       tls,
       httpPort: args.httpPort,
+      multicast: args.multicast === undefined ? undefined : { groups: args.multicast },
       host: args.host,
       authDatabase,
       allowBasicAuth: args.basic,
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
   }
   const files = await listMedia(server.root);
   console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
+  if (args.multicast !== undefined) console.log(`multicast from ${args.multicast}`);
   if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
   if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
   for (const f of files) console.log(`  ${server.rtspURL(f)}`);

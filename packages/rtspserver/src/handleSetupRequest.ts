@@ -9,6 +9,7 @@ import { RTSPClientSession } from './RTSPClientSession.js';
 import type { RTSPRequestContext, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
 import { chooseTransport, pickInterleavedChannels } from './transportNegotiation.js';
 import { sessionTarget } from './handlePlaybackRequests.js';
+import { handleMulticastSetup, isMulticastPlaySpec } from './handleMulticastSetup.js';
 
 /**
  * SETUP of a track to play: find the track, negotiate its transport (UDP to the client's ports,
@@ -37,7 +38,13 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
 
   const transportValue = req.headers.get('Transport');
   if (transportValue === undefined) return { status: 461, headers };
-  const chosen = chooseTransport(parseTransportHeader(transportValue), 'play');
+  const specs = parseTransportHeader(transportValue);
+  const chosen = chooseTransport(specs, 'play');
+  // Multicast, when the server has groups and the client prefers it (offers it first).
+  const multicast = core.multicastFor === undefined ? -1 : specs.findIndex(isMulticastPlaySpec);
+  if (multicast >= 0 && (chosen === undefined || multicast < specs.indexOf(chosen))) {
+    return handleMulticastSetup(core, ctx, session, target.sms, subsession, specs[multicast]!);
+  }
   if (!chosen) return { status: 461, headers };
   if (chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {
     // An interleaved session lives on its connection.

@@ -12,6 +12,7 @@ export {
   type RTSPConnectionInfo,
   type RTSPParameterHandler,
   type RTSPAccessCheck,
+  type RTSPServerMulticastOptions,
 } from './RTSPServer.js';
 export type {
   RTSPRequestContext,
@@ -54,3 +55,6 @@ export {
 export { HTTPTunnelListener, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
 export { Base64StreamDecoder } from './Base64StreamDecoder.js';
 export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';
+export { MulticastSubsession } from './MulticastSubsession.js';
+export { MulticastGroupPool, type MulticastAddress } from './MulticastGroupPool.js';
+export { handleMulticastSetup, isMulticastPlaySpec } from './handleMulticastSetup.js';
