@@ -107,7 +107,7 @@ test('slowloris: a request trickling in a byte a second is cut at the request ti
     const slow = await f.connect();
     const other = await f.connect();
     slow.write('OPTIONS * RTSP/1.0\r\n');
-    await settle(50);
+    await settle(200); // its first bytes reach the server before the clock moves
     for (let i = 0; i < 9; i++) {
       f.scheduler.advance(1e6);
       slow.write('X');
@@ -184,6 +184,41 @@ test('a pipelined flood from a client that never reads is cut; other clients are
     const other = await f.connect();
     assert.equal((await other.request('DESCRIBE', f.url)).status, 200);
     await until(() => flood.closed, 'the flood to be cut', 5000);
+  } finally {
+    await f.done();
+  }
+});
+
+test('a client that sends requests but never reads the responses is no longer read once its send queue is full (maxSendQueueBytes), then closed when idle', async () => {
+  const f = await setup({ maxSendQueueBytes: 64 * 1024 });
+  const big = 'x'.repeat(16 * 1024);
+  f.server.parameterHandler = { get: () => big }; // a 16 KiB response per request
+  let handled = 0;
+  f.server.on('request', () => handled++);
+  try {
+    const c = await f.connect();
+    c.socket.pause(); // never reads
+    const batch = Buffer.from(`GET_PARAMETER ${f.url} RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 1\r\n\r\nx`.repeat(32));
+    // Batches below the pipelining cut, each once the last was handled, until the server stops taking them.
+    let stalledAt = -1;
+    for (let i = 0; i < 300 && stalledAt < 0; i++) {
+      const before = handled;
+      c.write(batch);
+      const deadline = Date.now() + 1000;
+      while (handled < before + 32 && Date.now() < deadline) await settle(2);
+      if (handled < before + 32) stalledAt = handled;
+    }
+    assert.ok(stalledAt > 0, 'the server stopped reading requests');
+    // Kernel buffers (both ways) and at most the queue limit hold the rest: nothing more is handled.
+    await settle(1000);
+    const unread = handled * (big.length + 200);
+    assert.ok(handled - stalledAt <= 32, `${handled - stalledAt} handled after the stall`);
+    const other = await f.connect();
+    assert.equal((await other.request('OPTIONS', '*')).status, 200, 'others are served meanwhile');
+    assert.equal(f.server.connectionCount, 2);
+    f.scheduler.advance(30e6 + 1);
+    // (The client, paused, may not notice; the server has let go of the connection.)
+    await until(() => f.server.connectionCount === 0, `the non-reader to be closed as idle (${handled} requests, ~${(unread / 1e6).toFixed(1)} MB of responses unread)`);
   } finally {
     await f.done();
   }

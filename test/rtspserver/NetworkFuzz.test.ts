@@ -110,7 +110,7 @@ test('network fuzz: thousands of mutated and random requests, then ffmpeg still 
       };
       const mutate = (msg: string): Buffer => {
         const b = Buffer.from(msg, 'latin1');
-        switch (int(11)) {
+        switch (int(13)) {
           case 0: {
             // Byte flips.
             for (let n = 1 + int(8); n > 0; n--) {
@@ -152,6 +152,14 @@ test('network fuzz: thousands of mutated and random requests, then ffmpeg still 
             return Buffer.from(msg.replace(/Session: \S+/, `Session: ${pick(['', 'x'.repeat(300), '00;timeout=-1', '\t', 'ABCDEF0123456789'])}`), 'latin1');
           case 9:
             return Buffer.from(msg.replace(/\r\n/g, pick(['\n', '\r', '\r\n\r\n', '\r\n '])), 'latin1'); // line-ending games
+          case 10: {
+            // Many headers, or a header block past the limit in many small lines.
+            const n = pick([101, 150, 3000]);
+            return Buffer.from(msg.replace('\r\n\r\n', `\r\n${Array.from({ length: n }, (_, i) => `X-${i}: ${i}`).join('\r\n')}\r\n\r\n`), 'latin1');
+          }
+          case 11:
+            // Other protocols and versions on the same port.
+            return Buffer.from(pick([`GET / HTTP/1.1\r\nHost: x\r\n\r\n`, msg.replace('RTSP/1.0', 'RTSP/2.0'), msg.replace('RTSP/1.0', 'HTTP/1.0'), `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`]), 'latin1');
           default:
             return b; // a valid one among the junk
         }

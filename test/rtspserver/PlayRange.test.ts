@@ -83,7 +83,7 @@ function hasBye(frames: ReadonlyArray<{ payload: Uint8Array }>): boolean {
   return false;
 }
 
-test('PLAY npt=a-b: from the key frame at or before a up to (not including) b, the reply says npt=<reached>-<b>, then a BYE; a new range plays on', async () => {
+test('PLAY npt=a-b: from the key frame at or before a up to (not including) b, the reply says npt=<reached>-<b>, then a BYE; a PLAY without Range plays on to the end, a new range plays that range', async () => {
   const scheduler = new BasicTaskScheduler();
   const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
   server.addServerMediaSession(new ServerMediaSession('clip').addSubsession(new ClipSubsession({ scheduler }, 'video')));
@@ -102,11 +102,16 @@ test('PLAY npt=a-b: from the key frame at or before a up to (not including) b, t
       Array.from({ length: 15 }, (_, i) => 20 + i),
       'frames 20 (the key frame before 0.25) to 34 (the last before 0.35)',
     );
-    // A new range from where it stopped, to the end.
-    const p2 = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=0.4-' });
-    assert.equal(p2.headers['range'], 'npt=0.400-0.500');
-    await c.waitFor(() => (c.frames.get(0) ?? []).length === 25, 5000, 'the rest of the clip');
-    assert.deepEqual((c.frames.get(0) ?? []).slice(15).map(frameNo), Array.from({ length: 10 }, (_, i) => 40 + i));
+    // A PLAY without Range plays on from where the range ended, to the end.
+    const p2 = await c.request('PLAY', `${url}/`, { Session: session });
+    assert.equal(p2.headers['range'], 'npt=0.350-0.500');
+    await c.waitFor(() => (c.frames.get(0) ?? []).length === 30, 5000, 'the rest of the clip');
+    assert.deepEqual((c.frames.get(0) ?? []).slice(15).map(frameNo), Array.from({ length: 15 }, (_, i) => 35 + i));
+    // A new range.
+    const p4 = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=0.4-0.45' });
+    assert.equal(p4.headers['range'], 'npt=0.400-0.450');
+    await c.waitFor(() => (c.frames.get(0) ?? []).length === 35, 5000, 'the second range');
+    assert.deepEqual((c.frames.get(0) ?? []).slice(30).map(frameNo), [40, 41, 42, 43, 44]);
     // An end past the duration is the duration.
     const p3 = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=0-9' });
     assert.equal(p3.headers['range'], 'npt=0.000-0.500');

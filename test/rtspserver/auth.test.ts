@@ -107,10 +107,23 @@ test('nonces: each use renews the lifetime; renewals are remembered for the most
 test('nonces: a flood of 401s stores nothing, and a nonce issued before it still works (no wholesale clearing)', () => {
   const { nonce, check, scheduler, auth, db } = authenticator();
   const first = nonce();
-  for (let i = 0; i < 120_000; i++) auth.challenges(db);
+  for (let i = 0; i < 5000; i++) auth.challenges(db);
   assert.equal(auth.renewedNonceCount, 0);
   assert.equal(check(first).ok, true);
   assert.equal(auth.renewedNonceCount, 1);
+  scheduler.close();
+});
+
+test('a nonce lifetime or renewal cap that is not a number is refused (NaN would make nonces never expire)', () => {
+  const scheduler = new VirtualTaskScheduler();
+  for (const nonceLifetimeSeconds of [NaN, 0, -5, Infinity]) {
+    assert.throws(() => new RTSPAuthenticator(scheduler, { nonceLifetimeSeconds }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(nonceLifetimeSeconds));
+    assert.throws(() => new RTSPServer({ scheduler, port: 0, nonceLifetimeSeconds }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(nonceLifetimeSeconds));
+  }
+  for (const maxRenewedNonces of [NaN, -1, 1.5]) {
+    assert.throws(() => new RTSPAuthenticator(scheduler, { maxRenewedNonces }), (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION'), String(maxRenewedNonces));
+  }
+  assert.equal(new RTSPAuthenticator(scheduler, { maxRenewedNonces: 0 }).renewedNonceCount, 0);
   scheduler.close();
 });
 
@@ -216,6 +229,26 @@ test('both: the stream\'s database replaces the server\'s for that stream (serve
     locked.authDatabase = undefined;
     assert.equal(await f.describe('locked', ADMIN), 200, 'back to the server\'s database');
     assert.equal(await f.describe('locked', VIEWER), 401);
+  } finally {
+    await f.done();
+  }
+});
+
+test('a stream whose authDatabase slips past the setter (another copy of livemedia, an override) fails closed: 500, not served', async () => {
+  class Sneaky extends ServerMediaSession {
+    override get authDatabase(): AuthenticationDatabase | undefined {
+      return new Map([['alice', 'pw']]) as never;
+    }
+    override set authDatabase(_db: AuthenticationDatabase | undefined) {}
+  }
+  const f = await serve(undefined, { open: undefined });
+  f.server.addServerMediaSession(new Sneaky('sneaky').addSubsession(new RecordingSubsession()));
+  const errors: unknown[] = [];
+  f.server.on('error', (e) => errors.push(e));
+  try {
+    assert.equal(await f.describe('sneaky'), 500);
+    assert.ok(isDorsvrError(errors[0], 'ERR_AUTH_DATABASE'), String(errors[0]));
+    assert.equal(await f.describe('open'), 200, 'the others are served');
   } finally {
     await f.done();
   }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { BasicTaskScheduler, DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { BasicTaskScheduler, DorsvrError, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { Groupsock, PortPairAllocator, isMulticastAddress, isSourceSpecificMulticastAddress, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
@@ -131,7 +131,7 @@ export interface RTSPClientEvents {
   redirect: [url: string];
   /**
    * A background operation failed (fallback, keep-alive, a lost connection). Requests reject
-   * their promise instead; eventemitter3 does not throw without a listener.
+   * their promise instead. With no listener, the error becomes a process warning (`DorsvrWarning`).
    */
   error: [err: RTSPClientError];
   /** {@link RTSPClient.close} finished. */
@@ -279,6 +279,15 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       this.#auth = new RTSPClientAuthenticator(this.#credentials.username, this.#credentials.password);
       this.#authByOrigin.set(this.#origin, this.#auth);
     }
+  }
+
+  /** An `'error'` nobody listens for becomes a process warning (eventemitter3 would drop it). */
+  override emit<T extends EventEmitter.EventNames<RTSPClientEvents>>(event: T, ...args: EventEmitter.EventArgs<RTSPClientEvents, T>): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0) {
+      warnUnheardError(this, "RTSPClient error (the client has no 'error' listener)", args[0]);
+      return false;
+    }
+    return super.emit(event, ...args);
   }
 
   /** The presentation URL (without userinfo), updated by redirects. */

@@ -115,6 +115,15 @@ export class DynamicRTSPServer extends RTSPServer {
     }
   }
 
+  /**
+   * A publisher may not take a path that names a file served here (with the `publish` option),
+   * nor one the file system cannot answer for (fail closed).
+   */
+  protected override async mayPublishAt(path: string): Promise<boolean> {
+    const kind = (await this.lookupFile(path)).kind;
+    return kind !== 'file' && kind !== 'unknown';
+  }
+
   override async lookupServerMediaSession(streamName: string): Promise<ServerMediaSession | undefined> {
     const existing = this.serverMediaSessions.get(streamName);
     // One the application added itself is served as it is.

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   decodeBasicAuthorization,
   digestURIMatches,
@@ -37,7 +37,7 @@ export interface AuthRequest {
 
 /** Options of an {@link RTSPAuthenticator}. */
 export interface RTSPAuthenticatorOptions {
-  /** Seconds a nonce stays valid after it was issued or last used successfully (default 300). */
+  /** Seconds a nonce stays valid after it was issued or last used successfully (default 300; a positive number, else `ERR_SERVER_OPTION`). */
   nonceLifetimeSeconds?: number;
   /** Also offer and accept Basic (default false). */
   allowBasic?: boolean;
@@ -75,14 +75,25 @@ export class RTSPAuthenticator {
   readonly #allowBasic: boolean;
   readonly #maxRenewed: number;
   readonly #secret = randomBytes(32);
+  /** Added to the clock in nonces, so they do not tell how long the server has been running. */
+  readonly #epochUs = randomBytes(5).readUIntBE(0, 5);
   /** Recently used nonces → last successful use (µs, scheduler clock), least recent first. */
   readonly #renewed = new Map<string, number>();
 
   constructor(scheduler: Pick<TaskScheduler, 'now'>, options: RTSPAuthenticatorOptions = {}) {
     this.#scheduler = scheduler;
-    this.#lifetimeUs = Math.max(0.001, options.nonceLifetimeSeconds ?? 300) * 1e6;
+    // NaN would make every comparison false: nonces that never expire. Refused loudly instead.
+    const lifetime = options.nonceLifetimeSeconds ?? 300;
+    if (!(lifetime > 0) || !Number.isFinite(lifetime)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `nonceLifetimeSeconds must be a positive number, not ${String(lifetime)}`);
+    }
+    const maxRenewed = options.maxRenewedNonces ?? 10_000;
+    if (!(maxRenewed >= 0) || !Number.isSafeInteger(maxRenewed)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `maxRenewedNonces must be a whole number ≥ 0, not ${String(maxRenewed)}`);
+    }
+    this.#lifetimeUs = lifetime * 1e6;
     this.#allowBasic = options.allowBasic ?? false;
-    this.#maxRenewed = Math.max(0, Math.floor(options.maxRenewedNonces ?? 10_000));
+    this.#maxRenewed = maxRenewed;
   }
 
   /** Number of nonces remembered for renewal (at most `maxRenewedNonces`). */
@@ -96,7 +107,7 @@ export class RTSPAuthenticator {
 
   #newNonce(): string {
     const head = Buffer.allocUnsafe(16);
-    head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now())), 0);
+    head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now()) + this.#epochUs), 0);
     randomBytes(8).copy(head, 8);
     return Buffer.concat([head, this.#mac(head)]).toString('hex');
   }
@@ -107,7 +118,7 @@ export class RTSPAuthenticator {
     const bytes = Buffer.from(nonce, 'hex');
     const head = bytes.subarray(0, 16);
     if (!timingSafeEqual(this.#mac(head), bytes.subarray(16))) return undefined;
-    return Number(head.readBigInt64BE(0));
+    return Number(head.readBigInt64BE(0)) - this.#epochUs;
   }
 
   /** True when the nonce is one of ours and was issued, or last used, within its lifetime; renews it. */

@@ -37,8 +37,9 @@ export interface InterleavedBinding {
   /** A `$` frame arrived on the channel. */
   receive(channel: number, payload: Uint8Array): void;
 }
-/** Why a connection was closed by the server (see {@link RTSPClientConnection.closeReason}). */
-export type ConnectionCloseReason = 'idle-timeout' | 'request-timeout' | 'stuck-reader' | 'too-many-requests' | 'not-reading' | 'refused';
+
+/** Why the server closed a connection (see {@link RTSPClientConnection.closeReason}). */
+export type ConnectionCloseReason = 'idle-timeout' | 'request-timeout' | 'stuck-reader' | 'too-many-requests';
 
 let nextId = 1;
 
@@ -65,11 +66,14 @@ export class RTSPClientConnection {
   droppedPackets = 0;
   #consecutiveDrops = 0;
   #readingPaused = false;
+  #drainListening = false;
   readonly #scheduler: TaskScheduler;
   /** Scheduler time (µs) when bytes last arrived. */
   #lastActivity: number;
-  /** Scheduler time (µs) when the request being received began (valid while one is partial). */
+  /** Scheduler time (µs) when the request being received began (valid while `#partial`). */
   #requestStarted = 0;
+  /** A request (or `$` frame) is partly received. */
+  #partial = false;
   #idleTask: TaskToken = 0;
   #requestTask: TaskToken = 0;
   /** Ids of the sessions this connection carries (created, or addressed by a request on it). */
@@ -151,26 +155,34 @@ export class RTSPClientConnection {
     const wasIdle = this.#parser.idle;
     const items = this.#parser.push(chunk);
     if (this.#closed) return items;
-    if (this.#parser.idle) {
-      this.#scheduler.unscheduleDelayedTask(this.#requestTask);
-      this.#requestTask = 0;
-    } else if (wasIdle || items.length > 0 || this.#requestTask === 0) {
-      // A new message began in this chunk (an earlier one may have completed in it): time it from now.
-      this.#requestStarted = now;
-      this.#requestTask = this.#scheduler.rescheduleDelayedTask(this.#requestTask, this.#options.requestTimeoutSeconds * 1e6, () => {
-        this.#requestTask = 0;
-        if (this.#closed || this.#parser.idle) return;
-        debug(
-          'connection %d: request not complete %d s after it began (%d bytes), closing',
-          this.id,
-          (this.#scheduler.now() - this.#requestStarted) / 1e6,
-          this.#parser.bufferedBytes,
-        );
-        this.close('request-timeout');
-      });
+    if (this.#parser.idle) this.#partial = false;
+    else {
+      // A message began in this chunk (an earlier one may have completed in it): time it from now.
+      if (wasIdle || items.length > 0 || !this.#partial) this.#requestStarted = now;
+      this.#partial = true;
+      this.#armRequestTimer();
     }
     return items;
   }
+
+  /** One timer per connection, re-armed for what is left when it fires early (no work per chunk). */
+  #armRequestTimer(): void {
+    if (this.#requestTask !== 0 || this.#closed) return;
+    const due = this.#requestStarted + this.#options.requestTimeoutSeconds * 1e6 - this.#scheduler.now();
+    this.#requestTask = this.#scheduler.scheduleDelayedTask(due, this.#onRequestTimer);
+  }
+
+  readonly #onRequestTimer = (): void => {
+    this.#requestTask = 0;
+    if (this.#closed || !this.#partial) return;
+    const elapsed = this.#scheduler.now() - this.#requestStarted;
+    if (elapsed < this.#options.requestTimeoutSeconds * 1e6) {
+      this.#armRequestTimer();
+      return;
+    }
+    debug('connection %d: request not complete %d s after it began (%d bytes), closing', this.id, elapsed / 1e6, this.#parser.bufferedBytes);
+    this.close('request-timeout');
+  };
 
   /**
    * Write a response (never dropped). A client that does not read its responses is not read
@@ -182,14 +194,25 @@ export class RTSPClientConnection {
     if (this.closed) return;
     this.socket.write(bytes);
     if (this.socket.writableLength > this.#options.maxSendQueueBytes && !this.#readingPaused) {
-      debug('connection %d: %d bytes of responses unread, pausing reading', this.id, this.socket.writableLength);
+      debug('connection %d: %d bytes unread, pausing reading', this.id, this.socket.writableLength);
       this.#readingPaused = true;
       this.socket.pause();
-      this.socket.once('drain', () => {
-        this.#readingPaused = false;
-        if (!this.closed) this.socket.resume();
-      });
+      if (!this.#drainListening) {
+        this.#drainListening = true;
+        this.socket.once('drain', this.#onDrain);
+      }
     }
+  }
+
+  readonly #onDrain = (): void => {
+    this.#drainListening = false;
+    this.#resumeReading();
+  };
+
+  #resumeReading(): void {
+    if (!this.#readingPaused || this.closed) return;
+    this.#readingPaused = false;
+    this.socket.resume();
   }
 
   /**
@@ -198,6 +221,9 @@ export class RTSPClientConnection {
    */
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
+    // A reader whose queue never empties (RTP keeps it near the limit) never sees 'drain': resume
+    // reading its requests and RTCP as soon as the queue is back under the limit.
+    if (this.#readingPaused && this.socket.writableLength <= this.#options.maxSendQueueBytes) this.#resumeReading();
     if (this.socket.writableLength > this.#options.maxSendQueueBytes) {
       this.droppedPackets++;
       if (++this.#consecutiveDrops >= this.#options.maxConsecutiveDrops) {

@@ -9,6 +9,8 @@ import type { RTSPServerEvents } from './RTSPServer.js';
 /** A response under construction: status, headers (CSeq, Date, Server already set) and body. */
 export interface RTSPResponse {
   status: number;
+  /** Reason phrase, when not the standard one for the status (it tells a peer why). */
+  reason?: string;
   headers: RTSPHeaders;
   body?: string | Uint8Array;
 }

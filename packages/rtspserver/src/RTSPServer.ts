@@ -20,6 +20,7 @@ import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.j
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
 import { parseRequestURL } from './parseRequestURL.js';
+import { clientAddressKey } from './clientAddressKey.js';
 import { RTSPSessionRegistry } from './RTSPSessionRegistry.js';
 import type {
   RTSPAccessAction,
@@ -32,6 +33,9 @@ import { handleDescribeRequest } from './handleDescribeRequest.js';
 import { handleSetupRequest } from './handleSetupRequest.js';
 import { handleParameterRequest } from './handleParameterRequest.js';
 import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './handlePlaybackRequests.js';
+import { RTSPPublishHandler } from './RTSPPublishHandler.js';
+import type { PublishOptions } from './PublishPolicy.js';
+import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './PublishedStream.js';
 import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
 import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
 import { HTTPTunnelListener } from './HTTPTunnelListener.js';
@@ -105,7 +109,10 @@ export interface RTSPServerOptions {
   authDatabase?: AuthenticationDatabase | undefined;
   /** Also offer and accept Basic authentication (default false: Digest only). */
   allowBasicAuth?: boolean;
-  /** Seconds a Digest nonce stays valid after its last use (default 300); then `stale=true`. */
+  /**
+   * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
+   * 300); then the client is answered `stale=true` and retries with a new one.
+   */
   nonceLifetimeSeconds?: number;
   /**
    * Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65, as
@@ -135,9 +142,12 @@ export interface RTSPServerOptions {
    * 10); a client sending one slowly (slowloris) is disconnected.
    */
   requestTimeoutSeconds?: number;
-  /** Most simultaneous TCP connections from one IP address (default 100); more are closed at accept. */
+  /**
+   * Most simultaneous TCP connections from one IP address (an IPv6 client: its /64) (default
+   * 100); more are closed at accept.
+   */
   maxConnectionsPerAddress?: number;
-  /** Most simultaneous sessions created from one IP address (default 100); SETUP beyond answers 453. */
+  /** Most simultaneous sessions created from one IP address (IPv6: one /64) (default 100); SETUP beyond answers 453. */
   maxSessionsPerAddress?: number;
   /**
    * An access check after authentication (live555's `specialClientAccessCheck`): return false to
@@ -145,6 +155,12 @@ export interface RTSPServerOptions {
    * database) may read. Subclasses may override {@link RTSPServer.specialClientAccessCheck} instead.
    */
   accessCheck?: (check: RTSPAccessCheck) => boolean | Promise<boolean>;
+  /**
+   * Accept publishers (ANNOUNCE, SETUP with `mode=record`, RECORD) with these hooks and limits;
+   * `true` for the defaults. Off by default: a server without it never accepts pushed media (405).
+   * See {@link RTSPPublishHandler}.
+   */
+  publish?: PublishOptions | boolean;
 }
 
 /** The groups, ports and TTL of on-demand multicast (see {@link RTSPServerOptions.multicast}). */
@@ -195,6 +211,10 @@ export interface RTSPServerEvents {
   play: [session: RTSPClientSession];
   /** A session paused. */
   pause: [session: RTSPClientSession];
+  /** A publisher sent RECORD: readers can play `stream.path`. */
+  publish: [stream: PublishedStream];
+  /** A published (or only announced) stream ended; `stats` count what the publisher sent. */
+  unpublish: [stream: PublishedStream, reason: PublishEndReason, stats: PublishedStreamStats];
   /**
    * Something failed (a stream's source, a socket, a request answered 500); the server carries
    * on. With no listener, each becomes a process warning (`DorsvrWarning`), never silence.
@@ -229,7 +249,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'tls' | 'allowUDPWithTLS' | 'httpPort' | 'multicast'>
+    Omit<
+      RTSPServerOptions,
+      'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish' | 'tls' | 'allowUDPWithTLS' | 'httpPort' | 'multicast'
+    >
   > & {
     host: string | undefined;
   };
@@ -248,6 +271,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Streams unpublished while sessions still play them: closed when their last session ends. */
   readonly #retired = new Set<ServerMediaSession>();
   readonly #core: RTSPServerCore;
+  readonly #publishing: RTSPPublishHandler | undefined;
   #authDatabase: AuthenticationDatabase | undefined;
   #server: Server | undefined;
   #port = 0;
@@ -296,6 +320,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxSessions: this.#options.maxSessions,
       maxSessionsPerAddress: this.#options.maxSessionsPerAddress,
       onClosed: (s, reason, stats) => {
+        this.#publishing?.sessionClosed(s, reason);
         for (const c of this.#connections) c.conn.removeSession(s.id);
         this.#retireIfUnused(s.serverMediaSession);
         this.emit('sessionClosed', s, reason, stats);
@@ -314,6 +339,23 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       events: this,
       multicastFor: this.#multicast === undefined ? undefined : (sub) => this.#multicastFor(sub),
     };
+    if (options.publish !== undefined && options.publish !== false) {
+      this.#publishing = new RTSPPublishHandler(
+        {
+          core: this.#core,
+          registeredStream: (name) => this.#sessionsByName.get(name),
+          addStream: (sms) => this.addServerMediaSession(sms),
+          removeStream: (sms, o) => this.removeServerMediaSession(sms, o),
+          mayPublishAt: async (path) => this.mayPublishAt(path),
+        },
+        options.publish === true ? {} : options.publish,
+      );
+    }
+  }
+
+  /** The publishing side (published streams, limits), when the `publish` option is on. */
+  get publishing(): RTSPPublishHandler | undefined {
+    return this.#publishing;
   }
 
   /**
@@ -426,6 +468,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#publishing?.close();
     this.#sessions.closeWhere(() => true, 'server-closed');
     for (const c of [...this.#connections]) c.conn.close();
     for (const sms of this.#sessionsByName.values()) sms.close();
@@ -529,7 +572,16 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
 
   /** The methods `Public:` (and `Allow:` of a 405) lists. Override when adding methods. */
   protected get publicMethods(): readonly string[] {
-    return RTSP_SERVER_METHODS;
+    return this.#publishing ? [...RTSP_SERVER_METHODS, 'ANNOUNCE', 'RECORD'] : RTSP_SERVER_METHODS;
+  }
+
+  /**
+   * May a publisher ANNOUNCE at `path` (with the `publish` option on)? Default: yes; a path with a
+   * stream the application added is refused anyway. {@link DynamicRTSPServer} refuses its files.
+   */
+  protected mayPublishAt(path: string): boolean | Promise<boolean> {
+    void path;
+    return true;
   }
 
   /** The stream (and track) a request URL names, trying each way the URL can be read. */
@@ -560,9 +612,14 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     sms: ServerMediaSession | undefined,
     action: RTSPAccessAction,
   ): Promise<RTSPResponse | undefined> {
+    if (this.#publishing) action = this.#publishing.actionOf(ctx, action);
     // Checked again here: a session object from elsewhere (another copy of livemedia) must not
     // bring an unusable database past the setter; an unusable one fails the request (500).
-    const db = sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase;
+    // Publishing may have credentials of its own (reading stays open, or needs other ones).
+    const publishDb = action === 'publish' ? this.#publishing?.options.authDatabase : undefined;
+    const db =
+      publishDb ??
+      (sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase);
     if (db) {
       const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name };
       const r = this.#authenticator.verify(db, request, ctx.request.headers.get('Authorization'));
@@ -574,6 +631,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       ctx.username = r.username;
     }
     if (!(await this.specialClientAccessCheck(ctx, sms, action))) return { status: 403, headers: ctx.headers };
+    if (this.#publishing && !(await this.#publishing.accessCheck(ctx, sms, action))) return { status: 403, headers: ctx.headers };
     return undefined;
   }
 
@@ -613,7 +671,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       socket.destroy();
       return undefined;
     }
-    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const address = clientAddressKey(normalizeAddress(socket.remoteAddress ?? ''));
     const open = this.#connectionsPerAddress.get(address) ?? 0;
     if (open >= this.#options.maxConnectionsPerAddress) {
       debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
@@ -702,7 +760,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   #send(conn: RTSPClientConnection, res: RTSPResponse): void {
     let bytes: Uint8Array;
     try {
-      bytes = serializeRTSPResponse({ status: res.status, headers: res.headers, body: res.body });
+      bytes = serializeRTSPResponse({ status: res.status, reason: res.reason, headers: res.headers, body: res.body });
     } catch (err) {
       this.emit('error', err);
       const h = new RTSPHeaders();
@@ -807,12 +865,14 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   }
 
   /** DESCRIBE (see `handleDescribeRequest`). */
-  protected handleDescribe(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+  protected async handleDescribe(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    await this.#publishing?.waitForPublisher(ctx);
     return handleDescribeRequest(this.#core, ctx);
   }
 
   /** SETUP of a track to play (see `handleSetupRequest`). */
   protected handleSetup(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    if (this.#publishing && RTSPPublishHandler.isRecordSetup(ctx)) return this.#publishing.handleSetup(ctx);
     return handleSetupRequest(this.#core, ctx);
   }
 
@@ -828,17 +888,18 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
 
   /** TEARDOWN (see `handleTeardownRequest`). */
   protected handleTeardown(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    if (this.#publishing?.isPublisherRequest(ctx)) return this.#publishing.handleTeardown(ctx);
     return handleTeardownRequest(this.#core, ctx);
   }
 
-  /** ANNOUNCE: not accepted by this server (405); a publishing server overrides it. */
+  /** ANNOUNCE: a publisher's SDP (with the `publish` option; else 405). */
   protected handleAnnounce(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
-    return this.#notAllowed(ctx);
+    return this.#publishing ? this.#publishing.handleAnnounce(ctx) : this.#notAllowed(ctx);
   }
 
-  /** RECORD: not accepted by this server (405); a publishing server overrides it. */
+  /** RECORD: a publisher starts (with the `publish` option; else 405). */
   protected handleRecord(ctx: RTSPRequestContext): RTSPResponse | Promise<RTSPResponse> {
-    return this.#notAllowed(ctx);
+    return this.#publishing ? this.#publishing.handleRecord(ctx) : this.#notAllowed(ctx);
   }
 
   /** A method this server does not implement: 405 for known RTSP methods, else 501. */

@@ -10,6 +10,7 @@ import {
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
 import { RTSPClientSession, type SessionCloseReason, type SessionStats } from './RTSPClientSession.js';
+import { clientAddressKey } from './clientAddressKey.js';
 
 const debug = createDebug('dorsvr:rtspserver:sessions');
 
@@ -19,7 +20,7 @@ export interface RTSPSessionRegistryOptions {
   reclamationSeconds: number;
   /** Most simultaneous sessions; {@link RTSPSessionRegistry.create} answers 453 beyond. */
   maxSessions: number;
-  /** Most simultaneous sessions created from one address (default: no limit of its own); 453 beyond. */
+  /** Most simultaneous sessions created from one address (an IPv6 /64, see `clientAddressKey`) (default: no limit of its own); 453 beyond. */
   maxSessionsPerAddress?: number;
   /** A session ended (after its streams were deleted). */
   onClosed(session: RTSPClientSession, reason: SessionCloseReason, stats: SessionStats): void;
@@ -61,7 +62,7 @@ export class RTSPSessionRegistry {
     if (this.#sessions.size >= this.#options.maxSessions) {
       throw new DorsvrError('ERR_RTSP_TOO_MANY_SESSIONS', `${this.#sessions.size} sessions already`, { status: 453 });
     }
-    const fromAddress = this.#perAddress.get(remoteAddress) ?? 0;
+    const fromAddress = this.#perAddress.get(clientAddressKey(remoteAddress)) ?? 0;
     if (fromAddress >= (this.#options.maxSessionsPerAddress ?? Infinity)) {
       debug('refusing a session to %s: it has %d already (maxSessionsPerAddress)', remoteAddress, fromAddress);
       throw new DorsvrError('ERR_RTSP_TOO_MANY_SESSIONS', `${fromAddress} sessions from ${remoteAddress} already`, { status: 453 });
@@ -75,7 +76,8 @@ export class RTSPSessionRegistry {
   /** Register a session made by {@link create} and start its liveness timer. */
   add(session: RTSPClientSession): void {
     this.#sessions.set(session.id, session);
-    this.#perAddress.set(session.remoteAddress, (this.#perAddress.get(session.remoteAddress) ?? 0) + 1);
+    const key = clientAddressKey(session.remoteAddress);
+    this.#perAddress.set(key, (this.#perAddress.get(key) ?? 0) + 1);
     this.touch(session);
   }
 
@@ -127,9 +129,10 @@ export class RTSPSessionRegistry {
     for (const [sub, stream] of s.streams) this.deleteStream(s, sub, stream);
     s.streams.clear();
     if (this.#sessions.delete(s.id)) {
-      const left = (this.#perAddress.get(s.remoteAddress) ?? 1) - 1;
-      if (left > 0) this.#perAddress.set(s.remoteAddress, left);
-      else this.#perAddress.delete(s.remoteAddress);
+      const key = clientAddressKey(s.remoteAddress);
+      const left = (this.#perAddress.get(key) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(key, left);
+      else this.#perAddress.delete(key);
     }
     debug('session %s closed (%s)', s.id, reason);
     this.#options.onClosed(s, reason, stats);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP.
+ * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP;
+ * with --publish it also accepts publishers (ffmpeg -f rtsp, GStreamer rtspclientsink) on any path
+ * that is not a served file, and readers play what they publish.
  *
- *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic]
+ *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic] [--publish]
  *                 [--tls-cert F --tls-key F] [--http-port N] [--multicast GROUPS]
  *
  * With --tls-cert and --tls-key (PEM files) it serves RTSPS (rtsps://) on --port (default 322).
@@ -21,6 +23,7 @@ interface CliArgs {
   host: string | undefined;
   users: Array<[string, string]>;
   basic: boolean;
+  publish: boolean;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   portSet: boolean;
@@ -29,12 +32,26 @@ interface CliArgs {
 }
 
 function usage(): never {
-  process.stderr.write('usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--tls-cert F --tls-key F] [--http-port N] [--multicast GROUPS]\n');
+  process.stderr.write(
+    'usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--publish] [--tls-cert F --tls-key F] [--http-port N] [--multicast GROUPS]\n',
+  );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, tlsCert: undefined, tlsKey: undefined, portSet: false, httpPort: undefined, multicast: undefined };
+  const out: CliArgs = {
+    dir: '.',
+    port: 8554,
+    host: undefined,
+    users: [],
+    basic: false,
+    publish: false,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    portSet: false,
+    httpPort: undefined,
+    multicast: undefined,
+  };
   let dirSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -62,6 +79,7 @@ function parseArgs(argv: string[]): CliArgs {
       if (c <= 0) usage();
       out.users.push([v.slice(0, c), v.slice(c + 1)]);
     } else if (a === '--basic') out.basic = true;
+    else if (a === '--publish') out.publish = true;
     else if (a === '--help' || a === '-h') usage();
     else if (!a.startsWith('-') && !dirSet) {
       out.dir = a;
@@ -121,6 +139,8 @@ async function main(): Promise<void> {
       host: args.host,
       authDatabase,
       allowBasicAuth: args.basic,
+      // With --user, publishing needs those credentials too (the server's database).
+      publish: args.publish,
     });
   } catch (err) {
     // A bad option (an unusable TLS certificate, say) is said plainly, not as a stack trace.
@@ -129,7 +149,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
-  server.on('sessionCreated', (s) => console.log(`session ${s.id}: ${s.remoteAddress} plays ${s.streamName}`));
+  server.on('sessionCreated', (s) =>
+    console.log(`session ${s.id}: ${s.remoteAddress} ${server.publishing?.isPublisherSession(s) ? 'publishes' : 'plays'} ${s.streamName}`),
+  );
+  server.on('publish', (p) => console.log(`publishing ${server.rtspURL(p.path)} (${p.trackCount} track${p.trackCount === 1 ? '' : 's'}) from ${p.connection.remoteAddress}`));
+  server.on('unpublish', (p, reason, stats) => console.log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`));
   server.on('sessionClosed', (s, reason, stats) =>
     console.log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`),
   );
@@ -147,6 +171,12 @@ async function main(): Promise<void> {
   if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
   if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
   for (const f of files) console.log(`  ${server.rtspURL(f)}`);
+  if (args.publish) {
+    console.log(
+      `accepting publishers on any other path, e.g. ${server.rtspURL('live/stream')}` +
+        (authDatabase ? ' (credentials required)' : ' (anyone may publish: add --user name:password to require credentials)'),
+    );
+  }
   const stop = (): void => {
     console.log('stopping');
     void server.close().then(() => {

@@ -40,11 +40,12 @@ export {
   type InterleavedBinding,
   type ConnectionCloseReason,
 } from './RTSPClientConnection.js';
-export { RTSPAuthenticator, type AuthResult } from './RTSPAuthenticator.js';
+export { RTSPAuthenticator, type AuthResult, type AuthRequest, type RTSPAuthenticatorOptions } from './RTSPAuthenticator.js';
 export { UserAuthenticationDatabase, type UserAuthenticationDatabaseOptions } from './UserAuthenticationDatabase.js';
 /** Re-exported from `@dorsvr/livemedia`, where the database interface lives. */
 export type { ServerDigestAlgorithm, AuthenticationDatabase } from '@dorsvr/livemedia';
 export { parseRequestURL, absoluteURL, type StreamURLCandidate } from './parseRequestURL.js';
+export { clientAddressKey } from './clientAddressKey.js';
 export {
   DynamicRTSPServer,
   DYNAMIC_SERVER_EXTENSIONS,
@@ -52,6 +53,27 @@ export {
   type DynamicRTSPServerOptions,
   type DynamicFileLookup,
 } from './DynamicRTSPServer.js';
+export { RTSPPublishHandler, type RTSPPublishHost } from './RTSPPublishHandler.js';
+export {
+  PUBLISH_BUSY_STATUS,
+  PUBLISH_BUSY_REASON,
+  resolvePublishOptions,
+  type PublishOptions,
+  type PublishPolicy,
+  type PublishRequester,
+  type PublisherInfo,
+  type BusyPathDecision,
+  type ResolvedPublishOptions,
+} from './PublishPolicy.js';
+export { PublishedStream, type PublishEndReason, type PublishedStreamStats, type PublishedStreamEvents } from './PublishedStream.js';
+export {
+  PublisherTrackInput,
+  type PublishedTrackSink,
+  type PublisherTrackInputStats,
+  type PublisherTrackTransport,
+  type PublisherTrackInputOptions,
+} from './PublisherTrackInput.js';
+export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
 export { HTTPTunnelListener, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
 export { Base64StreamDecoder } from './Base64StreamDecoder.js';
 export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';

@@ -87,3 +87,27 @@ for (const c of cases) {
     });
   });
 }
+
+test('a file replaced by another of the same size and modification time (another inode) is indexed again', async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'a.aac');
+    const bytes = readFileSync(fixture('test.aac'));
+    writeFileSync(path, bytes);
+    const t = new Date(1_700_000_000_000);
+    utimesSync(path, t, t);
+    const first = await ADTSAudioFileSource.open(path);
+    first.close();
+    const tmp = join(dir, 'b.aac');
+    const halves = Buffer.concat([bytes.subarray(bytes.length >> 1), bytes.subarray(0, bytes.length >> 1)]);
+    writeFileSync(tmp, halves);
+    utimesSync(tmp, t, t);
+    const { renameSync } = await import('node:fs');
+    renameSync(tmp, path);
+    const before = audioIndexCache.builds;
+    const second = await ADTSAudioFileSource.open(path);
+    assert.equal(audioIndexCache.builds - before, 1, 'indexed again');
+    const f = await second.getNextFrame();
+    assert.ok(f);
+    second.close();
+  });
+});

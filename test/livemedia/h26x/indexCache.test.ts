@@ -62,3 +62,21 @@ test('a subsession answers ten concurrent first DESCRIBEs (sdpLines) with one so
     }
   });
 });
+
+test('the key-frame table: typed columns, timings shared until they change, lookups at or before a time; past its bound it keeps every other key frame, evenly', async () => {
+  const { H26xKeyFrameTableBuilder } = await import('@dorsvr/livemedia');
+  const b = new H26xKeyFrameTableBuilder(4);
+  const t1 = { pt0: 0, n0: 0, frameDurationUs: 40_000 };
+  const t2 = { pt0: 200_000, n0: 5, frameDurationUs: 20_000 };
+  for (let k = 0; k < 10; k++) b.push(k * 10, k * 400_000, k * 1000, k < 5 ? t1 : t2);
+  const table = b.finish();
+  assert.equal(table.count, 3);
+  assert.deepEqual([0, 1, 2].map((i) => table.entry(i).accessUnit), [0, 40, 80]);
+  assert.deepEqual(table.entry(1).timing, t1);
+  assert.deepEqual(table.entry(2).timing, t2);
+  assert.equal(table.findAtOrBefore(-1), -1);
+  assert.equal(table.findAtOrBefore(1_600_000), 1);
+  assert.equal(table.findAtOrBefore(3_199_999), 1);
+  assert.equal(table.findAtOrBefore(1e12), 2);
+  assert.ok(table.byteLength < 200);
+});

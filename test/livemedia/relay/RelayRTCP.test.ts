@@ -161,3 +161,47 @@ test('end(): no more packets or readers, every reader gets an RTCP BYE after the
   assert.equal(a.stream.playing, false);
   r.sms.close();
 });
+
+test('a publisher SR that comes before its first RTP packet is used once that packet names the same SSRC', async () => {
+  const r = relayFromSDP(AV_SDP);
+  const a = await tcpReader(r.track);
+  const info = await play(r, r.track, a.stream);
+  const arrival = r.scheduler.wallClockUs();
+  r.track.pushRTCP(
+    serializeRTCP([{ type: 'sr', ssrc: 9, ntp: ntpFromUnixMicros(Date.UTC(2031, 0, 1) * 1000), rtpTimestamp: 500_000, packetCount: 0, octetCount: 0, reports: [] }]),
+  );
+  r.scheduler.advance(1_000_000);
+  // One second later the first packet, whose timestamp says 2 s after the SR's instant.
+  r.track.pushRTP(rtpPacket({ seq: 1, ts: 680_000, pt: 96, ssrc: 9, payload: [1] }));
+  const off = (info.rtptime - 680_000) >>> 0;
+  r.scheduler.advance(500_000);
+  r.track.readers[0]!.rtcp!.sendReport();
+  const sr = lastSR(a.conn.rtcp());
+  const t = unixMicrosFromNTP(sr.ntp) - (((sr.rtpTimestamp - ((500_000 + off) >>> 0)) | 0) * 1e6) / 90_000;
+  assert.ok(Math.abs(t - arrival) < 100, `mapped from the early SR: ${t - arrival} µs off`);
+  r.sms.close();
+});
+
+test('publisherReports: false (a track fed by a local source) sends the publisher nothing, its SRs still map', async () => {
+  const r = relayFromSDP(AV_SDP, { publisherReports: false });
+  let toPublisher = 0;
+  r.track.on('rtcpToPublisher', () => toPublisher++);
+  const a = await tcpReader(r.track);
+  const info = await play(r, r.track, a.stream);
+  r.track.pushRTP(rtpPacket({ seq: 1, ts: 680_000, pt: 96, ssrc: 9, payload: [1] }));
+  const arrival = r.scheduler.wallClockUs();
+  r.track.pushRTCP(
+    serializeRTCP([{ type: 'sr', ssrc: 9, ntp: ntpFromUnixMicros(Date.UTC(2031, 0, 1) * 1000), rtpTimestamp: 500_000, packetCount: 0, octetCount: 0, reports: [] }]),
+  );
+  r.track.pushRTCP(Uint8Array.from([0x80, 201, 0, 9]));
+  assert.equal(r.track.malformedRTCPPackets, 1);
+  r.scheduler.advance(12_000_000);
+  r.track.readers[0]!.rtcp!.sendReport();
+  const off = (info.rtptime - 680_000) >>> 0;
+  const sr = lastSR(a.conn.rtcp());
+  const t = unixMicrosFromNTP(sr.ntp) - (((sr.rtpTimestamp - ((500_000 + off) >>> 0)) | 0) * 1e6) / 90_000;
+  assert.ok(Math.abs(t - arrival) < 100, `${t - arrival} µs off`);
+  r.sms.end();
+  assert.equal(toPublisher, 0);
+  r.sms.close();
+});

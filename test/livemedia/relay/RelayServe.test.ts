@@ -18,6 +18,7 @@ import { findPeer } from '../../helpers/peers.js';
 import { fixture } from '../../helpers/paths.js';
 import { withTempDir } from '../../helpers/tempDir.js';
 import { ffmpegCopy, probe, runPeer } from '../../rtspserver/helpers/ffmpeg.js';
+import { assertGstStoppedByItself } from '../../rtspserver/helpers/gstreamer.js';
 
 /** Hands on its input's frames once `gate` resolved (so that the first readers see the first frame). */
 class GatedSource extends FramedSource {
@@ -100,6 +101,57 @@ test('a relayed live stream (file → framer → RTP sink → relay) plays in ff
       assert.equal(n % 25, 0, `the late reader starts at an IDR: ${n} frames is not a whole number of GOPs`);
       assert.equal(lateResult.decoded, n, 'every frame the late reader got decodes (parameter sets came first)');
       assert.equal(sms.ended, true, 'the session ended with its source');
+    } finally {
+      clearTimeout(safety);
+      release();
+      await server.close();
+      scheduler.close();
+    }
+  });
+});
+
+test('GStreamer (rtspsrc) plays a relayed H.264 stream over UDP and TCP to the end: every frame, stopped by the relay\'s BYE', async () => {
+  await withTempDir(async (dir) => {
+    const scheduler = new BasicTaskScheduler();
+    const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let plays = 0;
+    server.on('play', () => {
+      if (++plays === 2) setTimeout(release, 300);
+    });
+    const safety = setTimeout(release, 15_000);
+    try {
+      const framer = await H264VideoStreamFramer.open(fixture('test.264'));
+      const sms = RelayServerMediaSession.fromSources(
+        'live',
+        [
+          {
+            source: new GatedSource(framer, gate),
+            createSink: (rtpInterface) => new H264VideoRTPSink({ scheduler, rtpInterface, payloadType: 96, sps: framer.sps, pps: framer.pps }),
+          },
+        ],
+        { scheduler },
+      );
+      server.addServerMediaSession(sms);
+      await server.listen();
+      const url = `rtsp://127.0.0.1:${server.port}/live`;
+      const bound = 20_000;
+      await Promise.all(
+        (['udp', 'tcp'] as const).map(async (transport) => {
+          const out = join(dir, `gst-${transport}.mp4`);
+          const r = await runPeer(
+            findPeer('gst-launch-1.0'),
+            ['-e', 'rtspsrc', `location=${url}`, `protocols=${transport}`, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
+            bound,
+          );
+          assertGstStoppedByItself(r, `GStreamer over ${transport}`, bound);
+          const p = await probe(out);
+          assert.equal(p.codec, 'h264');
+          assert.equal(p.width, 320);
+          assert.equal(p.frames, 50, `GStreamer over ${transport}: ${p.frames} frames of 50`);
+        }),
+      );
     } finally {
       clearTimeout(safety);
       release();

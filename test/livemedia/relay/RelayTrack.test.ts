@@ -368,3 +368,61 @@ test('an interleaved reader whose connection refuses packets is counted, the oth
   assert.equal(r.track.readers.find((x) => x.stream === slow.stream)!.droppedPackets, 5);
   r.sms.close();
 });
+
+test('a reordered packet older than a reader\'s first is not sent to it (its RTP-Info stays the first); earlier readers get it', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const early = await tcpReader(r.track);
+  await play(r, r.track, early.stream);
+  const push = (seq: number): void => r.track.pushRTP(rtpPacket({ seq, ts: seq * 10, pt: 98, payload: [seq & 0xff] }));
+  push(65533);
+  push(65535); // 65534 is late
+  const late = await tcpReader(r.track);
+  const info = await play(r, r.track, late.stream);
+  push(0);
+  push(65534); // arrives after the late reader started at 0
+  push(1);
+  assert.deepEqual(early.conn.parsedRTP().map((p) => p.payload[0]), [65533 & 0xff, 65535 & 0xff, 0, 65534 & 0xff, 1]);
+  const got = late.conn.parsedRTP();
+  assert.deepEqual(got.map((p) => p.payload[0]), [0, 1]);
+  assert.equal(got[0]!.sequenceNumber, info.seq);
+  assert.equal(got[1]!.sequenceNumber, (info.seq + 1) & 0xffff);
+  r.sms.close();
+});
+
+test('a publisher that restarts with a new SSRC: each reader\'s sequence goes on by one, its clock goes on from where it was', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const a = await tcpReader(r.track);
+  const info = await play(r, r.track, a.stream);
+  for (let i = 0; i < 5; i++) r.track.pushRTP(rtpPacket({ seq: 100 + i, ts: 1000 + i * 100, pt: 98, ssrc: 1, payload: [i] }));
+  r.scheduler.advance(2_000_000); // 2 s later the publisher comes back as another SSRC with other bases
+  for (let i = 0; i < 3; i++) r.track.pushRTP(rtpPacket({ seq: 40_000 + i, ts: 9_000_000 + i * 100, pt: 98, ssrc: 2, payload: [i] }));
+  const got = a.conn.parsedRTP();
+  assert.equal(got.length, 8);
+  for (let i = 0; i < 8; i++) {
+    assert.equal(got[i]!.sequenceNumber, (info.seq + i) & 0xffff);
+    assert.equal(got[i]!.ssrc, a.stream.ssrc);
+  }
+  // The last packet of the first SSRC was at +400 (1 kHz clock); 2 s later its clock reads +2400.
+  assert.equal((got[5]!.timestamp - info.rtptime) | 0, 2400);
+  assert.equal((got[7]!.timestamp - got[5]!.timestamp) | 0, 200);
+  assert.equal(r.track.stats.ssrcChanges, 1);
+  assert.equal(r.track.publisherSSRC, 2);
+  r.sms.close();
+});
+
+test('PLAY again while playing (no PAUSE) answers the next packet\'s sequence number and the reader\'s clock now', async () => {
+  const r = relayFromSDP(UNKNOWN_SDP);
+  const a = await tcpReader(r.track);
+  const first = await play(r, r.track, a.stream);
+  for (let i = 0; i < 3; i++) r.track.pushRTP(rtpPacket({ seq: 10 + i, ts: i * 100, pt: 98, payload: [i] }));
+  r.scheduler.advance(1_000_000);
+  const again = await play(r, r.track, a.stream);
+  assert.equal(again.seq, (first.seq + 3) & 0xffff);
+  assert.equal((again.rtptime - first.rtptime) | 0, 200 + 1000, 'the last packet\'s time plus the second since (1 kHz)');
+  r.track.pushRTP(rtpPacket({ seq: 13, ts: 1200, pt: 98, payload: [3] }));
+  const got = a.conn.parsedRTP();
+  assert.equal(got.length, 4);
+  assert.equal(got[3]!.sequenceNumber, again.seq);
+  assert.equal(got[3]!.timestamp, again.rtptime);
+  r.sms.close();
+});

@@ -122,3 +122,45 @@ test('UDP readers over IPv4 and IPv6 get the packets from the track\'s port pair
     v6.close();
   }
 });
+
+test('a reader\'s header is rewritten in place only when Node took the last send at once; a queued send keeps its header', async () => {
+  const r = relayFromSDP(SDP);
+  const v4 = await peer('udp4');
+  try {
+    const s = await r.track.subsession.getStreamParameters('held', {
+      mode: 'udp',
+      clientAddress: '127.0.0.1',
+      clientRTPPort: (v4.rtp.address() as { port: number }).port,
+      clientRTCPPort: (v4.rtcp.address() as { port: number }).port,
+    });
+    const info = await play(r, r.track, s);
+    const reader = r.track.readers[0]!;
+    // What the socket was handed, by reference (a queued send holds exactly these buffers).
+    const handed: Uint8Array[][] = [];
+    const socket = reader.udpSocket!;
+    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    (socket as unknown as { send: (chunks: Uint8Array[], ...rest: unknown[]) => void }).send = (chunks: Uint8Array[], ...rest: unknown[]) => {
+      handed.push([...chunks]);
+      send(chunks, ...rest);
+    };
+    let queued = false;
+    reader.udpPair!.rtpSendQueued = () => queued;
+    const seqOf = (h: Uint8Array): number => (h[2]! << 8) | h[3]!;
+    const push = (i: number): void => r.track.pushRTP(rtpPacket({ seq: 10 + i, ts: i, pt: 0, payload: [i] }));
+    push(0);
+    push(1);
+    assert.equal(handed[0]![0], handed[1]![0], 'sends taken at once: the same header buffer is rewritten');
+    queued = true; // Node queues the next send: its header must survive the packets after it
+    push(2);
+    queued = false;
+    push(3);
+    push(4);
+    assert.notEqual(handed[3]![0], handed[2]![0], 'a fresh header after the queued send');
+    assert.equal(seqOf(handed[2]![0]!), (info.seq + 2) & 0xffff, 'the queued send\'s header still says its own packet');
+    assert.equal(seqOf(handed[4]![0]!), (info.seq + 4) & 0xffff);
+    assert.equal(handed[4]![0], handed[3]![0]);
+  } finally {
+    r.sms.close();
+    v4.close();
+  }
+});

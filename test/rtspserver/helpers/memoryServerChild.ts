@@ -30,7 +30,7 @@ rl.on('line', (line) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const m = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ rss: status('VmRSS'), peak: status('VmHWM'), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, sessions: server.clientSessions.size })}\n`);
+  process.stdout.write(`${JSON.stringify({ rss: status('VmRSS'), peak: status('VmHWM'), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, sessions: server.clientSessions.size })}\n`);
 });
 rl.on('close', () => {
   void server.close().then(() => {

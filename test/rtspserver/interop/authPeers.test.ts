@@ -42,11 +42,12 @@ async function securedServer() {
  * moves the connection from the first to the second once DESCRIBE is answered: the player's SETUP
  * then carries a nonce the second server never issued, with a digest that is right otherwise.
  */
+/** `url(name, user)`: the stream's URL through the proxy, with userinfo `user` (default `viewer:pa55`; '' for none). */
 async function restartedBetweenRequests(body: (url: (name: string, user?: string) => string, proxy: SwitchingProxy) => Promise<void>): Promise<void> {
   const [a, b] = [await securedServer(), await securedServer()];
   const proxy = await SwitchingProxy.start(a.server.port, b.server.port);
   try {
-    await body((name, user = 'viewer:pa55') => `rtsp://${user}@127.0.0.1:${proxy.port}/${name}`, proxy);
+    await body((name, user = 'viewer:pa55') => `rtsp://${user === '' ? '' : `${user}@`}127.0.0.1:${proxy.port}/${name}`, proxy);
   } finally {
     await proxy.close();
     await a.close();
@@ -100,4 +101,15 @@ test('GStreamer rtspsrc authenticates with Digest (user-id/user-pw) and plays te
   } finally {
     await s.close();
   }
+});
+
+test('GStreamer rtspsrc: the same recovery, a SETUP over a nonce the server never issued gets stale=true and rtspsrc retries and plays to the end', async () => {
+  await restartedBetweenRequests(async (url, proxy) => {
+    const r = await runPeer(findPeer('gst-launch-1.0'), ['-e', 'rtspsrc', `location=${url('test.264', '')}`, 'protocols=tcp', 'user-id=viewer', 'user-pw=pa55', '!', 'fakesink'], 15_000);
+    assertGstStoppedByItself(r, 'GStreamer through a restart', 15_000);
+    const fromSecond = proxy.responses.filter((x) => x.from === 'second');
+    const seen = proxy.responses.map((x) => `${x.from}: ${statusLine(x.head)}${/stale=true/.test(x.head) ? ' (stale)' : ''}`).join(' | ');
+    assert.ok(/^RTSP\/1\.0 401/.test(fromSecond[0]!.head) && /stale=true/.test(fromSecond[0]!.head), seen);
+    assert.match(fromSecond[1]!.head, /^RTSP\/1\.0 200/, seen);
+  });
 });

@@ -166,6 +166,7 @@ export async function openIndexedAudioFile<H>(
   let fh: FileHandle;
   let size: number;
   let mtimeMs: number;
+  let inode: number;
   try {
     fh = await open(path, 'r');
   } catch (cause) {
@@ -176,15 +177,24 @@ export async function openIndexedAudioFile<H>(
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
     mtimeMs = st.mtimeMs;
+    inode = st.ino;
   } catch (cause) {
     await fh.close().catch(() => {});
     throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}: ${(cause as Error).message}`, { cause });
   }
   try {
-    const index = (await audioIndexCache.get(fileIndexKey(kind, path, size, mtimeMs), async () => {
-      const own = await open(path, 'r');
+    const index = (await audioIndexCache.get(fileIndexKey(kind, path, size, mtimeMs, inode), async () => {
+      let own: FileHandle;
+      try {
+        own = await open(path, 'r');
+      } catch (cause) {
+        throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${path}: ${(cause as Error).message}`, { cause });
+      }
       try {
         return await build(own, size);
+      } catch (err) {
+        if (err instanceof DorsvrError) throw err;
+        throw new DorsvrError('ERR_FILE_READ', `cannot index ${path}: ${(err as Error).message}`, { cause: err });
       } finally {
         await own.close().catch(() => {});
       }

@@ -10,6 +10,7 @@ import { isSeekableByteStream, type SeekableByteStream } from '../sources/Seekab
 import { FileIndexCache, fileIndexKey } from '../sources/FileIndexCache.js';
 import { parameterSetCopy } from '../rtp/parameterSetCopy.js';
 import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
+import { H26xKeyFrameTableBuilder, type H26xKeyFrameEntry, type H26xKeyFrameTable, type H26xTiming } from './H26xKeyFrameTable.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
 
@@ -81,21 +82,12 @@ export interface H26xStreamInfo {
   index: H26xStreamIndex | undefined;
 }
 
-interface TimingState {
-  /** Presentation time of access unit n0, µs. */
-  pt0: number;
-  n0: number;
-  /** Frame duration, µs (may be fractional). */
-  frameDurationUs: number;
-}
-
-interface IndexEntry extends H26xKeyFrame {
-  timing: TimingState;
-}
+type TimingState = H26xTiming;
+type IndexEntry = H26xKeyFrameEntry;
 
 interface BuiltIndex {
   result: H26xStreamIndex;
-  entries: IndexEntry[];
+  table: H26xKeyFrameTable;
 }
 
 interface ScanResult {
@@ -116,13 +108,13 @@ export const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 
 /**
  * Indexes of files by (framer class, default rate, size, mtime, path): concurrent first requests
- * share one scan; at most 64 files and 16 MiB (about 100 bytes a key frame), least recently used
+ * share one scan; at most 64 files and 16 MiB (28 bytes a key frame), least recently used
  * evicted first.
  */
 export const h26xIndexCache = new FileIndexCache<unknown>(
   (v) => {
     const r = v as ScanResult;
-    return 128 * r.index.entries.length + (r.vps?.length ?? 0) + (r.sps?.length ?? 0) + (r.pps?.length ?? 0) + 256;
+    return r.index.table.byteLength + (r.vps?.length ?? 0) + (r.sps?.length ?? 0) + (r.pps?.length ?? 0) + 256;
   },
   64,
   16 << 20,
@@ -190,7 +182,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   #sps: Uint8Array | undefined;
   #pps: Uint8Array | undefined;
   #index: BuiltIndex | undefined;
-  #recording: IndexEntry[] | undefined;
+  #recording: H26xKeyFrameTableBuilder | undefined;
   #preparing: Promise<void> | undefined;
   #pendingSeek: { npt: number } | { entry: IndexEntry | null } | undefined;
 
@@ -293,7 +285,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       let scanned: ScanResult;
       if (input instanceof ByteStreamFileSource && input.fileSize !== undefined) {
         // Size and mtime of what is open (its fstat): no second system call.
-        const key = fileIndexKey(`${this.constructor.name}\0${this.#options.defaultFrameRate}`, input.path, input.fileSize, input.mtimeMs);
+        const key = fileIndexKey(`${this.constructor.name}\0${this.#options.defaultFrameRate}`, input.path, input.fileSize, input.mtimeMs, input.inode);
         // The scan reads a duplicate of its own: a first client leaving does not cut it short for the others.
         scanned = (await h26xIndexCache.get(key, () => this.#scan(input.duplicate()))) as ScanResult;
       } else scanned = await this.#scan(input.duplicate());
@@ -317,27 +309,30 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const Ctor = this.constructor as new (src: FramedSource, o: H26xVideoStreamFramerOptions) => H26xVideoStreamFramer;
     const twin = new Ctor(source, this.#options);
     try {
-      twin.#recording = [];
+      twin.#recording = new H26xKeyFrameTableBuilder();
       while (!twin.#ended) {
         const pumping = twin.#pump();
         // A file answers at once (blocking reads): the event loop still gets a turn per chunk, so a
         // server indexing a long file keeps serving its other clients meanwhile.
         await (pumping ?? new Promise<void>((resolve) => setImmediate(resolve)));
       }
-      const entries = twin.#recording;
+      const table = twin.#recording.finish();
       const durationUs = twin.#ptOf(twin.#n);
-      debug('indexed: %d access units, %d key frames, %d µs', twin.#n, entries.length, durationUs);
+      const accessUnitCount = twin.#n;
+      debug('indexed: %d access units, %d key frames, %d µs', accessUnitCount, table.count, durationUs);
       return {
         index: {
-          entries,
+          table,
           result: {
-            accessUnitCount: twin.#n,
+            accessUnitCount,
             durationUs,
-            keyFrames: entries.map(({ accessUnit, presentationTime, byteOffset }) => ({
-              accessUnit,
-              presentationTime,
-              byteOffset,
-            })),
+            // Objects only for whoever asks: the table itself is typed arrays.
+            get keyFrames(): readonly H26xKeyFrame[] {
+              return Array.from({ length: table.count }, (_, i) => {
+                const { accessUnit, presentationTime, byteOffset } = table.entry(i);
+                return { accessUnit, presentationTime, byteOffset };
+              });
+            },
           },
         },
         vps: twin.#vps,
@@ -410,20 +405,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   }
 
   #findEntry(npt: number): IndexEntry | null {
-    const us = npt * 1e6 + 0.5;
-    const entries = this.#index?.entries ?? [];
-    let lo = 0;
-    let hi = entries.length - 1;
-    let found: IndexEntry | null = null;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const e = entries[mid]!;
-      if (e.presentationTime <= us) {
-        found = e;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    const table = this.#index?.table;
+    if (!table) return null;
+    const i = table.findAtOrBefore(npt * 1e6 + 0.5);
+    return i < 0 ? null : table.entry(i);
   }
 
   /** Restart at `entry` (null: the start of the stream). */
@@ -614,7 +599,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       }
       this.#queueTail = first;
       if (key && hasVCL) {
-        this.#recording.push({ accessUnit: n, presentationTime: pt, byteOffset: Math.max(0, this.#auOffset - 3), timing: { ...this.#timing } });
+        this.#recording.push(n, pt, Math.max(0, this.#auOffset - 3), this.#timing);
       }
       return;
     }

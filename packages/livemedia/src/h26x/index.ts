@@ -37,6 +37,15 @@ export {
 export {
   H26xVideoStreamFramer,
   h26xIndexCache,
+} from './H26xVideoStreamFramer.js';
+export {
+  H26xKeyFrameTable,
+  H26xKeyFrameTableBuilder,
+  MAX_H26X_KEY_FRAMES,
+  type H26xKeyFrameEntry,
+  type H26xTiming,
+} from './H26xKeyFrameTable.js';
+export {
   type H26xVideoStreamFramerOptions,
   type H26xNalInfo,
   type H26xKeyFrame,

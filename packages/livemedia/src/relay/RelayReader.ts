@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { EventEmitter } from 'eventemitter3';
 import type { RTCPInstance, RTCPSenderSide } from '../rtcp/RTCPInstance.js';
+import type { InterleavedChannel } from '../rtp/InterleavedChannel.js';
 import type { ServerMediaStream } from '../server/ServerMediaSubsession.js';
 import type { RelaySocketPair } from './RelaySocketPair.js';
 
@@ -13,10 +14,6 @@ export type RelayReaderState =
   | 'waiting'
   /** Receiving every packet. */
   | 'live';
-
-interface InterleavedTarget {
-  sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean;
-}
 
 /**
  * One reader of a relay track: its own RTP stream (SSRC, sequence numbers and timestamps mapped
@@ -46,13 +43,15 @@ export class RelayReader implements RTCPSenderSide {
   nextSeq: number;
   /** RTP timestamp the first packet after a (re)start carries (what `RTP-Info` promised). */
   startRtpTime: number;
+  /** The publisher's sequence number of the first packet relayed to this reader since it (re)started. */
+  startPublisherSeq = 0;
   /** Scheduler time the current wait for a key frame began. */
   waitingSinceUs = 0;
   /** RTP packets sent to this reader. */
   packetCount = 0;
   /** RTP payload octets sent to this reader. */
   octetCount = 0;
-  /** Packets an interleaved connection refused (its queue was full). */
+  /** Packets not sent: refused by an interleaved connection (its queue was full) or failed to send. */
   droppedPackets = 0;
   /** UDP: the socket (the track's RTP socket of the reader's family), address and ports. */
   readonly udpSocket: UDPSocket | undefined;
@@ -61,7 +60,7 @@ export class RelayReader implements RTCPSenderSide {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   /** TCP: the reader's RTSP connection and channels. */
-  readonly channel: InterleavedTarget | undefined;
+  readonly channel: InterleavedChannel | undefined;
   readonly rtpChannel: number;
   readonly rtcpChannel: number;
   /** The reader's RTCP, from its first PLAY to its teardown. */
@@ -117,11 +116,15 @@ export class RelayReader implements RTCPSenderSide {
     return h;
   }
 
-  /** Send one RTP packet (as chunks) to this reader. */
+  /** Send one RTP packet (as chunks) to this reader. A send that fails is counted, never thrown. */
   sendRTP(chunks: Uint8Array[]): void {
-    const socket = this.udpSocket;
-    if (socket !== undefined) socket.send(chunks, this.rtpPort, this.address);
-    else if (!this.channel!.sendInterleaved(this.rtpChannel, chunks)) this.droppedPackets++;
+    try {
+      const socket = this.udpSocket;
+      if (socket !== undefined) socket.send(chunks, this.rtpPort, this.address);
+      else if (!this.channel!.sendInterleaved(this.rtpChannel, chunks)) this.droppedPackets++;
+    } catch {
+      this.droppedPackets++; // a socket closed under us, a datagram too large: this reader loses it
+    }
   }
 
   /** Send one RTCP packet to this reader (what its RTCPInstance sends through). */

@@ -82,7 +82,13 @@ export class RelayServerMediaSession extends ServerMediaSession {
    */
   static fromSources(name: string, inputs: readonly RelaySourceInput[], options: RelayServerMediaSessionOptions): RelayServerMediaSession {
     const interfaces = inputs.map(() => new RelayRTPInterface());
-    const sinks = inputs.map((input, i) => input.createSink(interfaces[i]!));
+    const sinks: RTPSink[] = [];
+    try {
+      for (const [i, input] of inputs.entries()) sinks.push(input.createSink(interfaces[i]!));
+    } catch (err) {
+      for (const s of sinks) s.close();
+      throw err;
+    }
     const media: SDPMediaInit[] = sinks.map((sink, i) => ({
       mediaType: sink.sdpMediaType(),
       payloadType: sink.payloadType,
@@ -91,7 +97,8 @@ export class RelayServerMediaSession extends ServerMediaSession {
       control: `track${i + 1}`,
     }));
     const sdp = parseSDP(formatSDP({ sessionId: 0, name: options.description ?? name, durationSeconds: 0, media }));
-    const session = new RelayServerMediaSession(name, sdp, options);
+    // A local source has no publisher to send receiver reports to.
+    const session = new RelayServerMediaSession(name, sdp, { ...options, publisherReports: false });
     interfaces.forEach((f, i) => f.attach(session.tracks[i]!));
     session.#feeds = inputs.map((input, i) => ({ sink: sinks[i]!, source: input.source }));
     let running = inputs.length;

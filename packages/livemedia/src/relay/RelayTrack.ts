@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
-import type { RTCPReportBlock } from '../rtcp/RTCPPacket.js';
+import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
 import { RTPReceptionStats } from '../rtpsource/RTPReceptionStats.js';
 import type { SDPMediaDescription } from '../sdp/SDPTypes.js';
@@ -46,6 +46,11 @@ export interface RelayTrackOptions {
    * RTCP port) cannot overtake the last RTP packets (default {@link DEFAULT_RELAY_BYE_DELAY_US}).
    */
   byeDelayUs?: number;
+  /**
+   * Send receiver reports (and the BYE) to the publisher as `'rtcpToPublisher'` (default true).
+   * Off for tracks fed by a local source, which has no one to report to.
+   */
+  publisherReports?: boolean;
 }
 
 /** Events of a {@link RelayTrack}. */
@@ -159,6 +164,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
   // The publisher's stream.
   #ssrc: number | undefined;
+  /** {@link newSource} was called: the next packet re-bases the readers whatever its SSRC. */
+  #newSourcePending = false;
   #receptionStats: RTPReceptionStats | undefined;
   /** Highest sequence number seen, its timestamp and arrival time. */
   #lastSeq = 0;
@@ -169,8 +176,11 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   #srRtp = 0;
   #srArrivalUs = 0;
   #haveSR = false;
+  #earlySR: { ssrc: number; ntp: NTPTimestamp; rtpTimestamp: number; arrivalUs: number } | undefined;
 
-  readonly #publisherRTCP: RTCPInstance;
+  readonly #publisherRTCP: RTCPInstance | undefined;
+  readonly #receiver: RTCPReceiverSide;
+  #malformedRTCP = 0;
   #ended = false;
   #byeTask: TaskToken = 0;
   #closed = false;
@@ -197,22 +207,23 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#h26xPT = this.parameterSets.codec === 'other' ? -1 : media.payloadTypes[0]!;
     this.#h265 = this.parameterSets.codec === 'h265';
 
-    const receiver: RTCPReceiverSide = {
+    const receiver: RTCPReceiverSide = (this.#receiver = {
       makeReportBlocks: (nowUs: number): RTCPReportBlock[] => {
         const s = this.#receptionStats;
         return s !== undefined && s.packetsReceived > 0 ? [s.makeReportBlock(nowUs)] : [];
       },
       noteSenderReport: (ssrc: number, ntp: NTPTimestamp, rtpTimestamp: number, arrivalUs: number): void => {
-        if (ssrc !== this.#ssrc) return;
-        this.#receptionStats?.noteSenderReport(ntp, rtpTimestamp, arrivalUs);
-        this.#srRtp = rtpTimestamp >>> 0;
-        this.#srArrivalUs = arrivalUs;
-        this.#haveSR = true;
+        if (this.#ssrc === undefined) {
+          // An SR before the first RTP packet: kept for the SSRC it names.
+          this.#earlySR = { ssrc, ntp, rtpTimestamp, arrivalUs };
+          return;
+        }
+        if (ssrc === this.#ssrc) this.#noteSR(ntp, rtpTimestamp, arrivalUs);
       },
       handleBye: (ssrc: number): void => {
         if (ssrc === this.#ssrc) this.emit('publisherBye');
       },
-    };
+    });
     const toPublisher: RTCPTransport = {
       send: (chunks: readonly Uint8Array[]): void => {
         this.emit('rtcpToPublisher', chunks.length === 1 ? chunks[0]! : concat(chunks));
@@ -220,7 +231,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       on: () => undefined,
       off: () => undefined,
     };
-    this.#publisherRTCP = new RTCPInstance({
+    this.#publisherRTCP = options.publisherReports === false ? undefined : new RTCPInstance({
       scheduler: this.scheduler,
       rtcpInterface: toPublisher,
       source: receiver,
@@ -229,6 +240,18 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       maxIntervalUs: 5_000_000,
     });
     this.subsession = new RelayServerMediaSubsession(this);
+  }
+
+  #noteSR(ntp: NTPTimestamp, rtpTimestamp: number, arrivalUs: number): void {
+    this.#receptionStats?.noteSenderReport(ntp, rtpTimestamp, arrivalUs);
+    this.#srRtp = rtpTimestamp >>> 0;
+    this.#srArrivalUs = arrivalUs;
+    this.#haveSR = true;
+  }
+
+  /** Scheduler time (µs) the last RTP packet from the publisher arrived, if any: a sign of life. */
+  get lastPacketArrivalUs(): number | undefined {
+    return this.#havePacket ? this.#lastArrivalUs : undefined;
   }
 
   /** True once {@link end} ran. */
@@ -305,12 +328,15 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     const ts = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
     const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
     const now = this.scheduler.now();
-    if (ssrc !== this.#ssrc) this.#newPublisherSSRC(ssrc, seq, ts, now);
+    if (ssrc !== this.#ssrc || this.#newSourcePending) this.#newPublisherSSRC(ssrc, seq, ts, now);
     const payloadLength = n - hl - pad;
     this.#receptionStats!.noteIncomingPacket(seq, ts, now, payloadLength);
     this.stats.packetsReceived++;
     this.stats.octetsReceived += payloadLength;
-    if ((((seq - this.#lastSeq) & 0xffff) & 0x8000) === 0) {
+    // A late packet (reordered: older than the highest seen) must not reach a reader that started
+    // after it, whose RTP-Info promised a later first sequence number.
+    const late = ((this.#lastSeq - seq) & 0xffff) - 1 < 0x7fff;
+    if (!late) {
       this.#lastSeq = seq;
       this.#lastTs = ts;
     }
@@ -337,6 +363,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         }
         if (start === 0 && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
         this.#begin(r, pt, seq, ts);
+      } else if (late && r.packetCount < 0x7000 && ((seq - r.startPublisherSeq) & 0x8000) !== 0) {
+        continue;
       }
       const h = r.header;
       const s = seq + r.seqOffset;
@@ -387,12 +415,30 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     }
     r.seqOffset = r.nextSeq - seq;
     r.tsOffset = (r.startRtpTime - ts) >>> 0;
+    r.startPublisherSeq = seq;
     r.state = 'live';
   }
 
   /** A new publisher SSRC (first packet, or the publisher restarted): readers' streams go on from where they are. */
   #newPublisherSSRC(ssrc: number, seq: number, ts: number, now: number): void {
-    if (this.#ssrc !== undefined) {
+    const restart = this.#newSourcePending;
+    this.#newSourcePending = false;
+    if (restart && this.#h26xPT >= 0 && this.#ssrc !== undefined) {
+      // A new source of H.264/H.265: live readers go on from where they are, but only at its key frame.
+      const pubNow = this.#publisherTimestampAt(now) ?? ts;
+      for (const r of this.#playing) {
+        if (r.state !== 'live') continue;
+        r.nextSeq = (this.#lastSeq + r.seqOffset + 1) & 0xffff;
+        r.startRtpTime = (pubNow + r.tsOffset) >>> 0;
+        r.state = 'waiting';
+        r.waitingSinceUs = now;
+      }
+      // Paused readers resume from where their clock is, on the new source's timestamps.
+      for (const r of this.#readers.values()) {
+        if (r.state === 'idle' && r.packetCount > 0) r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
+      }
+      this.stats.ssrcChanges++;
+    } else if (this.#ssrc !== undefined) {
       this.stats.ssrcChanges++;
       debug('publisher SSRC %s → %s', this.#ssrc.toString(16), ssrc.toString(16));
       const pubNow = this.#publisherTimestampAt(now) ?? ts;
@@ -401,6 +447,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         // Next packet: the sequence number after the reader's last, its timestamp where the reader's clock is now.
         const last = this.#lastSeq + r.seqOffset;
         r.seqOffset = last + 1 - seq;
+        r.startPublisherSeq = seq;
         r.tsOffset = (((pubNow + r.tsOffset) >>> 0) - ts + TWO_32) % TWO_32;
       }
     }
@@ -410,6 +457,21 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#lastSeq = (seq - 1) & 0xffff;
     this.#lastTs = ts;
     this.#lastArrivalUs = now;
+    const early = this.#earlySR;
+    this.#earlySR = undefined;
+    if (early !== undefined && early.ssrc === ssrc) this.#noteSR(early.ntp, early.rtpTimestamp, early.arrivalUs);
+  }
+
+  /**
+   * The publisher restarted (a proxy's back-end session was set up again): the next RTP packet
+   * begins a new source even when its SSRC is the old one, so its sequence numbers and timestamps
+   * are not taken as a jump in the old stream. Readers go on as across an SSRC change (the
+   * sequence number after their last, timestamps from where their clock is); H.264/H.265 readers
+   * wait for the new source's key frame (sent after the parameter sets), as a new reader does.
+   */
+  newSource(): void {
+    if (this.#ended) return;
+    this.#newSourcePending = true;
   }
 
   /**
@@ -420,12 +482,29 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   pushRTCP(packet: Uint8Array): void {
     if (this.#ended) return;
     this.stats.rtcpPacketsReceived++;
-    this.#publisherRTCP.injectPacket(packet);
+    if (this.#publisherRTCP !== undefined) this.#publisherRTCP.injectPacket(packet);
+    else this.#publisherRTCPWithoutReports(packet);
+  }
+
+  /** Without reports to the publisher, its SRs still give the mapping. */
+  #publisherRTCPWithoutReports(packet: Uint8Array): void {
+    let packets;
+    try {
+      packets = parseRTCP(packet);
+    } catch {
+      this.#malformedRTCP++;
+      return;
+    }
+    const now = this.scheduler.now();
+    for (const p of packets) {
+      if (p.type === 'sr') this.#receiver.noteSenderReport(p.ssrc, p.ntp, p.rtpTimestamp, now);
+      else if (p.type === 'bye') for (const s of p.ssrcs) this.#receiver.handleBye!(s);
+    }
   }
 
   /** Malformed RTCP packets from the publisher. */
   get malformedRTCPPackets(): number {
-    return this.#publisherRTCP.malformedPackets;
+    return this.#publisherRTCP?.malformedPackets ?? this.#malformedRTCP;
   }
 
   // ----- the subsession's: readers -----
@@ -513,6 +592,11 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       );
     }
     stream.playing = true;
+    if (r.state === 'live') {
+      // PLAY again without a PAUSE: the stream goes on; its next packet's number, and its clock now.
+      const pub = this.#publisherTimestampAt(this.scheduler.now()) ?? this.#lastTs;
+      return { seq: (this.#lastSeq + r.seqOffset + 1) & 0xffff, rtptime: (pub + r.tsOffset) >>> 0 };
+    }
     return { seq: r.nextSeq, rtptime: r.startRtpTime };
   }
 
@@ -617,7 +701,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       this.scheduler.unscheduleDelayedTask(token);
       this.#pendingStart.delete(r);
     }
-    this.#publisherRTCP.close();
+    this.#publisherRTCP?.close();
     this.#byeTask = this.scheduler.scheduleDelayedTask(this.#byeDelayUs, () => this.#byeReaders());
     this.emit('end');
   }

@@ -131,7 +131,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
 
   /**
    * RTP timestamp for a presentation time (µs), wrapping at 2^32: the timestamp base, plus the
-   * presentation time at the RTP clock rate, plus the shift the last {@link presetNextTimestamp}
+   * presentation time at the RTP clock rate, plus the shift the last {@link presetTimestamp}
    * made.
    */
   convertToRTPTimestamp(presentationTimeUs: number): number {

@@ -7,7 +7,7 @@ export type ServerDigestAlgorithm = 'MD5' | 'SHA-256';
  * What an RTSP server needs to check credentials for one realm: the structural type of
  * `@dorsvr/rtspserver`'s `UserAuthenticationDatabase` (any object with these members works, a
  * database from another copy of the package included). Given to an `RTSPServer` (every stream)
- * or to a {@link ServerMediaSession} (that stream only, instead of the server's).
+ * or to a {@link @dorsvr/livemedia!ServerMediaSession} (that stream only, instead of the server's).
  *
  * Both methods must answer synchronously: a `Promise` (or any other value than a string from
  * {@link ha1}, or than `true` from {@link checkPassword}) counts as a refusal.

@@ -42,8 +42,9 @@ export interface OnDemandServerMediaSubsessionOptions {
 
 /**
  * Plays its input up to a normal play time (PLAY `Range: npt=a-b`): the first frame at or past
- * `stopAt` ends it, and the input stays open where it is. A frame's NPT is counted from the first
- * frame read after the last {@link reposition} (whatever base the input's presentation times have).
+ * `stopAt` ends it (that frame is kept for {@link continueToEnd}), and the input stays open where
+ * it is. A frame's NPT is counted from the first frame read after the last {@link reposition}
+ * (whatever base the input's presentation times have).
  */
 class NPTLimitedSource extends FramedSource {
   readonly #input: FramedSource;
@@ -53,6 +54,10 @@ class NPTLimitedSource extends FramedSource {
   #ptBase: number | undefined;
   #generation = 0;
   #readGeneration = 0;
+  /** The frame at the limit, not played. */
+  #held: Frame | undefined;
+  /** True once the limit ended playing (and until the next reposition or continueToEnd). */
+  reachedLimit = false;
   readonly #onFrame = (frame: Frame | null): Frame | null => this.#check(frame);
 
   constructor(input: FramedSource, nptBase: number) {
@@ -66,9 +71,28 @@ class NPTLimitedSource extends FramedSource {
     this.#nptBase = npt;
     this.#ptBase = undefined;
     this.#generation++;
+    this.#held?.owner?.releaseFrame(this.#held);
+    this.#held = undefined;
+    this.reachedLimit = false;
+  }
+
+  /** Play on past the limit (a PLAY without Range after the range ended): from the frame held there. */
+  continueToEnd(): void {
+    this.stopAt = undefined;
+    this.reachedLimit = false;
+  }
+
+  /** True when a frame is waiting to be played first. */
+  get holdsFrame(): boolean {
+    return this.#held !== undefined;
   }
 
   protected override readFrame(): Frame | null | Promise<Frame | null> {
+    const held = this.#held;
+    if (held && this.stopAt === undefined) {
+      this.#held = undefined;
+      return held;
+    }
     this.#readGeneration = this.#generation;
     const r = this.#input.pullFrame();
     return r instanceof Promise ? r.then(this.#onFrame) : this.#check(r);
@@ -80,8 +104,14 @@ class NPTLimitedSource extends FramedSource {
     this.#ptBase ??= frame.presentationTime;
     const npt = this.#nptBase + (frame.presentationTime - this.#ptBase) / 1e6;
     if (npt < this.stopAt - 1e-6) return frame;
-    frame.owner?.releaseFrame(frame);
+    this.#held = frame;
+    this.reachedLimit = true;
     return null;
+  }
+
+  protected override doClose(): void {
+    this.#held?.owner?.releaseFrame(this.#held);
+    this.#held = undefined;
   }
 
   override get isCurrentlyAwaitingData(): boolean {
@@ -121,6 +151,11 @@ class StreamState {
   }
 
   start(onEnd: () => void, onError: (err: unknown) => void): void {
+    if (this.ended && this.#limited?.reachedLimit === true) {
+      // A PLAY without Range after a range's end: play on from there to the end.
+      this.#limited.continueToEnd();
+      this.ended = false;
+    }
     if (this.#playing || this.ended || this.closed) return;
     this.#playing = true;
     this.startedAt = this.#scheduler.now();
@@ -136,11 +171,11 @@ class StreamState {
     }
     const gen = ++this.#gen;
     const limited = this.#limited;
-    this.sink.startPlaying(limited?.stopAt !== undefined ? limited : this.source).then(
+    this.sink.startPlaying(limited !== undefined && (limited.stopAt !== undefined || limited.holdsFrame) ? limited : this.source).then(
       () => {
         // Resolves on end of source or on stopPlaying(); only the former ends the stream.
         if (gen === this.#gen && this.#playing && !this.closed) {
-          this.nptAtStart = this.#limited?.stopAt ?? this.currentNPT();
+          this.nptAtStart = this.#limited?.reachedLimit === true ? this.#limited.stopAt! : this.currentNPT();
           this.#playing = false;
           this.ended = true;
           onEnd();
@@ -189,6 +224,7 @@ class StreamState {
     this.closed = true;
     this.#playing = false;
     this.sink.close();
+    this.#limited?.close();
     this.source.close();
     this.transport.close();
   }

@@ -64,6 +64,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   #opening: Promise<FileHandle> | null = null;
   #fileSize: number | undefined;
   #mtimeMs: number | undefined;
+  #inode: number | undefined;
   #seekable: boolean | undefined;
   #pos: number;
   #end: number;
@@ -115,6 +116,11 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
    */
   get mtimeMs(): number | undefined {
     return this.#mtimeMs;
+  }
+
+  /** Inode number of the file that was opened, known once it is open (regular files only). */
+  get inode(): number | undefined {
+    return this.#inode;
   }
 
   /**
@@ -171,6 +177,7 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
         this.#seekable = st.isFile();
         this.#fileSize = this.#seekable ? st.size : undefined;
         this.#mtimeMs = this.#seekable ? st.mtimeMs : undefined;
+        this.#inode = this.#seekable ? st.ino : undefined;
       } catch (err) {
         await fh.close().catch(() => {});
         throw new DorsvrError('ERR_FILE_OPEN', `cannot open ${this.path}: ${(err as Error).message}`, { cause: err });

@@ -1,9 +1,9 @@
 /**
  * A bounded cache of per-file indexes (frame offsets, key frames, durations), keyed by what
- * identifies one version of a file — the indexer, its options, the path, size and modification
- * time — so that a server opening the same file for many clients scans it once. Concurrent first
+ * identifies one version of a file — the indexer, its options, the path, size, modification
+ * time and inode ({@link fileIndexKey}) — so that a server opening the same file for many clients scans it once. Concurrent first
  * requests for one key share one build (one promise); a failed build is forgotten, so a later
- * request tries again. Entries are evicted oldest first once their total {@link sizeOf} passes
+ * request tries again. Entries are evicted oldest first once their total size (as `sizeOf` measures it) passes
  * `maxBytes` or their number passes `maxEntries` (the entry just built is kept).
  */
 export class FileIndexCache<T> {
@@ -79,7 +79,10 @@ export class FileIndexCache<T> {
   }
 }
 
-/** The cache key of one version of a file for one indexer. */
-export function fileIndexKey(kind: string, path: string, size: number, mtimeMs: number | undefined): string {
-  return `${kind}\0${size}\0${mtimeMs ?? ''}\0${path}`;
+/**
+ * The cache key of one version of a file for one indexer: its path, size, modification time and
+ * inode (a file replaced by another of the same size and time, `cp -p`, is another file).
+ */
+export function fileIndexKey(kind: string, path: string, size: number, mtimeMs: number | undefined, inode?: number): string {
+  return `${kind}\0${size}\0${mtimeMs ?? ''}\0${inode ?? ''}\0${path}`;
 }

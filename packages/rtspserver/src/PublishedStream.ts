@@ -1,0 +1,179 @@
+import { EventEmitter } from 'eventemitter3';
+import createDebug from 'debug';
+import type { RelayServerMediaSession, SDPSessionDescription } from '@dorsvr/livemedia';
+import type { RTSPClientSession } from './RTSPClientSession.js';
+import type { RTSPClientConnection } from './RTSPClientConnection.js';
+import type { PublisherTrackInput, PublisherTrackInputStats } from './PublisherTrackInput.js';
+import { matchTrack, trackControlPath } from './publishControlPaths.js';
+
+const debug = createDebug('dorsvr:rtspserver:publish');
+
+/** Why a published stream ended. */
+export type PublishEndReason = 'teardown' | 'timeout' | 'connection-closed' | 'taken-over' | 'server-closed' | 'announce-timeout' | 'error';
+
+/** Totals of a published stream over its tracks. */
+export interface PublishedStreamStats {
+  /** RTP packets received from the publisher. */
+  rtpPackets: number;
+  /** Bytes of those packets. */
+  rtpBytes: number;
+  /** RTCP packets received from the publisher. */
+  rtcpPackets: number;
+  /** Packets dropped for exceeding the packet size limit. */
+  oversized: number;
+  /** UDP datagrams dropped for coming from another address than the publisher's. */
+  foreign: number;
+}
+
+/** Events of a {@link PublishedStream}. */
+export interface PublishedStreamEvents {
+  /** The stream ended (once). */
+  end: [reason: PublishEndReason];
+}
+
+/**
+ * One publisher's stream at a path: the relay its packets feed, one {@link PublisherTrackInput}
+ * per track once SET UP, and the publisher's RTSP session. States: announced (ANNOUNCE done,
+ * tracks being SET UP, invisible to readers) → recording (after RECORD: readers see the path)
+ * → ended (TEARDOWN, the connection or the publisher's packets gone, taken over, server closed).
+ */
+export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
+  /** The path published (the stream name readers use). */
+  readonly path: string;
+  /** The relay readers are served from. */
+  readonly relay: RelayServerMediaSession;
+  /** The publisher's session, from its first SETUP on. */
+  session: RTSPClientSession | undefined;
+  /** The publisher's RTSP connection (the stream ends when it closes). */
+  readonly connection: RTSPClientConnection;
+  /** The user the publisher authenticated as, if any. */
+  readonly username: string | undefined;
+  /** The publisher's session description. */
+  readonly sdp: SDPSessionDescription;
+  readonly #controlPaths: (string | undefined)[];
+  readonly #inputs: (PublisherTrackInput | undefined)[];
+  readonly #rtcpListeners: (((p: Uint8Array) => void) | undefined)[];
+  #recording = false;
+  #ended = false;
+  #finalStats: PublishedStreamStats | undefined;
+  readonly #onConnectionClose = (): void => this.end('connection-closed');
+
+  constructor(path: string, sdp: SDPSessionDescription, relay: RelayServerMediaSession, connection: RTSPClientConnection, username: string | undefined) {
+    super();
+    this.path = path;
+    this.sdp = sdp;
+    this.relay = relay;
+    this.connection = connection;
+    this.username = username;
+    this.#controlPaths = sdp.media.map((m) => trackControlPath(path, m.control));
+    this.#inputs = sdp.media.map(() => undefined);
+    this.#rtcpListeners = sdp.media.map(() => undefined);
+    // A publisher whose RTSP connection is gone is gone, over UDP too (ffmpeg and GStreamer keep
+    // theirs open for the whole publish).
+    connection.socket.once('close', this.#onConnectionClose);
+  }
+
+  /** True after RECORD. */
+  get recording(): boolean {
+    return this.#recording;
+  }
+
+  /** True once ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Number of tracks. */
+  get trackCount(): number {
+    return this.#controlPaths.length;
+  }
+
+  /** The inputs of the tracks SET UP so far (undefined for the others). */
+  get inputs(): readonly (PublisherTrackInput | undefined)[] {
+    return this.#inputs;
+  }
+
+  /** True when every track is SET UP. */
+  get allTracksSetUp(): boolean {
+    return this.#inputs.every((i) => i !== undefined);
+  }
+
+  /** The track a SETUP's URL path addresses (see {@link matchTrack}), or undefined. */
+  trackForPath(p: string): number | undefined {
+    return matchTrack(this.path, this.#controlPaths, p, (i) => this.#inputs[i] !== undefined);
+  }
+
+  /**
+   * Attach the input of track `index` (a SETUP with `mode=record`); a second SETUP of a track
+   * replaces its input. The relay's RTCP for the publisher goes out through it.
+   */
+  attachInput(index: number, input: PublisherTrackInput): void {
+    const track = this.relay.tracks[index];
+    if (!track || this.#ended) {
+      void input.close();
+      return;
+    }
+    this.#detachInput(index);
+    this.#inputs[index] = input;
+    const listener = (p: Uint8Array): void => input.sendRTCP(p);
+    this.#rtcpListeners[index] = listener;
+    track.on('rtcpToPublisher', listener);
+  }
+
+  /** RECORD: the path becomes visible to readers (the caller adds the relay to the server). */
+  record(): void {
+    this.#recording = true;
+  }
+
+  /** Sum of the inputs' counters. */
+  stats(): PublishedStreamStats {
+    if (this.#finalStats) return { ...this.#finalStats };
+    const out: PublishedStreamStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, oversized: 0, foreign: 0 };
+    for (const i of this.#inputs) {
+      if (!i) continue;
+      const s: PublisherTrackInputStats = i.stats;
+      out.rtpPackets += s.rtpPackets;
+      out.rtpBytes += s.rtpBytes;
+      out.rtcpPackets += s.rtcpPackets;
+      out.oversized += s.oversized;
+      out.foreign += s.foreign;
+    }
+    return out;
+  }
+
+  /**
+   * End the stream: the relay ends (readers get an RTCP BYE), every input closes (UDP ports
+   * released, interleaved channels unbound) and `'end'` is emitted. Idempotent. The caller
+   * removes the relay from the server and closes the publisher's session.
+   */
+  end(reason: PublishEndReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    debug('%s: publisher ended (%s)', this.path, reason);
+    this.connection.socket.off('close', this.#onConnectionClose);
+    this.#finalStats = this.stats();
+    try {
+      this.relay.end();
+    } finally {
+      for (let i = 0; i < this.#inputs.length; i++) this.#detachInput(i);
+      this.emit('end', reason);
+    }
+  }
+
+  #detachInput(index: number): void {
+    const input = this.#inputs[index];
+    if (!input) return;
+    const listener = this.#rtcpListeners[index];
+    if (listener) this.relay.tracks[index]?.off('rtcpToPublisher', listener);
+    this.#rtcpListeners[index] = undefined;
+    this.#inputs[index] = undefined;
+    const t = input.transport;
+    if (t.mode === 'tcp') {
+      for (const ch of [t.rtpChannel, t.rtcpChannel]) {
+        const b = this.connection.channels.get(ch);
+        if (b && b.session === this.session && b.stream === undefined) this.connection.channels.delete(ch);
+      }
+    }
+    void input.close();
+  }
+}
