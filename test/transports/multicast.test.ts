@@ -154,3 +154,49 @@ test('our server answers multicast SETUPs: ffmpeg (udp_multicast) and our client
     clearTimeout(timer);
   }
 });
+
+test('a PassiveServerMediaSubsession (a stream already sent to a group): ffmpeg (udp_multicast) and our client read it at once from the group its SETUP names', async () => {
+  const server = spawn('ip', ['netns', 'exec', SERVER_NS, process.execPath, SERVER_CHILD, SERVER_ADDR, '-', 'passive'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/LISTENING \d+/.test(out) && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const port = Number(/LISTENING (\d+)/.exec(out)?.[1]);
+    assert.ok(port > 0, `the server child did not listen: ${out}\n${err}`);
+    const url = `rtsp://${SERVER_ADDR}:${port}/passive`;
+    const file = join(tmp.dir, 'ffmpeg-passive.mkv');
+    const ffmpeg = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const args = ['netns', 'exec', NS, findPeer('ffmpeg'), '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-rtsp_transport', 'udp_multicast', '-i', url, '-frames:v', '30', '-c', 'copy', file];
+      const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+    const [f, ours] = await Promise.all([ffmpeg, runClient(url, 40)]);
+    assert.equal(f.code, 0, f.stderr);
+    const got = await probe(file);
+    assert.equal(got.codec, 'h264');
+    assert.equal(got.width, 320);
+    assert.ok(got.frames >= 25, `ffmpeg: ${got.frames} frames`);
+    assert.equal(ours.error, undefined, `our client: ${ours.error}`);
+    assert.equal(ours.mode, 'multicast');
+    assert.equal(ours.group, '239.255.43.1');
+    assert.deepEqual(ours.ports, { rtp: 19000, rtcp: 19001 });
+    assert.equal(ours.frames, 40);
+    // Nothing was made per reader: the passive track has no streams of its own to make.
+    assert.doesNotMatch(out, /^STREAM /m);
+  } finally {
+    server.stdin.end();
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+});

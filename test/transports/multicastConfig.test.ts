@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { BasicTaskScheduler, isDorsvrError } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, MulticastGroupPool, RTSPServer } from '@dorsvr/rtspserver';
 import { RTSPClient, RTSPClientError } from '@dorsvr/rtspclient';
+import { H264VideoRTPSink, PassiveServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { makeTestCertificate } from '../helpers/tlsCertificate.js';
@@ -66,4 +67,37 @@ test('bad multicast options: a non-multicast range or a TTL out of 1–255 throw
   const r = await runPeer(process.execPath, [cli, fixture(''), '--port', '0', '--host', '127.0.0.1', '--multicast', '10.1.2.0/24'], 15_000);
   assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stderr, /multicast range/);
+});
+
+test('PassiveServerMediaSubsession SDP: m= with the group port, c=IN IP4 group/ttl, a=source-filter for SSM; SETUP of it without a multicast transport is 461', async () => {
+  const scheduler = new BasicTaskScheduler();
+  try {
+    // The sink sends nowhere here: nothing is played, only described.
+    const sink = new H264VideoRTPSink({ scheduler, rtpInterface: { send: () => true }, payloadType: 96 });
+    const asm = new PassiveServerMediaSubsession(sink, { scheduler, group: '239.255.43.1', rtpPort: 19000, ttl: 4 });
+    const ssm = new PassiveServerMediaSubsession(sink, { scheduler, group: '232.5.5.5', rtpPort: 19002, source: '10.77.0.1' });
+    new ServerMediaSession('asm').addSubsession(asm);
+    new ServerMediaSession('ssm').addSubsession(ssm);
+    const a = await asm.sdpLines();
+    assert.match(a, /^m=video 19000 RTP\/AVP 96\r\n/);
+    assert.match(a, /\r\nc=IN IP4 239\.255\.43\.1\/4\r\n/);
+    assert.doesNotMatch(a, /source-filter/);
+    const s = await ssm.sdpLines();
+    assert.match(s, /\r\nc=IN IP4 232\.5\.5\.5\/1\r\n/);
+    assert.match(s, /\r\na=source-filter: incl IN IP4 232\.5\.5\.5 10\.77\.0\.1\r\n/);
+
+    const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+    server.addServerMediaSession(new ServerMediaSession('passive').addSubsession(new PassiveServerMediaSubsession(sink, { scheduler, group: '239.255.43.1', rtpPort: 19000 })));
+    await server.listen();
+    const client = new RTSPClient(`rtsp://127.0.0.1:${server.port}/passive`, { transport: 'tcp' });
+    try {
+      const session = await client.describe();
+      await assert.rejects(client.setup(session.subsessions[0]!), (e: unknown) => e instanceof RTSPClientError && e.status === 461);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  } finally {
+    scheduler.close();
+  }
 });

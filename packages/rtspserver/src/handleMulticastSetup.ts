@@ -7,11 +7,22 @@ export function isMulticastPlaySpec(t: TransportSpec): boolean {
   return (t.profile === 'RTP/AVP' || t.profile === 'RTP/AVPF') && t.lowerTransport === 'UDP' && t.delivery === 'multicast' && (t.mode === undefined || t.mode === 'PLAY');
 }
 
+/** Where a multicast track is sent. */
+export interface MulticastDestination {
+  readonly group: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly ttl: number;
+  /** The sender, for source-specific multicast. */
+  readonly source?: string | undefined;
+}
+
 /**
- * SETUP of a track for multicast (the server must have been given groups, see
- * `RTSPServerOptions.multicast`): the reader joins the track's shared multicast stream
- * ({@link MulticastSubsession}), and the answer names the group, ports and TTL the server chose;
- * a client's own `destination=`/`port=` are not followed (a server must not be aimed at others).
+ * SETUP of a track for multicast: the reader joins the track's multicast stream — an on-demand
+ * track's shared one ({@link MulticastSubsession}, when the server was given groups, see
+ * `RTSPServerOptions.multicast`) or a passive track's (`PassiveServerMediaSubsession`) — and the
+ * answer names the group, ports and TTL; a client's own `destination=`/`port=` are not followed
+ * (a server must not be aimed at others). `mc` is what the reader's session holds for the track.
  */
 export async function handleMulticastSetup(
   core: RTSPServerCore,
@@ -19,10 +30,11 @@ export async function handleMulticastSetup(
   existing: RTSPClientSession | undefined,
   sms: ServerMediaSession,
   subsession: ServerMediaSubsession,
-  spec: TransportSpec,
+  mc: ServerMediaSubsession,
+  where: MulticastDestination,
+  mode: TransportSpec['mode'],
 ): Promise<RTSPResponse> {
   const { connection: conn, headers } = ctx;
-  const mc = core.multicastFor!(subsession);
   let session = existing;
   let created = false;
   if (!session) {
@@ -39,7 +51,7 @@ export async function handleMulticastSetup(
   }
   let stream: ServerMediaStream;
   try {
-    stream = await mc.getStreamParameters(session.id);
+    stream = await mc.getStreamParameters(session.id, { mode: 'udp', clientAddress: where.group, clientRTPPort: where.rtpPort, clientRTCPPort: where.rtcpPort });
   } catch (err) {
     if (created) core.sessions.close(session, 'error');
     throw err;
@@ -55,17 +67,16 @@ export async function handleMulticastSetup(
   session.streams.set(mc, stream);
   stream.on('error', (err) => core.events.emit('error', err));
   core.sessions.touch(session);
-  const { group, rtpPort, rtcpPort } = mc.address;
   const answer: TransportSpec = {
     profile: 'RTP/AVP',
     lowerTransport: 'UDP',
     delivery: 'multicast',
-    destination: group,
-    source: conn.localAddress || undefined,
-    port: { rtp: rtpPort, rtcp: rtcpPort },
-    ttl: mc.ttl,
+    destination: where.group,
+    source: where.source ?? (conn.localAddress || undefined),
+    port: { rtp: where.rtpPort, rtcp: where.rtcpPort },
+    ttl: where.ttl,
     ssrc: stream.ssrc,
-    mode: spec.mode,
+    mode,
   };
   headers.append('Transport', formatTransportSpec(answer));
   headers.append('Session', core.sessions.sessionHeader(session));

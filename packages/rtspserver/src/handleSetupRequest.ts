@@ -1,4 +1,5 @@
 import {
+  PassiveServerMediaSubsession,
   parseTransportHeader,
   formatTransportSpec,
   type TransportSpec,
@@ -40,10 +41,20 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
   if (transportValue === undefined) return { status: 461, headers };
   const specs = parseTransportHeader(transportValue);
   const chosen = chooseTransport(specs, 'play');
+  // A passive track is only ever multicast: a reader must accept it (under TLS it is filtered out: 461).
+  if (subsession instanceof PassiveServerMediaSubsession) {
+    const p = subsession;
+    const spec = specs.find(isMulticastPlaySpec);
+    if (spec === undefined) return { status: 461, headers };
+    const where = { group: p.group, rtpPort: p.rtpPort, rtcpPort: p.rtcpPort, ttl: p.ttl, source: p.source };
+    return handleMulticastSetup(core, ctx, session, target.sms, p, p, where, spec.mode);
+  }
   // Multicast, when the server has groups and the client prefers it (offers it first).
   const multicast = core.multicastFor === undefined ? -1 : specs.findIndex(isMulticastPlaySpec);
   if (multicast >= 0 && (chosen === undefined || multicast < specs.indexOf(chosen))) {
-    return handleMulticastSetup(core, ctx, session, target.sms, subsession, specs[multicast]!);
+    const mc = core.multicastFor!(subsession);
+    const where = { ...mc.address, ttl: mc.ttl };
+    return handleMulticastSetup(core, ctx, session, target.sms, subsession, mc, where, specs[multicast]!.mode);
   }
   if (!chosen) return { status: 461, headers };
   if (chosen.lowerTransport === 'TCP' && session?.interleavedConnection && session.interleavedConnection !== conn) {

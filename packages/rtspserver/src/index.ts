@@ -79,4 +79,4 @@ export { Base64StreamDecoder } from './Base64StreamDecoder.js';
 export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';
 export { MulticastSubsession } from './MulticastSubsession.js';
 export { MulticastGroupPool, type MulticastAddress } from './MulticastGroupPool.js';
-export { handleMulticastSetup, isMulticastPlaySpec } from './handleMulticastSetup.js';
+export { handleMulticastSetup, isMulticastPlaySpec, type MulticastDestination } from './handleMulticastSetup.js';

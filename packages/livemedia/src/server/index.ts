@@ -18,6 +18,7 @@ export {
   OnDemandServerMediaSubsession,
   type OnDemandServerMediaSubsessionOptions,
 } from './OnDemandServerMediaSubsession.js';
+export { PassiveServerMediaSubsession, type PassiveServerMediaSubsessionOptions } from './PassiveServerMediaSubsession.js';
 export {
   StreamTransport,
   type StreamTransportFactory,
