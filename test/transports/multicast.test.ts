@@ -65,9 +65,9 @@ interface ChildResult {
   ports?: { rtp: number; rtcp: number };
 }
 
-function runClient(url: string, frames: number): Promise<ChildResult> {
+function runClient(url: string, frames: number, lifetimeMs = 15_000): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, CHILD, url, String(frames)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, CHILD, url, String(frames), String(lifetimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -198,5 +198,48 @@ test('a PassiveServerMediaSubsession (a stream already sent to a group): ffmpeg 
     const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
+  }
+});
+
+/** Starts the server child in the server's namespace with `args`; resolves with its port and a stop function. */
+async function startServerChild(args: string[]): Promise<{ port: number; stop: () => Promise<void> }> {
+  const server = spawn('ip', ['netns', 'exec', SERVER_NS, process.execPath, SERVER_CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    server.stdin.end();
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 15_000;
+  while (!/LISTENING \d+/.test(out) && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+  const port = Number(/LISTENING (\d+)/.exec(out)?.[1]);
+  if (!(port > 0)) {
+    await stop();
+    throw new Error(`the server child did not listen: ${out}\n${err}`);
+  }
+  return { port, stop };
+}
+
+test("the SDP's a=source-filter decides our client's source-specific join: the right source is received, a wrong one filters everything out", async () => {
+  const right = await startServerChild([SERVER_ADDR, '-', 'passive', '239.255.44.1', SERVER_ADDR]);
+  try {
+    const r = await runClient(`rtsp://${SERVER_ADDR}:${right.port}/passive`, 20);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.frames, 20);
+  } finally {
+    await right.stop();
+  }
+  const wrong = await startServerChild([SERVER_ADDR, '-', 'passive', '239.255.44.2', '10.77.0.99']);
+  try {
+    const r = await runClient(`rtsp://${SERVER_ADDR}:${wrong.port}/passive`, 20, 3000);
+    assert.equal(r.group, '239.255.44.2');
+    assert.equal(r.frames, 0, 'packets from a source the SDP does not admit are not received');
+  } finally {
+    await wrong.stop();
   }
 });

@@ -5,10 +5,10 @@
 // takes any BYE as the end, so a reader of a finite clip waits for the end.)
 import { RTSPClient } from '@dorsvr/rtspclient';
 
-const [url, wanted] = process.argv.slice(2);
+const [url, wanted, lifetimeMs] = process.argv.slice(2);
 const n = Number(wanted ?? 20);
 const client = new RTSPClient(url!, { transport: 'multicast' });
-const lifetime = setTimeout(() => void finish('timed out'), 15_000);
+const lifetime = setTimeout(() => void finish('timed out'), Number(lifetimeMs ?? 15_000));
 let frames = 0;
 let finished = false;
 

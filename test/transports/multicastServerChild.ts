@@ -3,7 +3,8 @@
 // second (both readers then see the stream from its first frame). Prints "LISTENING <port>", and
 // "STREAM <address>" each time the track makes a stream (one shared stream for every multicast
 // reader is what the test expects). With a third argument `passive`, it serves /passive instead:
-// test.264 sent in a loop to 239.255.43.1:19000 through a PassiveServerMediaSubsession.
+// test.264 sent in a loop to 239.255.43.1:19000 (or the group of a fourth argument) through a
+// PassiveServerMediaSubsession, whose SDP names the source of a fifth argument, if any.
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { Groupsock } from '@dorsvr/groupsock';
 import { H264VideoRTPSink, H264VideoStreamFramer, PassiveServerMediaSubsession, ServerMediaSession, type ClientTransport } from '@dorsvr/livemedia';
@@ -11,12 +12,12 @@ import { RTSPServer } from '@dorsvr/rtspserver';
 import { fixture } from '../helpers/paths.js';
 import { gatedH264Subsession } from '../rtspserver/helpers/fixtureServer.js';
 
-const [host, groups, mode] = process.argv.slice(2);
+const [host, groups, mode, passiveGroup = '239.255.43.1', passiveSource] = process.argv.slice(2);
 const scheduler = new BasicTaskScheduler();
 const server = new RTSPServer({ scheduler, port: 0, host, multicast: mode === 'passive' ? undefined : { groups: groups! } });
 if (mode === 'passive') {
   const gs = await Groupsock.create({ address: host, multicastInterface: host, multicastTTL: 1 });
-  gs.addDestination('239.255.43.1', 19000);
+  gs.addDestination(passiveGroup, 19000);
   const sink = new H264VideoRTPSink({ scheduler, rtpInterface: gs, payloadType: 96 });
   void (async () => {
     for (let loop = 0; loop < 20; loop++) await sink.startPlaying(await H264VideoStreamFramer.open(fixture('test.264')));
@@ -24,7 +25,7 @@ if (mode === 'passive') {
   // The SDP's fmtp line needs the parameter sets the sink has seen.
   await new Promise((r) => setTimeout(r, 300));
   server.addServerMediaSession(
-    new ServerMediaSession('passive').addSubsession(new PassiveServerMediaSubsession(sink, { scheduler, group: '239.255.43.1', rtpPort: 19000, ttl: 1 })),
+    new ServerMediaSession('passive').addSubsession(new PassiveServerMediaSubsession(sink, { scheduler, group: passiveGroup, rtpPort: 19000, ttl: 1, source: passiveSource })),
   );
 }
 const Gated = gatedH264Subsession(2);

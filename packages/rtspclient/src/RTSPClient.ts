@@ -9,6 +9,7 @@ import {
   RTSPHeaders,
   DEFAULT_BYE_GRACE_US,
   formatNptTime,
+  getSDPAttribute,
   formatTextParameters,
   formatScale,
   formatTransportSpec,
@@ -163,6 +164,17 @@ function defaultAllocator(type: 'udp4' | 'udp6'): PortPairAllocator {
 function originOf(u: RTSPURL): string {
   const scheme = /^[a-z]+:/i.exec(u.url)?.[0].toLowerCase() ?? 'rtsp:';
   return `${scheme}//${u.host.includes(':') ? `[${u.host.toLowerCase()}]` : u.host.toLowerCase()}:${u.port}`;
+}
+
+/**
+ * The first sender an SDP `a=source-filter: incl IN IP4|IP6 <dest> <src>…` admits for `group`
+ * (`dest` the group or `*`), or undefined (none, or an `excl` filter).
+ */
+function sourceFilterFor(group: string, value: string | undefined): string | undefined {
+  const f = value?.trim().split(/\s+/);
+  if (f === undefined || f.length < 5 || f[0] !== 'incl' || f[1] !== 'IN') return undefined;
+  if (f[3] !== '*' && f[3] !== group) return undefined;
+  return f[4];
 }
 
 function stripMapped(address: string): string {
@@ -620,8 +632,9 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
 
   /**
    * SETUP asking for multicast (`RTP/AVP;multicast`): the server answers the group (`destination=`),
-   * its ports (`port=`) and TTL; we bind those ports and join the group (source-specific when it is
-   * an SSM group, 232/8 or ff3x::, with the server as the source). RTCP reports go to the group.
+   * its ports (`port=`) and TTL; we bind those ports and join the group — source-specific when the
+   * SDP's `a=source-filter: incl …` names the sender, or when it is an SSM group (232/8, ff3x::),
+   * the server then being the source. RTCP reports go to the group.
    */
   async #setupMulticast(sub: MediaSubsession): Promise<RTSPClientResponse> {
     const conn = await this.#connection();
@@ -642,9 +655,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     let rtcp: Groupsock | undefined;
     try {
       rtcp = await Groupsock.create({ type, port: rtcpPort, reuseAddr: true, multicastTTL: ttl });
-      const source = stripMapped(reply.source ?? conn.remoteAddress ?? this.#host);
+      // The SDP's a=source-filter names the sender (SSM); else an SSM group's sender is the server.
+      const filtered = sourceFilterFor(group, getSDPAttribute(sub.media, 'source-filter') ?? (this.#session ? getSDPAttribute(this.#session.sdp, 'source-filter') : undefined));
+      const source = filtered ?? (isSourceSpecificMulticastAddress(group) ? stripMapped(reply.source ?? conn.remoteAddress ?? this.#host) : undefined);
       for (const g of [rtp, rtcp]) {
-        if (isSourceSpecificMulticastAddress(group)) g.joinSourceSpecificGroup(source, group);
+        if (source !== undefined) g.joinSourceSpecificGroup(source, group);
         else g.joinGroup(group);
       }
     } catch (err) {
