@@ -243,3 +243,37 @@ test("the SDP's a=source-filter decides our client's source-specific join: the r
     await wrong.stop();
   }
 });
+
+test('dorsvr-server --multicast RANGE serves its files over multicast: ffmpeg (udp_multicast) plays test.264, every frame', async () => {
+  const cli = fileURLToPath(new URL('../../../packages/rtspserver/dist/cli.js', import.meta.url));
+  const server = spawn('ip', ['netns', 'exec', SERVER_NS, process.execPath, cli, fixture(''), '--port', '0', '--host', SERVER_ADDR, '--multicast', '239.255.45.0/24'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/rtsp:\/\/\S+\/test\.264/.test(out) && Date.now() < deadline && server.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const url = /rtsp:\/\/\S+\/test\.264/.exec(out)?.[0];
+    assert.ok(url !== undefined && /multicast from 239\.255\.45\.0\/24/.test(out), out);
+    const file = join(tmp.dir, 'cli-multicast.mkv');
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const args = ['netns', 'exec', NS, findPeer('ffmpeg'), '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-rtsp_transport', 'udp_multicast', '-i', url, '-c', 'copy', file];
+      const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const [got, want] = await Promise.all([probe(file), probe(fixture('test.264'))]);
+    assert.equal(got.frames, want.frames, `${got.frames} frames of ${want.frames}`);
+  } finally {
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+});
