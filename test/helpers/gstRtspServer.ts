@@ -9,7 +9,7 @@ import { repoRoot } from './paths.js';
 export interface GstRtspServer {
   /** Its TCP port on 127.0.0.1. */
   readonly port: number;
-  /** `rtsp://127.0.0.1:<port>/<path>` (path without leading slash). */
+  /** `rtsp://127.0.0.1:<port>/<path>` (path without leading slash; `rtsps://` with `tls`). */
   url(path: string): string;
   /** What it wrote to stderr so far (for failure messages). */
   stderr(): string;
@@ -39,6 +39,8 @@ export interface GstRtspServerOptions {
   netns?: string;
   /** Address to listen on (default 127.0.0.1; also the host of {@link GstRtspServer.url}). */
   host?: string;
+  /** Serve RTSPS with this certificate and key (PEM files): every connection is TLS. */
+  tls?: { certFile: string; keyFile: string };
   /** Give up when it does not listen within this time (default 15000 ms). */
   startTimeoutMs?: number;
 }
@@ -53,6 +55,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   for (const [path, launch] of Object.entries(options.mounts)) args.push('--mount', `${path}=${launch}`);
   for (const [path, launch] of Object.entries(options.records ?? {})) args.push('--record', `${path}=${launch}`);
   if (options.digest) args.push('--digest', `${options.digest.username}:${options.digest.password}`);
+  if (options.tls) args.push('--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile);
   if (options.host !== undefined) args.push('--host', options.host);
   if (options.multicast) args.push('--multicast', `${options.multicast.groups.join('-')}:${options.multicast.ports.join('-')}`);
   // `ip netns exec` execs python in the namespace: the child is python itself.
@@ -100,7 +103,7 @@ export async function startGstRtspServer(options: GstRtspServerOptions): Promise
   });
   return {
     port,
-    url: (path) => `rtsp://${options.host ?? '127.0.0.1'}:${port}/${path.replace(/^\//, '')}`,
+    url: (path) => `${options.tls ? 'rtsps' : 'rtsp'}://${options.host ?? '127.0.0.1'}:${port}/${path.replace(/^\//, '')}`,
     stderr: () => stderr,
     waitUnprepared: (path, count = 1, timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {

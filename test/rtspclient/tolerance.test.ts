@@ -53,10 +53,15 @@ async function spin(sched: VirtualTaskScheduler, rounds = 20, stepUs = 10_000): 
   }
 }
 
-test('parseRTSPURL: default port 554, IPv6 literals, percent-decoded userinfo removed from the URL', () => {
-  assert.deepEqual(parseRTSPURL('rtsp://cam.example/live'), { host: 'cam.example', port: 554, username: undefined, password: undefined, url: 'rtsp://cam.example/live' });
+test('parseRTSPURL: default port 554, IPv6 literals, percent-decoded userinfo removed from the URL; rtsps:// (322) and rtsph:// tunnels', () => {
+  const plain = { secure: false, httpTunnel: false };
+  assert.deepEqual(parseRTSPURL('rtsp://cam.example/live'), { host: 'cam.example', port: 554, ...plain, username: undefined, password: undefined, url: 'rtsp://cam.example/live' });
   const v6 = parseRTSPURL('rtsp://u%40x:p%3Aw@[::1]:8554/x?y=1');
-  assert.deepEqual(v6, { host: '::1', port: 8554, username: 'u@x', password: 'p:w', url: 'rtsp://[::1]:8554/x?y=1' });
+  assert.deepEqual(v6, { host: '::1', port: 8554, ...plain, username: 'u@x', password: 'p:w', url: 'rtsp://[::1]:8554/x?y=1' });
+  assert.deepEqual(parseRTSPURL('rtsps://cam.example/live'), { host: 'cam.example', port: 322, secure: true, httpTunnel: false, username: undefined, password: undefined, url: 'rtsps://cam.example/live' });
+  assert.deepEqual(parseRTSPURL('rtsph://cam.example:8000/live'), { host: 'cam.example', port: 8000, secure: false, httpTunnel: true, username: undefined, password: undefined, url: 'rtsp://cam.example:8000/live' });
+  assert.equal(parseRTSPURL('rtsph://cam.example/live').port, 80);
+  assert.deepEqual([parseRTSPURL('rtspsh://cam.example/live').port, parseRTSPURL('rtspsh://cam.example/live').url], [443, 'rtsps://cam.example:443/live']);
   assert.throws(() => parseRTSPURL('http://h/x'), /not an rtsp/);
 });
 

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { BasicTaskScheduler, DorsvrError, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
@@ -8,6 +9,7 @@ import {
   RTSPHeaders,
   DEFAULT_BYE_GRACE_US,
   formatNptTime,
+  getSDPAttribute,
   formatTextParameters,
   formatScale,
   formatTransportSpec,
@@ -78,7 +80,27 @@ export interface RTSPClientOptions {
   userAgent?: string;
   /** Where UDP client port pairs come from (default: one shared allocator per address family). */
   portAllocator?: PortPairAllocator;
+  /**
+   * TLS options for `rtsps://` URLs, as `node:tls` takes them. The server's certificate is
+   * verified by default (against Node's CAs, and its name against the URL's host); pin a CA with
+   * `ca`, or accept any certificate (a camera's self-signed one) with `rejectUnauthorized: false`.
+   */
+  tls?: RTSPClientTLSOptions;
+  /**
+   * Tunnel RTSP over HTTP to this port of the URL's host (openRTSP's `-T`; HTTPS for `rtsps://`):
+   * requests go base64-encoded on a POST, responses and streams come on a GET, and `auto`
+   * transport means TCP. `rtsph://host:port/…` URLs tunnel to their own port without this.
+   */
+  httpTunnelPort?: number;
+  /**
+   * With `httpTunnelPort`: connect to the RTSP port first, and tunnel only when that connection is
+   * refused (ECONNREFUSED) — then for the rest of the client's life. Default false (always tunnel).
+   */
+  httpTunnelFallback?: boolean;
 }
+
+/** TLS options of an {@link RTSPClient} for `rtsps://` (`node:tls` connect options; host and port come from the URL). */
+export type RTSPClientTLSOptions = Omit<ConnectionOptions, 'host' | 'port' | 'path' | 'socket'>;
 
 /** Options of {@link RTSPClient.setup}. */
 export interface RTSPSetupOptions {
@@ -190,6 +212,14 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #url: string;
   #host: string;
   #port: number;
+  /** True while the URL is `rtsps://` (the connection is TLS). */
+  #secure: boolean;
+  readonly #tls: RTSPClientTLSOptions;
+  /** The HTTP port to tunnel to (the URL's for `rtsph://`), undefined for plain RTSP. */
+  #tunnelPort: number | undefined;
+  /** Tunnel only after the RTSP port refused a connection (then `#tunnelling` stays set). */
+  readonly #tunnelFallback: boolean;
+  #tunnelling: boolean;
   /** The authenticator for the current origin, if credentials may be sent there. */
   #auth: RTSPClientAuthenticator | undefined;
   /** The user's credentials (options or URL userinfo), for the origin of the URL they came with. */
@@ -219,13 +249,24 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #paused = false;
   #fellBack = false;
 
-  /** A client for `url` (`rtsp://[user:pass@]host[:port]/path`; IPv6 hosts in brackets). Connects on the first request. */
+  /**
+   * A client for `url` (`rtsp://[user:pass@]host[:port]/path`, or `rtsps://` over TLS; IPv6 hosts
+   * in brackets). Connects on the first request.
+   */
   constructor(url: string, options: RTSPClientOptions = {}) {
     super();
     const u = parseRTSPURL(url);
     this.#url = u.url;
     this.#host = u.host;
     this.#port = u.port;
+    this.#secure = u.secure;
+    this.#tls = options.tls ?? {};
+    if (options.httpTunnelPort !== undefined && (!Number.isInteger(options.httpTunnelPort) || options.httpTunnelPort <= 0 || options.httpTunnelPort > 65535)) {
+      throw new DorsvrError('ERR_RTSP_URL', `httpTunnelPort must be a port number, not ${String(options.httpTunnelPort)}`);
+    }
+    this.#tunnelPort = u.httpTunnel ? u.port : options.httpTunnelPort;
+    this.#tunnelFallback = !u.httpTunnel && options.httpTunnelFallback === true;
+    this.#tunnelling = this.#tunnelPort !== undefined && !this.#tunnelFallback;
     this.#ownsScheduler = options.scheduler === undefined;
     this.scheduler = options.scheduler ?? new BasicTaskScheduler();
     this.#transport = options.transport ?? 'auto';
@@ -291,6 +332,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     return this.#auth?.scheme;
   }
 
+  /** True while requests go through an RTSP-over-HTTP tunnel (`rtsph://`, `httpTunnelPort`, or its fallback taken). */
+  get httpTunnelled(): boolean {
+    return this.#tunnelling;
+  }
+
   /** True once streams were moved from UDP to TCP by the automatic fallback. */
   get fellBackToTCP(): boolean {
     return this.#fellBack;
@@ -346,7 +392,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
     // A track whose SDP names a multicast group (a stream always sent there) is received there.
-    const mode = options.transport ?? (multicastGroupOf(sub) !== undefined ? 'multicast' : this.#transport);
+    const mode = this.#effectiveMode(options.transport ?? (multicastGroupOf(sub) !== undefined ? 'multicast' : this.#transport));
     if (mode === 'multicast') return this.#setupMulticast(sub);
     try {
       return await this.#setupAs(sub, mode === 'tcp' ? 'tcp' : 'udp', mode === 'auto');
@@ -395,7 +441,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (this.#publish === undefined || !this.#publish.tracks.includes(track)) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', 'setupRecord of a track that is not from the last announce()');
     }
-    const mode = options.transport ?? this.#transport;
+    const mode = this.#effectiveMode(options.transport ?? this.#transport);
     try {
       return await this.#setupRecordAs(track, mode === 'tcp' ? 'tcp' : 'udp');
     } catch (err) {
@@ -730,12 +776,21 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
         } catch (err) {
           throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `unusable Location ${JSON.stringify(location)}`, { status: res.status, response: res, cause: err });
         }
+        if (this.#secure && !next.secure) {
+          // A redirect must not take a client that asked for TLS off it.
+          throw new RTSPClientError('ERR_RTSP_REDIRECT', method, `refusing a redirect from rtsps:// to ${next.url} (not TLS)`, { status: res.status, response: res });
+        }
         debug('%d: %s redirected to %s', res.status, target, next.url);
         if (target === this.#url) this.#url = next.url;
         target = next.url;
-        if (next.host !== this.#host || next.port !== this.#port) {
+        if (next.host !== this.#host || next.port !== this.#port || next.secure !== this.#secure) {
           this.#host = next.host;
           this.#port = next.port;
+          this.#secure = next.secure;
+          if (next.httpTunnel) {
+            this.#tunnelPort = next.port;
+            this.#tunnelling = true;
+          }
           this.#conn?.close();
           this.#conn = undefined;
         }
@@ -788,7 +843,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   #connection(): Promise<RTSPClientConnection> {
     if (this.#conn !== undefined && !this.#conn.closed) return Promise.resolve(this.#conn);
     if (this.#connecting !== undefined) return this.#connecting;
-    const p = RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs).then(
+    const p = this.#open().then(
       (conn) => {
         this.#connecting = undefined;
         if (this.#closing !== undefined && this.#conn === undefined && this.#sessionId === undefined) {
@@ -839,6 +894,35 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** A new connection: plain, TLS, or tunnelled over HTTP (after the RTSP port refused one, in fallback mode). */
+  async #open(): Promise<RTSPClientConnection> {
+    const tls = this.#secure ? this.#tls : undefined;
+    const tunnel = (): Promise<RTSPClientConnection> => {
+      const u = new URL(this.#url);
+      const httpTunnel = { path: `${u.pathname || '/'}${u.search}`, userAgent: this.#userAgent };
+      return RTSPClientConnection.open(this.scheduler, this.#host, this.#tunnelPort!, this.#connectTimeoutUs, { tls, httpTunnel });
+    };
+    if (this.#tunnelling) return tunnel();
+    try {
+      return await RTSPClientConnection.open(this.scheduler, this.#host, this.#port, this.#connectTimeoutUs, { tls });
+    } catch (err) {
+      const refused = err instanceof RTSPClientError && err.code === 'ERR_RTSP_CONNECT' && (err.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
+      if (!this.#tunnelFallback || this.#tunnelPort === undefined || !refused) throw err;
+      debug('%s:%d refused the connection: tunnelling over HTTP to port %d', this.#host, this.#port, this.#tunnelPort);
+      const conn = await tunnel();
+      this.#tunnelling = true;
+      return conn;
+    }
+  }
+
+  /**
+   * Over TLS or an HTTP tunnel, `auto` means TCP: the stream travels inside the protected
+   * connection, or through the tunnel the network left open (ask for `udp` to have it beside).
+   */
+  #effectiveMode(mode: RTSPTransportMode): RTSPTransportMode {
+    return mode === 'auto' && (this.#secure || this.#tunnelling) ? 'tcp' : mode;
+  }
 
   #allocatePair(conn: RTSPClientConnection): Promise<PortPair> {
     const remote = stripMapped(conn.remoteAddress ?? this.#host);

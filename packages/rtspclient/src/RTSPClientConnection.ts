@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTLS, type ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
@@ -13,6 +14,7 @@ import {
   type RTSPResponse,
 } from '@dorsvr/livemedia';
 import { RTSPClientError } from './RTSPClientError.js';
+import { HTTPTunnelSocket } from './HTTPTunnelSocket.js';
 import type { RTSPClientResponse } from './RTSPClientResponse.js';
 
 const debug = createDebug('dorsvr:rtspclient:connection');
@@ -25,6 +27,27 @@ export interface RTSPClientConnectionEvents {
   request: [method: string, uri: string];
   /** The socket closed; pending requests were rejected. */
   close: [];
+}
+
+/** What a connection reads and writes: a TCP or TLS socket, or an {@link HTTPTunnelSocket}. */
+interface ByteStream {
+  write(bytes: Uint8Array | string): boolean;
+  readonly writableLength: number;
+  readonly localAddress?: string | undefined;
+  readonly remoteAddress?: string | undefined;
+  setNoDelay(noDelay?: boolean): unknown;
+  destroy(): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+/** How {@link RTSPClientConnection.open} reaches the server. */
+export interface RTSPClientConnectOptions {
+  /** TLS options: connect with TLS (`rtsps://`). */
+  readonly tls?: ConnectionOptions | undefined;
+  /** Tunnel RTSP over HTTP (HTTPS with `tls`) to the port, naming `path` in the GET and POST. */
+  readonly httpTunnel?: { readonly path: string; readonly userAgent: string } | undefined;
 }
 
 interface Pending {
@@ -44,13 +67,13 @@ const ANSWERED = new Set(['OPTIONS', 'GET_PARAMETER']);
  */
 export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvents> {
   readonly #scheduler: TaskScheduler;
-  readonly #socket: Socket;
+  readonly #socket: ByteStream;
   readonly #parser = new RTSPParser({ maxBodySize: 4 << 20 });
   readonly #pending = new Map<number, Pending>();
   #closed = false;
   #cseq = 0;
 
-  private constructor(scheduler: TaskScheduler, socket: Socket) {
+  private constructor(scheduler: TaskScheduler, socket: ByteStream) {
     super();
     this.#scheduler = scheduler;
     this.#socket = socket;
@@ -60,21 +83,40 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
     socket.on('close', () => this.#onClose());
   }
 
-  /** Connects; rejects with `ERR_RTSP_CONNECT` on failure or after `timeoutUs`. */
-  static open(scheduler: TaskScheduler, host: string, port: number, timeoutUs: number): Promise<RTSPClientConnection> {
+  /**
+   * Connects (with `tls`, over TLS: the handshake is part of connecting, the server's certificate
+   * checked as `node:tls` checks it unless the options say otherwise); rejects with
+   * `ERR_RTSP_CONNECT` on failure or after `timeoutUs`, `ERR_RTSP_TLS` when the TLS handshake
+   * fails (a certificate refused, say). With `httpTunnel`, through RTSP over HTTP to `port`
+   * ({@link HTTPTunnelSocket}).
+   */
+  static open(scheduler: TaskScheduler, host: string, port: number, timeoutUs: number, how: RTSPClientConnectOptions = {}): Promise<RTSPClientConnection> {
+    const { tls, httpTunnel } = how;
+    if (httpTunnel !== undefined) {
+      return HTTPTunnelSocket.open(scheduler, { host, port, path: httpTunnel.path, tls, userAgent: httpTunnel.userAgent }, timeoutUs).then(
+        (tunnel) => new RTSPClientConnection(scheduler, tunnel),
+      );
+    }
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      let tcpConnected = false;
+      const socket: Socket =
+        tls === undefined
+          ? connect({ host, port })
+          : connectTLS({ ...tls, host, port, servername: tls.servername ?? (isIP(host) === 0 ? host : undefined) });
       const fail = (err: Error): void => {
         scheduler.unscheduleDelayedTask(timer);
         socket.destroy();
-        reject(new RTSPClientError('ERR_RTSP_CONNECT', 'CONNECT', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+        if (tls !== undefined && tcpConnected) {
+          reject(new RTSPClientError('ERR_RTSP_TLS', 'CONNECT', `TLS handshake with ${host}:${port} failed: ${err.message}`, { cause: err }));
+        } else reject(new RTSPClientError('ERR_RTSP_CONNECT', 'CONNECT', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
       };
       const timer = scheduler.scheduleDelayedTask(timeoutUs, () => fail(new Error('timed out')));
       socket.once('error', fail);
-      socket.once('connect', () => {
+      socket.once('connect', () => (tcpConnected = true));
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         scheduler.unscheduleDelayedTask(timer);
         socket.off('error', fail);
-        debug('connected to %s:%d', host, port);
+        debug('connected to %s:%d%s', host, port, tls === undefined ? '' : ' (TLS)');
         resolve(new RTSPClientConnection(scheduler, socket));
       });
     });

@@ -8,8 +8,9 @@ import type { RTSPClientResponse } from './RTSPClientResponse.js';
  * - `ERR_RTSP_TIMEOUT`: no response within `requestTimeoutMs`;
  * - `ERR_RTSP_CONNECTION_CLOSED`: the connection closed (or failed) before the response;
  * - `ERR_RTSP_CONNECT`: the TCP connection could not be made;
+ * - `ERR_RTSP_TLS`: the TLS handshake of an `rtsps://` connection failed (a certificate refused, …);
  * - `ERR_RTSP_CLIENT_CLOSED`: {@link RTSPClient.close} was called;
- * - `ERR_RTSP_REDIRECT`: too many or unusable `Location:` redirects;
+ * - `ERR_RTSP_REDIRECT`: too many or unusable `Location:` redirects (or one from `rtsps://` to plain RTSP);
  * - `ERR_RTSP_BAD_RESPONSE`: a response the client cannot use (no SDP, bad Transport, …);
  * - `ERR_RTSP_STATE`: the call makes no sense now (PLAY before SETUP, …);
  * - `ERR_RTSP_KEEPALIVE`: a keep-alive failed for another reason (an `error` event; a refused or

@@ -13,6 +13,7 @@ export {
   type RTSPSetupOptions,
   type RTSPPlayOptions,
   type RTSPTransportMode,
+  type RTSPClientTLSOptions,
 } from './RTSPClient.js';
 export { RTSPClientError } from './RTSPClientError.js';
 export type { RTSPClientResponse } from './RTSPClientResponse.js';

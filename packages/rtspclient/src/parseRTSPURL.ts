@@ -4,8 +4,12 @@ import { DorsvrError } from '@dorsvr/scheduler';
 export interface RTSPURL {
   /** Host to connect to: a name or an IP literal, IPv6 without brackets. */
   host: string;
-  /** TCP port (default 554). */
+  /** TCP port (default 554; 322 for `rtsps://`, 80 for `rtsph://`, 443 for `rtspsh://`). */
   port: number;
+  /** True for `rtsps://` and `rtspsh://`: the connection is TLS. */
+  secure: boolean;
+  /** True for `rtsph://` and `rtspsh://`: RTSP tunnelled over HTTP (HTTPS) to `port`. */
+  httpTunnel: boolean;
   /** Userinfo user name, percent-decoded, when given. */
   username: string | undefined;
   /** Userinfo password, percent-decoded, when given. */
@@ -15,9 +19,11 @@ export interface RTSPURL {
 }
 
 /**
- * Parses `rtsp://[user[:pass]@]host[:port]/path`, IPv6 hosts in brackets (`rtsp://[::1]:8554/x`).
- * Throws `ERR_RTSP_URL` for anything that is not an `rtsp://` (or `rtspu://`) URL with a host;
- * `rtsps://` (TLS) is not supported.
+ * Parses `rtsp://[user[:pass]@]host[:port]/path`, IPv6 hosts in brackets (`rtsp://[::1]:8554/x`),
+ * `rtsps://` (RTSP over TLS, default port 322), and GStreamer's `rtsph://` / `rtspsh://` (RTSP
+ * tunnelled over HTTP / HTTPS). Throws `ERR_RTSP_URL` for anything that is not one of those (or
+ * `rtspu://`) with a host. The URL requests carry keeps its scheme, except that a tunnel's says
+ * `rtsp://` (`rtsps://`), as other tunnelling clients send.
  */
 export function parseRTSPURL(input: string): RTSPURL {
   let u: URL;
@@ -27,11 +33,13 @@ export function parseRTSPURL(input: string): RTSPURL {
     throw new DorsvrError('ERR_RTSP_URL', `not a URL: ${JSON.stringify(input.slice(0, 200))}`, { cause: err });
   }
   const scheme = u.protocol.toLowerCase();
-  if (scheme !== 'rtsp:' && scheme !== 'rtspu:') throw new DorsvrError('ERR_RTSP_URL', `not an rtsp:// URL: ${JSON.stringify(input.slice(0, 200))}`);
+  if (!['rtsp:', 'rtspu:', 'rtsps:', 'rtsph:', 'rtspsh:'].includes(scheme)) throw new DorsvrError('ERR_RTSP_URL', `not an rtsp:// URL: ${JSON.stringify(input.slice(0, 200))}`);
   let host = u.hostname;
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') throw new DorsvrError('ERR_RTSP_URL', `no host in ${JSON.stringify(input.slice(0, 200))}`);
-  const port = u.port === '' ? 554 : Number(u.port);
+  const secure = scheme === 'rtsps:' || scheme === 'rtspsh:';
+  const httpTunnel = scheme === 'rtsph:' || scheme === 'rtspsh:';
+  const port = u.port !== '' ? Number(u.port) : httpTunnel ? (secure ? 443 : 80) : secure ? 322 : 554;
   const decode = (s: string): string | undefined => {
     if (s === '') return undefined;
     try {
@@ -44,5 +52,12 @@ export function parseRTSPURL(input: string): RTSPURL {
   const password = decode(u.password);
   u.username = '';
   u.password = '';
-  return { host, port, username, password, url: u.href };
+  let url = u.href;
+  // A tunnel's requests name the URL as rtsp:// (rtsps://) with the tunnel's port said explicitly.
+  if (httpTunnel) {
+    const t = new URL(`${secure ? 'rtsps' : 'rtsp'}:${url.slice(scheme.length)}`);
+    t.port = String(port);
+    url = t.href;
+  }
+  return { host, port, secure, httpTunnel, username, password, url };
 }

@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import type { Server, Socket, AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
@@ -39,6 +40,9 @@ import { handlePauseRequest, handlePlayRequest, handleTeardownRequest } from './
 import { RTSPPublishHandler } from './RTSPPublishHandler.js';
 import type { PublishOptions } from './PublishPolicy.js';
 import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './PublishedStream.js';
+import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
+import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
+import { HTTPTunnelListener } from './HTTPTunnelListener.js';
 
 const debug = createDebug('dorsvr:rtspserver:server');
 
@@ -78,8 +82,28 @@ export interface RTSPServerOptions {
    * SETUP answers 453.
    */
   rtpPortRange?: PortRange;
-  /** TCP port (default 8554); 0 picks a free one, see {@link RTSPServer.port}. */
+  /** TCP port (default 8554, 322 with `tls`); 0 picks a free one, see {@link RTSPServer.port}. */
   port?: number;
+  /**
+   * Serve RTSPS: TLS server options as `node:tls` takes them (`key` and `cert`, or `pfx`; `ca`,
+   * `minVersion`, …). The default port becomes 322, URLs (Content-Base, RTP-Info) say `rtsps://`,
+   * and streams travel `$`-interleaved inside the TLS connection (see `allowUDPWithTLS`). A TLS
+   * handshake must finish within `requestTimeoutSeconds`. Options without a usable key and
+   * certificate throw `ERR_SERVER_TLS`.
+   */
+  tls?: TlsOptions | undefined;
+  /**
+   * With `tls`, also accept SETUP of UDP transports, whose RTP then travels unencrypted beside the
+   * protected connection. Default false: a SETUP over TLS offering only UDP is answered 461.
+   */
+  allowUDPWithTLS?: boolean;
+  /**
+   * Also serve RTSP over HTTP (the QuickTime/VLC tunnel: a GET and a POST sharing an
+   * `x-sessioncookie`) on this TCP port (0: a free one, see {@link RTSPServer.httpPort}; HTTPS
+   * with `tls`). Default: off. Tunnelled requests are handled as plain RTSP ones; streams go
+   * interleaved on the GET half. See {@link HTTPTunnelListener}.
+   */
+  httpPort?: number | undefined;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**
@@ -234,11 +258,28 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish' | 'rtpPortRange' | 'multicast'>
+    Omit<
+      RTSPServerOptions,
+      | 'scheduler'
+      | 'authDatabase'
+      | 'host'
+      | 'parameterHandler'
+      | 'accessCheck'
+      | 'publish'
+      | 'rtpPortRange'
+      | 'multicast'
+      | 'tls'
+      | 'allowUDPWithTLS'
+      | 'httpPort'
+    >
   > & {
     host: string | undefined;
   };
   readonly #accessCheck: RTSPServerOptions['accessCheck'];
+  readonly #tls: TlsOptions | undefined;
+  readonly #allowUDPWithTLS: boolean;
+  readonly #httpPort: number | undefined;
+  #http: HTTPTunnelListener | undefined;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
@@ -264,8 +305,15 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
     this.#accessCheck = options.accessCheck;
+    if (options.tls !== undefined) checkTLSServerOptions(options.tls);
+    this.#tls = options.tls;
+    this.#allowUDPWithTLS = options.allowUDPWithTLS ?? false;
+    if (options.httpPort !== undefined && (!Number.isInteger(options.httpPort) || options.httpPort < 0 || options.httpPort > 65535)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
+    }
+    this.#httpPort = options.httpPort;
     this.#options = {
-      port: options.port ?? 8554,
+      port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
       allowBasicAuth: options.allowBasicAuth ?? false,
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
@@ -368,7 +416,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   async listen(): Promise<number> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the server is closed');
     if (this.#server) return this.#port;
-    const server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    const server = createRTSPListener({
+      tls: this.#tls,
+      handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
+      onSocket: (socket) => this.#onConnection(socket),
+    });
     server.maxConnections = this.#options.maxConnections;
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -391,7 +443,39 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     server.on('error', (err) => this.emit('error', err));
     this.#port = (server.address() as AddressInfo).port;
     debug('listening on port %d', this.#port);
+    if (this.#httpPort !== undefined) await this.#listenHTTP(this.#httpPort);
     return this.#port;
+  }
+
+  /** The RTSP-over-HTTP port (the chosen one when `httpPort` was 0), 0 when off or before listen(). */
+  get httpPort(): number {
+    return this.#http?.port ?? 0;
+  }
+
+  async #listenHTTP(port: number): Promise<void> {
+    const http = new HTTPTunnelListener({
+      scheduler: this.scheduler,
+      tls: this.#tls,
+      requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
+      maxConnections: this.#options.maxConnections,
+      serverName: this.#options.serverName,
+      maxSendQueueBytes: this.#options.maxSendQueueBytes,
+      openTunnel: (socket) => {
+        const state = this.#attach(socket);
+        return state && ((bytes) => this.#onData(state, bytes));
+      },
+    });
+    this.#http = http;
+    try {
+      await http.listen(port, this.#options.host);
+    } catch (err) {
+      // Both ports or neither: a server asked for a tunnel does not run without it.
+      this.#http = undefined;
+      const server = this.#server;
+      this.#server = undefined;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
   }
 
   /**
@@ -410,10 +494,17 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#retired.clear();
     const server = this.#server;
     this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const http = this.#http;
+    this.#http = undefined;
+    await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close()]);
   }
 
-  /** Publish a stream at `rtsp://host:port/<sms.name>`. Replaces (and closes) one of the same name. */
+  /** `rtsps` when the server speaks TLS, else `rtsp`: the scheme of its URLs. */
+  get urlScheme(): 'rtsp' | 'rtsps' {
+    return this.#tls === undefined ? 'rtsp' : 'rtsps';
+  }
+
+  /** Publish a stream at `rtsp://host:port/<sms.name>` (`rtsps://` under TLS). Replaces (and closes) one of the same name. */
   addServerMediaSession(sms: ServerMediaSession): void {
     const old = this.#sessionsByName.get(sms.name);
     if (old && old !== sms) this.removeServerMediaSession(old);
@@ -466,7 +557,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     let h = host ?? this.#options.host;
     if (h === undefined || h === '::' || h === '0.0.0.0') h = firstIPv4Address();
     if (h.includes(':')) h = `[${h}]`;
-    return `rtsp://${h}:${this.#port}/${name.split('/').map(encodeURIComponent).join('/')}`;
+    return `${this.urlScheme}://${h}:${this.#port}/${name.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -508,7 +599,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         subsession = sms.lookupSubsession(c.trackId);
         if (!subsession) continue;
       }
-      return { sms, subsession, baseURL: baseURLOf(uri, c.trackId) };
+      return { sms, subsession, baseURL: this.#withScheme(baseURLOf(uri, c.trackId)) };
     }
     return undefined;
   }
@@ -570,16 +661,25 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   // Connections
 
   #onConnection(socket: Socket): void {
+    const state = this.#attach(socket);
+    if (state) socket.on('data', (chunk: Buffer) => this.#onData(state, chunk));
+  }
+
+  /**
+   * Make `socket` an RTSP connection (counted, timed, its sessions ended with it) whose requests
+   * the caller feeds to #onData: its own bytes, or a tunnel's decoded POST. Undefined when refused.
+   */
+  #attach(socket: Socket): ConnectionState | undefined {
     if (this.#closed) {
       socket.destroy();
-      return;
+      return undefined;
     }
     const address = clientAddressKey(normalizeAddress(socket.remoteAddress ?? ''));
     const open = this.#connectionsPerAddress.get(address) ?? 0;
     if (open >= this.#options.maxConnectionsPerAddress) {
       debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', address, open);
       socket.destroy();
-      return;
+      return undefined;
     }
     this.#connectionsPerAddress.set(address, open + 1);
     const conn = new RTSPClientConnection(socket, {
@@ -595,7 +695,6 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     const info = this.#info(conn);
     debug('connection %d from %s:%d', conn.id, conn.remoteAddress, conn.remotePort);
     this.emit('connection', info);
-    socket.on('data', (chunk: Buffer) => this.#onData(state, chunk));
     socket.on('error', (err) => debug('connection %d error: %s', conn.id, err.message));
     socket.on('close', () => {
       conn.close();
@@ -607,6 +706,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       this.#sessions.closeWhere((s) => s.interleavedConnection === conn, 'connection-closed');
       this.emit('disconnect', info);
     });
+    return state;
   }
 
   #info(conn: RTSPClientConnection): RTSPConnectionInfo {
@@ -694,7 +794,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       let uri = req.uri;
       if (uri !== '*' && !/^rtsps?:\/\//i.test(uri)) {
         const host = conn.localAddress.includes(':') ? `[${conn.localAddress}]` : conn.localAddress;
-        uri = `rtsp://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
+        uri = `${this.urlScheme}://${host}:${this.#port}/${uri.replace(/^\/+/, '')}`;
       }
       const ctx: RTSPRequestContext = { connection: conn, request: uri === req.uri ? req : { ...req, uri }, headers, username: undefined };
       res = await this.#dispatch(ctx);
@@ -713,7 +813,18 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
   }
 
+  /** Under TLS, URLs the server answers with say `rtsps://` (clients such as GStreamer send `rtsp://` request URLs over TLS). */
+  #withScheme(url: string): string {
+    return this.#tls !== undefined && /^rtsp:\/\//i.test(url) ? `rtsps://${url.slice(7)}` : url;
+  }
+
   #dispatch(ctx: RTSPRequestContext): Promise<RTSPResponse> | RTSPResponse {
+    if (ctx.request.method === 'SETUP' && this.#tls !== undefined && !this.#allowUDPWithTLS) {
+      // RTSPS protects the stream too: only transports inside the TLS connection are offered.
+      const only = interleavedTransportsOnly(ctx.request);
+      if (only === undefined) return { status: 461, headers: ctx.headers };
+      ctx = { ...ctx, request: only };
+    }
     const req = ctx.request;
     const require = req.headers.get('Require') ?? req.headers.get('Proxy-Require');
     if (require !== undefined) {

@@ -2,84 +2,28 @@
 /**
  * dorsvr-server: live555MediaServer's equal. Serves the media files of a directory over RTSP;
  * with --publish it also accepts publishers (ffmpeg -f rtsp, GStreamer rtspclientsink) on any path
- * that is not a served file, and readers play what they publish.
+ * that is not a served file, and readers play what they publish. RTSPS (--tls-cert/--tls-key), RTSP
+ * over HTTP (--http-port) and multicast (--multicast) are off unless asked for.
  *
- *   dorsvr-server [dir] [--port N] [--user name:password]… [--host addr] [--basic] [--publish]
- *                 [--multicast first-last|cidr [--multicast-ttl N] [--multicast-interface addr]]
- *
- * --multicast lets readers ask for multicast (ffmpeg -rtsp_transport udp_multicast): each file's
- * tracks are sent once to a group of that range, shared by all multicast readers.
+ *   dorsvr-server [dir] [options]        (dorsvr-server --help lists every option with its default)
  */
-import { readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
-import { MulticastAddressPool, type MulticastOptions } from '@dorsvr/livemedia';
 import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, isServableName } from './DynamicRTSPServer.js';
 import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
+import { parseServerArgs, serverHelp, SERVER_USAGE, type ServerArgs } from './parseServerArgs.js';
 
-interface CliArgs {
-  dir: string;
-  port: number;
-  host: string | undefined;
-  users: Array<[string, string]>;
-  basic: boolean;
-  publish: boolean;
-  multicast: MulticastOptions | undefined;
-}
-
-function usage(): never {
-  process.stderr.write(
-    'usage: dorsvr-server [dir] [--port N] [--host addr] [--user name:password]... [--basic] [--publish]\n' +
-      '         [--multicast first-last|cidr [--multicast-ttl N] [--multicast-interface addr]]\n',
-  );
+/** A bad command line: what is wrong, the usage line, exit 2. */
+function badArgument(message: string): never {
+  process.stderr.write(`dorsvr-server: ${message}\n${SERVER_USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { dir: '.', port: 8554, host: undefined, users: [], basic: false, publish: false, multicast: undefined };
-  let mTTL: number | undefined;
-  let mInterface: string | undefined;
-  let dirSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) usage();
-      return v;
-    };
-    if (a === '--port' || a === '-p') {
-      const n = Number(next());
-      if (!Number.isInteger(n) || n < 0 || n > 65535) usage();
-      out.port = n;
-    } else if (a === '--host') out.host = next();
-    else if (a === '--user' || a === '-u') {
-      const v = next();
-      const c = v.indexOf(':');
-      if (c <= 0) usage();
-      out.users.push([v.slice(0, c), v.slice(c + 1)]);
-    } else if (a === '--basic') out.basic = true;
-    else if (a === '--publish') out.publish = true;
-    else if (a === '--multicast') out.multicast = { groups: next() };
-    else if (a === '--multicast-ttl') mTTL = Number(next());
-    else if (a === '--multicast-interface') mInterface = next();
-    else if (a === '--help' || a === '-h') usage();
-    else if (!a.startsWith('-') && !dirSet) {
-      out.dir = a;
-      dirSet = true;
-    } else usage();
-  }
-  if (out.multicast === undefined && (mTTL !== undefined || mInterface !== undefined)) usage();
-  if (out.multicast !== undefined) {
-    if (mTTL !== undefined) out.multicast.ttl = mTTL;
-    if (mInterface !== undefined) out.multicast.interfaceAddress = mInterface;
-    try {
-      new MulticastAddressPool(out.multicast); // checked here: a bad range is a usage error
-    } catch (err) {
-      process.stderr.write(`dorsvr-server: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-  }
-  return out;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
 }
 
 async function listMedia(root: string, rel = '', depth = 0): Promise<string[]> {
@@ -101,44 +45,87 @@ async function listMedia(root: string, rel = '', depth = 0): Promise<string[]> {
   return out;
 }
 
+function parse(argv: string[]): ServerArgs {
+  let r: ReturnType<typeof parseServerArgs>;
+  try {
+    r = parseServerArgs(argv);
+  } catch (err) {
+    badArgument(err instanceof Error ? err.message : String(err));
+  }
+  if (r === 'help') {
+    process.stdout.write(serverHelp());
+    process.exit(0);
+  }
+  if (r === 'version') {
+    process.stdout.write(`dorsvr-server ${version()}\n`);
+    process.exit(0);
+  }
+  return r;
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parse(process.argv.slice(2));
+  // A directory that is not there (or not one, or not readable) is an error, not a server that serves nothing.
+  try {
+    if (!(await stat(args.dir)).isDirectory()) badArgument(`${args.dir} is not a directory`);
+    await readdir(args.dir);
+  } catch (err) {
+    badArgument(`cannot serve ${args.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (args.tlsCert !== undefined && args.tlsKey !== undefined) {
+    try {
+      tls = { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) };
+    } catch (err) {
+      badArgument(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const scheduler = new BasicTaskScheduler();
   let authDatabase: UserAuthenticationDatabase | undefined;
   if (args.users.length > 0) {
     authDatabase = new UserAuthenticationDatabase();
     for (const [u, p] of args.users) authDatabase.addUser(u, p);
   }
-  const server = new DynamicRTSPServer({
-    scheduler,
-    root: args.dir,
-    port: args.port,
-    host: args.host,
-    authDatabase,
-    allowBasicAuth: args.basic,
-    // With --user, publishing needs those credentials too (the server's database).
-    publish: args.publish,
-    multicast: args.multicast,
-  });
-  server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
-  server.on('sessionCreated', (s) =>
-    console.log(`session ${s.id}: ${s.remoteAddress} ${server.publishing?.isPublisherSession(s) ? 'publishes' : 'plays'} ${s.streamName}`),
-  );
-  server.on('publish', (p) => console.log(`publishing ${server.rtspURL(p.path)} (${p.trackCount} track${p.trackCount === 1 ? '' : 's'}) from ${p.connection.remoteAddress}`));
-  server.on('unpublish', (p, reason, stats) => console.log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`));
-  server.on('sessionClosed', (s, reason, stats) =>
-    console.log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`),
-  );
+  let server: DynamicRTSPServer;
+  try {
+    server = new DynamicRTSPServer({
+      scheduler,
+      root: args.dir,
+      port: args.port ?? (tls === undefined ? 8554 : 322),
+      host: args.host,
+      tls,
+      httpPort: args.httpPort,
+      multicast: args.multicast,
+      rtpPortRange: args.rtpPortRange,
+      authDatabase,
+      allowBasicAuth: args.basic,
+      // With --user, publishing needs those credentials too (the server's database).
+      publish: args.publish,
+    });
+  } catch (err) {
+    // A bad option (an unusable TLS certificate, say) is said plainly, not as a stack trace.
+    scheduler.close();
+    badArgument(err instanceof Error ? err.message : String(err));
+  }
+  const log = (line: string): void => {
+    if (!args.quiet) console.log(line);
+  };
+  server.on('connection', (c) => log(`client ${c.remoteAddress}:${c.remotePort} connected`));
+  server.on('sessionCreated', (s) => log(`session ${s.id}: ${s.remoteAddress} ${server.publishing?.isPublisherSession(s) ? 'publishes' : 'plays'} ${s.streamName}`));
+  server.on('publish', (p) => log(`publishing ${server.rtspURL(p.path)} (${p.trackCount} track${p.trackCount === 1 ? '' : 's'}) from ${p.connection.remoteAddress}`));
+  server.on('unpublish', (p, reason, stats) => log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`));
+  server.on('sessionClosed', (s, reason, stats) => log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`));
   server.on('error', (err) => console.error('error:', err instanceof Error ? err.message : err));
   try {
     await server.listen();
   } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(`dorsvr-server: ${err instanceof Error ? err.message : String(err)}`);
     scheduler.close();
     process.exit(1);
   }
   const files = await listMedia(server.root);
   console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
+  if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
   if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
   for (const f of files) console.log(`  ${server.rtspURL(f)}`);
   if (args.multicast) console.log(`multicast on request (RTP/AVP;multicast): groups ${args.multicast.groups}`);
@@ -148,8 +135,32 @@ async function main(): Promise<void> {
         (authDatabase ? ' (credentials required)' : ' (anyone may publish: add --user name:password to require credentials)'),
     );
   }
+  // A status line while clients are connected: sessions, the bit rate sent, what readers report lost.
+  let lastBytes = 0;
+  let lastAt = Date.now();
+  const status =
+    args.statusSeconds > 0 && !args.quiet
+      ? setInterval(() => {
+          let bytes = 0;
+          let lost = 0;
+          for (const s of server.clientSessions.values()) {
+            const st = s.stats();
+            bytes += st.bytes;
+            for (const t of Object.values(st.tracks)) lost += t.cumulativeLost ?? 0;
+          }
+          const now = Date.now();
+          const kbps = Math.max(0, ((bytes - lastBytes) * 8) / Math.max(1, now - lastAt));
+          lastBytes = bytes;
+          lastAt = now;
+          if (server.clientSessions.size > 0 || server.connectionCount > 0) {
+            console.log(`status: ${server.connectionCount} connections, ${server.clientSessions.size} sessions, ${kbps.toFixed(0)} kbit/s sent, ${lost} packets lost (receiver reports)`);
+          }
+        }, args.statusSeconds * 1000)
+      : undefined;
+  status?.unref();
   const stop = (): void => {
-    console.log('stopping');
+    log('stopping');
+    if (status) clearInterval(status);
     void server.close().then(() => {
       scheduler.close();
       process.exit(0);

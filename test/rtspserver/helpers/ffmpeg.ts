@@ -85,7 +85,7 @@ export async function probe(file: string, streamSelector = '0'): Promise<ProbeRe
  */
 export function ffmpegCopy(
   url: string,
-  transport: 'udp' | 'tcp',
+  transport: 'udp' | 'tcp' | 'http' | 'https',
   outFile: string,
   extraInput: readonly string[] = [],
   timeoutMs = 30_000,

@@ -20,6 +20,7 @@ export {
   OnDemandServerMediaSubsession,
   type OnDemandServerMediaSubsessionOptions,
 } from './OnDemandServerMediaSubsession.js';
+export { PassiveServerMediaSubsession, type PassiveServerMediaSubsessionOptions } from './PassiveServerMediaSubsession.js';
 export {
   StreamTransport,
   type StreamTransportFactory,
@@ -58,4 +59,3 @@ export {
   type MulticastAllocation,
 } from './MulticastAddressPool.js';
 export { MulticastStreamTransport, type MulticastStreamTransportOptions } from './MulticastStreamTransport.js';
-export { PassiveServerMediaSubsession, type PassiveServerMediaSubsessionOptions } from './PassiveServerMediaSubsession.js';

@@ -1,0 +1,262 @@
+import type { Server, Socket, AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import createDebug from 'debug';
+import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { formatRTSPDate } from '@dorsvr/livemedia';
+import { createRTSPListener } from './createRTSPListener.js';
+import { Base64StreamDecoder } from './Base64StreamDecoder.js';
+import { findHeadEnd, parseHTTPRequestHead, type HTTPRequestHead } from './parseHTTPRequestHead.js';
+
+const debug = createDebug('dorsvr:rtspserver:http-tunnel');
+
+/** Options of an {@link HTTPTunnelListener}. */
+export interface HTTPTunnelListenerOptions {
+  readonly scheduler: TaskScheduler;
+  /** TLS options: the tunnel port speaks HTTPS (as the RTSP port speaks RTSPS). */
+  readonly tls: TlsOptions | undefined;
+  /** Seconds within which a connection's HTTP head (and a TLS handshake) must arrive whole. */
+  readonly requestTimeoutSeconds: number;
+  /** Most simultaneous connections on the HTTP port (GET and POST halves count alike). */
+  readonly maxConnections: number;
+  /** `Server:` header of the answers. */
+  readonly serverName: string;
+  /**
+   * Bytes the GET half may have queued (responses the client does not read) before the POST half
+   * is no longer read, until the GET half drains (the server's `maxSendQueueBytes`).
+   */
+  readonly maxSendQueueBytes: number;
+  /**
+   * A GET opened a tunnel: make its socket an RTSP connection whose responses and interleaved
+   * packets go out on it. Returns the function the decoded RTSP bytes of the POST half are fed
+   * to, or undefined when the connection is refused (the socket is then destroyed).
+   */
+  readonly openTunnel: (getSocket: Socket) => ((bytes: Buffer) => void) | undefined;
+}
+
+/** Bytes of HTTP request head accepted on the tunnel port. */
+const MAX_HEAD_BYTES = 8192;
+/** A cookie is a short printable token (QuickTime, VLC, ffmpeg and GStreamer send 16–32 characters). */
+const COOKIE = /^[\x21-\x7e]{1,128}$/;
+
+interface Tunnel {
+  readonly cookie: string;
+  readonly get: Socket;
+  readonly feed: (bytes: Buffer) => void;
+  post: Socket | undefined;
+}
+
+/**
+ * RTSP over HTTP, the QuickTime/VLC scheme, on its own port: a GET carrying `x-sessioncookie`
+ * opens the server→client half (answered `200 OK`, `Content-Type: application/x-rtsp-tunnelled`,
+ * then kept open: RTSP responses and `$`-interleaved RTP/RTCP go out on it), and a POST with the
+ * same cookie carries the client's RTSP requests in base64 (decoded across any split, see
+ * {@link Base64StreamDecoder}) into the same request handling as a plain RTSP connection. A client
+ * may close its POST and open another with the same cookie.
+ *
+ * Bounded like RTSP connections: the head of each half must arrive within
+ * `requestTimeoutSeconds` and 8 KiB; the GET half is an RTSP connection (idle and request
+ * timeouts, per-address limits); a POST lives only while its GET does. A POST with no open GET, a
+ * missing or malformed cookie, a malformed head, another method, or base64 garbage is answered
+ * with an HTTP 4xx and closed (garbage also closes the tunnel's GET).
+ */
+export class HTTPTunnelListener {
+  readonly #options: HTTPTunnelListenerOptions;
+  readonly #server: Server;
+  readonly #tunnels = new Map<string, Tunnel>();
+  /** Sockets whose head is still being read. */
+  readonly #reading = new Set<Socket>();
+  #port = 0;
+  #closed = false;
+
+  constructor(options: HTTPTunnelListenerOptions) {
+    this.#options = options;
+    this.#server = createRTSPListener({
+      tls: options.tls,
+      handshakeTimeoutMs: options.requestTimeoutSeconds * 1000,
+      onSocket: (socket) => this.#onSocket(socket),
+    });
+    this.#server.maxConnections = options.maxConnections;
+  }
+
+  /** The port listened on, 0 before {@link listen}. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Number of open tunnels (GET halves). */
+  get tunnelCount(): number {
+    return this.#tunnels.size;
+  }
+
+  /** Listen on `port` (0: a free one) of `host` (undefined: every address, dual-stack). Rejects with `ERR_SERVER_LISTEN`. */
+  async listen(port: number, host: string | undefined): Promise<number> {
+    const server = this.#server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        server.off('listening', onListening);
+        reject(new DorsvrError('ERR_SERVER_LISTEN', `cannot listen on HTTP port ${port}: ${err.message}`, { cause: err }));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      if (host === undefined) server.listen({ port, ipv6Only: false });
+      else server.listen({ port, host });
+    });
+    server.on('error', (err) => debug('HTTP listener error: %s', err.message));
+    this.#port = (server.address() as AddressInfo).port;
+    debug('RTSP over HTTP on port %d', this.#port);
+    return this.#port;
+  }
+
+  /** Stop listening and close every tunnel and half-read connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#reading) s.destroy();
+    this.#reading.clear();
+    for (const t of [...this.#tunnels.values()]) {
+      t.post?.destroy();
+      t.get.destroy();
+    }
+    this.#tunnels.clear();
+    if (this.#server.listening) await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #onSocket(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    this.#reading.add(socket);
+    const sched = this.#options.scheduler;
+    let buffered: Buffer = Buffer.alloc(0);
+    let timer: TaskToken = sched.scheduleDelayedTask(this.#options.requestTimeoutSeconds * 1e6, () => {
+      timer = 0;
+      debug('HTTP head from %s not complete within %d s, closing', socket.remoteAddress, this.#options.requestTimeoutSeconds);
+      this.#answer(socket, 408, 'Request Timeout', 'the request head did not arrive in time');
+    });
+    const stop = (): void => {
+      sched.unscheduleDelayedTask(timer);
+      timer = 0;
+      this.#reading.delete(socket);
+      socket.off('data', onData);
+    };
+    const onData = (chunk: Buffer): void => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const end = findHeadEnd(buffered.subarray(0, MAX_HEAD_BYTES + 4));
+      if (end < 0) {
+        if (buffered.length > MAX_HEAD_BYTES) {
+          stop();
+          this.#answer(socket, 431, 'Request Header Fields Too Large', `the request head is over ${MAX_HEAD_BYTES} bytes`);
+        }
+        return;
+      }
+      stop();
+      let head: HTTPRequestHead;
+      try {
+        head = parseHTTPRequestHead(buffered.subarray(0, end).toString('latin1'));
+      } catch (err) {
+        this.#answer(socket, 400, 'Bad Request', (err as Error).message);
+        return;
+      }
+      this.#onHead(socket, head, buffered.subarray(end));
+    };
+    socket.on('data', onData);
+    socket.on('error', (err) => debug('HTTP connection error: %s', err.message));
+    socket.on('close', stop);
+  }
+
+  #onHead(socket: Socket, head: HTTPRequestHead, rest: Buffer): void {
+    const cookie = head.headers.get('x-sessioncookie');
+    if (head.method !== 'GET' && head.method !== 'POST') {
+      this.#answer(socket, 405, 'Method Not Allowed', 'this port tunnels RTSP over HTTP: GET and POST with x-sessioncookie only', 'Allow: GET, POST\r\n');
+      return;
+    }
+    if (cookie === undefined || !COOKIE.test(cookie)) {
+      this.#answer(socket, 400, 'Bad Request', cookie === undefined ? 'x-sessioncookie is missing' : 'x-sessioncookie is malformed');
+      return;
+    }
+    if (head.method === 'GET') this.#onGet(socket, cookie);
+    else this.#onPost(socket, cookie, rest);
+  }
+
+  #onGet(socket: Socket, cookie: string): void {
+    if (this.#tunnels.has(cookie)) {
+      this.#answer(socket, 400, 'Bad Request', 'a tunnel with this x-sessioncookie is open already');
+      return;
+    }
+    // The answer first: the RTSP connection may write on this socket from now on.
+    socket.write(
+      `HTTP/1.0 200 OK\r\nDate: ${formatRTSPDate(this.#options.scheduler.wallClockUs() / 1000)}\r\nServer: ${this.#options.serverName}\r\n` +
+        'Cache-Control: no-cache\r\nPragma: no-cache\r\nContent-Type: application/x-rtsp-tunnelled\r\n\r\n',
+    );
+    const feed = this.#options.openTunnel(socket);
+    if (feed === undefined) {
+      socket.destroy();
+      return;
+    }
+    const tunnel: Tunnel = { cookie, get: socket, feed, post: undefined };
+    this.#tunnels.set(cookie, tunnel);
+    debug('tunnel %s opened by %s', cookie, socket.remoteAddress);
+    // Nothing more is expected from the client on this half; what it sends is read and dropped.
+    socket.on('data', () => undefined);
+    socket.once('close', () => {
+      if (this.#tunnels.get(cookie) === tunnel) this.#tunnels.delete(cookie);
+      tunnel.post?.destroy();
+      debug('tunnel %s closed', cookie);
+    });
+  }
+
+  #onPost(socket: Socket, cookie: string, rest: Buffer): void {
+    const tunnel = this.#tunnels.get(cookie);
+    if (tunnel === undefined || tunnel.get.destroyed) {
+      this.#answer(socket, 400, 'Bad Request', 'no tunnel is open with this x-sessioncookie (GET it first)');
+      return;
+    }
+    // A client may open a new POST after closing (or abandoning) the previous one.
+    const old = tunnel.post;
+    tunnel.post = socket;
+    old?.destroy();
+    const decoder = new Base64StreamDecoder();
+    const onData = (chunk: Buffer): void => {
+      let bytes: Uint8Array;
+      try {
+        bytes = decoder.push(chunk);
+      } catch (err) {
+        debug('tunnel %s: %s, closing it', cookie, (err as Error).message);
+        socket.off('data', onData);
+        this.#answer(socket, 400, 'Bad Request', (err as Error).message);
+        tunnel.get.destroy();
+        return;
+      }
+      if (bytes.length > 0) tunnel.feed(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+      // A client that does not read its responses (on the GET half) is not read either.
+      if (tunnel.get.writableLength > this.#options.maxSendQueueBytes && !socket.isPaused()) {
+        debug('tunnel %s: %d bytes of responses unread, pausing its POST', cookie, tunnel.get.writableLength);
+        socket.pause();
+        tunnel.get.once('drain', () => !socket.destroyed && socket.resume());
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => {
+      if (tunnel.post === socket) tunnel.post = undefined;
+    });
+    if (rest.length > 0) onData(rest);
+  }
+
+  /** An HTTP answer with a one-line text body, then the connection closes. */
+  #answer(socket: Socket, status: number, reason: string, text: string, extraHeaders = ''): void {
+    if (socket.destroyed) return;
+    const body = `${text}\r\n`;
+    socket.end(
+      `HTTP/1.0 ${status} ${reason}\r\nServer: ${this.#options.serverName}\r\n${extraHeaders}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    // A peer that never reads the answer does not keep the socket: it goes a moment later regardless.
+    const sched = this.#options.scheduler;
+    const t = sched.scheduleDelayedTask(2_000_000, () => socket.destroy());
+    socket.once('close', () => sched.unscheduleDelayedTask(t));
+  }
+}

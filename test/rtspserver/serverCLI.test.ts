@@ -1,0 +1,81 @@
+// dorsvr-server's command line as a user meets it: --help and --version on stdout with exit 0, a
+// bad argument or a directory that cannot be served said plainly with exit 2 (never a server that
+// serves nothing), users from a file, and --quiet leaving only the URLs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, repoRoot } from '../helpers/paths.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { runPeer } from './helpers/ffmpeg.js';
+import { RawRTSPClient } from './helpers/RawRTSPClient.js';
+
+const CLI = join(repoRoot, 'packages/rtspserver/dist/cli.js');
+const run = (args: string[], onStdout?: Parameters<typeof runPeer>[3]) => runPeer(process.execPath, [CLI, ...args], 20_000, onStdout);
+
+test('dorsvr-server --help lists every option with its default on stdout and exits 0; --version prints the version', async () => {
+  const h = await run(['--help']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.equal(h.stderr, '');
+  for (const flag of ['--port', '--host', '--user', '--user-file', '--basic', '--publish', '--tls-cert', '--tls-key', '--http-port', '--multicast', '--rtp-port-range', '--quiet', '--version']) {
+    assert.ok(h.stdout.includes(flag), `--help does not mention ${flag}`);
+  }
+  assert.match(h.stdout, /--port N\s+RTSP port .*\(default: 8554, or 322 with TLS\)/);
+  const v = await run(['--version']);
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages/rtspserver/package.json'), 'utf8')) as { version: string };
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout, `dorsvr-server ${pkg.version}\n`);
+});
+
+test('dorsvr-server: bad arguments and a directory it cannot serve say what is wrong and exit 2 before listening', async () => {
+  const dir = fixture('');
+  const cases: Array<[string[], RegExp]> = [
+    [[dir, '--port', 'x'], /--port: "x" is not a port number/],
+    [[dir, '--port'], /--port needs a value/],
+    [[dir, '--bogus'], /unknown option --bogus/],
+    [[dir, '--user', 'nocolon'], /--user: "nocolon" is not NAME:PASSWORD/],
+    [[dir, '--rtp-port-range', '7000'], /--rtp-port-range: "7000" is not MIN-MAX/],
+    [[dir, '--tls-cert', 'c.pem'], /--tls-cert and --tls-key go together/],
+    [[dir, '--multicast-ttl', '4'], /need --multicast/],
+    [[dir, dir], /one directory only/],
+    [['/nonexistent/dorsvr'], /cannot serve \/nonexistent\/dorsvr: ENOENT/],
+    [[fixture('test.264')], /is not a directory/],
+    [[dir, '--user-file', '/nonexistent/users'], /--user-file: cannot read \/nonexistent\/users/],
+  ];
+  for (const [args, message] of cases) {
+    // The listening options go first: a case that ends on a flag missing its value stays last.
+    const r = await run(['--port', '0', '--host', '127.0.0.1', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.match(r.stderr, /usage: dorsvr-server/, args.join(' '));
+    assert.doesNotMatch(r.stdout, /serving/, args.join(' '));
+  }
+});
+
+test('dorsvr-server --user-file: its users are required; --quiet prints the URLs but no client lines', async () => {
+  await withTempDir(async (dir) => {
+    const users = join(dir, 'users');
+    writeFileSync(users, '# name:password\nalice:wonder\n');
+    let port = 0;
+    let client: RawRTSPClient | undefined;
+    const r = await run([fixture(''), '--port', '0', '--host', '127.0.0.1', '--user-file', users, '--quiet', '--status', '0'], (all, child) => {
+      const m = /on port (\d+)/.exec(all);
+      if (!m || port !== 0 || !/test\.264/.test(all)) return;
+      port = Number(m[1]);
+      void (async () => {
+        try {
+          client = await RawRTSPClient.connect(port);
+          const res = await client.request('DESCRIBE', `rtsp://127.0.0.1:${port}/test.264`, {});
+          assert.equal(res.status, 401, 'a user from the file is required');
+        } finally {
+          client?.close();
+          child.kill('SIGTERM');
+        }
+      })();
+    });
+    assert.ok(port > 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /authentication required/);
+    assert.match(r.stdout, /rtsp:\/\/\S+\/test\.264/);
+    assert.doesNotMatch(r.stdout, /client .* connected|session /, '--quiet prints no client lines');
+  });
+});
