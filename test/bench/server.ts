@@ -10,6 +10,7 @@
 //   BENCH_TRANSPORTS=udp,tcp                      BENCH_FILES=ts,264
 //   BENCH_PROFILE=0|1 (default 1): one extra run at N=200 UDP under --cpu-prof, top costs reported
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
+//   BENCH_SERVER_NODE_ARGS='--flag …': extra node flags for the server (to try V8 settings)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,8 @@ interface ServerProc {
 
 async function startServer(dir: string, nodeArgs: string[] = []): Promise<ServerProc> {
   const cli = join(repoRoot, 'packages', 'rtspserver', 'dist', 'cli.js');
-  const child = spawn(process.execPath, [...nodeArgs, cli, dir, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...nodeArgs, cli, dir, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`dorsvr-server did not start: ${out}`)), 15_000);
