@@ -101,6 +101,12 @@ class Player {
       udp.on('message', (m) => this.#onRTP(m));
       udp.on('error', () => {});
       await new Promise<void>((resolve) => udp.bind(0, local, resolve));
+      // Room for a key frame's burst while the generator waits for the CPU (capped by rmem_max).
+      try {
+        udp.setRecvBufferSize(1 << 20);
+      } catch {
+        // the default then
+      }
       const p = udp.address().port;
       transport = `RTP/AVP;unicast;client_port=${p}-${p + 1}`;
     } else transport = 'RTP/AVP/TCP;unicast;interleaved=0-1';
