@@ -10,6 +10,7 @@ class CachedChunk {
   /** Leases not yet handed back. */
   refs = 0;
   constructor(
+    readonly key: string,
     readonly file: Map<number, WeakRef<CachedChunk>>,
     readonly index: number,
     readonly buf: Buffer,
@@ -41,6 +42,7 @@ const POOL_MAX = 8;
 
 function retire(c: CachedChunk): void {
   if (c.file.get(c.index)?.deref() === c) c.file.delete(c.index);
+  if (c.file.size === 0 && files.get(c.key) === c.file) files.delete(c.key);
   let free = pool.get(c.buf.length);
   if (free === undefined) pool.set(c.buf.length, (free = []));
   if (free.length < POOL_MAX) free.push(c.buf);
@@ -91,7 +93,7 @@ export function readSharedChunk(fd: number, key: SharedFileKey, position: number
       pool.get(chunkSize)?.push(buf);
       throw err;
     }
-    chunk = new CachedChunk(file, index, buf, length);
+    chunk = new CachedChunk(mapKey, file, index, buf, length);
     file.set(index, new WeakRef(chunk));
     gone.register(chunk, { file, index, key: mapKey });
   }
