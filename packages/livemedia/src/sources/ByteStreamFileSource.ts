@@ -43,8 +43,11 @@ interface ChunkRead {
  * raw bytes, presentation time 0). A chunk's buffer is reused only once its consumer hands the
  * chunk back ({@link Frame.owner}: framers do, when every frame they cut from it was released by
  * its sink), so frames cut from it stay valid while a send still holds them. A regular file is
- * read with blocking reads (see {@link ByteStreamFileSourceOptions.blockingReads}); otherwise one
- * chunk ahead, so the next chunk is usually there when asked for.
+ * read with blocking reads (see {@link ByteStreamFileSourceOptions.blockingReads}), in chunks on
+ * the file's own grid (multiples of the chunk size) that every source reading the same version of
+ * the file shares: a server playing one file to many clients holds each part of it once. Otherwise
+ * (a pipe, `blockingReads: false`) it reads one chunk ahead, so the next chunk is usually there
+ * when asked for.
  *
  * The file opens lazily on the first read, or eagerly with {@link ByteStreamFileSource.open}, which
  * reports a missing or unreadable file as `DorsvrError` `ERR_FILE_OPEN`. The descriptor is closed at
