@@ -226,7 +226,7 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const rate = ok.length > 0 ? pkts / ok.length / result.windowSeconds : 0;
   const floorPer1000Ms = ok.length > 0 ? await floor(ok.length, transport, Math.max(1, Math.round(rate)), Math.min(SECONDS, 5)) : NaN;
   const cpuPer1000Ms = pkts > 0 ? ((b.cpuUs - a.cpuUs) / pkts) * 1000 / 1000 : NaN;
-  const errors = [...new Set(result.sessions.filter((s) => !s.ok).map((s) => s.error ?? '?'))];
+  const errors = [...new Set(result.sessions.filter((s) => s.error !== undefined).map((s) => s.error!))];
   return {
     file,
     transport,

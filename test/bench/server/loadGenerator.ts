@@ -152,6 +152,8 @@ class Player {
 
   #fail(e: Error): void {
     if (!this.#closed && !this.stats.ok) this.stats.error ??= e.message;
+    // Cut while playing (e.g. dropped as a slow TCP reader): it shows as a session behind real time.
+    else if (!this.#closed) this.stats.error ??= `while playing: ${e.message}`;
     this.#pending?.reject(e);
     this.#pending = undefined;
   }
