@@ -70,6 +70,7 @@ class Player {
   #tStart = 0;
   #firstPacket: (() => void) | undefined;
   #closed = false;
+  #stopping = false;
 
   constructor(
     readonly index: number,
@@ -135,6 +136,7 @@ class Player {
 
   async stop(): Promise<void> {
     if (this.#closed) return;
+    this.#stopping = true;
     try {
       if (this.#session) await withTimeout(this.#request('TEARDOWN', `rtsp://127.0.0.1:${this.o.port}/${this.o.path}`, { Session: this.#session }), 3000, 'TEARDOWN');
     } catch {
@@ -153,7 +155,7 @@ class Player {
   #fail(e: Error): void {
     if (!this.#closed && !this.stats.ok) this.stats.error ??= e.message;
     // Cut while playing (e.g. dropped as a slow TCP reader): it shows as a session behind real time.
-    else if (!this.#closed) this.stats.error ??= `while playing: ${e.message}`;
+    else if (!this.#closed && !this.#stopping) this.stats.error ??= `while playing: ${e.message}`;
     this.#pending?.reject(e);
     this.#pending = undefined;
   }
