@@ -9,7 +9,6 @@
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import {
   ServerMediaSession,
   H264VideoFileServerMediaSubsession,
@@ -27,9 +26,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const port = Number(process.argv[2] ?? 8554);
 const dir = path.resolve(process.argv[3] ?? path.join(here, '..', '..', 'test', 'fixtures'));
 
-const scheduler = new BasicTaskScheduler();
-const server = new RTSPServer({ scheduler, port });
-const options: FileServerMediaSubsessionOptions = { scheduler, reuseFirstSource: false };
+const server = new RTSPServer({ port }); // no scheduler given: server and tracks share defaultScheduler()
+const options: FileServerMediaSubsessionOptions = { reuseFirstSource: false };
 
 // [stream name, description, file, subsession factory]
 const streams: Array<[string, string, string, (file: string) => ServerMediaSubsession]> = [
@@ -58,4 +56,4 @@ await server.listen();
 for (const sms of server.serverMediaSessions.values()) {
   console.log(`"${sms.name}" stream, from the file "${sms.info}": play it with ${server.rtspURL(sms)}`);
 }
-process.once('SIGINT', () => void server.close().then(() => scheduler.close()));
+process.once('SIGINT', () => void server.close());

@@ -3,7 +3,7 @@
 // failures (404, refused connection, bad arguments), -d, SIGINT, and Digest credentials.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BasicTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
@@ -114,10 +114,13 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
     }
   });
 
-  it('an unwritable -o directory: exit 1 before PLAY, saying which file', async () => {
+  it('a missing -o directory, or a file given as one: exit 2 before connecting, saying what is wrong', async () => {
     const r = await startCLI([`${base}/test.aac`, '-o', '/nonexistent/dir']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /cannot open \/nonexistent\/dir\/audio-MPEG4-GENERIC-1\.aac/);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^dorsvr-client: -o \/nonexistent\/dir: no such directory\nusage: /);
+    const f = await startCLI([`${base}/test.aac`, '-o', fixture('test.aac')]);
+    assert.equal(f.code, 2);
+    assert.match(f.stderr, /^dorsvr-client: -o \S+test\.aac: not a directory\n/);
   });
 
   it('-d 1 on a 2 s stream: TEARDOWN after about a second, a partial but valid .264 (a prefix of the whole recording)', async () => {
@@ -179,7 +182,7 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       const cmd = `${process.execPath} ${CLI} ${base}/test.265 -o ${dir}`;
       const r = await runPeer('/usr/bin/script', ['-qfec', cmd, '/dev/null'], 20_000);
       assert.equal(r.code, 0, r.stdout);
-      assert.match(r.stdout, /\r\x1b\[Krecording 1 s: video-H265-1\.265 [\d.]+ (B|KiB)/);
+      assert.match(r.stdout, /\r\x1b\[Krecording 1 s: [\d.]+ (B|KiB|MiB), loss [\d.]+ % \(video-H265-1\.265 [\d.]+ (B|KiB)\)/);
       assert.match(r.stdout, /\r\x1b\[K[^\r]*RTCP BYE/, 'the progress line is cleared before a message');
       await checkRecording('test.265', join(dir, 'video-H265-1.265'));
     } finally {
@@ -241,13 +244,14 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       const ok = await startCLI([`${authBase}/test.aac`, '-u', 'alice', 's3cret', '-o', dir, '-t']);
       assert.equal(ok.code, 0, ok.stderr);
       await checkRecording('test.aac', join(dir, 'audio-MPEG4-GENERIC-1.aac'));
+      mkdirSync(join(dir, 'w'));
       const wrong = await startCLI([`${authBase}/test.aac`, '-u', 'alice', 'nope', '-o', join(dir, 'w')]);
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /^dorsvr-client: \w+ \S+: 401 Unauthorized.*\(the user name or password was refused\)\n$/);
       const none = await startCLI([`${authBase}/test.aac`, '-o', join(dir, 'w')]);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /^dorsvr-client: \w+ \S+: 401 Unauthorized.*\(credentials required: use -u user pass\)\n$/);
-      assert.equal(existsSync(join(dir, 'w')), false);
+      assert.deepEqual(readdirSync(join(dir, 'w')), [], 'no file written');
     } finally {
       cleanup();
     }

@@ -83,7 +83,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
       const r = await startCLI([gst.url('live'), '-d', '4.5', '-o', dir], 20_000);
       assert.equal(r.code, 0, r.stderr);
       // Every 2 s, not every second: at 2 s and 4 s (one only if the timers ran late on a loaded machine).
-      const progress = r.stderr.split('\n').filter((l) => /^recording \d+ s: audio-L16-1\.wav [\d.]+ (B|KiB)$/.test(l));
+      const progress = r.stderr.split('\n').filter((l) => /^recording \d+ s: [\d.]+ (B|KiB), loss [\d.]+ % \(audio-L16-1\.wav [\d.]+ (B|KiB)\)$/.test(l));
       assert.ok(progress.length === 1 || progress.length === 2, r.stderr);
       assert.match(progress[0]!, /^recording 2 s/);
       assert.match(r.stderr, /stopping \(4\.5 s recorded\)/);
@@ -111,7 +111,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
       const ok = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'pw', '-o', dir], 20_000);
       assert.equal(ok.code, 0, ok.stderr);
       await checkRecording('test.aac', join(dir, 'audio-MPEG4-GENERIC-1.aac'));
-      const bad = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'wrong', '-o', join(dir, 'x')], 20_000);
+      const bad = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'wrong', '-o', dir, '-F', 'bad-'], 20_000);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /401 Unauthorized.*the user name or password was refused/);
     } finally {

@@ -63,9 +63,9 @@ test('resolvePublishOptions: documented defaults; out-of-range limits, non-funct
     },
   );
   for (const bad of [{ maxTracks: 0 }, { maxPacketSize: 10 }, { maxPublishers: Number.NaN }, { waitForPublisherSeconds: 61 }, { portBase: 80 }]) {
-    assert.throws(() => resolvePublishOptions(bad), { code: 'ERR_SERVER_OPTIONS' }, JSON.stringify(bad));
+    assert.throws(() => resolvePublishOptions(bad), { code: 'ERR_SERVER_OPTION' }, JSON.stringify(bad));
   }
-  assert.throws(() => resolvePublishOptions({ authorizePublish: 'yes' as never }), { code: 'ERR_SERVER_OPTIONS' });
+  assert.throws(() => resolvePublishOptions({ authorizePublish: 'yes' as never }), { code: 'ERR_SERVER_OPTION' });
   assert.throws(() => resolvePublishOptions({ authDatabase: { users: ['a'] } as never }), { code: 'ERR_AUTH_DATABASE' });
   const db = new UserAuthenticationDatabase();
   assert.equal(resolvePublishOptions({ authDatabase: db }).authDatabase, db);

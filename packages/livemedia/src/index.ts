@@ -2,6 +2,34 @@
  * @packageDocumentation
  * live555's liveMedia for Node: sources, framers, RTP packetizers and depacketizers, RTCP, SDP,
  * the RTSP message codec, and server media sessions.
+ *
+ * @groupDescription Sources
+ * The pull model: `FramedSource` (subclass it for a live source), frames, recycled chunks, and the
+ * byte-stream sources that read files and memory.
+ *
+ * @groupDescription Framers
+ * Byte streams in, timed frames out: H.264/H.265 (NAL units, parameter sets, key-frame index), AAC
+ * (ADTS), MP3, WAV, MPEG-2 TS, and their pure header parsers.
+ *
+ * @groupDescription RTP
+ * RTP packets, the sinks that packetize each codec and the sources that depacketize it.
+ *
+ * @groupDescription RTCP
+ * RTCP packets (SR, RR, SDES, BYE) and the RTCPInstance that sends and reads them.
+ *
+ * @groupDescription SDP
+ * Session descriptions: parsing, writing, `sprop-parameter-sets`.
+ *
+ * @groupDescription RTSP codec
+ * RTSP messages as pure functions over bytes: the incremental parser (with `$`-interleaved frames),
+ * the serializer, and the Transport, Range, Session, RTP-Info and authentication headers.
+ *
+ * @groupDescription Server sessions
+ * What an RTSP server serves: ServerMediaSession and its tracks — files, live sources
+ * (LiveServerMediaSubsession), on-demand streams — and the transports that fan packets out.
+ *
+ * @groupDescription Sinks
+ * Where frames end: MediaSink and the file writers (`createFileSink`).
  */
 export type { Frame, FrameOwner } from './core/Frame.js';
 export { SharedChunk } from './core/SharedChunk.js';

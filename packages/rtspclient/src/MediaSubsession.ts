@@ -20,6 +20,17 @@ import type { SubsessionTransport } from './SubsessionTransport.js';
 
 const debug = createDebug('dorsvr:rtspclient:subsession');
 
+/**
+ * Where a stream's raw packets go instead of its depacketizer (a relay: the proxy). Set it with
+ * {@link MediaSubsession.packetSink} before SETUP.
+ */
+export interface MediaSubsessionPacketSink {
+  /** One RTP packet as it arrived (a UDP datagram, an interleaved frame's payload); the client does not reuse its bytes. */
+  rtp(packet: Uint8Array): void;
+  /** One RTCP compound packet as it arrived from the server. */
+  rtcp(packet: Uint8Array): void;
+}
+
 /** Events of a {@link MediaSubsession}. */
 export interface MediaSubsessionEvents {
   /** A frame, for listeners (the subsession reads its own source while someone listens). */
@@ -81,6 +92,9 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
   #sessionId: string | undefined;
   #rtpInfo: RTPInfoEntry | undefined;
   #rtcp: RTCPInstance | undefined;
+  #packetSink: MediaSubsessionPacketSink | undefined;
+  #rtcpInterface: RTCPTransport | undefined;
+  readonly #onRTCPPacket = (data: Uint8Array): void => this.#packetSink?.rtcp(data);
   #rtcpPacketsBefore = 0;
   #rtcpReportsBefore = 0;
   #packets = 0;
@@ -121,7 +135,31 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     return { encodingName: this.codecName, clockRate: this.clockRate, channels: this.channels, fmtp: this.fmtp, payloadType: this.payloadType };
   }
 
-  /** False when there is no depacketizer for this codec: {@link source} throws, SETUP skips it. */
+  /**
+   * Raw packets instead of frames: when set (before SETUP), every RTP and RTCP packet of this
+   * stream goes to the sink as it arrives, nothing is depacketized, no receiver reports are sent
+   * (send your own with {@link sendRTCP}), the server's RTCP BYE is the sink's to notice (no
+   * `'bye'` event), and any codec may be set up ({@link supported} or not).
+   */
+  get packetSink(): MediaSubsessionPacketSink | undefined {
+    return this.#packetSink;
+  }
+
+  set packetSink(sink: MediaSubsessionPacketSink | undefined) {
+    this.#packetSink = sink;
+  }
+
+  /**
+   * Sends one RTCP compound packet to the server over this stream's RTCP channel (UDP port or
+   * interleaved channel), e.g. a relay's receiver reports. False when not set up or not sent.
+   */
+  sendRTCP(packet: Uint8Array): boolean {
+    const t = this.#rtcpInterface;
+    if (t === undefined) return false;
+    return t.send([packet]) !== false;
+  }
+
+  /** False when there is no depacketizer for this codec: {@link source} throws, SETUP skips it (unless a {@link packetSink} takes the packets). */
   get supported(): boolean {
     return this.#source !== undefined;
   }
@@ -315,7 +353,8 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     this.#bytes += Math.max(0, data.length - 12);
     if (this.#firstArrivalUs < 0) this.#firstArrivalUs = now;
     this.#lastArrivalUs = now;
-    this.#source?.injectPacket(data, now);
+    if (this.#packetSink !== undefined) this.#packetSink.rtp(data);
+    else this.#source?.injectPacket(data, now);
   }
 
   /** RTP packets received so far (all transports). */
@@ -332,6 +371,11 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     this.detachTransport();
     this.#transport = transport;
     this.#sessionId = sessionId;
+    this.#rtcpInterface = rtcpInterface;
+    if (this.#packetSink !== undefined) {
+      rtcpInterface.on('packet', this.#onRTCPPacket);
+      return;
+    }
     if (this.#source === undefined) return;
     const rtcp = new RTCPInstance({ scheduler: this.#scheduler, rtcpInterface, source: this.#source, cname, maxIntervalUs: 5_000_000 });
     rtcp.on('bye', (info) => {
@@ -346,6 +390,8 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
    * @internal
    */
   detachTransport(): void {
+    this.#rtcpInterface?.off('packet', this.#onRTCPPacket);
+    this.#rtcpInterface = undefined;
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) {
       this.#rtcpPacketsBefore += rtcp.packetsReceived;

@@ -110,6 +110,11 @@ export interface RTSPClientEvents {
    * their promise instead. With no listener, the error becomes a process warning (`DorsvrWarning`).
    */
   error: [err: RTSPClientError];
+  /**
+   * The RTSP connection closed while a session was set up (streams over UDP may go on; the next
+   * request connects again; interleaved streams end with an `error`).
+   */
+  disconnect: [];
   /** {@link RTSPClient.close} finished. */
   close: [];
 }
@@ -149,18 +154,19 @@ function stripMapped(address: string): string {
  * with an {@link RTSPClientError} (`ERR_RTSP_STATUS` with the `status`, `ERR_RTSP_TIMEOUT`,
  * `ERR_RTSP_CONNECTION_CLOSED`, …).
  *
+ * It keeps the session alive (GET_PARAMETER when the server lists it, else OPTIONS, at half the
+ * session timeout), sends RTCP receiver reports, and in `auto` mode sets the streams up again
+ * over TCP when nothing arrives over UDP.
+ *
+ * @example
  * ```ts
  * const client = new RTSPClient('rtsp://127.0.0.1:8554/test.264');
  * const session = await client.describe();
  * for (const sub of session.subsessions) await client.setup(sub);
  * await client.play();
- * for await (const frame of session.subsessions[0]!.frames()) …
+ * for await (const frame of session.subsessions[0]!.frames()) console.log(frame.data.length);
  * await client.close();
  * ```
- *
- * It keeps the session alive (GET_PARAMETER when the server lists it, else OPTIONS, at half the
- * session timeout), sends RTCP receiver reports, and in `auto` mode sets the streams up again
- * over TCP when nothing arrives over UDP.
  */
 export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** The scheduler every timer of this client (and its RTP sources) runs on. */
@@ -331,7 +337,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
    * (461), and the streams move to TCP when nothing arrives over UDP (see `fallbackToTCP`).
    */
   async setup(sub: MediaSubsession, options: RTSPSetupOptions = {}): Promise<RTSPClientResponse> {
-    if (!sub.supported) {
+    if (!sub.supported && sub.packetSink === undefined) {
       throw new RTSPClientError('ERR_RTSP_STATE', 'SETUP', `no depacketizer for ${sub.mediumName}/${sub.codecName || sub.payloadType}`);
     }
     const mode = options.transport ?? this.#transport;
@@ -754,6 +760,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     if (this.#closing !== undefined) return;
+    if (this.#sessionId !== undefined) this.emit('disconnect');
     // Interleaved streams died with the connection; UDP ones may live on (the next request reconnects).
     const published = [...this.#published].filter(([, s]) => s.mode === 'tcp');
     if (published.length > 0) {
@@ -901,6 +908,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       await this.#request(method, uri, method === 'OPTIONS' && this.#sessionId !== undefined ? { Session: this.#sessionId } : {}, undefined, this.#requestTimeoutUs);
     } catch (err) {
       debugKeepAlive('keep-alive failed: %s', (err as Error).message);
+      if (this.#closing !== undefined) return;
+      this.emit('error', err instanceof RTSPClientError ? err : new RTSPClientError('ERR_RTSP_KEEPALIVE', method, `keep-alive failed: ${(err as Error).message}`, { cause: err }));
     }
   }
 

@@ -11,7 +11,9 @@ import type { RTSPClientResponse } from './RTSPClientResponse.js';
  * - `ERR_RTSP_CLIENT_CLOSED`: {@link RTSPClient.close} was called;
  * - `ERR_RTSP_REDIRECT`: too many or unusable `Location:` redirects;
  * - `ERR_RTSP_BAD_RESPONSE`: a response the client cannot use (no SDP, bad Transport, …);
- * - `ERR_RTSP_STATE`: the call makes no sense now (PLAY before SETUP, …).
+ * - `ERR_RTSP_STATE`: the call makes no sense now (PLAY before SETUP, …);
+ * - `ERR_RTSP_KEEPALIVE`: a keep-alive failed for another reason (an `error` event; a refused or
+ *   unanswered keep-alive has the request's own code).
  */
 export class RTSPClientError extends DorsvrError {
   /** The request method that failed. */

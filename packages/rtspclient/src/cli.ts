@@ -4,11 +4,14 @@
  * `<prefix><medium>-<codec>-<n><ext>` (e.g. `video-H264-1.264`), until the stream ends (RTCP BYE),
  * `-d` seconds have passed, or SIGINT/SIGTERM; then TEARDOWN, flush, QoS report, exit 0.
  *
- *   dorsvr-client <url> [-t] [-d seconds] [-u user pass] [-F prefix] [-Q] [-o dir]
+ *   dorsvr-client <url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR] [-F prefix] [-Q] [-o dir] [-q | --json]
  *
- * stdout: what is recorded and the QoS statistics; stderr: progress and messages. Exit status 0 on
- * success, 1 on failure (one line saying why), 2 on bad arguments.
+ * stdout: what is recorded and the QoS statistics (JSON lines with --json); stderr: a status line
+ * (bytes, duration, loss) and messages (none with --quiet but errors). `--help` lists every option
+ * with its default. Exit status 0 on success, 1 on failure (one line saying why), 2 on bad
+ * arguments (a missing or unwritable -o directory included).
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { createFileSink, fileExtensionFor, type FileSink } from '@dorsvr/livemedia';
@@ -16,7 +19,8 @@ import type { MediaSubsession } from './MediaSubsession.js';
 import type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 import { RTSPClient } from './RTSPClient.js';
 import { RTSPClientError } from './RTSPClientError.js';
-import { CLIENT_USAGE, parseClientArgs, type ClientArgs } from './parseClientArgs.js';
+import { CLIENT_USAGE, clientHelp, parseClientArgs, type ClientArgs } from './parseClientArgs.js';
+import { packageVersion, StatusLine } from './cliSupport.js';
 
 interface Track {
   sub: MediaSubsession;
@@ -27,15 +31,18 @@ interface Track {
   error: unknown;
 }
 
-/** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
-const NON_TTY_PROGRESS_SECONDS = 2;
-
 /** How long finishing may take after TEARDOWN before the files are closed anyway. */
 const DRAIN_MS = 3000;
 
+/** Progress and messages (replaced by main once the arguments say which mode). */
+let status = new StatusLine('text');
+
 function log(line: string): void {
-  clearProgress();
-  process.stderr.write(`${line}\n`);
+  status.log(line);
+}
+
+function logError(line: string): void {
+  status.log(line, true);
 }
 
 function oneLine(s: string): string {
@@ -79,25 +86,64 @@ function qosLine(t: Track, s: MediaSubsessionStats): string {
   );
 }
 
-let progressShown = false;
-function clearProgress(): void {
-  if (progressShown) {
-    process.stderr.write('\r\x1b[K');
-    progressShown = false;
+/** Packets lost as a percentage of those expected, over all tracks. */
+function lossPercent(stats: readonly MediaSubsessionStats[]): number {
+  let lost = 0;
+  let expected = 0;
+  for (const s of stats) {
+    lost += Math.max(0, s.packetsLost);
+    expected += s.packetsExpected;
+  }
+  return expected > 0 ? (100 * lost) / expected : 0;
+}
+
+/** The `--json` form of a track's QoS. */
+function qosJSON(t: Track, s: MediaSubsessionStats): Record<string, unknown> {
+  return {
+    type: 'qos',
+    file: t.name,
+    packetsReceived: s.packetsReceived,
+    packetsLost: s.packetsLost,
+    packetsExpected: s.packetsExpected,
+    jitterMs: s.jitterMs,
+    bitrateKbps: s.bitrateKbps,
+    bytesReceived: s.bytesReceived,
+    frames: s.framesReceived,
+    damagedFrames: s.damagedFrames,
+    overflowedFrames: s.overflowedFrames,
+    fileBytes: t.sink.bytesWritten,
+  };
+}
+
+/** Why `dir` cannot take the recordings, or undefined when it can. */
+function outputDirProblem(dir: string): string | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return `-o ${dir}: not a directory`;
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `-o ${dir}: no such directory` : `-o ${dir}: not writable (${code ?? (err as Error).message})`;
   }
 }
 
 async function main(): Promise<number> {
   const parsed = parseClientArgs(process.argv.slice(2));
   if (parsed === 'help') {
-    process.stdout.write(`${CLIENT_USAGE}\n`);
+    process.stdout.write(clientHelp());
     return 0;
   }
-  if (typeof parsed === 'string') {
-    process.stderr.write(`dorsvr-client: ${parsed}\n${CLIENT_USAGE}\n`);
+  if (parsed === 'version') {
+    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    return 0;
+  }
+  const bad = typeof parsed === 'string' ? parsed : outputDirProblem(parsed.outputDir);
+  if (bad !== undefined) {
+    process.stderr.write(`dorsvr-client: ${bad}\n${CLIENT_USAGE}\n`);
     return 2;
   }
-  const args = parsed;
+  const args = parsed as ClientArgs;
+  status = new StatusLine(args.status);
   const scheduler = new BasicTaskScheduler();
   const client = new RTSPClient(args.url, {
     scheduler,
@@ -182,33 +228,42 @@ async function main(): Promise<number> {
     if (first !== 'playing') {
       setupDone.catch(() => {}); // stopped while connecting: whatever it does now is moot
     } else {
-      for (const t of tracks) process.stdout.write(`recording ${t.sub.mediumName}/${t.sub.codecName} to ${path.join(args.outputDir, t.name)}\n`);
+      for (const t of tracks) {
+        const file = path.join(args.outputDir, t.name);
+        if (args.status === 'json') status.json({ type: 'recording', medium: t.sub.mediumName, codec: t.sub.codecName, file });
+        else process.stdout.write(`recording ${t.sub.mediumName}/${t.sub.codecName} to ${file}\n`);
+      }
       const started = scheduler.now();
       if (args.durationSeconds !== undefined) durationTimer = scheduler.scheduleDelayedTask(args.durationSeconds * 1e6, () => requestStop('duration'));
-      const tty = process.stderr.isTTY === true;
-      let ticks = 0;
       const tick = (): void => {
-        ticks++;
         const elapsed = (scheduler.now() - started) / 1e6;
-        const status = tracks.map((t) => `${t.name} ${formatBytes(t.sink.bytesWritten)}`).join(', ');
-        if (tty) {
-          process.stderr.write(`\r\x1b[Krecording ${elapsed.toFixed(0)} s: ${status}`);
-          progressShown = true;
-        } else if (ticks % NON_TTY_PROGRESS_SECONDS === 0) log(`recording ${elapsed.toFixed(0)} s: ${status}`);
+        const stats = tracks.map((t) => t.sub.stats);
+        const bytes = tracks.reduce((n, t) => n + t.sink.bytesWritten, 0);
+        const loss = lossPercent(stats);
+        const files = tracks.map((t) => `${t.name} ${formatBytes(t.sink.bytesWritten)}`).join(', ');
+        status.update(`recording ${elapsed.toFixed(0)} s: ${formatBytes(bytes)}, loss ${loss.toFixed(1)} % (${files})`, {
+          seconds: Math.round(elapsed * 10) / 10,
+          bytes,
+          lossPercent: Math.round(loss * 100) / 100,
+          tracks: tracks.map((t, i) => ({ file: t.name, bytes: t.sink.bytesWritten, packetsReceived: stats[i]!.packetsReceived, packetsLost: stats[i]!.packetsLost })),
+        });
         if (args.qosEverySecond) {
-          clearProgress();
-          for (const t of tracks) process.stdout.write(`${qosLine(t, t.sub.stats)}\n`);
+          status.clear();
+          tracks.forEach((t, i) => {
+            if (args.status === 'json') status.json(qosJSON(t, stats[i]!));
+            else process.stdout.write(`${qosLine(t, stats[i]!)}\n`);
+          });
         }
         tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
       };
       tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
       const allEnded = Promise.all(tracks.map((t) => t.done)).then(() => 'end of stream');
       const why = await Promise.race([allEnded, stopRequested]);
-      clearProgress();
+      status.clear();
       if (why !== 'end of stream') log(`stopping (${why === 'duration' ? `${args.durationSeconds} s recorded` : why})`);
     }
   } catch (err) {
-    log(`dorsvr-client: ${explain(err, args)}`);
+    logError(`dorsvr-client: ${explain(err, args)}`);
     exitCode = 1;
   } finally {
     scheduler.unscheduleDelayedTask(tickTimer);
@@ -230,11 +285,14 @@ async function main(): Promise<number> {
   }
   for (const t of tracks) {
     if (t.error !== undefined) {
-      log(`dorsvr-client: ${t.name}: ${explain(t.error, args)}`);
+      logError(`dorsvr-client: ${t.name}: ${explain(t.error, args)}`);
       exitCode = 1;
     }
   }
-  tracks.forEach((t, i) => process.stdout.write(`${qosLine(t, stats[i]!)}\n`));
+  tracks.forEach((t, i) => {
+    if (args.status === 'json') status.json(qosJSON(t, stats[i]!));
+    else process.stdout.write(`${qosLine(t, stats[i]!)}\n`);
+  });
   if (exitCode === 0 && tracks.length > 0 && stats.every((s) => s.packetsReceived === 0)) log('warning: no data was received');
   scheduler.close();
   return exitCode;
@@ -243,7 +301,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    log(`dorsvr-client: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    logError(`dorsvr-client: ${oneLine(err instanceof Error ? err.message : String(err))}`);
     process.exit(1);
   },
 );

@@ -17,7 +17,7 @@ export {
 export { RTSPClientError } from './RTSPClientError.js';
 export type { RTSPClientResponse } from './RTSPClientResponse.js';
 export { MediaSession } from './MediaSession.js';
-export { MediaSubsession, type MediaSubsessionEvents } from './MediaSubsession.js';
+export { MediaSubsession, type MediaSubsessionEvents, type MediaSubsessionPacketSink } from './MediaSubsession.js';
 export type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 export type { SubsessionTransport } from './SubsessionTransport.js';
 export { PublishSession } from './PublishSession.js';
@@ -26,3 +26,29 @@ export { Publication, type RTSPPublishOptions, type PublicationEvents, type Publ
 export { LoopingSource, type LoopingSourceEvents } from './LoopingSource.js';
 export { RTSPClientAuthenticator, type RTSPClientAuthenticatorOptions } from './RTSPClientAuthenticator.js';
 export { parseRTSPURL, type RTSPURL } from './parseRTSPURL.js';
+export { parseClientArgs, clientHelp, CLIENT_OPTIONS, CLIENT_USAGE, type ClientArgs } from './parseClientArgs.js';
+export {
+  parseCLIArgs,
+  formatHelp,
+  packageVersion,
+  readPassword,
+  StatusLine,
+  CLIUsageError,
+  type CLIOption,
+  type ParsedCLIArgs,
+  type StatusMode,
+} from './cliSupport.js';
+export {
+  ProxyServerMediaSession,
+  proxyRetryDelayMs,
+  DEFAULT_PROXY_GRACE_MS,
+  DEFAULT_PROXY_NO_DATA_TIMEOUT_MS,
+  DEFAULT_PROXY_RETRY_INITIAL_MS,
+  DEFAULT_PROXY_RETRY_JITTER,
+  DEFAULT_PROXY_RETRY_MAX_MS,
+  type ProxyBackendState,
+  type ProxyServerMediaSessionEvents,
+  type ProxyServerMediaSessionOptions,
+  type ProxyStats,
+} from './ProxyServerMediaSession.js';
+export { parseProxyArgs, PROXY_USAGE, type ProxyArgs } from './parseProxyArgs.js';

@@ -1,3 +1,5 @@
+import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
+
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
 export interface ClientArgs {
   url: string;
@@ -5,7 +7,7 @@ export interface ClientArgs {
   tcp: boolean;
   /** `-d seconds`: record this long, then TEARDOWN. */
   durationSeconds: number | undefined;
-  /** `-u user pass`. */
+  /** `-u user pass`, or `--user` with `--password-env`/`--password-file`. */
   username: string | undefined;
   password: string | undefined;
   /** `-F prefix`: put before every file name. */
@@ -14,55 +16,96 @@ export interface ClientArgs {
   qosEverySecond: boolean;
   /** `-o dir`: where the files go (default the working directory). */
   outputDir: string;
+  /** `--quiet` / `--json`: how progress is reported (default a status line on stderr). */
+  status: StatusMode;
 }
 
 /** The usage line `dorsvr-client` prints on bad arguments. */
-export const CLIENT_USAGE = 'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass] [-F prefix] [-Q] [-o dir]';
+export const CLIENT_USAGE =
+  'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR | --password-file file] [-F prefix] [-Q] [-o dir] [-q | --json]';
+
+/** Every option of `dorsvr-client`, as `--help` lists them. */
+export const CLIENT_OPTIONS: readonly CLIOption[] = [
+  { name: 'tcp', short: 't', description: 'receive RTP over the RTSP connection (TCP)', default: 'UDP, falling back to TCP when nothing arrives' },
+  { name: 'duration', short: 'd', values: ['seconds'], description: 'record this long, then TEARDOWN', default: 'until the stream ends or SIGINT' },
+  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: 'none, or the URL\'s user:pass@' },
+  { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: 'the URL\'s user' },
+  { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
+  { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  { name: 'prefix', short: 'F', values: ['prefix'], description: 'put this before every file name', default: '""' },
+  { name: 'qos', short: 'Q', description: 'print QoS statistics every second, not only at the end', default: 'off' },
+  { name: 'output-dir', short: 'o', values: ['dir'], description: 'directory the files are written to (must exist and be writable)', default: '.' },
+  { name: 'quiet', short: 'q', description: 'no status line or progress messages (errors still go to stderr)', default: 'off' },
+  { name: 'json', description: 'status every second, files and QoS as JSON lines on stdout', default: 'off' },
+  { name: 'help', short: 'h', description: 'print this help and exit' },
+  { name: 'version', short: 'V', description: 'print the version and exit' },
+];
+
+/** `dorsvr-client --help`. */
+export function clientHelp(): string {
+  return formatHelp(
+    CLIENT_USAGE,
+    'Records every track of an RTSP stream to a file named <prefix><medium>-<codec>-<n><ext>\n' +
+      '(e.g. video-H264-1.264), until the stream ends, -d seconds pass, or SIGINT/SIGTERM.\n' +
+      'Exit status: 0 done, 1 failed (one line on stderr says why), 2 bad arguments.',
+    CLIENT_OPTIONS,
+  );
+}
 
 /**
- * Parse `dorsvr-client`'s arguments (openRTSP's flags, by hand). Returns a message instead when
- * they are wrong (unknown flag, missing value, no URL, a second URL).
+ * Parse `dorsvr-client`'s arguments (openRTSP's flags, and long names). Returns `'help'` or
+ * `'version'` when asked, a message instead when they are wrong (unknown flag, missing value, no
+ * URL, a second URL, a password variable that is unset or a password file that cannot be read).
  */
-export function parseClientArgs(argv: readonly string[]): ClientArgs | string {
-  const out: ClientArgs = {
-    url: '',
-    tcp: false,
-    durationSeconds: undefined,
-    username: undefined,
-    password: undefined,
-    prefix: '',
-    qosEverySecond: false,
-    outputDir: '.',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (what: string): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs ${what}`);
-      return v;
+export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ClientArgs | 'help' | 'version' | string {
+  try {
+    const { options: o, positional } = parseCLIArgs(CLIENT_OPTIONS, argv);
+    if (o.has('help')) return 'help';
+    if (o.has('version')) return 'version';
+    const value = (name: string): string | undefined => {
+      const v = o.get(name);
+      return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
     };
-    try {
-      if (a === '-t') out.tcp = true;
-      else if (a === '-Q') out.qosEverySecond = true;
-      else if (a === '-d') {
-        const v = value('a duration in seconds');
-        const d = Number(v);
-        if (!Number.isFinite(d) || d <= 0) return `-d: ${JSON.stringify(v)} is not a positive number of seconds`;
-        out.durationSeconds = d;
-      } else if (a === '-u') {
-        out.username = value('a user name and a password');
-        out.password = value('a password after the user name');
-      } else if (a === '-F') out.prefix = value('a file name prefix');
-      else if (a === '-o') out.outputDir = value('a directory');
-      else if (a === '-h' || a === '--help') return 'help';
-      else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
-      else if (out.url === '') out.url = a;
-      else return `unexpected argument ${JSON.stringify(a)} (one URL only)`;
-    } catch (err) {
-      return (err as Error).message;
+    const out: ClientArgs = {
+      url: '',
+      tcp: o.has('tcp'),
+      durationSeconds: undefined,
+      username: undefined,
+      password: undefined,
+      prefix: value('prefix') ?? '',
+      qosEverySecond: o.has('qos'),
+      outputDir: value('output-dir') ?? '.',
+      status: o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text',
+    };
+    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const d = value('duration');
+    if (d !== undefined) {
+      const n = Number(d);
+      if (!Number.isFinite(n) || n <= 0 || d.trim() === '') return `-d: ${JSON.stringify(d)} is not a positive number of seconds`;
+      out.durationSeconds = n;
     }
+    if (positional.length === 0) return 'no URL given';
+    if (positional.length > 1) return `unexpected argument ${JSON.stringify(positional[1])} (one URL only)`;
+    out.url = positional[0]!;
+    if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
+    const creds = o.get('credentials');
+    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
+    if (Array.isArray(creds)) {
+      if (fromEnvOrFile !== undefined || o.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
+      [out.username, out.password] = creds as [string, string];
+    } else if (fromEnvOrFile !== undefined) {
+      let user = value('user');
+      if (user === undefined) {
+        const m = /^rtsp:\/\/([^@/]*)@/i.exec(out.url);
+        user = m ? decodeURIComponent(m[1]!.split(':')[0]!) : undefined;
+      }
+      if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
+      out.username = user;
+      out.password = fromEnvOrFile;
+    } else if (o.has('user')) return '--user needs --password-env or --password-file';
+    return out;
+  } catch (err) {
+    if (err instanceof CLIUsageError) return err.message;
+    throw err;
   }
-  if (out.url === '') return 'no URL given';
-  if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
-  return out;
 }

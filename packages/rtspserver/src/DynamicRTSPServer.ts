@@ -65,6 +65,12 @@ const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
  * was replaced (another inode, size or modification time) gets a fresh stream and description for
  * new clients while sessions already playing the old one go on to their end; a transient error
  * reading the directory (EACCES, EIO) changes nothing.
+ *
+ * @example
+ * ```ts
+ * const server = new DynamicRTSPServer({ root: '/srv/media', port: 8554, rtpPortRange: { min: 6970, max: 6999 } });
+ * await server.listen(); // rtsp://host:8554/<file name>, e.g. /clips/movie.264
+ * ```
  */
 export class DynamicRTSPServer extends RTSPServer {
   /** The served directory (absolute). */
@@ -148,7 +154,7 @@ export class DynamicRTSPServer extends RTSPServer {
       description: `${path.extname(found.file).slice(1).toUpperCase()} file, streamed by dorsvr`,
       info: path.basename(found.file),
     });
-    sms.addSubsession(make(found.file, { scheduler: this.scheduler, reuseFirstSource: this.#reuseFirstSource }));
+    sms.addSubsession(make(found.file, { scheduler: this.scheduler, reuseFirstSource: this.#reuseFirstSource, portRange: this.rtpPortRange }));
     // Another request may have created it meanwhile (lookups are async).
     const raced = this.serverMediaSessions.get(streamName);
     if (raced && raced !== existing && (!this.#versions.has(raced) || this.#versions.get(raced) === found.version)) {

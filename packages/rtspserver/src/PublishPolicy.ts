@@ -111,16 +111,16 @@ function limit(name: string, v: number | undefined, dflt: number, min: number, m
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     // Fail closed: a misconfigured limit is refused, not replaced by something laxer.
-    throw new DorsvrError('ERR_SERVER_OPTIONS', `publish.${name} must be a number in ${min}..${max}, got ${String(v)}`);
+    throw new DorsvrError('ERR_SERVER_OPTION', `publish.${name} must be a number in ${min}..${max}, got ${String(v)}`);
   }
   return v;
 }
 
-/** Resolve the defaults of {@link PublishOptions}; throws `ERR_SERVER_OPTIONS` for a bad value. */
+/** Resolve the defaults of {@link PublishOptions}; throws `ERR_SERVER_OPTION` for a bad value. */
 export function resolvePublishOptions(o: PublishOptions): ResolvedPublishOptions {
   for (const hook of ['authorizePublish', 'authorizeRead', 'onBusyPath'] as const) {
     if (o[hook] !== undefined && typeof o[hook] !== 'function') {
-      throw new DorsvrError('ERR_SERVER_OPTIONS', `publish.${hook} must be a function`);
+      throw new DorsvrError('ERR_SERVER_OPTION', `publish.${hook} must be a function`);
     }
   }
   return {

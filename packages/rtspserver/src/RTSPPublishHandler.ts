@@ -81,7 +81,7 @@ export class RTSPPublishHandler {
   #waiting = 0;
   #closed = false;
 
-  /** Throws `ERR_SERVER_OPTIONS` for a bad option value (fail closed). */
+  /** Throws `ERR_SERVER_OPTION` for a bad option value (fail closed). */
   constructor(host: RTSPPublishHost, options: PublishOptions) {
     this.#host = host;
     this.options = resolvePublishOptions(options);
@@ -135,8 +135,8 @@ export class RTSPPublishHandler {
       return { status: 403, headers };
     }
     const existing = this.#host.registeredStream(path);
-    if ((existing && !(existing instanceof RelayServerMediaSession)) || !(await this.#host.mayPublishAt(path))) {
-      // A file, or a stream the application added: it is played, not published.
+    if ((existing && existing !== this.#streams.get(path)?.relay) || !(await this.#host.mayPublishAt(path))) {
+      // A file, or a stream the application added (a relay of its own too): played, not published.
       return { status: 405, headers, reason: 'Path Is Not Publishable' };
     }
 
@@ -173,6 +173,9 @@ export class RTSPPublishHandler {
       } else {
         current.end('taken-over');
       }
+      // Another ANNOUNCE may have taken the path while the hook was deciding.
+      const now = this.#streams.get(path);
+      if (now && now !== current && !now.ended) return { status: PUBLISH_BUSY_STATUS, headers, reason: PUBLISH_BUSY_REASON };
     }
     if (this.#streams.size >= this.options.maxPublishers) return { status: 453, headers, reason: 'Too Many Publishers' };
     let fromAddress = 0;
@@ -315,7 +318,7 @@ export class RTSPPublishHandler {
     headers.append('Session', core.sessions.sessionHeader(session));
     if (stream.recording) return { status: 200, headers };
     const other = this.#host.registeredStream(stream.path);
-    if (other && !(other instanceof RelayServerMediaSession)) return { status: 405, headers, reason: 'Path Is Not Publishable' };
+    if (other && other !== stream.relay) return { status: 405, headers, reason: 'Path Is Not Publishable' };
     stream.record();
     this.#core.scheduler.unscheduleDelayedTask(this.#announceTasks.get(stream));
     this.#announceTasks.delete(stream);

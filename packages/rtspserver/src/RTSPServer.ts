@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
@@ -11,6 +11,8 @@ import {
   formatCommaList,
   checkAuthenticationDatabase,
   type AuthenticationDatabase,
+  checkPortRange,
+  type PortRange,
   type RTSPRequest,
   type ServerMediaSession,
   type ServerMediaSubsession,
@@ -62,8 +64,18 @@ export interface RTSPParameterHandler {
 
 /** Options of an {@link RTSPServer}. */
 export interface RTSPServerOptions {
-  /** The scheduler every timer (session reclamation, nonce expiry, sending) runs on. */
-  scheduler: TaskScheduler;
+  /**
+   * The scheduler every timer (session reclamation, nonce expiry, sending) runs on. Default: the
+   * shared `defaultScheduler()`, the one subsessions made without a scheduler use too.
+   */
+  scheduler?: TaskScheduler;
+  /**
+   * UDP ports for the server's RTP/RTCP pairs, e.g. `{ min: 6970, max: 6999 }` (a firewall's
+   * opening): handed to every track of the streams added (a track's own `portRange` wins).
+   * Default: from 6970 up. A bad range throws `ERR_SERVER_PORT_RANGE`; when every pair is busy,
+   * SETUP answers 453.
+   */
+  rtpPortRange?: PortRange;
   /** TCP port (default 8554); 0 picks a free one, see {@link RTSPServer.port}. */
   port?: number;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
@@ -189,10 +201,17 @@ interface ConnectionState {
  * live555's RTSPServer: serves the {@link ServerMediaSession}s added to it to RTSP 1.0 clients
  * (ffmpeg, GStreamer, VLC, openRTSP), over UDP or `$`-interleaved TCP.
  *
+ * @example
  * ```ts
- * const server = new RTSPServer({ scheduler, port: 8554 });
- * server.addServerMediaSession(sms);
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ * import { ServerMediaSession, H264VideoFileServerMediaSubsession } from '@dorsvr/livemedia';
+ *
+ * const server = new RTSPServer({ port: 8554 });
+ * server.addServerMediaSession(
+ *   new ServerMediaSession('movie').addSubsession(new H264VideoFileServerMediaSubsession('movie.264')),
+ * );
  * await server.listen();
+ * console.log(`play ${server.rtspURL('movie')}`);
  * ```
  *
  * Request handling is split by job: this class accepts connections, routes requests to one
@@ -206,7 +225,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /** Hooks for named parameters. */
   parameterHandler: RTSPParameterHandler | undefined;
   readonly #options: Required<
-    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish'>
+    Omit<RTSPServerOptions, 'scheduler' | 'authDatabase' | 'host' | 'parameterHandler' | 'accessCheck' | 'publish' | 'rtpPortRange'>
   > & {
     host: string | undefined;
   };
@@ -226,9 +245,13 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   #port = 0;
   #closed = false;
 
-  constructor(options: RTSPServerOptions) {
+  /** UDP ports for RTP/RTCP pairs, as the `rtpPortRange` option gave (undefined: from 6970 up). */
+  readonly rtpPortRange: PortRange | undefined;
+
+  constructor(options: RTSPServerOptions = {}) {
     super();
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
+    this.rtpPortRange = options.rtpPortRange === undefined ? undefined : checkPortRange(options.rtpPortRange);
     this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
     this.#accessCheck = options.accessCheck;
@@ -384,6 +407,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   addServerMediaSession(sms: ServerMediaSession): void {
     const old = this.#sessionsByName.get(sms.name);
     if (old && old !== sms) this.removeServerMediaSession(old);
+    sms.applyServerDefaults({ rtpPortRange: this.rtpPortRange });
     this.#sessionsByName.set(sms.name, sms);
   }
 

@@ -4,7 +4,8 @@
  * event triggers, a virtual clock for deterministic tests, and the error class all dorsvr packages
  * share.
  */
-export { DorsvrError, isDorsvrError, type DorsvrErrorOptions } from './DorsvrError.js';
+export { DorsvrError, isDorsvrError, type DorsvrErrorOptions, type DorsvrErrorCode } from './DorsvrError.js';
+export { defaultScheduler } from './defaultScheduler.js';
 export type { Task, TaskToken, EventTriggerId, TaskScheduler, TaskSchedulerEvents } from './TaskScheduler.js';
 export { DelayQueue } from './DelayQueue.js';
 export { AbstractTaskScheduler } from './AbstractTaskScheduler.js';

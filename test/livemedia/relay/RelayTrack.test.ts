@@ -2,6 +2,8 @@
 // payload bytes, any codec, late H.264/H.265 joiners, RTP-Info, pause/leave, malformed input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseRTPHeader } from '@dorsvr/livemedia';
 import { H264, H265, b64, play, relayFromSDP, rtpPacket, tcpReader, FakeConnection } from './relayHelpers.js';
 
 const UNKNOWN_SDP = [
@@ -424,5 +426,40 @@ test('PLAY again while playing (no PAUSE) answers the next packet\'s sequence nu
   assert.equal(got.length, 4);
   assert.equal(got[3]!.sequenceNumber, again.seq);
   assert.equal(got[3]!.timestamp, again.rtptime);
+  r.sms.close();
+});
+
+test('any bytes pushed as RTP: never a throw, every push counted once, readers only get packets that parse with their SSRC (fast-check)', async () => {
+  const r = relayFromSDP(h264SDP(true), { keyFrameWaitUs: 0 });
+  const a = await tcpReader(r.track);
+  await play(r, r.track, a.stream);
+  r.track.pushRTP(rtpPacket({ seq: 1, ts: 0, payload: H264.idr })); // the reader starts
+  let pushes = 0;
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 80 }),
+        // Version 2 with random flags (CSRC count, extension, padding: often inconsistent with the length).
+        fc.tuple(fc.integer({ min: 0, max: 63 }), fc.constantFrom(96, 0x80 | 96, 97), fc.uint8Array({ minLength: 10, maxLength: 80 })).map(
+          ([flags, b1, rest]) => Uint8Array.from([0x80 | flags, b1, ...rest]),
+        ),
+        // Well-formed packets with random fields and up to 3 CSRCs.
+        fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(96, 0x80 | 96), fc.uint8Array({ minLength: 22, maxLength: 80 })).map(
+          ([cc, b1, rest]) => Uint8Array.from([0x80 | cc, b1, ...rest]),
+        ),
+      ),
+      (bytes) => {
+        pushes++;
+        r.track.pushRTP(bytes);
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  const st = r.track.stats;
+  assert.equal(st.packetsReceived + st.malformedPackets + st.unexpectedPayloadTypePackets + st.rtcpPacketsReceived, pushes + 1);
+  assert.ok(st.packetsReceived > 100 && st.malformedPackets > 100, `${st.packetsReceived} relayed, ${st.malformedPackets} malformed`);
+  // Each relayed packet at most once (a late one is kept from a reader that started after it), plus the parameter sets.
+  assert.ok(a.conn.rtp().length > 100 && a.conn.rtp().length <= st.packetsReceived + 2);
+  for (const p of a.conn.rtp()) assert.equal(parseRTPHeader(p).ssrc, a.stream.ssrc);
   r.sms.close();
 });

@@ -15,11 +15,13 @@ export function assertGstStoppedByItself(r: PeerResult, what: string, boundMs: n
     // rtspsrc races itself on the way down (seen with GST_DEBUG=rtspsrc:5): the PLAYING→PAUSED
     // PAUSE is still being sent when the READY CLOSE flushes the connection, so the PAUSE "fails"
     // with no byte from us (the TEARDOWN after it gets its 200) and gst-launch exits 1. That
-    // error, and only that one, after the EOS is not ours.
+    // error, and only that one, after the EOS is not ours. On a loaded machine the same flush can
+    // also fail the TEARDOWN that CLOSE sends (gst_rtspsrc_close, "Received end-of-file" from the
+    // flushed connection), seen once in a full run at load 15 and never alone.
     const errors = r.stderr.split(/^(?=ERROR: )/m).filter((e) => e.startsWith('ERROR: '));
     assert.ok(
       errors.length > 0 &&
-        errors.every((e) => /rtspsrc0: Could not write to resource/.test(e) && /gst_rtspsrc_(pause|try_send) \(\)/.test(e) && /Could not send message/.test(e)),
+        errors.every((e) => /rtspsrc0: Could not write to resource/.test(e) && /gst_rtspsrc_(pause|try_send|close) \(\)/.test(e) && /Could not send message/.test(e)),
       `${what}: gst-launch exited ${r.code}${log}`,
     );
   }

@@ -10,7 +10,7 @@ import {
   ServerMediaSession,
   SimpleRTPSink,
   type Frame,
-  type RTPPacketSender,
+  type RTPInterfaceLike,
   type RTPSinkLike,
 } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
@@ -33,10 +33,10 @@ class ToneSubsession extends OnDemandServerMediaSubsession {
   protected override async createNewStreamSource(): Promise<FramedSource> {
     return new Tone();
   }
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number): RTPSinkLike {
     return new SimpleRTPSink({
       scheduler: this.scheduler,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType,
       sdpMediaType: 'audio',
       rtpTimestampFrequency: 8000,

@@ -20,7 +20,7 @@ import {
 } from '@dorsvr/rtspserver';
 import { fixture } from '../../helpers/paths.js';
 import { RawRTSPClient, type RawResponse } from '../helpers/RawRTSPClient.js';
-import { ffmpegPublish, openFds, probePackets, waitUntil } from '../helpers/publish.js';
+import { GatedPublishServer, assertWholeInOrder, ffmpegPublish, openFds, probePackets, waitUntil } from '../helpers/publish.js';
 
 /** One µ-law audio track, as a camera would ANNOUNCE it (relative control). */
 const SDP = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=test', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 0 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=control:streamid=0', ''].join('\r\n');
@@ -33,9 +33,11 @@ function track<T extends { close(): void }>(x: T): T {
   return x;
 }
 
-async function withServer(options: Partial<RTSPServerOptions>, fn: (server: RTSPServer, base: string) => Promise<void>): Promise<void> {
+/** Run `fn` with a publishing server; with `readers`, RECORD is answered once that many play (GatedPublishServer). */
+async function withServer(options: Partial<RTSPServerOptions>, fn: (server: RTSPServer, base: string) => Promise<void>, readers = 0): Promise<void> {
   const scheduler = new BasicTaskScheduler();
-  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', publish: true, ...options });
+  const all = { scheduler, port: 0, host: '127.0.0.1', publish: true, ...options };
+  const server = readers > 0 ? Object.assign(new GatedPublishServer(all), { readers }) : new RTSPServer(all);
   await server.listen();
   try {
     await fn(server, `rtsp://127.0.0.1:${server.port}`);
@@ -163,13 +165,15 @@ function endReasons(server: RTSPServer): PublishEndReason[] {
 }
 
 /** Nothing of the publish is held: no session, no published path, the path 404s, fds as before. */
-async function assertReleased(server: RTSPServer, base: string, path: string, fdsBefore: number, describeStatus = 404): Promise<void> {
+async function assertReleased(server: RTSPServer, base: string, path: string, fdsBefore: number, describeStatus: number | null = 404): Promise<void> {
   await waitUntil(() => server.clientSessions.size === 0 && server.publishing!.streams.size === 0 && !server.serverMediaSessions.has(path), 5000, 'every session and the published path to be gone');
-  const probe = await RawRTSPClient.connect(server.port);
-  try {
-    assert.equal((await probe.request('DESCRIBE', `${base}/${path}`)).status, describeStatus, 'the path is free again');
-  } finally {
-    probe.close();
+  if (describeStatus !== null) {
+    const probe = await RawRTSPClient.connect(server.port);
+    try {
+      assert.equal((await probe.request('DESCRIBE', `${base}/${path}`)).status, describeStatus, 'the path is free again');
+    } finally {
+      probe.close();
+    }
   }
   await waitUntil(() => server.connectionCount === 0, 2000, 'connections to close');
   await waitUntil(() => openFds() <= fdsBefore, 2000, `file descriptors back to ${fdsBefore} (now ${openFds()})`);
@@ -300,38 +304,41 @@ test('a busy path: a second publisher gets 453 "Path Already Published" (ffmpeg 
 
 test('credentials: with a user database ffmpeg cannot publish without them (401) and can with them; publish-only credentials keep reading open', async () => {
   const users = new UserAuthenticationDatabase({ realm: 'dorsvr-test' }).addUser('cam', 's3cret');
-  await withServer({ authDatabase: users }, async (server, base) => {
-    const fds = openFds();
-    const denied = await ffmpegPublish(fixture('test.264'), `${base}/secure`, 'tcp');
-    assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, /401/);
-    assert.equal(server.publishing!.streams.size, 0);
-    const authURL = `rtsp://cam:s3cret@127.0.0.1:${server.port}/secure`;
-    // DESCRIBE answers 404 until the publisher is there: the reader starts once it publishes.
-    const published = new Promise<void>((resolve) => server.once('publish', () => resolve()));
-    const ok = ffmpegPublish(fixture('test.264'), authURL, 'tcp');
-    await published;
-    const late = await probePackets(authURL, ['-rtsp_transport', 'tcp']);
-    assert.equal((await ok).code, 0);
-    assert.ok(late.packets.length > 0 && late.packets[0]!.key, 'an authenticated reader reads it');
-    // (DESCRIBE without credentials is 401 before 404 with a database: names cannot be probed.)
-    await assertReleased(server, base, 'secure', fds, 401);
-  });
+  await withServer(
+    { authDatabase: users, publish: { waitForPublisherSeconds: 20 } },
+    async (server, base) => {
+      const fds = openFds();
+      const denied = await ffmpegPublish(fixture('test.264'), `${base}/secure`, 'tcp');
+      assert.notEqual(denied.code, 0);
+      assert.match(denied.stderr, /401/);
+      assert.equal(server.publishing!.streams.size, 0);
+      const authURL = `rtsp://cam:s3cret@127.0.0.1:${server.port}/secure`;
+      // The reader first (its DESCRIBE waits for the publisher; RECORD is answered once it plays).
+      const reading = probePackets(authURL, ['-rtsp_transport', 'tcp']);
+      await new Promise((r) => setTimeout(r, 300));
+      const ok = await ffmpegPublish(fixture('test.264'), authURL, 'tcp');
+      assert.equal(ok.code, 0, ok.stderr);
+      assertWholeInOrder((await reading).packets, 50, 'an authenticated reader', true);
+      // (A DESCRIBE would now wait for a publisher: the registry says the path is free.)
+      await assertReleased(server, base, 'secure', fds, null);
+    },
+    1,
+  );
   // Credentials for publishing only: readers need none.
-  await withServer({ publish: { authDatabase: users } }, async (server, base) => {
+  await withServer({ publish: { authDatabase: users, waitForPublisherSeconds: 20 } }, async (server, base) => {
     const url = `${base}/open`;
     const anon = await RawRTSPClient.connect(server.port);
     const r = await anon.request('ANNOUNCE', url, { 'Content-Type': 'application/sdp' }, SDP);
     assert.equal(r.status, 401);
     assert.ok(r.all['www-authenticate']?.some((v) => v.startsWith('Digest')), 'a Digest challenge');
     anon.close();
-    const published = new Promise<void>((resolve) => server.once('publish', () => resolve()));
+    const reading = probePackets(url, ['-rtsp_transport', 'tcp']);
+    await new Promise((res) => setTimeout(res, 300));
     const pub = ffmpegPublish(fixture('test.264'), `rtsp://cam:s3cret@127.0.0.1:${server.port}/open`, 'tcp');
-    await published;
-    const read = await probePackets(url, ['-rtsp_transport', 'tcp']);
+    const read = await reading;
     assert.equal((await pub).code, 0);
-    assert.ok(read.packets.length > 0, 'a reader without credentials reads');
-  });
+    assertWholeInOrder(read.packets, 50, 'a reader without credentials', true);
+  }, 1);
 });
 
 test('policy hooks: authorizePublish and authorizeRead answer 403 (a throwing hook denies), per path', async () => {

@@ -144,3 +144,20 @@ test("GStreamer's rtspclientsink publishes H.264 (UDP and TCP) and ffprobe reads
     }
   }
 });
+
+test('over IPv6 (::1): ffmpeg publishes H.264 over UDP (server ports bound for udp6) and ffprobe reads every frame over UDP', async () => {
+  const sent = await publishedReference(fixture('test.264'), ['-c', 'copy'], join(tmp.dir, 'v6.reference.mkv'));
+  const srv = await startPublishServer({ host: '::1' }, 1);
+  try {
+    const url = `rtsp://[::1]:${srv.server.port}/v6`;
+    const reader = probePackets(url, ['-rtsp_transport', 'udp']);
+    await new Promise((r) => setTimeout(r, 300));
+    const pub = await ffmpegPublish(fixture('test.264'), url, 'udp');
+    assert.equal(pub.code, 0, pub.stderr);
+    const r = await reader;
+    assert.equal(r.result.code, 0, r.result.stderr);
+    assertSameFrames(r.packets, sent.probed[0]!, 'ffprobe over UDP on ::1', true);
+  } finally {
+    await srv.close();
+  }
+});

@@ -14,6 +14,7 @@ export {
   type ADTSHeader,
 } from './ADTSHeader.js';
 export { ADTSAudioFileSource } from './ADTSAudioFileSource.js';
+export { ADTSAudioStreamFramer, type ADTSAudioStreamFramerOptions } from './ADTSAudioStreamFramer.js';
 export {
   MP3FileSource,
   parseMPEGAudioHeader,

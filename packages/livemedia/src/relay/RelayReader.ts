@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { EventEmitter } from 'eventemitter3';
 import type { RTCPInstance, RTCPSenderSide } from '../rtcp/RTCPInstance.js';
-import type { InterleavedChannel } from '../rtp/InterleavedChannel.js';
 import type { ServerMediaStream } from '../server/ServerMediaSubsession.js';
 import type { RelaySocketPair } from './RelaySocketPair.js';
 
@@ -14,6 +13,11 @@ export type RelayReaderState =
   | 'waiting'
   /** Receiving every packet. */
   | 'live';
+
+/** An RTSP connection that carries a reader's `$`-interleaved packets. */
+export interface InterleavedTarget {
+  sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean;
+}
 
 /**
  * One reader of a relay track: its own RTP stream (SSRC, sequence numbers and timestamps mapped
@@ -60,7 +64,7 @@ export class RelayReader implements RTCPSenderSide {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   /** TCP: the reader's RTSP connection and channels. */
-  readonly channel: InterleavedChannel | undefined;
+  readonly channel: InterleavedTarget | undefined;
   readonly rtpChannel: number;
   readonly rtcpChannel: number;
   /** The reader's RTCP, from its first PLAY to its teardown. */

@@ -454,12 +454,12 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#ssrc = ssrc;
     this.#receptionStats = new RTPReceptionStats(ssrc, this.clockRate);
     this.#haveSR = false;
-    this.#lastSeq = (seq - 1) & 0xffff;
-    this.#lastTs = ts;
-    this.#lastArrivalUs = now;
     const early = this.#earlySR;
     this.#earlySR = undefined;
     if (early !== undefined && early.ssrc === ssrc) this.#noteSR(early.ntp, early.rtpTimestamp, early.arrivalUs);
+    this.#lastSeq = (seq - 1) & 0xffff;
+    this.#lastTs = ts;
+    this.#lastArrivalUs = now;
   }
 
   /**

@@ -15,7 +15,7 @@ export {
   type RelayTrackStats,
 } from './RelayTrack.js';
 export { RelayServerMediaSubsession } from './RelayServerMediaSubsession.js';
-export { RelayReader, type RelayReaderState } from './RelayReader.js';
+export { RelayReader, type RelayReaderState, type InterleavedTarget } from './RelayReader.js';
 export { RelayRTPInterface } from './RelayRTPInterface.js';
 export { RelaySocketPair } from './RelaySocketPair.js';
 export { RelayParameterSets, type RelayCodec } from './RelayParameterSets.js';

@@ -1,9 +1,8 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { ADTSAudioFileSource } from '../audio/ADTSAudioFileSource.js';
 import { MPEG4GenericRTPSink } from '../rtp/MPEG4GenericRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /** live555's ADTSAudioFileServerMediaSubsession: an `.aac` (ADTS) file as RFC 3640 AAC-hbr. */
 export class ADTSAudioFileServerMediaSubsession extends FileServerMediaSubsession {
@@ -11,12 +10,12 @@ export class ADTSAudioFileServerMediaSubsession extends FileServerMediaSubsessio
     return ADTSAudioFileSource.open(this.fileName);
   }
 
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const adts = source as ADTSAudioFileSource;
     return new MPEG4GenericRTPSink({
       scheduler: this.scheduler,
       maxPacketSize: this.maxPacketSize,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType,
       samplingFrequency: adts.sampleRate,
       numChannels: adts.numChannels,

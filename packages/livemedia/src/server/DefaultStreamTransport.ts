@@ -10,6 +10,7 @@ import {
   type RTPSinkLike,
   type StreamTransportFactory,
   type StreamTransportRequest,
+  type PortRange,
 } from './StreamTransport.js';
 
 const debug = createDebug('dorsvr:livemedia:server');
@@ -17,7 +18,8 @@ const debug = createDebug('dorsvr:livemedia:server');
 /** Server RTP ports start here (live555's default), RTP even, RTCP odd. */
 export const DEFAULT_SERVER_PORT_BASE = 6970;
 const PORT_TRIES = 2000;
-let nextPort = DEFAULT_SERVER_PORT_BASE;
+/** Where the next search starts, per range (`min-max`): pairs are handed out round the range. */
+const cursors = new Map<string, number>();
 
 function bindUDP(port: number, family: 'udp4' | 'udp6'): Promise<UDPSocket | undefined> {
   return new Promise((resolve) => {
@@ -37,19 +39,27 @@ function bindUDP(port: number, family: 'udp4' | 'udp6'): Promise<UDPSocket | und
 }
 
 /**
- * Binds an RTP/RTCP socket pair on the first free even/odd pair at or above the cursor (from
- * {@link DEFAULT_SERVER_PORT_BASE}), as live555's server does. Throws `ERR_PORT_RANGE_EXHAUSTED`.
+ * Binds an RTP/RTCP socket pair on the first free even/odd pair at or after the range's cursor, as
+ * live555's server does: from `base` (default {@link DEFAULT_SERVER_PORT_BASE}) up to 65535, or
+ * within `range` when given (both ports of a pair inside it). Throws `ERR_PORT_RANGE_EXHAUSTED`
+ * (RTSP status 453) when no pair is free, or `ERR_SERVER_PORT_RANGE` for a range that holds no pair.
  */
 export async function bindServerPortPair(
   family: 'udp4' | 'udp6',
   base = DEFAULT_SERVER_PORT_BASE,
+  range?: PortRange,
 ): Promise<{ rtp: UDPSocket; rtcp: UDPSocket; rtpPort: number }> {
-  if (nextPort < base || nextPort > 65534) nextPort = base;
-  for (let i = 0; i < PORT_TRIES; i++) {
-    let p = nextPort;
-    if (p % 2 === 1) p++;
-    if (p > 65534) p = base + (base % 2);
-    nextPort = p + 2;
+  const { min, max } = checkPortRange(range ?? { min: base, max: 65535 });
+  const first = min + (min % 2);
+  const pairs = Math.floor((max - first + 1) / 2);
+  const key = `${first}-${max}`;
+  let next = cursors.get(key) ?? first;
+  const tries = Math.min(PORT_TRIES, pairs);
+  for (let i = 0; i < tries; i++) {
+    if (next + 1 > max || next < first) next = first;
+    const p = next;
+    next = p + 2;
+    cursors.set(key, next);
     const rtp = await bindUDP(p, family);
     if (!rtp) continue;
     const rtcp = await bindUDP(p + 1, family);
@@ -59,7 +69,22 @@ export async function bindServerPortPair(
     }
     return { rtp, rtcp, rtpPort: p };
   }
-  throw new DorsvrError('ERR_PORT_RANGE_EXHAUSTED', `no free UDP port pair from ${base}`, { status: 453 });
+  throw new DorsvrError('ERR_PORT_RANGE_EXHAUSTED', `no free UDP port pair in ${first}-${max}`, { status: 453 });
+}
+
+/**
+ * `range` checked: integers, 1 ≤ min ≤ max ≤ 65535, room for one even/odd pair. Throws
+ * `ERR_SERVER_PORT_RANGE` otherwise (a misconfiguration is refused loudly, never widened).
+ */
+export function checkPortRange(range: PortRange): PortRange {
+  const { min, max } = range;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
+    throw new DorsvrError('ERR_SERVER_PORT_RANGE', `bad UDP port range ${min}-${max}: want integers 1 ≤ min ≤ max ≤ 65535`);
+  }
+  if (min + (min % 2) + 1 > max) {
+    throw new DorsvrError('ERR_SERVER_PORT_RANGE', `UDP port range ${min}-${max} holds no even/odd RTP/RTCP pair`);
+  }
+  return range;
 }
 
 interface ClientEntry {
@@ -88,6 +113,7 @@ export class DefaultStreamTransport extends StreamTransport {
   #rtcp: RTCPInstance | undefined;
   #sockets: UDPSocket[] = [];
   readonly #portBase: number | undefined;
+  readonly #portRange: PortRange | undefined;
   /** Server ports of each address family bound (a shared stream binds a second pair for IPv6 clients). */
   readonly #pairs = new Map<'udp4' | 'udp6', Promise<{ rtpPort: number; rtcpPort: number } | undefined>>();
   readonly #clients = new Map<ServerMediaStream, ClientEntry>();
@@ -101,6 +127,7 @@ export class DefaultStreamTransport extends StreamTransport {
     this.rtpInterface = new ServerFanout();
     this.rtcpInterface = new ServerFanout();
     this.#portBase = request.portBase;
+    this.#portRange = request.portRange;
     if (!request.udp) {
       this.ready = Promise.resolve();
     } else {
@@ -118,7 +145,7 @@ export class DefaultStreamTransport extends StreamTransport {
   #bindPair(family: 'udp4' | 'udp6'): Promise<{ rtpPort: number; rtcpPort: number } | undefined> {
     let pair = this.#pairs.get(family);
     if (pair === undefined) {
-      pair = bindServerPortPair(family, this.#portBase).then(({ rtp, rtcp, rtpPort }) => {
+      pair = bindServerPortPair(family, this.#portBase, this.#portRange).then(({ rtp, rtcp, rtpPort }) => {
         if (this.#closed) {
           rtp.close();
           rtcp.close();

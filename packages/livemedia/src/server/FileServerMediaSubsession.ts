@@ -12,7 +12,7 @@ export abstract class FileServerMediaSubsession extends OnDemandServerMediaSubse
   /** The file streamed. */
   readonly fileName: string;
 
-  constructor(fileName: string, options: FileServerMediaSubsessionOptions) {
+  constructor(fileName: string, options: FileServerMediaSubsessionOptions = {}) {
     super(options);
     this.fileName = fileName;
   }

@@ -1,9 +1,8 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { H264VideoStreamFramer } from '../h26x/H264VideoStreamFramer.js';
 import { H264VideoRTPSink } from '../rtp/H264VideoRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /**
  * live555's H264VideoFileServerMediaSubsession: an H.264 Annex-B elementary stream file
@@ -16,12 +15,12 @@ export class H264VideoFileServerMediaSubsession extends FileServerMediaSubsessio
     return H264VideoStreamFramer.open(this.fileName);
   }
 
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const framer = source as H264VideoStreamFramer;
     return new H264VideoRTPSink({
       scheduler: this.scheduler,
       maxPacketSize: this.maxPacketSize,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType,
       sps: framer.sps,
       pps: framer.pps,

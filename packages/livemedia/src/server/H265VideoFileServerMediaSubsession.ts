@@ -1,9 +1,8 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { H265VideoStreamFramer } from '../h26x/H265VideoStreamFramer.js';
 import { H265VideoRTPSink } from '../rtp/H265VideoRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /**
  * live555's H265VideoFileServerMediaSubsession: an H.265 Annex-B elementary stream file
@@ -16,12 +15,12 @@ export class H265VideoFileServerMediaSubsession extends FileServerMediaSubsessio
     return H265VideoStreamFramer.open(this.fileName);
   }
 
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const framer = source as H265VideoStreamFramer;
     return new H265VideoRTPSink({
       scheduler: this.scheduler,
       maxPacketSize: this.maxPacketSize,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType,
       vps: framer.vps,
       sps: framer.sps,

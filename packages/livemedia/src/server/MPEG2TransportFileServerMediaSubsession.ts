@@ -1,9 +1,8 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { MPEG2TransportStreamFramer } from '../mpeg2ts/MPEG2TransportStreamFramer.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
-import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /**
  * live555's MPEG2TransportFileServerMediaSubsession: a `.ts` file sent as RTP payload type 33
@@ -14,11 +13,11 @@ export class MPEG2TransportFileServerMediaSubsession extends FileServerMediaSubs
     return MPEG2TransportStreamFramer.open(this.fileName);
   }
 
-  protected override createNewRTPSink(rtpInterface: object): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike): RTPSinkLike {
     return new SimpleRTPSink({
       scheduler: this.scheduler,
       maxPacketSize: this.maxPacketSize,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType: 33,
       sdpMediaType: 'video',
       rtpTimestampFrequency: 90_000,

@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import { FramedSource } from '../core/FramedSource.js';
 import type { Frame } from '../core/Frame.js';
 import type { SDPMediaInit } from '../sdp/formatSDP.js';
@@ -7,18 +7,20 @@ import {
   ServerMediaStream,
   ServerMediaSubsession,
   type ClientTransport,
+  type ServerDefaults,
   type StreamStartInfo,
 } from './ServerMediaSubsession.js';
 import type { StreamTransport, StreamTransportFactory } from './StreamTransport.js';
 import { defaultStreamTransportFactory } from './DefaultStreamTransport.js';
-import type { RTPSinkLike, RTPInterfaceLike } from './StreamTransport.js';
+import type { PortRange, RTPSinkLike, RTPInterfaceLike } from './StreamTransport.js';
+import { checkPortRange } from './DefaultStreamTransport.js';
 
 const debug = createDebug('dorsvr:livemedia:server');
 
 /** Options of an {@link OnDemandServerMediaSubsession}. */
 export interface OnDemandServerMediaSubsessionOptions {
-  /** The scheduler the stream's sink and RTCP run on. */
-  scheduler: TaskScheduler;
+  /** The scheduler the stream's sink and RTCP run on (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /**
    * One source and one RTP sink shared by every client (packetize once, fan out to every client's
    * destinations) instead of one per client. Right for live sources; file streams shared this
@@ -31,6 +33,11 @@ export interface OnDemandServerMediaSubsessionOptions {
   cname?: string;
   /** First UDP port tried for server port pairs (default 6970). */
   portBase?: number;
+  /**
+   * UDP ports server pairs are bound in (overrides `portBase`). Default: the serving RTSP server's
+   * `rtpPortRange`, else from `portBase` up. A bad range throws `ERR_SERVER_PORT_RANGE`.
+   */
+  portRange?: PortRange;
   /** How sockets, RTP interfaces and RTCP instances are made (tests and embedders may replace it). */
   transportFactory?: StreamTransportFactory;
   /**
@@ -249,6 +256,12 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   readonly cname: string;
   /** First UDP port tried for server port pairs. */
   readonly portBase: number | undefined;
+  /** UDP ports server pairs are bound in: this track's own, else its server's, else undefined (from {@link portBase} up). */
+  get portRange(): PortRange | undefined {
+    return this.#portRange ?? this.#serverPortRange;
+  }
+  readonly #portRange: PortRange | undefined;
+  #serverPortRange: PortRange | undefined;
   /** Largest RTP packet, header included, given to the sinks (undefined: the sinks' default, 1452). */
   readonly maxPacketSize: number | undefined;
   readonly #factory: StreamTransportFactory;
@@ -261,9 +274,10 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
   #duration: number | undefined;
   #closed = false;
 
-  constructor(options: OnDemandServerMediaSubsessionOptions) {
+  constructor(options: OnDemandServerMediaSubsessionOptions = {}) {
     super();
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
+    this.#portRange = options.portRange === undefined ? undefined : checkPortRange(options.portRange);
     this.reuseFirstSource = options.reuseFirstSource ?? false;
     this.payloadType = options.payloadType ?? 96;
     this.cname = options.cname ?? 'dorsvr';
@@ -292,6 +306,11 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
    */
   protected async auxSDPLine(sink: RTPSinkLike, _source: FramedSource): Promise<string> {
     return sink.auxSDPLine();
+  }
+
+  /** Takes the server's `rtpPortRange` unless this track was given its own `portRange`. */
+  override applyServerDefaults(defaults: ServerDefaults): void {
+    this.#serverPortRange = defaults.rtpPortRange;
   }
 
   /** The duration of the source, as learnt from the first source made (see {@link sdpLines}). */
@@ -363,7 +382,7 @@ export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsessio
     const source = await this.#makeSource(clientSessionId);
     let transport: StreamTransport | undefined;
     try {
-      transport = this.#factory.create({ scheduler: this.scheduler, udp, family, portBase: this.portBase, cname: this.cname });
+      transport = this.#factory.create({ scheduler: this.scheduler, udp, family, portBase: this.portBase, portRange: this.portRange, cname: this.cname });
       await transport.ready;
       const sink = this.createNewRTPSink(transport.rtpInterface, this.payloadType, source);
       transport.attachSink(sink);

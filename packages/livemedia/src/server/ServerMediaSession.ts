@@ -1,5 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { ServerMediaSubsession } from './ServerMediaSubsession.js';
+import type { ServerDefaults, ServerMediaSubsession } from './ServerMediaSubsession.js';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import { checkAuthenticationDatabase, type AuthenticationDatabase } from './AuthenticationDatabase.js';
 
@@ -23,6 +23,14 @@ export interface ServerMediaSessionOptions {
 /**
  * live555's ServerMediaSession: a named stream (`rtsp://host/<name>`) made of one or more tracks
  * ({@link ServerMediaSubsession}s), described to clients by one aggregate SDP.
+ *
+ * @example
+ * ```ts
+ * const movie = new ServerMediaSession('movie', { description: 'A film' })
+ *   .addSubsession(new H264VideoFileServerMediaSubsession('movie.264'))
+ *   .addSubsession(new ADTSAudioFileServerMediaSubsession('movie.aac'));
+ * server.addServerMediaSession(movie); // rtsp://host:8554/movie
+ * ```
  */
 export class ServerMediaSession {
   /** The stream name: the URL path after the host, without leading slash (may contain `/`). */
@@ -36,6 +44,7 @@ export class ServerMediaSession {
   /** SDP `o=` session id, fixed at creation (microseconds of wall clock would do; we use a counter). */
   readonly creationId: string;
   readonly #subsessions: ServerMediaSubsession[] = [];
+  #defaults: ServerDefaults | undefined;
   #closed = false;
   #authDatabase: AuthenticationDatabase | undefined;
 
@@ -83,7 +92,17 @@ export class ServerMediaSession {
     subsession.parentSession = this;
     subsession.trackNumber = this.#subsessions.length + 1;
     this.#subsessions.push(subsession);
+    if (this.#defaults) subsession.applyServerDefaults(this.#defaults);
     return this;
+  }
+
+  /**
+   * Hand a server's defaults (its `rtpPortRange`) to every track, now and as tracks are added.
+   * The RTSP server calls it from `addServerMediaSession`.
+   */
+  applyServerDefaults(defaults: ServerDefaults): void {
+    this.#defaults = defaults;
+    for (const s of this.#subsessions) s.applyServerDefaults(defaults);
   }
 
   /** Find a track by its control name (`track1`) or, leniently, `trackID=N` / `streamid=N`. */

@@ -1,6 +1,16 @@
 import { EventEmitter } from 'eventemitter3';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import type { ServerMediaSession } from './ServerMediaSession.js';
+import type { PortRange } from './StreamTransport.js';
+
+/**
+ * Server-wide settings an RTSP server hands to the tracks it serves (through
+ * {@link ServerMediaSession.applyServerDefaults}); a track's own options take precedence.
+ */
+export interface ServerDefaults {
+  /** UDP ports for server RTP/RTCP pairs (the server's `rtpPortRange` option). */
+  readonly rtpPortRange?: PortRange | undefined;
+}
 
 /**
  * Where a client wants one track sent, as negotiated by SETUP: UDP to an address and port pair,
@@ -169,6 +179,12 @@ export abstract class ServerMediaSubsession {
 
   /** Release everything the client's stream holds (TEARDOWN, session reclaimed). Idempotent. */
   abstract deleteStream(stream: ServerMediaStream): void;
+
+  /**
+   * Take the serving server's defaults (called when the track's session is added to a server, or
+   * the track to such a session). Default: ignored; on-demand tracks take the port range.
+   */
+  applyServerDefaults(_defaults: ServerDefaults): void {}
 
   /** Release what this track holds for all clients (the session is being removed). */
   close(): void {}

@@ -1,5 +1,6 @@
 import type { TaskScheduler } from '@dorsvr/scheduler';
 import type { MediaSink } from '../core/MediaSink.js';
+import type { RTPPacketSender } from '../rtp/RTPSink.js';
 import type { ServerMediaStream } from './ServerMediaSubsession.js';
 
 /** What a server stream needs of an RTP sink (every rtp/ `RTPSink` has it). */
@@ -24,8 +25,19 @@ export interface RTPSinkLike extends MediaSink {
   notePlayPosition?(presentationTimeUs: number): void;
 }
 
-/** The rtp/ `RTPInterface` a sink sends through (opaque here: the transport owns it). */
-export type RTPInterfaceLike = object;
+/**
+ * What a server stream's RTP sink sends through: every rtp/ `RTPSink` takes it as its
+ * `rtpInterface` option as it is (no cast). The default transport's is a `ServerFanout`.
+ */
+export type RTPInterfaceLike = RTPPacketSender;
+
+/** A range of UDP ports for server RTP/RTCP pairs: RTP on even ports, RTCP on the odd one above. */
+export interface PortRange {
+  /** Lowest port (an odd value starts at the even port above). */
+  readonly min: number;
+  /** Highest port (inclusive; a pair needs both of its ports in the range). */
+  readonly max: number;
+}
 
 /** What {@link StreamTransportFactory.create} is asked for. */
 export interface StreamTransportRequest {
@@ -36,6 +48,8 @@ export interface StreamTransportRequest {
   family?: 'udp4' | 'udp6';
   /** First server port to try (default 6970). */
   portBase?: number;
+  /** Ports server pairs are bound in (overrides `portBase`; default from 6970 up to 65535). */
+  portRange?: PortRange;
   cname: string;
 }
 

@@ -1,9 +1,9 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { WAVAudioFileSource } from '../audio/WAVAudioFileSource.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
-import { DEFAULT_MAX_PACKET_SIZE, type RTPPacketSender } from '../rtp/RTPSink.js';
+import { DEFAULT_MAX_PACKET_SIZE } from '../rtp/RTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
-import type { RTPSinkLike } from './StreamTransport.js';
+import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
 /** RFC 3551's static payload types for the formats a WAV file can hold. */
 function staticPayloadType(format: string, rate: number, channels: number): number | undefined {
@@ -24,12 +24,12 @@ export class WAVAudioFileServerMediaSubsession extends FileServerMediaSubsession
     return WAVAudioFileSource.open(this.fileName, { maxFrameBytes: (this.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE) - 12 });
   }
 
-  protected override createNewRTPSink(rtpInterface: object, payloadType: number, source: FramedSource): RTPSinkLike {
+  protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
     const wav = source as WAVAudioFileSource;
     return new SimpleRTPSink({
       scheduler: this.scheduler,
       maxPacketSize: this.maxPacketSize,
-      rtpInterface: rtpInterface as RTPPacketSender,
+      rtpInterface,
       payloadType: staticPayloadType(wav.format, wav.sampleRate, wav.numChannels) ?? payloadType,
       sdpMediaType: 'audio',
       rtpTimestampFrequency: wav.sampleRate,

@@ -13,6 +13,7 @@ export {
   type StreamStartInfo,
   type StreamStats,
   type ServerMediaStreamEvents,
+  type ServerDefaults,
 } from './ServerMediaSubsession.js';
 export {
   OnDemandServerMediaSubsession,
@@ -24,12 +25,14 @@ export {
   type StreamTransportRequest,
   type RTPSinkLike,
   type RTPInterfaceLike,
+  type PortRange,
 } from './StreamTransport.js';
 export { ServerFanout, type FanoutDestination, type ServerFanoutEvents } from './ServerFanout.js';
 export {
   DefaultStreamTransport,
   defaultStreamTransportFactory,
   bindServerPortPair,
+  checkPortRange,
   DEFAULT_SERVER_PORT_BASE,
 } from './DefaultStreamTransport.js';
 export { FileServerMediaSubsession, type FileServerMediaSubsessionOptions } from './FileServerMediaSubsession.js';
@@ -40,3 +43,8 @@ export { MPEG2TransportFileServerMediaSubsession } from './MPEG2TransportFileSer
 export { ADTSAudioFileServerMediaSubsession } from './ADTSAudioFileServerMediaSubsession.js';
 export { MP3AudioFileServerMediaSubsession } from './MP3AudioFileServerMediaSubsession.js';
 export { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS } from './createFileServerMediaSubsession.js';
+export {
+  LiveServerMediaSubsession,
+  type LiveServerMediaSubsessionOptions,
+  type LiveCodec,
+} from './LiveServerMediaSubsession.js';

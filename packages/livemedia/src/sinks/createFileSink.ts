@@ -11,6 +11,16 @@ import { WAVAudioFileSink } from './WAVAudioFileSink.js';
  * `mpeg4-generic` (ADTS from `config=`), {@link WAVAudioFileSink} for L16/L24/L8/PCMU/PCMA, and a
  * plain {@link FileSink} for everything else (MPA → MP3, MP2T → TS, unknown → raw frames). Name the
  * file with {@link fileExtensionFor}. The file is opened when the sink starts playing.
+ *
+ * @example
+ * ```ts
+ * const sub = (await client.describe()).subsessions[0]!;
+ * const sink = createFileSink(`recording${fileExtensionFor(sub.description)}`, sub.description);
+ * await sink.open(); // fails here (ERR_FILE_SINK_OPEN) when the file cannot be written
+ * await client.setup(sub);
+ * await client.play();
+ * await sink.startPlaying(sub.source).finally(() => sink.close());
+ * ```
  */
 export function createFileSink(path: string, desc: FileSinkDescription, options: FileSinkOptions = {}): FileSink {
   const plan = planFileSink(desc);

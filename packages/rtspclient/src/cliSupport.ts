@@ -1,0 +1,180 @@
+/**
+ * What the dorsvr CLIs (`dorsvr-client`, and the ones that follow it) share: options declared once
+ * and parsed from that declaration (so `--help` lists every option with its default and cannot
+ * drift from the parser), `--version`, passwords from an environment variable or a file instead of
+ * argv, and a status line that is a rewritten line on a terminal, an occasional line in a log,
+ * nothing with `--quiet`, and JSON lines with `--json`.
+ */
+import { readFileSync } from 'node:fs';
+
+/** One option of a CLI. */
+export interface CLIOption {
+  /** The long name, without dashes (`duration` for `--duration`); the key of the parsed value. */
+  readonly name: string;
+  /** A one-letter alias, without the dash (`d` for `-d`). */
+  readonly short?: string;
+  /** Names of the values the option takes (`['seconds']`; `['user', 'password']` for two); none for a flag. */
+  readonly values?: readonly string[];
+  /** What it does, one line. */
+  readonly description: string;
+  /** The default as `--help` shows it (omitted when there is none worth saying). */
+  readonly default?: string;
+}
+
+/** What {@link parseCLIArgs} found: each option given (flags as `true`, else their values), and the positional arguments. */
+export interface ParsedCLIArgs {
+  readonly options: ReadonlyMap<string, true | readonly string[]>;
+  readonly positional: readonly string[];
+}
+
+/** A bad command line: the CLI prints the message and its usage, and exits 2. */
+export class CLIUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CLIUsageError';
+  }
+}
+
+/**
+ * Parse `argv` against `spec`: `--name value`, `--name=value`, `-n value`, flags, and `--` ending
+ * the options. Throws {@link CLIUsageError} for an unknown option or a missing value.
+ */
+export function parseCLIArgs(spec: readonly CLIOption[], argv: readonly string[]): ParsedCLIArgs {
+  const options = new Map<string, true | readonly string[]>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const opt = flag.startsWith('--') ? spec.find((o) => o.name === flag.slice(2)) : spec.find((o) => o.short !== undefined && o.short === flag.slice(1));
+    if (!opt) throw new CLIUsageError(`unknown option ${flag}`);
+    const names = opt.values ?? [];
+    if (names.length === 0) {
+      if (eq > 0) throw new CLIUsageError(`${flag} takes no value`);
+      options.set(opt.name, true);
+      continue;
+    }
+    const values: string[] = [];
+    if (eq > 0) values.push(a.slice(eq + 1));
+    while (values.length < names.length) {
+      const v = argv[++i];
+      if (v === undefined) {
+        const missing = names[values.length]!;
+        throw new CLIUsageError(values.length === 0 ? `${flag} needs ${article(missing)} ${missing}` : `${flag} needs ${article(missing)} ${missing} after the ${names[values.length - 1]}`);
+      }
+      values.push(v);
+    }
+    options.set(opt.name, values);
+  }
+  return { options, positional };
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+/** The `--help` text: the usage line, a description, then every option with its values and default. */
+export function formatHelp(usage: string, description: string, spec: readonly CLIOption[]): string {
+  const heads = spec.map((o) => {
+    const long = `--${o.name}${(o.values ?? []).map((v) => ` <${v}>`).join('')}`;
+    return o.short !== undefined ? `-${o.short}, ${long}` : `    ${long}`;
+  });
+  const width = Math.max(...heads.map((h) => h.length));
+  const lines = spec.map((o, i) => {
+    const def = o.default !== undefined ? ` (default: ${o.default})` : '';
+    return `  ${heads[i]!.padEnd(width)}  ${o.description}${def}`;
+  });
+  return `${usage}\n\n${description}\n\nOptions:\n${lines.join('\n')}\n`;
+}
+
+/** The `version` of the package.json next to the compiled CLI's `dist/` (`import.meta.url` of the CLI). */
+export function packageVersion(cliModuleURL: string): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', cliModuleURL), 'utf8')) as { name?: string; version?: string };
+  return `${pkg.name ?? 'dorsvr'} ${pkg.version ?? '0.0.0'}`;
+}
+
+/**
+ * A password from the environment variable `env` or the file `file` (its first line), so it need
+ * not appear in argv (where `ps` shows it). Throws {@link CLIUsageError} when the variable is
+ * unset or empty, or the file cannot be read.
+ */
+export function readPassword(source: { env?: string | undefined; file?: string | undefined }, environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (source.env !== undefined && source.file !== undefined) throw new CLIUsageError('give --password-env or --password-file, not both');
+  if (source.env !== undefined) {
+    const v = environment[source.env];
+    if (v === undefined || v === '') throw new CLIUsageError(`--password-env: the environment variable ${source.env} is not set`);
+    return v;
+  }
+  if (source.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(source.file, 'utf8');
+    } catch (err) {
+      throw new CLIUsageError(`--password-file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    return text.split(/\r?\n/, 1)[0] ?? '';
+  }
+  return undefined;
+}
+
+/** How a CLI reports progress: a status line on stderr (by default), JSON lines on stdout, or nothing. */
+export type StatusMode = 'text' | 'json' | 'quiet';
+
+/**
+ * Progress output. `text`: on a terminal one line rewritten in place on stderr, else a line every
+ * `logEverySeconds`; `json`: one JSON object per line on stdout (`{"type":…}`); `quiet`: nothing.
+ * Messages ({@link log}) go to stderr in every mode but `quiet` drops them unless they are errors.
+ */
+export class StatusLine {
+  readonly mode: StatusMode;
+  readonly #tty: boolean;
+  readonly #logEvery: number;
+  #shown = false;
+  #count = 0;
+
+  constructor(mode: StatusMode, options: { tty?: boolean; logEverySeconds?: number } = {}) {
+    this.mode = mode;
+    this.#tty = options.tty ?? process.stderr.isTTY === true;
+    this.#logEvery = options.logEverySeconds ?? 2;
+  }
+
+  /** One status update (called about once a second): `text` for people, `data` for `--json`. */
+  update(text: string, data: Record<string, unknown>): void {
+    this.#count++;
+    if (this.mode === 'json') this.json({ type: 'status', ...data });
+    else if (this.mode === 'text') {
+      if (this.#tty) {
+        process.stderr.write(`\r\x1b[K${text}`);
+        this.#shown = true;
+      } else if (this.#count % this.#logEvery === 0) this.log(text);
+    }
+  }
+
+  /** A JSON line on stdout (`--json` only). */
+  json(data: Record<string, unknown>): void {
+    if (this.mode === 'json') process.stdout.write(`${JSON.stringify(data)}\n`);
+  }
+
+  /** A message line on stderr (an `error` is printed even with `--quiet`). */
+  log(line: string, error = false): void {
+    if (this.mode === 'quiet' && !error) return;
+    this.clear();
+    process.stderr.write(`${line}\n`);
+  }
+
+  /** Remove the terminal status line, if shown. */
+  clear(): void {
+    if (this.#shown) {
+      process.stderr.write('\r\x1b[K');
+      this.#shown = false;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The other examples run as their headers say, against real peers, so none can rot:
+// onDemandServer and mediaServer are played by ffmpeg, printFrames prints a stream's frames, and
+// the scheduler/groupsock demo delivers its five packets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/paths.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { ffmpegCopy, probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
+
+const example = (name: string): string => join(repoRoot, 'build', 'examples', `${name}.js`);
+
+/** Start an example server and wait for the line that says where it listens. */
+async function startServer(args: readonly string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; out: () => string }> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line: ${out} ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, match, out: () => out };
+}
+
+test('examples/onDemandServer: every stream it lists plays in ffmpeg', async () => {
+  const s = await startServer([example('onDemandServer'), '0'], /mpeg2TransportStreamTest" stream, from the file "test\.ts": play it with rtsp:\/\/[^\s/]+:(\d+)\//);
+  try {
+    const port = Number(s.match[1]);
+    const names = [...s.out().matchAll(/^"(\w+)" stream/gm)].map((m) => m[1]!);
+    assert.deepEqual(names.sort(), ['aacAudioTest', 'h264ESVideoTest', 'h265ESVideoTest', 'mp3AudioTest', 'mpeg2TransportStreamTest', 'wavAudioTest']);
+    await withTempDir(async (dir) => {
+      for (const [name, codec] of [['h264ESVideoTest', 'h264'], ['aacAudioTest', 'aac']] as const) {
+        const out = join(dir, `${name}.mkv`);
+        const r = await ffmpegCopy(`rtsp://127.0.0.1:${port}/${name}`, 'tcp', out, [], 30_000);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((await probe(out)).codec, codec);
+      }
+    });
+  } finally {
+    s.child.kill('SIGKILL');
+  }
+});
+
+test('examples/mediaServer serves a directory; examples/printFrames prints the frames of one of its files', async () => {
+  const s = await startServer([example('mediaServer'), join(repoRoot, 'test', 'fixtures'), '0'], /play rtsp:\/\/127\.0\.0\.1:(\d+)\//);
+  try {
+    const port = Number(s.match[1]);
+    await withTempDir(async (dir) => {
+      const out = join(dir, 'a.mka');
+      const r = await ffmpegCopy(`rtsp://127.0.0.1:${port}/test.mp3`, 'udp', out, [], 30_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await probe(out)).codec, 'mp3');
+    });
+    const p = await runPeer(process.execPath, [example('printFrames'), `rtsp://127.0.0.1:${port}/test.264`, 'tcp'], 30_000);
+    assert.equal(p.code, 0, p.stderr);
+    const frames = p.stdout.split('\n').filter((l) => l.startsWith('video/H264\t'));
+    assert.ok(frames.length >= 50, `${frames.length} frames printed`);
+    assert.match(frames.find((l) => l.includes('key')) ?? '', /bytes\tpt [\d.]+ s\trtp \d+\tkey/);
+    assert.match(p.stdout, /^video\/H264: \d+ packets, 0 lost, jitter [\d.]+ ms$/m);
+  } finally {
+    s.child.kill('SIGKILL');
+  }
+});
+
+test('examples/scheduler-groupsock-demo: five packets paced 100 ms apart, then it exits by itself', async () => {
+  const r = await runPeer(process.execPath, [example('scheduler-groupsock-demo')], 20_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split('\n').filter((l) => /^\+[\d.]+ ms {2}#\d "hello \d"/.test(l)).length, 5, r.stdout);
+  assert.match(r.stdout, /done\n$/);
+});

@@ -1,0 +1,99 @@
+// rtpPortRange: a server-wide range of UDP ports for RTP/RTCP pairs, handed to every track (the
+// DynamicRTSPServer's file tracks too); a full range answers 453; a bad range is refused. And the
+// scheduler is optional: server and subsessions share defaultScheduler().
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { DorsvrError, defaultScheduler } from '@dorsvr/scheduler';
+import { H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
+import { DynamicRTSPServer, RTSPServer } from '@dorsvr/rtspserver';
+import { fixture, repoRoot } from '../helpers/paths.js';
+import { join } from 'node:path';
+import { RawRTSPClient } from './helpers/RawRTSPClient.js';
+
+/** Four consecutive free UDP ports starting at an even one (two RTP/RTCP pairs), found by binding. */
+async function freeRange(): Promise<{ min: number; max: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const probe = createSocket('udp4');
+    const p = await new Promise<number>((resolve) => probe.bind(0, '127.0.0.1', () => resolve(probe.address().port)));
+    probe.close();
+    const min = p - (p % 2);
+    if (min + 3 > 65535) continue;
+    const socks = [0, 1, 2, 3].map(() => createSocket('udp4'));
+    const ok = await Promise.all(
+      socks.map((s, i) => new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.bind(min + i, () => resolve(true));
+      })),
+    );
+    await Promise.all(socks.map((s) => new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok.every(Boolean)) return { min, max: min + 3 };
+  }
+  throw new Error('no four free UDP ports found');
+}
+
+function serverPort(transport: string | undefined): number {
+  const m = /server_port=(\d+)-(\d+)/.exec(transport ?? '');
+  assert.ok(m, `server_port in ${transport}`);
+  assert.equal(Number(m[2]), Number(m[1]) + 1);
+  return Number(m[1]);
+}
+
+test('RTSPServer rtpPortRange: UDP pairs come from the range; when it is full, SETUP answers 453', async () => {
+  const range = await freeRange();
+  // No scheduler given: the server and the subsession share defaultScheduler().
+  const server = new RTSPServer({ port: 0, host: '127.0.0.1', rtpPortRange: range });
+  assert.equal(server.scheduler, defaultScheduler());
+  const sub = new H264VideoFileServerMediaSubsession(fixture('test.264'));
+  assert.equal(sub.scheduler, server.scheduler);
+  server.addServerMediaSession(new ServerMediaSession('v').addSubsession(sub));
+  assert.deepEqual(sub.portRange, range, 'the track took the server range');
+  await server.listen();
+  const clients: RawRTSPClient[] = [];
+  try {
+    const url = `rtsp://127.0.0.1:${server.port}/v/track1`;
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await RawRTSPClient.connect(server.port);
+      clients.push(c);
+      const r = await c.request('SETUP', url, { Transport: `RTP/AVP;unicast;client_port=${5000 + 2 * i}-${5001 + 2 * i}` });
+      if (i < 2) {
+        assert.equal(r.status, 200, `SETUP ${i + 1}`);
+        ports.push(serverPort(r.headers.transport));
+      } else {
+        assert.equal(r.status, 453, 'the range holds two pairs only');
+      }
+    }
+    assert.deepEqual(ports.sort(), [range.min, range.min + 2]);
+  } finally {
+    for (const c of clients) c.close();
+    await server.close();
+  }
+});
+
+test('DynamicRTSPServer passes rtpPortRange to the file tracks it makes', async () => {
+  const range = await freeRange();
+  const server = new DynamicRTSPServer({ port: 0, host: '127.0.0.1', root: join(repoRoot, 'test', 'fixtures'), rtpPortRange: range });
+  await server.listen();
+  const c = await RawRTSPClient.connect(server.port);
+  try {
+    const r = await c.request('SETUP', `rtsp://127.0.0.1:${server.port}/test.aac/track1`, { Transport: 'RTP/AVP;unicast;client_port=5000-5001' });
+    assert.equal(r.status, 200);
+    const p = serverPort(r.headers.transport);
+    assert.ok(p >= range.min && p + 1 <= range.max, `${p} in ${range.min}-${range.max}`);
+  } finally {
+    c.close();
+    await server.close();
+  }
+});
+
+test('a bad rtpPortRange is refused at construction (ERR_SERVER_PORT_RANGE), never widened', () => {
+  for (const bad of [{ min: 7000, max: 6990 }, { min: 0, max: 10 }, { min: 7001, max: 7002 }, { min: 6970, max: 70000 }, { min: 6970.5, max: 6980 }]) {
+    assert.throws(
+      () => new RTSPServer({ port: 0, rtpPortRange: bad }),
+      (err: unknown) => err instanceof DorsvrError && err.code === 'ERR_SERVER_PORT_RANGE',
+      JSON.stringify(bad),
+    );
+  }
+  assert.throws(() => new H264VideoFileServerMediaSubsession('x.264', { portRange: { min: 9, max: 9 } }), /no even\/odd/);
+});
