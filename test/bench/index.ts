@@ -4,10 +4,14 @@ const benches: Array<[string, () => Promise<{ run: () => Promise<boolean | void>
   ['scheduler', () => import('./scheduler.js')],
   ['packetizer', () => import('./packetizer.js')],
   ['relay', () => import('./relay.js')],
+  ['server', () => import('./server.js')],
 ];
+// BENCH_ONLY=server,packetizer runs only those.
+const only = process.env.BENCH_ONLY?.split(',');
 
 let ok = true;
 for (const [name, load] of benches) {
+  if (only && !only.includes(name)) continue;
   console.log(`# ${name}`);
   const result = await (await load()).run();
   ok = result !== false && ok;

@@ -1,11 +1,12 @@
 // File chunks are read into again once every frame cut from them was sent (Frame.owner): the send
-// path then touches the same ~1 MiB per stream instead of fresh memory per chunk. What must hold:
+// path then touches the same ~1 MiB per stream instead of fresh memory per chunk (and sources
+// reading one file share its chunks). What must hold:
 // a packet the sender still holds (a UDP send Node queued) keeps its bytes however far the stream
 // goes on; every packet carries the bytes it would carry without any reuse; and a consumer that
 // never hands frames back finds them all intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Groupsock } from '@dorsvr/groupsock';
 import { VirtualTaskScheduler } from '@dorsvr/scheduler';
@@ -139,16 +140,23 @@ for (const c of cases) {
           if (!r.packets[i]!.equals(reference.packets[i]!)) assert.fail(`${what}: packet ${i} of ${reference.packets.length} differs from the one sent without reuse`);
         }
       };
+      // Each run below reads a copy of the file: chunks of one file are shared by every source
+      // reading it, and the reference run's held packets keep all of that file's chunks alive.
+      const copy = (n: number): string => {
+        const p = `${path}.${n}`;
+        copyFileSync(path, p);
+        return p;
+      };
       // A sender that never holds: two chunk buffers take turns for the whole stream.
       const free = new Recorder(() => false, c.chunkSize);
       // The parameter sets the sink learnt in-band are its own copies, not views of reused chunks.
-      assert.equal(await play(c, path, free), referenceSDP);
+      assert.equal(await play(c, copy(1), free), referenceSDP);
       samePackets(free, 'never held');
       assert.ok(free.chunkBuffers.size <= 3, `${free.chunkBuffers.size} chunk buffers for ${chunks} chunks`);
       // Holds a few packets early on and a few in the middle (a busy socket now and then).
       const middle = Math.floor(reference.packets.length / 2);
       const recorder = new Recorder((i) => (i >= 100 && i < 110) || (i >= middle && i < middle + 3), c.chunkSize);
-      assert.equal(await play(c, path, recorder), referenceSDP);
+      assert.equal(await play(c, copy(2), recorder), referenceSDP);
       samePackets(recorder, 'some held');
       assert.ok(recorder.held.length >= 10, `${recorder.held.length} packets held`);
       for (const h of recorder.held) {

@@ -67,8 +67,11 @@ test('seekToByte and byteLimit: the next chunk starts exactly there and stops at
   const part = await readAll(src);
   assert.deepEqual(Buffer.concat(part.map((c) => c.data)), bytes.subarray(10, 2510));
   src.seekToByte(12345);
+  // Regular files are read on the file's chunk grid (shared by every source of the file): the
+  // next chunk starts at the seek and ends where the grid's chunk does.
   const next = await src.getNextFrame();
-  assert.deepEqual(Buffer.from(next!.data), bytes.subarray(12345, 13345));
+  assert.deepEqual(Buffer.from(next!.data), bytes.subarray(12345, 13000));
+  assert.deepEqual(Buffer.from((await src.getNextFrame())!.data), bytes.subarray(13000, 14000));
   src.seekToByte(bytes.length - 5, 100);
   const tail = await readAll(src);
   assert.deepEqual(Buffer.concat(tail.map((c) => c.data)), bytes.subarray(bytes.length - 5));
@@ -168,9 +171,10 @@ test('a regular file is read with blocking reads (a chunk at once, no promise) u
 
 test('a chunk handed back (Frame.owner) is read into again; one not handed back never is', async () => {
   for (const blockingReads of [true, false]) {
-    const src = await ByteStreamFileSource.open(file, { chunkSize: 4096, blockingReads });
+    // A chunk size no other test uses: chunks of the file other sources still hold would be shared.
+    const src = await ByteStreamFileSource.open(file, { chunkSize: 4000, blockingReads });
     const kept = (await src.getNextFrame())!;
-    assert.equal(kept.owner, src, 'chunks of a file source can be recycled');
+    assert.ok(kept.owner, 'chunks of a file source can be recycled');
     const keptCopy = Buffer.from(kept.data);
     // Every later chunk handed back as soon as it is read: they share at most two buffers.
     const buffers = new Set<ArrayBufferLike>();
@@ -200,4 +204,25 @@ test('handing a chunk back twice, or a frame that is not its own, never makes tw
   assert.deepEqual(Buffer.from(b.data), bytes.subarray(1024, 2048));
   assert.deepEqual(Buffer.from(c.data), bytes.subarray(2048, 3072));
   src.close();
+});
+
+test('sources reading one file share its chunks: one buffer per chunk, not per source; the same bytes for each', async () => {
+  const a = await ByteStreamFileSource.open(file, { chunkSize: 2048 });
+  const b = await ByteStreamFileSource.open(file, { chunkSize: 2048 });
+  const fa = (await a.getNextFrame())!;
+  const fb = (await b.getNextFrame())!;
+  assert.equal(fa.data.buffer, fb.data.buffer, 'two sources at the same place of one file hold one chunk');
+  assert.deepEqual(Buffer.from(fb.data), bytes.subarray(0, 2048));
+  // One source handing its chunk back (even twice) does not let the other's be read into.
+  fa.owner!.releaseFrame(fa);
+  fa.owner!.releaseFrame(fa);
+  const other = await ByteStreamFileSource.open(file, { chunkSize: 2048, startOffset: 8192 });
+  const fo = (await other.getNextFrame())!;
+  assert.notEqual(fo.data.buffer, fb.data.buffer, 'a chunk still held by a source was read into');
+  assert.deepEqual(Buffer.from(fb.data), bytes.subarray(0, 2048));
+  assert.deepEqual(Buffer.from(fo.data), bytes.subarray(8192, 10240));
+  // Another version of the file (a different chunk size here) never shares.
+  const c = await ByteStreamFileSource.open(file, { chunkSize: 1024 });
+  assert.notEqual((await c.getNextFrame())!.data.buffer, fb.data.buffer);
+  for (const s of [a, b, other, c]) s.close();
 });

@@ -102,7 +102,7 @@ interface ScanResult {
  * call (or, with `blockingReads: false`, of a thread-pool round trip: tens of µs of CPU, up to a
  * few hundred on a busy VM) is shared by a thousand or more RTP packets (measured: 64 KiB reads
  * cost a third more per packet); small enough that a stream holds about 1 MiB (the chunk in use
- * and the next one, recycled).
+ * and the next one) — shared with every other stream reading the same part of the same file.
  */
 export const H26X_FILE_CHUNK_SIZE = 512 * 1024;
 

@@ -37,7 +37,12 @@ export interface RTPSinkOptions {
   maxPayloadSize?: number;
 }
 
-const HEADER_POOL = 512;
+/**
+ * Header slots per sink. A sender that did not keep a packet's bytes (see {@link RTPPacketSender})
+ * is done with its header when `send` returns, and one it kept gets its slot replaced: a few
+ * slots are plenty. (512 cost ~50 KiB of views per session.)
+ */
+const HEADER_POOL = 16;
 /** Bytes of the fixed RTP header the sinks write (no CSRC, no extension). */
 const RTP_HEADER_SIZE = 12;
 

@@ -1,10 +1,10 @@
-import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame, FrameOwner } from '../core/Frame.js';
 import { FramedSource } from '../core/FramedSource.js';
 import type { SeekableByteStream } from './SeekableByteStream.js';
+import { readSharedChunk, type SharedFileKey } from './SharedFileChunks.js';
 
 const debug = createDebug('dorsvr:livemedia:sources');
 
@@ -43,8 +43,11 @@ interface ChunkRead {
  * raw bytes, presentation time 0). A chunk's buffer is reused only once its consumer hands the
  * chunk back ({@link Frame.owner}: framers do, when every frame they cut from it was released by
  * its sink), so frames cut from it stay valid while a send still holds them. A regular file is
- * read with blocking reads (see {@link ByteStreamFileSourceOptions.blockingReads}); otherwise one
- * chunk ahead, so the next chunk is usually there when asked for.
+ * read with blocking reads (see {@link ByteStreamFileSourceOptions.blockingReads}), in chunks on
+ * the file's own grid (multiples of the chunk size) that every source reading the same version of
+ * the file shares: a server playing one file to many clients holds each part of it once. Otherwise
+ * (a pipe, `blockingReads: false`) it reads one chunk ahead, so the next chunk is usually there
+ * when asked for.
  *
  * The file opens lazily on the first read, or eagerly with {@link ByteStreamFileSource.open}, which
  * reports a missing or unreadable file as `DorsvrError` `ERR_FILE_OPEN`. The descriptor is closed at
@@ -71,6 +74,8 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
   #generation = 0;
   /** The next chunk, being read ahead. */
   #ahead: ChunkRead | null = null;
+  /** What the shared chunks of this file version are known by (blocking reads). */
+  #sharedKey: SharedFileKey | undefined;
 
   constructor(path: string, options: ByteStreamFileSourceOptions = {}) {
     super();
@@ -204,25 +209,32 @@ export class ByteStreamFileSource extends FramedSource implements SeekableByteSt
     return this.#readAsync();
   }
 
-  /** A blocking read of the next chunk (a regular file, open). */
+  /**
+   * A blocking read of the next chunk (a regular file, open), through the chunks shared by every
+   * source reading the same version of the file ({@link readSharedChunk}): many clients playing one
+   * file hold each part of it once. The frame's owner hands the shared chunk back.
+   */
   #readNow(fh: FileHandle): Frame | null {
-    const size = Math.min(this.#chunkSize, this.#end - this.#pos);
-    if (size <= 0) return null;
-    const buf = this.#takeBuffer();
-    let bytesRead: number;
+    if (this.#pos >= this.#end) return null;
+    const key = (this.#sharedKey ??= {
+      path: this.path,
+      inode: this.#inode ?? 0,
+      size: this.#fileSize ?? 0,
+      mtimeMs: this.#mtimeMs ?? 0,
+      chunkSize: this.#chunkSize,
+    });
+    let frame: Frame | null;
     try {
-      bytesRead = readSync(fh.fd, buf, 0, size, this.#pos);
+      frame = readSharedChunk(fh.fd, key, this.#pos, this.#end);
     } catch (err) {
-      this.#free.push(buf);
       throw this.#readError(err, this.#pos);
     }
-    if (bytesRead === 0) {
-      this.#free.push(buf);
+    if (frame === null) {
       this.#closeHandle();
       return null;
     }
-    this.#pos += bytesRead;
-    return this.#chunkFrame(buf, bytesRead);
+    this.#pos += frame.data.length;
+    return frame;
   }
 
   /** The frame of a chunk read into `buf`: handed back to this source once its consumer is done. */

@@ -1,0 +1,249 @@
+// The server benchmark's load generator: N RTSP players on loopback, built on this project's RTSP
+// codec (serializeRTSPRequest + RTSPParser), cheap enough to share the machine with the server.
+// Each session: DESCRIBE, SETUP (UDP client_port or TCP interleaved), PLAY, D seconds of RTP
+// counted (packets, bytes, sequence gaps, RTP-time span vs wall-clock span), TEARDOWN.
+// Sessions are set up `batch` at a time. Every wait is bounded; the generator stops by itself.
+import { createSocket, type Socket as UDPSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
+import { RTSPParser, serializeRTSPRequest, type RTSPResponse } from '@dorsvr/livemedia';
+
+export interface LoadOptions {
+  port: number;
+  /** Stream name (file path under the server's root). */
+  path: string;
+  sessions: number;
+  transport: 'udp' | 'tcp';
+  /** Seconds each session plays once all are set up. */
+  seconds: number;
+  /** Sessions set up concurrently (default 50). */
+  batch?: number;
+  /** RTP clock rate of the stream (90000 for video and MPEG-TS). */
+  clockRate?: number;
+  /** Called when every session plays (the measured window starts) and when the window ends. */
+  onWindowStart?: () => void;
+  onWindowEnd?: () => void;
+}
+
+export interface SessionStats {
+  ok: boolean;
+  error?: string;
+  packets: number;
+  bytes: number;
+  lost: number;
+  /** RTP-time span / wall-clock span of what arrived during the measured window (1 = real time). */
+  realTime: number;
+  /** DESCRIBE sent → first RTP packet, ms. */
+  setupMs: number;
+}
+
+export interface LoadResult {
+  sessions: SessionStats[];
+  /** Packets received by all sessions during the measured window. */
+  windowPackets: number;
+  windowSeconds: number;
+  /** The generator's own CPU during the window, µs. */
+  generatorCpuUs: number;
+}
+
+const TIMEOUT_MS = 15_000;
+
+/** Sessions come from 127.0.1.x so that the server's per-address limits (100) are not what is measured. */
+function localAddressFor(i: number): string {
+  return `127.0.1.${1 + Math.floor(i / 90)}`;
+}
+
+class Player {
+  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, realTime: 0, setupMs: 0 };
+  #sock!: Socket;
+  #udp: UDPSocket | undefined;
+  readonly #parser = new RTSPParser({ maxBodySize: 1 << 16 });
+  #cseq = 0;
+  #pending: { resolve: (r: RTSPResponse) => void; reject: (e: Error) => void } | undefined;
+  #session = '';
+  #lastSeq = -1;
+  #counting = false;
+  #firstTs = 0;
+  #lastTs = 0;
+  #firstAt = 0;
+  #lastAt = 0;
+  #windowStart = false;
+  #tStart = 0;
+  #firstPacket: (() => void) | undefined;
+  #closed = false;
+  #stopping = false;
+
+  constructor(
+    readonly index: number,
+    readonly o: LoadOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const local = localAddressFor(this.index);
+    const url = `rtsp://127.0.0.1:${this.o.port}/${this.o.path}`;
+    this.#sock = connect({ host: '127.0.0.1', port: this.o.port, localAddress: local });
+    this.#sock.setNoDelay(true);
+    this.#sock.on('data', (d: Buffer) => this.#onData(d));
+    this.#sock.on('error', (e) => this.#fail(e));
+    this.#sock.on('close', () => this.#fail(new Error('connection closed')));
+    await new Promise<void>((resolve, reject) => {
+      this.#sock.once('connect', resolve);
+      this.#sock.once('error', reject);
+    });
+    this.#tStart = performance.now();
+    const desc = await this.#request('DESCRIBE', url, { Accept: 'application/sdp' });
+    const sdp = Buffer.from(desc.body).toString('latin1');
+    const control = /a=control:(\S+)/.exec(sdp.slice(sdp.indexOf('m=')))?.[1] ?? '';
+    const base = desc.headers.get('Content-Base') ?? `${url}/`;
+    const trackURL = control.startsWith('rtsp://') ? control : control === '*' || control === '' ? base : base + control;
+    let transport: string;
+    if (this.o.transport === 'udp') {
+      const udp = createSocket('udp4');
+      this.#udp = udp;
+      udp.on('message', (m) => this.#onRTP(m));
+      udp.on('error', () => {});
+      await new Promise<void>((resolve) => udp.bind(0, local, resolve));
+      // Room for a key frame's burst while the generator waits for the CPU (capped by rmem_max).
+      try {
+        udp.setRecvBufferSize(1 << 20);
+      } catch {
+        // the default then
+      }
+      const p = udp.address().port;
+      transport = `RTP/AVP;unicast;client_port=${p}-${p + 1}`;
+    } else transport = 'RTP/AVP/TCP;unicast;interleaved=0-1';
+    const setup = await this.#request('SETUP', trackURL, { Transport: transport });
+    this.#session = (setup.headers.get('Session') ?? '').split(';')[0]!;
+    const first = new Promise<void>((resolve) => (this.#firstPacket = resolve));
+    await this.#request('PLAY', base, { Session: this.#session, Range: 'npt=0.000-' });
+    await withTimeout(first, TIMEOUT_MS, 'no RTP');
+    this.stats.setupMs = performance.now() - this.#tStart;
+    this.stats.ok = true;
+  }
+
+  /** The measured window starts: counts from here on. */
+  beginWindow(): void {
+    this.#windowStart = true;
+    this.#counting = false;
+    this.stats.packets = this.stats.bytes = this.stats.lost = 0;
+  }
+
+  endWindow(): void {
+    const wall = (this.#lastAt - this.#firstAt) / 1000;
+    const rtp = ((this.#lastTs - this.#firstTs) >>> 0) / (this.o.clockRate ?? 90000);
+    this.stats.realTime = wall > 0 ? rtp / wall : 0;
+    this.#windowStart = false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#closed) return;
+    this.#stopping = true;
+    try {
+      if (this.#session) await withTimeout(this.#request('TEARDOWN', `rtsp://127.0.0.1:${this.o.port}/${this.o.path}`, { Session: this.#session }), 3000, 'TEARDOWN');
+    } catch {
+      // counted as ok: the window is over
+    }
+    this.close();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#sock?.destroy();
+    this.#udp?.close();
+    this.#udp = undefined;
+  }
+
+  #fail(e: Error): void {
+    if (!this.#closed && !this.stats.ok) this.stats.error ??= e.message;
+    // Cut while playing (e.g. dropped as a slow TCP reader): it shows as a session behind real time.
+    else if (!this.#closed && !this.#stopping) this.stats.error ??= `while playing: ${e.message}`;
+    this.#pending?.reject(e);
+    this.#pending = undefined;
+  }
+
+  #request(method: string, uri: string, headers: Record<string, string>): Promise<RTSPResponse> {
+    const cseq = ++this.#cseq;
+    const p = new Promise<RTSPResponse>((resolve, reject) => (this.#pending = { resolve, reject }));
+    this.#sock.write(serializeRTSPRequest({ method, uri, headers: { CSeq: String(cseq), ...headers } }));
+    return withTimeout(p, TIMEOUT_MS, method).then((r) => {
+      if (r.status !== 200) throw new Error(`${method}: ${r.status} ${r.reason}`);
+      return r;
+    });
+  }
+
+  #onData(d: Buffer): void {
+    for (const item of this.#parser.push(d)) {
+      if (item.type === 'interleaved') {
+        if (item.channel === 0) this.#onRTP(item.payload);
+      } else if (item.type === 'response') {
+        const p = this.#pending;
+        this.#pending = undefined;
+        p?.resolve(item);
+      }
+    }
+  }
+
+  #onRTP(m: Uint8Array): void {
+    if (m.length < 12) return;
+    const seq = (m[2]! << 8) | m[3]!;
+    const ts = ((m[4]! << 24) | (m[5]! << 16) | (m[6]! << 8) | m[7]!) >>> 0;
+    const now = performance.now();
+    if (this.#firstPacket) {
+      this.#firstPacket();
+      this.#firstPacket = undefined;
+    }
+    if (!this.#windowStart) {
+      this.#lastSeq = seq;
+      return;
+    }
+    const s = this.stats;
+    s.packets++;
+    s.bytes += m.length;
+    if (this.#lastSeq >= 0) {
+      const gap = (seq - this.#lastSeq - 1) & 0xffff;
+      if (gap < 0x8000) s.lost += gap;
+    }
+    this.#lastSeq = seq;
+    if (!this.#counting) {
+      this.#counting = true;
+      this.#firstTs = ts;
+      this.#firstAt = now;
+    }
+    this.#lastTs = ts;
+    this.#lastAt = now;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms))),
+  ]);
+}
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Runs N sessions against the server; resolves when all are torn down. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const batch = o.batch ?? 50;
+  const players = Array.from({ length: o.sessions }, (_, i) => new Player(i, o));
+  for (let i = 0; i < players.length; i += batch) {
+    await Promise.all(players.slice(i, i + batch).map((p) => p.start().catch((e: Error) => (p.stats.error ??= e.message))));
+  }
+  const live = players.filter((p) => p.stats.ok);
+  o.onWindowStart?.();
+  for (const p of live) p.beginWindow();
+  const cpu0 = cpuUs();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  const generatorCpuUs = cpuUs() - cpu0;
+  o.onWindowEnd?.();
+  const windowSeconds = (performance.now() - t0) / 1000;
+  for (const p of live) p.endWindow();
+  const windowPackets = live.reduce((a, p) => a + p.stats.packets, 0);
+  await Promise.all(players.map((p) => p.stop()));
+  return { sessions: players.map((p) => p.stats), windowPackets, windowSeconds, generatorCpuUs };
+}
