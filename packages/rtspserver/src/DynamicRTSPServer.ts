@@ -3,12 +3,7 @@ import * as path from 'node:path';
 import createDebug from 'debug';
 import {
   ServerMediaSession,
-  H264VideoFileServerMediaSubsession,
-  H265VideoFileServerMediaSubsession,
-  WAVAudioFileServerMediaSubsession,
-  ADTSAudioFileServerMediaSubsession,
-  MP3AudioFileServerMediaSubsession,
-  MPEG2TransportFileServerMediaSubsession,
+  FILE_SERVER_MEDIA_SUBSESSIONS,
   type ServerMediaSubsession,
   type FileServerMediaSubsessionOptions,
 } from '@dorsvr/livemedia';
@@ -27,20 +22,11 @@ export interface DynamicRTSPServerOptions extends RTSPServerOptions {
   reuseFirstSource?: boolean;
 }
 
-/** The file extensions served and the track each becomes. */
+/** The file extensions served and the track each becomes (livemedia's file tracks, by extension). */
 export const DYNAMIC_SERVER_EXTENSIONS: ReadonlyMap<
   string,
   (file: string, options: FileServerMediaSubsessionOptions) => ServerMediaSubsession
-> = new Map<string, (file: string, options: FileServerMediaSubsessionOptions) => ServerMediaSubsession>([
-  ['.264', (f, o) => new H264VideoFileServerMediaSubsession(f, o)],
-  ['.h264', (f, o) => new H264VideoFileServerMediaSubsession(f, o)],
-  ['.265', (f, o) => new H265VideoFileServerMediaSubsession(f, o)],
-  ['.h265', (f, o) => new H265VideoFileServerMediaSubsession(f, o)],
-  ['.wav', (f, o) => new WAVAudioFileServerMediaSubsession(f, o)],
-  ['.aac', (f, o) => new ADTSAudioFileServerMediaSubsession(f, o)],
-  ['.mp3', (f, o) => new MP3AudioFileServerMediaSubsession(f, o)],
-  ['.ts', (f, o) => new MPEG2TransportFileServerMediaSubsession(f, o)],
-]);
+> = FILE_SERVER_MEDIA_SUBSESSIONS;
 
 /** What a {@link DynamicRTSPServer.resolveFile} lookup found. */
 export type DynamicFileLookup =

@@ -217,10 +217,25 @@ function freePort(): Promise<number> {
 }
 
 /** gst-launch-1.0 -e rtspsrc … ! chain ! filesink, killed past `boundMs`. */
-export function gstRead(url: string, transport: 'udp' | 'tcp', chain: readonly string[], outFile: string, boundMs = 20_000): Promise<PeerResult> {
-  const args = ['-e', 'rtspsrc', `location=${url}`, `protocols=${transport}`];
+export function gstRead(
+  url: string,
+  transport: 'udp' | 'tcp',
+  chain: readonly string[],
+  outFile: string,
+  boundMs = 20_000,
+  drops: ReadonlyArray<readonly string[]> = [],
+): Promise<PeerResult> {
+  const args = ['-e', 'rtspsrc', 'name=src', `location=${url}`, `protocols=${transport}`];
+  // Each branch is linked to the rtspsrc pad whose caps its first element takes (gst-launch's
+  // delayed linking): the written track, then each other track into a fakesink.
+  args.push('src.', '!', 'queue');
   for (const el of chain) args.push('!', el);
   args.push('!', 'filesink', `location=${outFile}`);
+  for (const drop of drops) {
+    args.push('src.', '!', 'queue');
+    for (const el of drop) args.push('!', el);
+    args.push('!', 'fakesink');
+  }
   return runPeer(findPeer('gst-launch-1.0'), args, boundMs);
 }
 

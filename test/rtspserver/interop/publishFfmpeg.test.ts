@@ -27,8 +27,10 @@ after(() => tmp.cleanup());
 
 interface Track {
   video: boolean;
-  /** What GStreamer puts after rtspsrc to write this track to a file (single-track cases). */
+  /** What GStreamer puts after rtspsrc to write this track to a file (the first track's is read). */
   gstChain?: string[];
+  /** What GStreamer puts after rtspsrc to drop this (other) track. */
+  gstDrop?: string[];
 }
 
 interface Case {
@@ -45,16 +47,18 @@ const CASES: Case[] = [
   // ffmpeg puts several AAC frames in one RTP packet; rtpmp4gdepay times only the first, which
   // mp4mux refuses ("Buffer has no PTS"): GStreamer writes ADTS, which needs no timestamps.
   { name: 'AAC', file: 'test.aac', codec: ['-c:a', 'aac'], tracks: [{ video: false, gstChain: ['rtpmp4gdepay', 'aacparse', 'audio/mpeg,stream-format=adts'] }] },
-  { name: 'MPEG-TS as two tracks (H.264 + AAC)', file: 'test.ts', codec: ['-map', '0', '-c:v', 'copy', '-c:a', 'aac'], tracks: [{ video: true }, { video: false }] },
+  { name: 'MPEG-TS as two tracks (H.264 + AAC)', file: 'test.ts', codec: ['-map', '0', '-c:v', 'copy', '-c:a', 'aac'], tracks: [{ video: true, gstChain: ['rtph264depay', 'h264parse', 'mp4mux'] }, { video: false, gstDrop: ['rtpmp4gdepay'] }] },
 ];
 
 for (const c of CASES) {
   for (const transport of ['tcp', 'udp'] as const) {
     const other = transport === 'tcp' ? 'udp' : 'tcp';
-    test(`ffmpeg publishes ${c.name} over ${transport.toUpperCase()} while ffprobe (${transport}), ffmpeg (${other})${c.tracks.length === 1 ? ` and GStreamer (${transport})` : ''} read it: every frame, in order`, async () => {
+    test(`ffmpeg publishes ${c.name} over ${transport.toUpperCase()} while ffprobe (${transport}), ffmpeg (${other})${c.tracks[0]!.gstChain ? ` and GStreamer (${transport})` : ''} read it: every frame, in order`, async () => {
       const sent = await publishedReference(fixture(c.file), c.codec, join(tmp.dir, `${c.file}.${transport}.reference.mkv`));
       assert.equal(sent.copied.length, c.tracks.length, 'the reference has every track');
-      const gst = c.tracks.length === 1 ? c.tracks[0]!.gstChain : undefined;
+      const gst = c.tracks[0]!.gstChain;
+      // GStreamer writes the first track; the others' pads are linked to a depayloader and dropped.
+      const gstDrops = c.tracks.slice(1).map((t) => t.gstDrop ?? []);
       const srv = await startPublishServer({}, gst ? 3 : 2);
       try {
         const url = `${srv.base}/live/${c.file.replace('.', '-')}-${transport}`;
@@ -64,7 +68,7 @@ for (const c of CASES) {
         const readers = Promise.all([
           probePackets(url, ['-rtsp_transport', transport]),
           ffmpegCopy(url, other, copy, [], 30_000, ['-map', '0']),
-          gst ? gstRead(url, transport, gst, gstOut) : undefined,
+          gst ? gstRead(url, transport, gst, gstOut, 20_000, gstDrops) : undefined,
         ]);
         await new Promise((r) => setTimeout(r, 300));
         const pub = await ffmpegPublish(fixture(c.file), url, transport, c.codec);
