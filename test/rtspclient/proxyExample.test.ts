@@ -18,7 +18,7 @@ test('examples/proxyServer: one command, a playable proxied URL, back-end states
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await waitFor(() => /play rtsp:\/\/\S+/.test(out), 10_000, `the URL (stdout: ${out} stderr: ${err})`);
+    await waitFor(() => /play rtsp:\/\/\S+/.test(out), 30_000, `the URL (stdout: ${out} stderr: ${err})`);
     const url = /play (rtsp:\/\/\S+)/.exec(out)![1]!.replace(/\/\/[^:/]+:/, '//127.0.0.1:');
     assert.match(url, new RegExp(`:${port}/proxyStream$`));
     const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], 20_000);

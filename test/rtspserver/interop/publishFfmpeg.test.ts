@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fixture } from '../../helpers/paths.js';
 import { findPeer } from '../../helpers/peers.js';
 import { tempDir } from '../../helpers/tempDir.js';
-import { ffmpegCopy, runPeer } from '../helpers/ffmpeg.js';
+import { ffmpegCopy, runPeer, type PeerResult } from '../helpers/ffmpeg.js';
 import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
 import {
   assertWholeInOrder,
@@ -127,27 +127,54 @@ test('a reader joining late starts at a key frame and then gets every frame (ffm
 
 test("GStreamer's rtspclientsink publishes H.264 (UDP and TCP) and ffprobe reads every frame", async () => {
   for (const protocols of ['udp', 'tcp'] as const) {
-    const srv = await startPublishServer({}, 1);
-    try {
-      const url = `${srv.base}/gst/${protocols}`;
-      const reader = probePackets(url, ['-rtsp_transport', 'tcp']);
-      await new Promise((r) => setTimeout(r, 300));
-      const pub = await runPeer(
-        findPeer('gst-launch-1.0'),
-        ['filesrc', `location=${fixture('test.ts')}`, '!', 'tsdemux', '!', 'h264parse', '!', 'rtspclientsink', `location=${url}`, `protocols=${protocols}`],
-        20_000,
-      );
-      assert.equal(pub.code, 0, `rtspclientsink over ${protocols}: ${pub.stdout}\n${pub.stderr}`);
-      const r = await reader;
-      assert.equal(r.result.code, 0, r.result.stderr);
-      // Single track: the presentation times are the publisher's, in order.
-      assertWholeInOrder(r.packets, 50, `ffprobe reading rtspclientsink's ${protocols} publish`, true);
-      assert.equal(srv.server.publishing!.streams.size, 0);
-    } finally {
-      await srv.close();
+    // rtspclientsink sometimes never reaches EOS after "Starting recording" (seen 2 runs in 6 over UDP,
+    // nothing more from it on the RTSP connection): such a hung publisher is tried once more; a
+    // second hang fails the test.
+    for (let attempt = 1; ; attempt++) {
+      const srv = await startPublishServer({}, 1);
+      try {
+        const url = `${srv.base}/gst/${protocols}`;
+        const reader = probePackets(url, ['-rtsp_transport', 'tcp']);
+        await new Promise((r) => setTimeout(r, 300));
+        const pub = await runPeer(
+          findPeer('gst-launch-1.0'),
+          ['filesrc', `location=${fixture('test.ts')}`, '!', 'tsdemux', '!', 'h264parse', '!', 'rtspclientsink', `location=${url}`, `protocols=${protocols}`],
+          20_000,
+        );
+        if (pub.signal !== null && attempt === 1 && !/Got EOS/.test(pub.stdout)) {
+          await reader.catch(() => undefined);
+          continue;
+        }
+        assertRtspClientSinkDone(pub, `rtspclientsink over ${protocols}`);
+        const r = await reader;
+        assert.equal(r.result.code, 0, r.result.stderr);
+        // Single track: the presentation times are the publisher's, in order.
+        assertWholeInOrder(r.packets, 50, `ffprobe reading rtspclientsink's ${protocols} publish`, true);
+        assert.equal(srv.server.publishing!.streams.size, 0);
+        break;
+      } finally {
+        await srv.close();
+      }
     }
   }
 });
+
+/**
+ * rtspclientsink published to its end: not killed, EOS reached, and exit 0 — or exit 1 when the
+ * only errors are its own "Could not send message" while shutting down after that EOS (its
+ * TEARDOWN on a connection it is already flushing, the rtspsrc race of helpers/gstreamer.ts).
+ */
+function assertRtspClientSinkDone(pub: PeerResult, what: string): void {
+  const log = `\n${pub.stdout.slice(-2000)}\n${pub.stderr.slice(-2000)}`;
+  assert.equal(pub.signal, null, `${what}: killed (no EOS within its bound)${log}`);
+  if (pub.code === 0) return;
+  assert.match(pub.stdout, /Got EOS from element "pipeline0"/, `${what}: exit ${pub.code} without EOS${log}`);
+  const errors = pub.stderr.split(/^(?=ERROR: )/m).filter((e) => e.startsWith('ERROR: '));
+  assert.ok(
+    errors.length > 0 && errors.every((e) => /rtspclientsink0: Could not write to resource/.test(e) && /Could not send message/.test(e)),
+    `${what}: exit ${pub.code}${log}`,
+  );
+}
 
 test('over IPv6 (::1): ffmpeg publishes H.264 over UDP (server ports bound for udp6) and ffprobe reads every frame over UDP', async () => {
   const sent = await publishedReference(fixture('test.264'), ['-c', 'copy'], join(tmp.dir, 'v6.reference.mkv'));
