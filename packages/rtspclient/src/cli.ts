@@ -20,7 +20,7 @@ import type { MediaSubsessionStats } from './MediaSubsessionStats.js';
 import { RTSPClient } from './RTSPClient.js';
 import { RTSPClientError } from './RTSPClientError.js';
 import { CLIENT_USAGE, clientHelp, parseClientArgs, type ClientArgs } from './parseClientArgs.js';
-import { packageVersion, StatusLine } from './cliSupport.js';
+import { explainClientError, oneLine, packageVersion, StatusLine } from './cliSupport.js';
 
 interface Track {
   sub: MediaSubsession;
@@ -45,26 +45,9 @@ function logError(line: string): void {
   status.log(line, true);
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
-}
-
 /** The one-line reason for a failure, as a user wants to read it. */
 function explain(err: unknown, args: ClientArgs): string {
-  if (err instanceof RTSPClientError) {
-    if (err.code === 'ERR_RTSP_CONNECT') {
-      const cause = err.cause as NodeJS.ErrnoException | undefined;
-      if (cause?.code === 'ECONNREFUSED') {
-        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
-        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
-      }
-    }
-    if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
-      const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';
-      return `${oneLine(err.message)} (${hint})`;
-    }
-  }
-  return oneLine(err instanceof Error ? err.message : String(err));
+  return explainClientError(err, args);
 }
 
 function safeName(s: string): string {

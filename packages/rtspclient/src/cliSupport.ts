@@ -6,6 +6,7 @@
  * nothing with `--quiet`, and JSON lines with `--json`.
  */
 import { readFileSync } from 'node:fs';
+import { RTSPClientError } from './RTSPClientError.js';
 
 /** One option of a CLI. */
 export interface CLIOption {
@@ -177,4 +178,30 @@ export class StatusLine {
       this.#shown = false;
     }
   }
+}
+
+/** A message on one line (a server's reason phrase or a stack of causes may span several). */
+export function oneLine(s: string): string {
+  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+}
+
+/**
+ * The one-line reason for a client CLI's failure, as a user wants to read it: a refused
+ * connection names the host and port, a 401 says whether credentials are missing or wrong.
+ */
+export function explainClientError(err: unknown, args: { readonly url: string; readonly username: string | undefined }): string {
+  if (err instanceof RTSPClientError) {
+    if (err.code === 'ERR_RTSP_CONNECT') {
+      const cause = err.cause as NodeJS.ErrnoException | undefined;
+      if (cause?.code === 'ECONNREFUSED') {
+        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
+        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
+      }
+    }
+    if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
+      const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';
+      return `${oneLine(err.message)} (${hint})`;
+    }
+  }
+  return oneLine(err instanceof Error ? err.message : String(err));
 }

@@ -15,8 +15,8 @@ import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS, ServerMediaSession } from '@dorsvr/livemedia';
 import type { Publication } from './Publication.js';
 import { RTSPClient } from './RTSPClient.js';
-import { RTSPClientError } from './RTSPClientError.js';
 import { parsePublishArgs, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
+import { explainClientError, oneLine } from './cliSupport.js';
 
 /** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
 const NON_TTY_PROGRESS_SECONDS = 2;
@@ -36,30 +36,13 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
-}
-
 function formatBytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
 /** The one-line reason for a failure, as a user wants to read it. */
 function explain(err: unknown, args: PublishArgs): string {
-  if (err instanceof RTSPClientError) {
-    if (err.code === 'ERR_RTSP_CONNECT') {
-      const cause = err.cause as NodeJS.ErrnoException | undefined;
-      if (cause?.code === 'ECONNREFUSED') {
-        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
-        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
-      }
-    }
-    if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
-      const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';
-      return `${oneLine(err.message)} (${hint})`;
-    }
-  }
-  return oneLine(err instanceof Error ? err.message : String(err));
+  return explainClientError(err, args);
 }
 
 async function main(): Promise<number> {
