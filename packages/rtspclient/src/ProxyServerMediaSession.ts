@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import {
+  DEFAULT_RELAY_MAX_TRACKS,
   formatSDP,
   RelayTrack,
   ServerMediaSession,
@@ -418,7 +419,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   #applySDP(session: MediaSession): MediaSubsession[] {
     const subs = session.subsessions.filter((s) => relayable(s.media));
     if (subs.length === 0) throw new DorsvrError('ERR_PROXY_BACKEND', 'the back-end SDP has no RTP stream to relay');
-    const max = this.#options.maxTracks ?? 16;
+    const max = this.#options.maxTracks ?? DEFAULT_RELAY_MAX_TRACKS;
     if (subs.length > max) subs.length = max;
     const name = session.sdp.name.trim();
     this.#backendName = name !== '' && name !== '-' ? name : undefined;
