@@ -73,3 +73,12 @@ test('a subclass serves a method by overriding its handler (live555 handleCmd_*)
     assert.ok(r.headers['allow']!.includes('ANNOUNCE'));
   });
 });
+
+test('options of the wrong type are refused at construction, never read as "allowed": accessCheck, publish', () => {
+  for (const accessCheck of [true, 'yes', {}] as unknown[]) {
+    assert.throws(() => new RTSPServer({ scheduler: virtualScheduler(), accessCheck: accessCheck as never }), { code: 'ERR_SERVER_OPTION' });
+  }
+  for (const publish of [0, 1, 'false', null] as unknown[]) {
+    assert.throws(() => new RTSPServer({ scheduler: virtualScheduler(), publish: publish as never }), { code: 'ERR_SERVER_OPTION' });
+  }
+});

@@ -143,6 +143,10 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.rtpPortRange = options.rtpPortRange === undefined ? undefined : checkPortRange(options.rtpPortRange);
     this.#authDatabase = checkAuthenticationDatabase(options.authDatabase, 'RTSPServer authDatabase');
     this.parameterHandler = options.parameterHandler;
+    // A hook of the wrong type must not quietly mean "everyone may": refused loudly here.
+    if (options.accessCheck !== undefined && typeof options.accessCheck !== 'function') {
+      throw new DorsvrError('ERR_SERVER_OPTION', 'accessCheck must be a function');
+    }
     this.#accessCheck = options.accessCheck;
     if (options.tls !== undefined) checkTLSServerOptions(options.tls);
     this.#tls = options.tls;
@@ -195,6 +199,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       authorize: (ctx, sms, action) => this.authorize(ctx, sms, action),
       events: this,
     };
+    // Only true or an options object turns publishing on: a 0, a 'false' or null is a mistake,
+    // refused loudly rather than read as "accept pushed media".
+    const publish: unknown = options.publish;
+    if (publish !== undefined && publish !== false && publish !== true && (typeof publish !== 'object' || publish === null)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `publish must be true, false or an options object, not ${String(publish)}`);
+    }
     if (options.publish !== undefined && options.publish !== false) {
       this.#publishing = new RTSPPublishHandler(
         {
