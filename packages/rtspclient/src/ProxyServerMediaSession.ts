@@ -142,13 +142,7 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
 /**
  * live555's ProxyServerMediaSession: a stream that another RTSP server (a camera, an origin
  * server) serves, served again to any number of readers over one back-end session. Add it to an
- * `RTSPServer` like any other session:
- *
- * ```ts
- * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://camera/stream', { scheduler: server.scheduler });
- * server.addServerMediaSession(proxy);
- * proxy.events.on('state', (s) => console.log(s));
- * ```
+ * `RTSPServer` like any other session (see the example below).
  *
  * An {@link RTSPClient} plays the back-end URL and hands its RTP and RTCP packets, not frames, to
  * livemedia's relay ({@link RelayTrack}s): any codec passes, and the back-end's rtpmap/fmtp lines
@@ -159,6 +153,19 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
  * resume (at the next key frame, with sequence numbers and timestamps going on). When the
  * back-end's SDP changed meanwhile, readers of the changed tracks are ended (RTCP BYE) and the
  * others continue.
+ *
+ * @example
+ * ```ts
+ * import { ProxyServerMediaSession } from '@dorsvr/rtspclient';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ *
+ * const server = new RTSPServer({ port: 8554 });
+ * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://user:pass@camera.local/stream', { scheduler: server.scheduler });
+ * proxy.events.on('state', (state, why) => console.log(state, why ?? '')); // connecting, live, retrying, idle
+ * server.addServerMediaSession(proxy);
+ * await server.listen();
+ * console.log(`play ${server.rtspURL(proxy)}`);
+ * ```
  */
 export class ProxyServerMediaSession extends ServerMediaSession {
   /** The back-end URL (userinfo removed). */

@@ -19,6 +19,10 @@ export interface DorsvrErrorOptions {
  *
  * @example
  * ```ts
+ * import { DorsvrError } from '@dorsvr/scheduler';
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/movie');
  * try { await client.describe(); } catch (err) {
  *   if (err instanceof DorsvrError) switch (err.code) {
  *     case 'ERR_RTSP_CONNECT': console.error('no server there'); break;

@@ -22,6 +22,24 @@ export interface MediaSinkEvents {
  *
  * Subclasses implement {@link consumeFrame}; a sink that paces its output (an RTP sink sending at
  * presentation times) simply resolves when it is ready for the next frame.
+ *
+ * @example
+ * ```ts
+ * import { ByteStreamFileSource, MediaSink, type Frame } from '@dorsvr/livemedia';
+ *
+ * // Counts bytes; asked for the next frame only once it returned (back-pressure without buffers).
+ * class CountingSink extends MediaSink {
+ *   bytes = 0;
+ *   protected consumeFrame(frame: Frame): void {
+ *     this.bytes += frame.data.length;
+ *   }
+ * }
+ *
+ * const sink = new CountingSink();
+ * await sink.startPlaying(new ByteStreamFileSource('clip.ts')); // resolves at the end of the source
+ * console.log(`${sink.bytes} bytes`);
+ * sink.close();
+ * ```
  */
 export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents> extends EventEmitter<
   MediaSinkEvents & Events
