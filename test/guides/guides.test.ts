@@ -293,5 +293,25 @@ test('typedoc builds the site with no warning: the guides as documents, livemedi
     const livemedia = readFileSync(join(dir, 'modules', '_dorsvr_livemedia.html'), 'utf8');
     const groups = [...livemedia.matchAll(/<h2 class="tsd-anchor-link" id="([^"]+)">/g)].map((m) => m[1]);
     assert.deepEqual(groups, ['sources', 'framers', 'rtp', 'rtcp', 'sdp', 'rtsp-codec', 'server-sessions', 'sinks']);
+    // Each group's section, up to the next: the exports named in it.
+    const sections = livemedia.split(/<h2 class="tsd-anchor-link" id="/).slice(1);
+    const members = (id: string): string[] => {
+      const section = sections.find((s) => s.startsWith(`${id}"`)) ?? '';
+      return [...section.matchAll(/<a href="[^"]*">([^<]+)<\/a>/g)].map((m) => m[1]!);
+    };
+    const expected: Record<string, string[]> = {
+      sources: ['FramedSource', 'AsyncIterableSource', 'ByteStreamFileSource', 'WAVAudioFileSource', 'MP3FileSource', 'ADTSAudioFileSource'],
+      framers: ['H264VideoStreamFramer', 'ADTSAudioStreamFramer', 'MPEG2TransportStreamFramer', 'parseH264SPS', 'parseAudioSpecificConfig'],
+      rtp: ['H264VideoRTPSink', 'H264VideoRTPSource', 'parseRTPHeader', 'RTPReorderBuffer'],
+      rtcp: ['RTCPInstance', 'parseRTCP'],
+      sdp: ['parseSDP', 'formatSDP'],
+      'rtsp-codec': ['RTSPParser', 'serializeRTSPRequest', 'parseTransportHeader', 'verifyDigestAuthorization'],
+      'server-sessions': ['ServerMediaSession', 'OnDemandServerMediaSubsession', 'LiveServerMediaSubsession', 'PassiveServerMediaSubsession', 'RelayServerMediaSession'],
+      sinks: ['MediaSink', 'FileSink', 'createFileSink', 'H264VideoFileSink'],
+    };
+    for (const [id, names] of Object.entries(expected)) {
+      const listed = members(id);
+      for (const n of names) assert.ok(listed.includes(n), `${n} is listed under ${id}: ${listed.join(', ')}`);
+    }
   });
 });
