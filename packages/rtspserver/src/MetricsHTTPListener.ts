@@ -91,6 +91,12 @@ export class MetricsHTTPListener {
     return this.#port;
   }
 
+  /** The address listened on (`127.0.0.1` by default), undefined before {@link listen}. */
+  get address(): string | undefined {
+    const a = this.#server.address();
+    return a !== null && typeof a === 'object' ? a.address : undefined;
+  }
+
   /** Start listening; rejects with `ERR_SERVER_LISTEN` when the port cannot be had. */
   async listen(): Promise<number> {
     const server = this.#server;
