@@ -110,6 +110,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       | 'tls'
       | 'allowUDPWithTLS'
       | 'httpPort'
+      | 'httpTunnelPostFromAnyAddress'
     >
   > & {
     host: string | undefined;
@@ -118,6 +119,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #tls: TlsOptions | undefined;
   readonly #allowUDPWithTLS: boolean;
   readonly #httpPort: number | undefined;
+  readonly #httpTunnelPostFromAnyAddress: boolean;
   #http: HTTPTunnelListener | undefined;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
@@ -155,6 +157,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
     }
     this.#httpPort = options.httpPort;
+    const anyPost: unknown = options.httpTunnelPostFromAnyAddress;
+    if (anyPost !== undefined && typeof anyPost !== 'boolean') {
+      throw new DorsvrError('ERR_SERVER_OPTION', `httpTunnelPostFromAnyAddress must be true or false, not ${String(anyPost)}`);
+    }
+    this.#httpTunnelPostFromAnyAddress = anyPost ?? false;
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
@@ -309,6 +316,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxConnections: this.#options.maxConnections,
       serverName: this.#options.serverName,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
+      postFromAnyAddress: this.#httpTunnelPostFromAnyAddress,
       openTunnel: (socket) => {
         const state = this.#attach(socket);
         return state && ((bytes) => this.#onData(state, bytes));
