@@ -156,6 +156,7 @@ const ENTRY_POINTS: ReadonlyArray<readonly [pkgFile: string, name: string]> = [
   ['scheduler/src/TaskScheduler.ts', 'TaskScheduler'],
   ['scheduler/src/defaultScheduler.ts', 'defaultScheduler'],
   ['scheduler/src/DorsvrError.ts', 'DorsvrErrorCode'],
+  ['scheduler/src/DorsvrError.ts', 'DorsvrError'],
   ['groupsock/src/Groupsock.ts', 'Groupsock'],
 ];
 
