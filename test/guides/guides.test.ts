@@ -13,7 +13,7 @@ import ts from 'typescript';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { findPeer } from '../helpers/peers.js';
-import { runPeer } from '../rtspserver/helpers/ffmpeg.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
 
 const GUIDES_DIR = join(repoRoot, 'guides');
 /** The guides issue #14 asks for, by file. */
@@ -207,6 +207,23 @@ function serve(js: string): { child: ChildProcess; url: Promise<string> } {
   return { child, url };
 }
 
+/** Run node with `args` in `cwd`; killed after 60 s. */
+function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /** ffprobe an RTSP URL over TCP: each stream's codec, sample rate and channels. */
 async function probeURL(url: string): Promise<Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }>> {
   const r = await runPeer(
@@ -218,9 +235,13 @@ async function probeURL(url: string): Promise<Array<{ codec_name: string; sample
   return (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }> }).streams;
 }
 
-test("the guides' live source and file server run as written, and ffprobe reads what they serve", async () => {
+test("the guides' live source, file server and recorder run as written, and ffprobe reads what they serve and record", async () => {
   const all = guideBlocks();
-  const runnable = { 'live-source-live-source': all['live-source-live-source'], 'serving-files-serving-files': all['serving-files-serving-files'] };
+  const runnable = {
+    'live-source-live-source': all['live-source-live-source'],
+    'serving-files-serving-files': all['serving-files-serving-files'],
+    'recording-recording': all['recording-recording'],
+  };
   for (const [k, v] of Object.entries(runnable)) assert.ok(v, `a guide-test block ${k}`);
   const js = compile(runnable as Record<string, string>, join(repoRoot, 'build', 'guides-test-run'));
 
@@ -237,12 +258,26 @@ test("the guides' live source and file server run as written, and ffprobe reads 
 
   const files = serve(js['serving-files-serving-files']!);
   try {
-    const streams = await probeURL(await files.url);
+    const url = await files.url;
+    const streams = await probeURL(url);
     assert.deepEqual(
       streams.map((s) => s.codec_name),
       ['h264', 'aac'],
     );
     assert.equal(streams[0]!.width, 320);
+
+    // The recording guide's program records that stream until it ends; ffprobe reads both files.
+    await withTempDir(async (dir) => {
+      const r = await runIn(dir, [js['recording-recording']!, url]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^cam-video-1\.264: \d+ bytes$/m);
+      assert.match(r.stdout, /^cam-audio-2\.aac: \d+ bytes$/m);
+      const video = await probe(join(dir, 'cam-video-1.264'));
+      assert.deepEqual([video.codec, video.width, video.frames], ['h264', 320, 50]);
+      const audio = await probe(join(dir, 'cam-audio-2.aac'));
+      assert.equal(audio.codec, 'aac');
+      assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
+    });
   } finally {
     files.child.kill('SIGKILL');
   }
