@@ -193,7 +193,7 @@ function serve(js: string): { child: ChildProcess; url: Promise<string> } {
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^play (rtsp:\/\/\S+)$/m.exec(out);
+      const m = /^(?:play|publish to) (rtsp:\/\/\S+)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!.replace(/^rtsp:\/\/[^/]+:(\d+)\//, 'rtsp://127.0.0.1:$1/'));
@@ -280,6 +280,35 @@ test("the guides' live source, file server and recorder run as written, and ffpr
     });
   } finally {
     files.child.kill('SIGKILL');
+  }
+});
+
+test("the publishing guide's server takes ffmpeg's stream with the guide's credentials and serves it to ffprobe; it refuses another path", async () => {
+  const js = compile({ 'publishing-and-proxying-publish': guideBlocks()['publishing-and-proxying-publish']! }, join(repoRoot, 'build', 'guides-test-publish'));
+  const server = serve(js['publishing-and-proxying-publish']!);
+  let out = '';
+  server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const url = await server.url; // rtsp://127.0.0.1:<port>/live/cam1
+    const withUser = url.replace('rtsp://', 'rtsp://cam:s3cret@');
+    const ffmpeg = findPeer('ffmpeg');
+    const publishArgs = (to: string): string[] => ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '3', '-i', join(repoRoot, 'test', 'fixtures', 'test.264'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', to];
+    const publishing = runPeer(ffmpeg, publishArgs(withUser), 30_000);
+    // Read it while it is published: once the server said so.
+    for (let i = 0; i < 100 && !out.includes('live/cam1: 1 track(s) live'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1: 1 track\(s\) live$/m);
+    const streams = await probeURL(withUser);
+    assert.deepEqual(streams.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const p = await publishing;
+    assert.equal(p.code, 0, p.stderr);
+    for (let i = 0; i < 50 && !/^live\/cam1 ended \(teardown\), \d+ RTP packets$/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1 ended \(teardown\), \d+ RTP packets$/m);
+    // authorizePublish: only live/… — another path is refused (403), and ffmpeg fails.
+    const refused = await runPeer(ffmpeg, publishArgs(withUser.replace('/live/cam1', '/elsewhere')), 30_000);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /403|Forbidden/);
+  } finally {
+    server.child.kill('SIGKILL');
   }
 });
 
