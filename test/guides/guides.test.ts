@@ -283,8 +283,15 @@ test("the guides' live source, file server and recorder run as written, and ffpr
   }
 });
 
-test("the publishing guide's server takes ffmpeg's stream with the guide's credentials and serves it to ffprobe; it refuses another path", async () => {
-  const js = compile({ 'publishing-and-proxying-publish': guideBlocks()['publishing-and-proxying-publish']! }, join(repoRoot, 'build', 'guides-test-publish'));
+test("the publishing guide's server takes ffmpeg's stream and the guide's RTSPClient.publish program with the guide's credentials and serves both to ffprobe; it refuses another path", async () => {
+  const blocks = guideBlocks();
+  const js = compile(
+    {
+      'publishing-and-proxying-publish': blocks['publishing-and-proxying-publish']!,
+      'publishing-and-proxying-publish-client': blocks['publishing-and-proxying-publish-client']!,
+    },
+    join(repoRoot, 'build', 'guides-test-publish'),
+  );
   const server = serve(js['publishing-and-proxying-publish']!);
   let out = '';
   server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -307,6 +314,16 @@ test("the publishing guide's server takes ffmpeg's stream with the guide's crede
     const refused = await runPeer(ffmpeg, publishArgs(withUser.replace('/live/cam1', '/elsewhere')), 30_000);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /403|Forbidden/);
+
+    // The guide's RTSPClient.publish program, for 4 s of its looping file: ffprobe reads it meanwhile.
+    const client = runIn(repoRoot, [js['publishing-and-proxying-publish-client']!, withUser, '4']);
+    for (let i = 0; i < 100 && out.split('live/cam1: 1 track(s) live').length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(out.split('live/cam1: 1 track(s) live').length, 3, out);
+    const again = await probeURL(withUser);
+    assert.deepEqual(again.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const c = await client;
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /packetsSent: [1-9]\d*/);
   } finally {
     server.child.kill('SIGKILL');
   }
