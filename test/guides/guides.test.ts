@@ -184,8 +184,8 @@ test('every @example in the packages type-checks against the built packages', ()
 });
 
 /** Run a compiled block with PORT=0 from the repository root; resolves with the URL it prints. */
-function serve(js: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [js], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(js: string, args: readonly string[] = []): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [js, ...args], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -235,12 +235,13 @@ async function probeURL(url: string): Promise<Array<{ codec_name: string; sample
   return (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }> }).streams;
 }
 
-test("the guides' live source, file server and recorder run as written, and ffprobe reads what they serve and record", async () => {
+test("the guides' live source, file server, recorder and proxy run as written, and ffprobe reads what they serve and record", async () => {
   const all = guideBlocks();
   const runnable = {
     'live-source-live-source': all['live-source-live-source'],
     'serving-files-serving-files': all['serving-files-serving-files'],
     'recording-recording': all['recording-recording'],
+    'publishing-and-proxying-proxy': all['publishing-and-proxying-proxy'],
   };
   for (const [k, v] of Object.entries(runnable)) assert.ok(v, `a guide-test block ${k}`);
   const js = compile(runnable as Record<string, string>, join(repoRoot, 'build', 'guides-test-run'));
@@ -278,6 +279,18 @@ test("the guides' live source, file server and recorder run as written, and ffpr
       assert.equal(audio.codec, 'aac');
       assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
     });
+
+    // The publishing guide's proxy, with that stream as its back-end: ffprobe reads both tracks through it.
+    const proxy = serve(js['publishing-and-proxying-proxy']!, [url]);
+    try {
+      const proxied = await probeURL(await proxy.url);
+      assert.deepEqual(
+        proxied.map((s) => s.codec_name),
+        ['h264', 'aac'],
+      );
+    } finally {
+      proxy.child.kill('SIGKILL');
+    }
   } finally {
     files.child.kill('SIGKILL');
   }
