@@ -193,7 +193,7 @@ function serve(js: string, args: readonly string[] = []): { child: ChildProcess;
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^(?:play|publish to) (rtsp:\/\/\S+)$/m.exec(out);
+      const m = /^(?:play|publish to) (rtsp:\/\/\S+)/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!.replace(/^rtsp:\/\/[^/]+:(\d+)\//, 'rtsp://127.0.0.1:$1/'));
@@ -337,6 +337,26 @@ test("the publishing guide's server takes ffmpeg's stream and the guide's RTSPCl
     const c = await client;
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /packetsSent: [1-9]\d*/);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+test("the auth guide's server runs as written: each stream lets in its own database's users only (ffprobe with Digest MD5)", async () => {
+  const js = compile({ 'auth-and-tls-auth': guideBlocks()['auth-and-tls-auth']! }, join(repoRoot, 'build', 'guides-test-auth'));
+  const server = serve(js['auth-and-tls-auth']!);
+  try {
+    const base = (await server.url).replace(/\/lobby$/, '');
+    const as = (user: string, path: string): string => base.replace('rtsp://', `rtsp://${user}@`) + path;
+    const lobby = await probeURL(as('alice:correct%20horse', '/lobby'));
+    assert.deepEqual(lobby.map((s) => s.codec_name), ['h264']);
+    const board = await probeURL(as('carol:staple', '/board'));
+    assert.deepEqual(board.map((s) => s.codec_name), ['h264']);
+    for (const [user, path] of [['alice:correct%20horse', '/board'], ['carol:staple', '/lobby'], ['alice:wrong', '/lobby']] as const) {
+      const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', as(user, path)], 30_000);
+      assert.notEqual(r.code, 0, `${user} on ${path} is refused`);
+      assert.match(r.stderr, /401|Unauthorized/, `${user} on ${path}`);
+    }
   } finally {
     server.child.kill('SIGKILL');
   }
