@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { ffmpegCopy, probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
@@ -41,6 +42,7 @@ test('examples/onDemandServer: every stream it lists plays in ffmpeg', async () 
     const names = [...s.out().matchAll(/^"(\w+)" stream/gm)].map((m) => m[1]!);
     assert.deepEqual(names.sort(), ['aacAudioTest', 'h264ESVideoTest', 'h265ESVideoTest', 'mp3AudioTest', 'mpeg2TransportStreamTest', 'wavAudioTest']);
     await withTempDir(async (dir) => {
+      // Two recorded whole, every frame there.
       for (const [name, codec] of [['h264ESVideoTest', 'h264'], ['aacAudioTest', 'aac']] as const) {
         const out = join(dir, `${name}.mkv`);
         const r = await ffmpegCopy(`rtsp://127.0.0.1:${port}/${name}`, 'tcp', out, [], 30_000);
@@ -48,6 +50,21 @@ test('examples/onDemandServer: every stream it lists plays in ffmpeg', async () 
         assert.equal((await probe(out)).codec, codec);
       }
     });
+    // Every stream it lists: ffprobe plays it and finds its codec(s).
+    const expected: Record<string, string> = {
+      h264ESVideoTest: 'h264',
+      h265ESVideoTest: 'hevc',
+      aacAudioTest: 'aac',
+      mp3AudioTest: 'mp3',
+      wavAudioTest: 'pcm_s16be',
+      mpeg2TransportStreamTest: 'h264,aac',
+    };
+    for (const name of names) {
+      const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://127.0.0.1:${port}/${name}`], 30_000);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      // (ffprobe lists a transport stream's streams once per program too: each codec once)
+      assert.equal([...new Set(r.stdout.split('\n').filter((l) => l !== ''))].join(','), expected[name], name);
+    }
   } finally {
     s.child.kill('SIGKILL');
   }
