@@ -1,5 +1,6 @@
 // The other examples run as their headers say, against real peers, so none can rot:
-// onDemandServer and mediaServer are played by ffmpeg, printFrames prints a stream's frames, and
+// onDemandServer and mediaServer are played by ffmpeg/ffprobe, printFrames prints a stream's frames,
+// publishAndRead's published path is read by ffprobe too, and
 // the scheduler/groupsock demo delivers its five packets; and a failure (no server, a port in use, a
 // directory that is not there) is one line on stderr and a non-zero exit, never a stack trace.
 import { test } from 'node:test';
@@ -157,12 +158,23 @@ test('examples/relayToneServer: the tone through the relay, recorded by ffmpeg',
   }
 });
 
-test('examples/publishAndRead: a file published to our server and read back at the same time', async () => {
+test('examples/publishAndRead: a file published to our server and read back at the same time, by its own reader and by ffprobe', async () => {
   for (const transport of ['tcp', 'udp']) {
-    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000);
+    // While the file is being published, ffprobe (a real peer) reads the same path too.
+    let ffprobe: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000, (out) => {
+      const m = /^publishing \S+ to (rtsp:\/\/\S+) over/m.exec(out);
+      if (m && ffprobe === undefined) {
+        ffprobe = runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', m[1]!], 30_000);
+      }
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^server: live is published \(1 track\(s\)\)/m);
     const m = /^reader: video\/H264: (\d+) frames \((\d+) key frames\)$/m.exec(r.stdout);
     assert.ok(m && Number(m[1]) > 0 && Number(m[2]) >= 1, r.stdout);
+    assert.ok(ffprobe, 'the example printed the URL it publishes to');
+    const p = await ffprobe;
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout.trim(), 'h264,320,240', `ffprobe read the published stream over ${transport}`);
   }
 });
