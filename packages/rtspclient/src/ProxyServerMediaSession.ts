@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import {
   DEFAULT_RELAY_MAX_TRACKS,
   formatSDP,
@@ -40,8 +40,11 @@ export type ProxyBackendState = 'idle' | 'connecting' | 'live' | 'retrying' | 'c
 
 /** Options of a {@link ProxyServerMediaSession}. */
 export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOptions, Omit<RelayTrackOptions, 'scheduler'> {
-  /** Every timer (the back-end client's, the relay's, back-off, grace, no-data) runs on it; give the RTSP server's. */
-  scheduler: TaskScheduler;
+  /**
+   * Every timer (the back-end client's, the relay's, back-off, grace, no-data) runs on it; give the
+   * RTSP server's (default: the shared `defaultScheduler()`, the one a server made without a scheduler uses).
+   */
+  scheduler?: TaskScheduler;
   /** Back-end transport: `udp`, `tcp` or `auto` (UDP, falling back to TCP; the default). */
   transport?: RTSPTransportMode;
   /** Back-end user name (overrides the URL's userinfo). */
@@ -213,7 +216,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
    * @param url the back-end `rtsp://[user:pass@]host[:port]/path`.
    * Throws `ERR_PROXY_URL` when `url` is not an `rtsp://` URL.
    */
-  constructor(name: string, url: string, options: ProxyServerMediaSessionOptions) {
+  constructor(name: string, url: string, options: ProxyServerMediaSessionOptions = {}) {
     super(name, options);
     let u: URL;
     try {
@@ -226,7 +229,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     u.username = '';
     u.password = '';
     this.url = u.href;
-    this.#scheduler = options.scheduler;
+    this.#scheduler = options.scheduler ?? defaultScheduler();
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#graceUs = (options.graceMs ?? DEFAULT_PROXY_GRACE_MS) * 1000;
