@@ -116,6 +116,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       | 'httpPort'
       | 'statsIntervalMs'
       | 'metrics'
+      | 'httpTunnelPostFromAnyAddress'
     >
   > & {
     host: string | undefined;
@@ -124,6 +125,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #tls: TlsOptions | undefined;
   readonly #allowUDPWithTLS: boolean;
   readonly #httpPort: number | undefined;
+  readonly #httpTunnelPostFromAnyAddress: boolean;
   #http: HTTPTunnelListener | undefined;
   readonly #statsCollector: ServerStatsCollector;
   readonly #statsIntervalUs: number;
@@ -172,6 +174,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
     this.#statsIntervalUs = Math.round(statsIntervalMs * 1000);
     this.#metricsOptions = options.metrics === undefined ? undefined : resolveMetricsOptions(options.metrics);
+    const anyPost: unknown = options.httpTunnelPostFromAnyAddress;
+    if (anyPost !== undefined && typeof anyPost !== 'boolean') {
+      throw new DorsvrError('ERR_SERVER_OPTION', `httpTunnelPostFromAnyAddress must be true or false, not ${String(anyPost)}`);
+    }
+    this.#httpTunnelPostFromAnyAddress = anyPost ?? false;
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
@@ -404,6 +411,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxConnections: this.#options.maxConnections,
       serverName: this.#options.serverName,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
+      postFromAnyAddress: this.#httpTunnelPostFromAnyAddress,
       openTunnel: (socket) => {
         const state = this.#attach(socket);
         return state && ((bytes) => this.#onData(state, bytes));

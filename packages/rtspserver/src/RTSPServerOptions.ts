@@ -55,6 +55,14 @@ export interface RTSPServerOptions {
    * interleaved on the GET half. See {@link HTTPTunnelListener}.
    */
   httpPort?: number | undefined;
+  /**
+   * Accept an HTTP tunnel's POST half from any IP address. Default false: the POST must come from
+   * the address its GET came from, so knowing a tunnel's `x-sessioncookie` is not enough to send
+   * requests into it. Set it only for clients behind load-balancing proxies whose two connections
+   * leave from different addresses (anyone who learns a cookie may then attach the POST of a
+   * tunnel that has none yet). Anything but a boolean throws `ERR_SERVER_OPTION`.
+   */
+  httpTunnelPostFromAnyAddress?: boolean;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**

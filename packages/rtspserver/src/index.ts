@@ -73,7 +73,7 @@ export {
   type PublisherTrackInputOptions,
 } from './PublisherTrackInput.js';
 export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
-export { HTTPTunnelListener, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
+export { HTTPTunnelListener, HTTP_TUNNEL_RETIRED_COOKIE_SECONDS, HTTP_TUNNEL_MAX_RETIRED_COOKIES, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
 export { Base64StreamDecoder } from './Base64StreamDecoder.js';
 export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';
 export type {
