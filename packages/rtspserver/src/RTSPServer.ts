@@ -305,6 +305,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
    *
    * @example
    * ```ts
+   * import { RTSPServer } from '@dorsvr/rtspserver';
+   *
    * const server = new RTSPServer({ port: 8554, statsIntervalMs: 5000 });
    * server.on('stats', (s) => console.log(`${s.readers} readers, ${(s.sentBitsPerSecond / 1000).toFixed(0)} kbit/s`));
    * // …or at any time:
