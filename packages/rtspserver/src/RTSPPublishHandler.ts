@@ -8,6 +8,7 @@ import {
   parseTransportHeader,
   formatTransportSpec,
   parseSessionHeader,
+  type PortRange,
   type SDPSessionDescription,
   type TransportSpec,
 } from '@dorsvr/livemedia';
@@ -53,6 +54,8 @@ export interface RTSPPublishHost {
   removeStream(sms: ServerMediaSession, options?: { keepSessions?: boolean }): void;
   /** May anything be published at `path` (a path that is not a file or another stream)? */
   mayPublishAt(path: string): Promise<boolean>;
+  /** The server's `rtpPortRange`: publishers' UDP port pairs come from it when set (else from `portBase` up). */
+  readonly rtpPortRange?: PortRange | undefined;
 }
 
 /**
@@ -426,7 +429,11 @@ export class RTSPPublishHandler {
 
   #allocator(type: UDPSocketType): PortPairAllocator {
     let a = this.#allocators.get(type);
-    if (!a) this.#allocators.set(type, (a = new PortPairAllocator({ start: this.options.portBase, type })));
+    const range = this.#host.rtpPortRange;
+    if (!a) {
+      a = range === undefined ? new PortPairAllocator({ start: this.options.portBase, type }) : new PortPairAllocator({ start: range.min, end: range.max, type });
+      this.#allocators.set(type, a);
+    }
     return a;
   }
 

@@ -220,6 +220,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
           addStream: (sms) => this.addServerMediaSession(sms),
           removeStream: (sms, o) => this.removeServerMediaSession(sms, o),
           mayPublishAt: async (path) => this.mayPublishAt(path),
+          rtpPortRange: this.rtpPortRange,
         },
         options.publish === true ? {} : options.publish,
       );
