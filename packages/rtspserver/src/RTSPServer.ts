@@ -742,8 +742,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     return handlePlayRequest(this.#core, ctx);
   }
 
-  /** PAUSE (see `handlePauseRequest`). */
+  /** PAUSE (see `handlePauseRequest`; a publisher's: `RTSPPublishHandler.handlePause`). */
   protected handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    if (this.#publishing?.isPublisherRequest(ctx)) return this.#publishing.handlePause(ctx);
     return handlePauseRequest(this.#core, ctx);
   }
 
