@@ -9,6 +9,7 @@ import {
   type RelayTrackOptions,
   type SDPMediaDescription,
   type SDPMediaInit,
+  type ServerDefaults,
   type ServerMediaSessionOptions,
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
@@ -186,6 +187,8 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   #tracks: ProxyTrack[] = [];
   /** Tracks replaced or removed, closed once their readers' BYE went out. */
   readonly #retired = new Set<RelayTrack>();
+  /** The serving server's defaults (its `rtpPortRange`), for the tracks made now and later. */
+  #serverDefaults: ServerDefaults | undefined;
   #backendName: string | undefined;
   #sdpVersion = 0;
   #client: RTSPClient | undefined;
@@ -241,6 +244,13 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   /** The back-end's state now. */
   get state(): ProxyBackendState {
     return this.#state;
+  }
+
+  /** The serving server's `rtpPortRange` goes to the relay tracks (their readers' port pairs), now and as the back-end's SDP makes new ones. */
+  override applyServerDefaults(defaults: ServerDefaults): void {
+    super.applyServerDefaults(defaults);
+    this.#serverDefaults = defaults;
+    for (const t of this.#tracks) t.track.setServerPortRange(defaults.rtpPortRange);
   }
 
   /** The relay tracks readers are served from now, one per relayable `m=` section of the back-end's SDP. */
@@ -469,11 +479,13 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       scheduler: this.#scheduler,
       cname: o.cname,
       portBase: o.portBase,
+      portRange: o.portRange,
       maxReaders: o.maxReaders,
       keyFrameWaitUs: o.keyFrameWaitUs,
       byeDelayUs: o.byeDelayUs,
     });
     const sub = track.subsession;
+    track.setServerPortRange(this.#serverDefaults?.rtpPortRange);
     sub.trackNumber = trackNumber;
     sub.parentSession = this;
     const pt: ProxyTrack = { track, key, sub: undefined };
