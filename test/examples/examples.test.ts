@@ -1,9 +1,11 @@
 // The other examples run as their headers say, against real peers, so none can rot:
 // onDemandServer and mediaServer are played by ffmpeg, printFrames prints a stream's frames, and
-// the scheduler/groupsock demo delivers its five packets.
+// the scheduler/groupsock demo delivers its five packets; and a failure (no server, a port in use, a
+// directory that is not there) is one line on stderr and a non-zero exit, never a stack trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
@@ -67,9 +69,52 @@ test('examples/mediaServer serves a directory; examples/printFrames prints the f
     assert.ok(frames.length >= 50, `${frames.length} frames printed`);
     assert.match(frames.find((l) => l.includes('key')) ?? '', /bytes\tpt [\d.]+ s\trtp \d+\tkey/);
     assert.match(p.stdout, /^video\/H264: \d+ packets, 0 lost, jitter [\d.]+ ms$/m);
+    // A stream the server does not have: one line saying so, exit status 1.
+    const missing = await runPeer(process.execPath, [example('printFrames'), `rtsp://127.0.0.1:${port}/no-such.264`], 30_000);
+    assertOneLineFailure(missing, 1, /^printFrames: .*404/);
   } finally {
     s.child.kill('SIGKILL');
   }
+});
+
+/** A failure as a user wants it: the exit status, one line on stderr that says why, no stack trace. */
+function assertOneLineFailure(r: { code: number | null; stdout: string; stderr: string }, code: number, line: RegExp): void {
+  assert.equal(r.code, code, r.stderr);
+  assert.match(r.stderr, line);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+}
+
+test('examples/printFrames with no server there: one clear line, exit status 1 (no stack trace)', async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve())); // the port is now closed
+  const r = await runPeer(process.execPath, [example('printFrames'), `rtsp://127.0.0.1:${port}/test.264`], 30_000);
+  assertOneLineFailure(r, 1, /^printFrames: cannot connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  assert.equal(r.stdout, '');
+});
+
+test('the example servers: a port in use or a directory that is not there is one clear line and a non-zero exit', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, resolve));
+  const port = String((busy.address() as net.AddressInfo).port);
+  try {
+    for (const [name, args] of [
+      ['liveToneServer', [port]],
+      ['relayToneServer', [port]],
+      ['onDemandServer', [port]],
+      ['mediaServer', [join(repoRoot, 'test', 'fixtures'), port]],
+      ['proxyServer', ['rtsp://127.0.0.1:1/x', port]],
+    ] as const) {
+      const r = await runPeer(process.execPath, [example(name), ...args], 20_000);
+      assertOneLineFailure(r, 1, new RegExp(`^${name}: cannot listen on port ${port}: .*EADDRINUSE`));
+    }
+  } finally {
+    busy.close();
+  }
+  const r = await runPeer(process.execPath, [example('mediaServer'), join(repoRoot, 'no-such-directory'), '0'], 20_000);
+  assertOneLineFailure(r, 2, /^mediaServer: cannot serve .*no-such-directory: ENOENT/);
 });
 
 test('examples/scheduler-groupsock-demo: five packets paced 100 ms apart, then it exits by itself', async () => {

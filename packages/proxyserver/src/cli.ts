@@ -3,7 +3,8 @@
  * dorsvr-proxy: live555ProxyServer's equal — serves each back-end `rtsp://` URL (a camera, another
  * server) to any number of players over one back-end session per URL.
  *
- *   dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass] [--user name:password]... [--name name]...
+ *   dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file]
+ *                [--user name:password]... [--user-file file] [--name name]...   (--help lists every option)
  *
  * stdout: one line per stream, `<name>: <proxied rtsp:// URL> (proxies <back-end URL>)`, then a
  * line per back-end state change (`<name>: live`, `<name>: retrying (…; retry in 2.0 s)`, …).
@@ -14,7 +15,7 @@
  */
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
-import { parseProxyArgs, PROXY_USAGE, ProxyServerMediaSession } from '@dorsvr/rtspclient';
+import { packageVersion, parseProxyArgs, proxyHelp, PROXY_USAGE, ProxyServerMediaSession } from '@dorsvr/rtspclient';
 
 function redact(url: string): string {
   try {
@@ -29,11 +30,15 @@ function redact(url: string): string {
 async function main(): Promise<number> {
   const parsed = parseProxyArgs(process.argv.slice(2));
   if (parsed === 'help') {
-    process.stdout.write(`${PROXY_USAGE}\n`);
+    process.stdout.write(proxyHelp());
+    return 0;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {
-    process.stderr.write(`dorsvr-proxy: ${parsed}\n${PROXY_USAGE}\n`);
+    process.stderr.write(`dorsvr-proxy: ${parsed}\n${PROXY_USAGE}   (dorsvr-proxy --help lists the options)\n`);
     return 2;
   }
   const args = parsed;
@@ -47,13 +52,15 @@ async function main(): Promise<number> {
   server.on('error', (err) => process.stderr.write(`dorsvr-proxy: ${err instanceof Error ? err.message : String(err)}\n`));
   const proxies = args.urls.map((url, i) => {
     const name = args.names[i]!;
-    // A URL's own userinfo wins over -u for that URL.
-    const own = new URL(url).username !== '';
+    // A URL's own password wins over -u for that URL; a URL's own user name goes with the given password.
+    const u = new URL(url);
+    const ownPassword = u.password !== '';
+    const ownUser = u.username !== '';
     const proxy = new ProxyServerMediaSession(name, url, {
       scheduler,
       transport: args.tcp ? 'tcp' : 'auto',
-      username: own ? undefined : args.username,
-      password: own ? undefined : args.password,
+      username: ownPassword || ownUser ? undefined : args.username,
+      password: ownPassword ? undefined : args.password,
     });
     proxy.events.on('state', (state, why) => process.stdout.write(`${name}: ${state}${why === undefined ? '' : ` (${why})`}\n`));
     proxy.events.on('tracksChanged', (tracks) => process.stdout.write(`${name}: the back-end's tracks changed: ${tracks.map((n) => `track${n}`).join(', ')}\n`));

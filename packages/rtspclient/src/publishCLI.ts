@@ -3,7 +3,7 @@
  * dorsvr-publish: sends a file to an RTSP server in real time (ANNOUNCE, SETUP with mode=record,
  * RECORD), as the server would stream it: `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`.
  *
- *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass]
+ *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file]
  *
  * stderr: a progress line (media time sent, packets, bytes) and messages; stdout: one summary line
  * at the end. Exit status 0 once the whole file was sent (or on SIGINT/SIGTERM, after RTCP BYE and
@@ -15,8 +15,8 @@ import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS, ServerMediaSession } from '@dorsvr/livemedia';
 import type { Publication } from './Publication.js';
 import { RTSPClient } from './RTSPClient.js';
-import { parsePublishArgs, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
-import { explainClientError, oneLine } from './cliSupport.js';
+import { parsePublishArgs, publishHelp, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
+import { explainClientError, oneLine, packageVersion } from './cliSupport.js';
 
 /** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
 const NON_TTY_PROGRESS_SECONDS = 2;
@@ -48,11 +48,15 @@ function explain(err: unknown, args: PublishArgs): string {
 async function main(): Promise<number> {
   const parsed = parsePublishArgs(process.argv.slice(2));
   if (parsed === 'help') {
-    process.stdout.write(`${PUBLISH_USAGE}\n`);
+    process.stdout.write(publishHelp());
+    return 0;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {
-    process.stderr.write(`dorsvr-publish: ${parsed}\n${PUBLISH_USAGE}\n`);
+    process.stderr.write(`dorsvr-publish: ${parsed}\n${PUBLISH_USAGE}   (dorsvr-publish --help lists the options)\n`);
     return 2;
   }
   const args = parsed;

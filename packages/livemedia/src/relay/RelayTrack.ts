@@ -615,6 +615,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         st.fractionLost = rep.fractionLost;
         st.cumulativeLost = rep.cumulativeLost;
         st.jitterSeconds = rep.jitterSeconds;
+        if (rep.rttSeconds !== undefined) st.rttSeconds = rep.rttSeconds;
       });
       r.rtcp = rtcp;
     }
