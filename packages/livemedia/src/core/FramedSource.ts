@@ -102,9 +102,11 @@ export abstract class FramedSource<
       this.#reading = false;
       throw err;
     }
-    // Any thenable, not only native promises: readFrame's type admits them.
+    // Any thenable, not only native promises: readFrame's type admits them. (A native promise is
+    // told apart first: a frame then costs no lookup of a `then` it does not have.)
+    if (r instanceof Promise) return r.then(this.#onRead, this.#onReadError);
     if (r !== null && typeof (r as Partial<PromiseLike<unknown>>).then === 'function') {
-      return Promise.resolve(r as Promise<Frame | null>).then(this.#onRead, this.#onReadError);
+      return Promise.resolve(r as unknown as PromiseLike<Frame | null>).then(this.#onRead, this.#onReadError);
     }
     this.#reading = false;
     return this.#delivered(r as Frame | null);

@@ -70,7 +70,7 @@ export class RelayServerMediaSession extends ServerMediaSession {
    * Throws `ERR_RELAY_SDP` (status 400) for an SDP with no `m=` section, too many, or one that is
    * not RTP.
    */
-  constructor(name: string, sdp: SDPSessionDescription, options: RelayServerMediaSessionOptions) {
+  constructor(name: string, sdp: SDPSessionDescription, options: RelayServerMediaSessionOptions = {}) {
     const sessionName = sdp.name.trim();
     super(name, {
       ...options,
@@ -98,7 +98,7 @@ export class RelayServerMediaSession extends ServerMediaSession {
    * stream. The sources start playing at once, in real time (a reader joining later starts at the
    * next key frame); when all have ended the session {@link end}s, and {@link end} stops them.
    */
-  static fromSources(name: string, inputs: readonly RelaySourceInput[], options: RelayServerMediaSessionOptions): RelayServerMediaSession {
+  static fromSources(name: string, inputs: readonly RelaySourceInput[], options: RelayServerMediaSessionOptions = {}): RelayServerMediaSession {
     const interfaces = inputs.map(() => new RelayRTPInterface());
     const sinks: RTPSink[] = [];
     try {

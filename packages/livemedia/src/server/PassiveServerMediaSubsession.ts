@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import type { SDPMediaInit } from '../sdp/formatSDP.js';
 import type { RTCPInstance } from '../rtcp/RTCPInstance.js';
 import { isSourceSpecificMulticastAddress } from '@dorsvr/groupsock';
@@ -14,8 +14,8 @@ import type { RTPSinkLike } from './StreamTransport.js';
 
 /** Options of a {@link PassiveServerMediaSubsession}. */
 export interface PassiveServerMediaSubsessionOptions {
-  /** The scheduler the sink runs on (its clock gives `RTP-Info`'s rtptime). */
-  scheduler: TaskScheduler;
+  /** The scheduler the sink runs on (its clock gives `RTP-Info`'s rtptime; default: the shared `defaultScheduler()`, as the sink's). */
+  scheduler?: TaskScheduler;
   /**
    * The RTP sink that is sending the stream to the group (the application plays a source into
    * it, through a Groupsock whose destination is `group:rtpPort`, with its TTL and interface set).
@@ -82,7 +82,7 @@ export class PassiveServerMediaSubsession extends ServerMediaSubsession {
     }
     this.sink = options.sink;
     this.delivery = { ...d };
-    this.#scheduler = options.scheduler;
+    this.#scheduler = options.scheduler ?? defaultScheduler();
     this.#rtcp = options.rtcp;
     this.#bandwidthKbps = options.bandwidthKbps ?? 500;
   }
