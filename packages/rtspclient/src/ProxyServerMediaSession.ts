@@ -9,6 +9,7 @@ import {
   type RelayTrackOptions,
   type SDPMediaDescription,
   type SDPMediaInit,
+  type ServerDefaults,
   type ServerMediaSessionOptions,
   type ServerMediaSubsession,
 } from '@dorsvr/livemedia';
@@ -145,13 +146,7 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
 /**
  * live555's ProxyServerMediaSession: a stream that another RTSP server (a camera, an origin
  * server) serves, served again to any number of readers over one back-end session. Add it to an
- * `RTSPServer` like any other session:
- *
- * ```ts
- * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://camera/stream', { scheduler: server.scheduler });
- * server.addServerMediaSession(proxy);
- * proxy.events.on('state', (s) => console.log(s));
- * ```
+ * `RTSPServer` like any other session (see the example below).
  *
  * An {@link RTSPClient} plays the back-end URL and hands its RTP and RTCP packets, not frames, to
  * livemedia's relay ({@link RelayTrack}s): any codec passes, and the back-end's rtpmap/fmtp lines
@@ -162,6 +157,19 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
  * resume (at the next key frame, with sequence numbers and timestamps going on). When the
  * back-end's SDP changed meanwhile, readers of the changed tracks are ended (RTCP BYE) and the
  * others continue.
+ *
+ * @example
+ * ```ts
+ * import { ProxyServerMediaSession } from '@dorsvr/rtspclient';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ *
+ * const server = new RTSPServer({ port: 8554 });
+ * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://user:pass@camera.local/stream', { scheduler: server.scheduler });
+ * proxy.events.on('state', (state, why) => console.log(state, why ?? '')); // connecting, live, retrying, idle
+ * server.addServerMediaSession(proxy);
+ * await server.listen();
+ * console.log(`play ${server.rtspURL(proxy)}`);
+ * ```
  */
 export class ProxyServerMediaSession extends ServerMediaSession {
   /** The back-end URL (userinfo removed). */
@@ -179,6 +187,8 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   #tracks: ProxyTrack[] = [];
   /** Tracks replaced or removed, closed once their readers' BYE went out. */
   readonly #retired = new Set<RelayTrack>();
+  /** The serving server's defaults (its `rtpPortRange`), for the tracks made now and later. */
+  #serverDefaults: ServerDefaults | undefined;
   #backendName: string | undefined;
   #sdpVersion = 0;
   #client: RTSPClient | undefined;
@@ -234,6 +244,13 @@ export class ProxyServerMediaSession extends ServerMediaSession {
   /** The back-end's state now. */
   get state(): ProxyBackendState {
     return this.#state;
+  }
+
+  /** The serving server's `rtpPortRange` goes to the relay tracks (their readers' port pairs), now and as the back-end's SDP makes new ones. */
+  override applyServerDefaults(defaults: ServerDefaults): void {
+    super.applyServerDefaults(defaults);
+    this.#serverDefaults = defaults;
+    for (const t of this.#tracks) t.track.setServerPortRange(defaults.rtpPortRange);
   }
 
   /** The relay tracks readers are served from now, one per relayable `m=` section of the back-end's SDP. */
@@ -462,11 +479,13 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       scheduler: this.#scheduler,
       cname: o.cname,
       portBase: o.portBase,
+      portRange: o.portRange,
       maxReaders: o.maxReaders,
       keyFrameWaitUs: o.keyFrameWaitUs,
       byeDelayUs: o.byeDelayUs,
     });
     const sub = track.subsession;
+    track.setServerPortRange(this.#serverDefaults?.rtpPortRange);
     sub.trackNumber = trackNumber;
     sub.parentSession = this;
     const pt: ProxyTrack = { track, key, sub: undefined };

@@ -36,6 +36,24 @@ export interface RelaySourceInput {
  * stream (made from the publisher's ANNOUNCEd SDP), a proxied one, or one fed by `FramedSource`s
  * ({@link fromSources}). Each `m=` section becomes one track, in order, served to readers by an
  * RTSP server like any other session (`RelayServerMediaSubsession`s).
+ *
+ * @example
+ * ```ts
+ * import { H264VideoRTPSink, H264VideoStreamFramer, RelayServerMediaSession } from '@dorsvr/livemedia';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ * import { defaultScheduler } from '@dorsvr/scheduler';
+ *
+ * const scheduler = defaultScheduler();
+ * const framer = await H264VideoStreamFramer.open('clip.264');
+ * const relayed = RelayServerMediaSession.fromSources(
+ *   'relayed',
+ *   [{ source: framer, createSink: (rtpInterface) => new H264VideoRTPSink({ scheduler, rtpInterface, payloadType: 96, sps: framer.sps, pps: framer.pps }) }],
+ *   { scheduler },
+ * ); // plays at once, in real time; a late reader starts at the next key frame
+ * const server = new RTSPServer({ scheduler });
+ * server.addServerMediaSession(relayed);
+ * await server.listen();
+ * ```
  */
 export class RelayServerMediaSession extends ServerMediaSession {
   /** One per `m=` section, in order (`track1` first). */

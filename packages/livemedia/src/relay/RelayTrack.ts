@@ -8,6 +8,8 @@ import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTC
 import { RTPReceptionStats } from '../rtpsource/RTPReceptionStats.js';
 import type { SDPMediaDescription } from '../sdp/SDPTypes.js';
 import { ServerMediaStream, type ClientTransport, type StreamStartInfo } from '../server/ServerMediaSubsession.js';
+import type { PortRange } from '../server/StreamTransport.js';
+import { checkPortRange } from '../server/DefaultStreamTransport.js';
 import { isH264KeyFrameStart, isH265KeyFrameStart } from './keyFrameStart.js';
 import { RelayParameterSets } from './RelayParameterSets.js';
 import { RelayReader } from './RelayReader.js';
@@ -31,6 +33,12 @@ export interface RelayTrackOptions {
   cname?: string;
   /** First UDP port tried for a track's server port pair (default 6970). */
   portBase?: number;
+  /**
+   * UDP ports for the track's server port pair (both ports inside; a bad range throws
+   * `ERR_SERVER_PORT_RANGE`). Default: the serving RTSP server's `rtpPortRange` (handed over by
+   * `applyServerDefaults`), else from `portBase` up. No free pair: the reader's SETUP gets 453.
+   */
+  portRange?: PortRange;
   /**
    * Readers of one track at most (default {@link DEFAULT_RELAY_MAX_READERS}); a SETUP beyond is
    * refused with 453 Not Enough Bandwidth.
@@ -143,6 +151,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
   readonly #cname: string;
   readonly #portBase: number | undefined;
+  readonly #portRange: PortRange | undefined;
+  #serverPortRange: PortRange | undefined;
   readonly #maxReaders: number;
   readonly #keyFrameWaitUs: number;
   readonly #byeDelayUs: number;
@@ -200,6 +210,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.parameterSets = RelayParameterSets.fromMedia(media);
     this.#cname = options.cname ?? 'dorsvr';
     this.#portBase = options.portBase;
+    this.#portRange = options.portRange === undefined ? undefined : checkPortRange(options.portRange);
     this.#maxReaders = options.maxReaders ?? DEFAULT_RELAY_MAX_READERS;
     this.#keyFrameWaitUs = options.keyFrameWaitUs ?? DEFAULT_RELAY_KEY_FRAME_WAIT_US;
     this.#byeDelayUs = options.byeDelayUs ?? DEFAULT_RELAY_BYE_DELAY_US;
@@ -507,6 +518,16 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     return this.#publisherRTCP?.malformedPackets ?? this.#malformedRTCP;
   }
 
+  /** The UDP ports readers' port pairs come from: the track's own `portRange`, else the server's, else undefined (from `portBase` up). */
+  get portRange(): PortRange | undefined {
+    return this.#portRange ?? this.#serverPortRange;
+  }
+
+  /** The subsession's: the serving server's `rtpPortRange` (the track's own `portRange` wins). Pairs bound later take it. */
+  setServerPortRange(range: PortRange | undefined): void {
+    this.#serverPortRange = range;
+  }
+
   // ----- the subsession's: readers -----
 
   /** The subsession's: set up one reader (SETUP). Binds the track's port pair for its family on first use. */
@@ -521,7 +542,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       family = transport.clientAddress.includes(':') ? 'udp6' : 'udp4';
       let fp = this.#pairs[family];
       if (fp === undefined) {
-        const created: FamilyPair = { promise: RelaySocketPair.bind(family, this.#portBase), pair: undefined, users: 0 };
+        const created: FamilyPair = { promise: RelaySocketPair.bind(family, this.#portBase, this.portRange), pair: undefined, users: 0 };
         fp = created;
         this.#pairs[family] = created;
         created.promise.then(
