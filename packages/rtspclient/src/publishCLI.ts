@@ -10,7 +10,7 @@
  * --json: JSON lines, the progress every second and the summary). Exit status 0 once the whole file was sent (or on SIGINT/SIGTERM, after RTCP BYE and
  * TEARDOWN), 1 on failure (one line saying why), 2 on bad arguments.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS, ServerMediaSession } from '@dorsvr/livemedia';
@@ -59,11 +59,13 @@ async function main(): Promise<number> {
     process.stderr.write(`dorsvr-publish: ${args.file}: cannot publish ${ext === '' ? 'a file without extension' : `${ext} files`} (one of ${[...FILE_SERVER_MEDIA_SUBSESSIONS.keys()].join(' ')})\n`);
     return 2;
   }
+  // A file that is not there (or cannot be read) is a bad argument, as a directory dorsvr-server cannot serve.
   try {
     if (!statSync(args.file).isFile()) throw new Error('not a regular file');
+    accessSync(args.file, constants.R_OK);
   } catch (err) {
-    log(`dorsvr-publish: cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, true);
-    return 1;
+    process.stderr.write(`dorsvr-publish: cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n${PUBLISH_USAGE}\n`);
+    return 2;
   }
 
   const scheduler = new BasicTaskScheduler();

@@ -256,6 +256,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
           addStream: (sms) => this.addServerMediaSession(sms),
           removeStream: (sms, o) => this.removeServerMediaSession(sms, o),
           mayPublishAt: async (path) => this.mayPublishAt(path),
+          rtpPortRange: this.rtpPortRange,
         },
         options.publish === true ? {} : options.publish,
       );
@@ -842,8 +843,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     return handlePlayRequest(this.#core, ctx);
   }
 
-  /** PAUSE (see `handlePauseRequest`). */
+  /** PAUSE (see `handlePauseRequest`; a publisher's: `RTSPPublishHandler.handlePause`). */
   protected handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    if (this.#publishing?.isPublisherRequest(ctx)) return this.#publishing.handlePause(ctx);
     return handlePauseRequest(this.#core, ctx);
   }
 
