@@ -327,7 +327,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#statsTask = 0;
     if (this.#closed) return;
     this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
-    this.emit('stats', this.stats());
+    // Nobody listening: no snapshot to make (stats() and a scrape still give one when asked).
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
   };
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
