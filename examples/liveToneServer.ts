@@ -24,6 +24,9 @@ server.addServerMediaSession(
     }),
   ),
 );
-await server.listen();
+await server.listen().catch((err: unknown) => {
+  console.error(`liveToneServer: ${err instanceof Error ? err.message : String(err)}`); // e.g. the port is in use
+  process.exit(1);
+});
 console.log(`play the tone: ${server.rtspURL('tone')}`);
 process.once('SIGINT', () => void server.close());

@@ -52,7 +52,10 @@ for (const [name, description, file, make] of streams) {
 
 server.on('connection', (c) => console.log(`client ${c.remoteAddress}:${c.remotePort} connected`));
 server.on('error', (err) => console.error('error:', err instanceof Error ? err.message : err));
-await server.listen();
+await server.listen().catch((err: unknown) => {
+  console.error(`onDemandServer: ${err instanceof Error ? err.message : String(err)}`); // e.g. the port is in use
+  process.exit(1);
+});
 for (const sms of server.serverMediaSessions.values()) {
   console.log(`"${sms.name}" stream, from the file "${sms.info}": play it with ${server.rtspURL(sms)}`);
 }

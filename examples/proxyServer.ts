@@ -29,7 +29,10 @@ const server = new RTSPServer({ scheduler, port });
 const proxy = new ProxyServerMediaSession('proxyStream', backend, { scheduler });
 proxy.events.on('state', (state, why) => console.log(`back-end ${state}${why === undefined ? '' : ` (${why})`}`));
 server.addServerMediaSession(proxy);
-await server.listen();
+await server.listen().catch((err: unknown) => {
+  console.error(`proxyServer: ${err instanceof Error ? err.message : String(err)}`); // e.g. the port is in use
+  process.exit(1);
+});
 console.log(`proxying ${backend}: play ${server.rtspURL(proxy)}`);
 
 process.once('SIGINT', () => {

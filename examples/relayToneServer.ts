@@ -35,6 +35,9 @@ const session = RelayServerMediaSession.fromSources(
   { scheduler, description: 'A 440 Hz tone, relayed' },
 );
 server.addServerMediaSession(session);
-await server.listen();
+await server.listen().catch((err: unknown) => {
+  console.error(`relayToneServer: ${err instanceof Error ? err.message : String(err)}`); // e.g. the port is in use
+  process.exit(1);
+});
 console.log(`play the relayed tone: ${server.rtspURL('relayed-tone')}`);
 process.once('SIGINT', () => void server.close().then(() => scheduler.close()));

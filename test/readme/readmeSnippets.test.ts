@@ -3,13 +3,14 @@
 // checked and compiled against the built packages with the project's compiler options, then run:
 // ffmpeg/ffprobe play the server's file and live streams, the client snippet records the file
 // stream, and a file it cannot write is one clear line and exit status 1. Also: the packages
-// load with CommonJS require() (the README says so), and each package's README and LICENSE.
+// load with CommonJS require() from a .cjs file (the README says so), each package's README and
+// LICENSE, what npm pack puts in each tarball, and the four CLI shims.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import ts from 'typescript';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
@@ -142,20 +143,44 @@ test('the README server and client snippets build as written; ffmpeg plays the s
   }
 });
 
-const PACKAGES = ['scheduler', 'groupsock', 'livemedia', 'rtspserver', 'rtspclient'] as const;
+/** The library packages (each has an index the README's `require()` loads). */
+const LIBRARIES = ['scheduler', 'groupsock', 'livemedia', 'rtspserver', 'rtspclient'] as const;
+/** Every published package: the libraries and the CLI-only proxyserver. */
+const PACKAGES = [...LIBRARIES, 'proxyserver'] as const;
 
-test('CommonJS code loads every package with require() (Node >= 20.19: require(esm)), as the README says', () => {
-  const require = createRequire(join(repoRoot, 'package.json'));
+test('CommonJS code loads every package with require() (Node >= 20.19: require(esm)), as the README says', async () => {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   assert.ok(major > 20 || (major === 20 && minor >= 19), `Node ${process.versions.node} has require(esm)`);
-  const names: Record<(typeof PACKAGES)[number], string> = {
+  const names: Record<(typeof LIBRARIES)[number], string> = {
     scheduler: 'defaultScheduler',
     groupsock: 'Groupsock',
     livemedia: 'LiveServerMediaSubsession',
     rtspserver: 'RTSPServer',
     rtspclient: 'RTSPClient',
   };
-  for (const p of PACKAGES) {
+  // A .cjs file as a CommonJS user writes it, run by node: the README's line, then a server that
+  // listens and closes (the loaded classes work, not only exist).
+  const dir = join(repoRoot, 'build', 'readme-test-cjs');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'load.cjs');
+  writeFileSync(
+    file,
+    [
+      "'use strict';",
+      "const { RTSPServer } = require('@dorsvr/rtspserver');",
+      ...LIBRARIES.map((p) => `console.log('${p}', typeof require('@dorsvr/${p}').${names[p]});`),
+      "const server = new RTSPServer({ port: 0, host: '127.0.0.1' });",
+      "server.listen().then(() => { console.log('listening', server.port > 0); return server.close(); }).then(() => process.exit(0));",
+      '',
+    ].join('\n'),
+  );
+  const r = await runIn(dir, [file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${LIBRARIES.map((p) => `${p} function\n`).join('')}listening true\n`, r.stderr);
+  // The in-process equivalent, for the record: createRequire gives the same modules.
+  const require = createRequire(join(repoRoot, 'package.json'));
+  for (const p of LIBRARIES) {
     const mod = require(`@dorsvr/${p}`) as Record<string, unknown>;
     assert.equal(typeof mod[names[p]], 'function', `require('@dorsvr/${p}').${names[p]}`);
   }
@@ -173,7 +198,7 @@ test('every package has a README (install, an example, the API site) and the LIC
     assert.match(readme, /```ts\n[^]*?import [^]*?from '@dorsvr\//, `${p}/README.md has an example`);
     assert.match(readme, /## API/, `${p}/README.md links the API reference`);
     for (const f of ['dist', 'README.md', 'LICENSE']) assert.ok(pkg.files.includes(f), `${p} files has ${f}`);
-    assert.equal(pkg.exports['.']!.default, './dist/index.js', `${p} exports a default condition (require(esm))`);
+    if (p !== 'proxyserver') assert.equal(pkg.exports['.']!.default, './dist/index.js', `${p} exports a default condition (require(esm))`);
   }
 });
 
@@ -188,7 +213,7 @@ test("every package README's TypeScript example type-checks against the built pa
   compile(Object.keys(sources), sources, join(repoRoot, 'build', 'readme-test-packages'));
 });
 
-test('npm pack of each package holds what an installed user needs (dist, types, README, LICENSE, bins) and no tests', async () => {
+test('npm pack of each package holds what an installed user needs (dist, types, README, LICENSE, bins), no tests, and source maps that point into it', async () => {
   for (const p of PACKAGES) {
     const dir = join(repoRoot, 'packages', p);
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -203,31 +228,46 @@ test('npm pack of each package holds what an installed user needs (dist, types, 
     assert.equal(r.code, 0, r.stderr);
     const files = new Set((JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
-    const needed = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', ...Object.values(pkg.bin ?? {}).map((b) => b.replace(/^\.\//, ''))];
+    const needed = ['package.json', 'README.md', 'LICENSE', ...(p === 'proxyserver' ? [] : ['dist/index.js', 'dist/index.d.ts'])];
     for (const b of Object.values(pkg.bin ?? {})) needed.push(b.replace(/^\.\//, ''), /import\('\.\.\/(dist\/\w+\.js)'\)/.exec(readFileSync(join(dir, b), 'utf8'))?.[1] ?? 'dist/?');
     for (const f of needed) assert.ok(files.has(f), `${p}: the tarball has ${f}`);
     const unwanted = [...files].filter((f) => /(^|\/)test\/|\.test\.|\.tsbuildinfo$|^node_modules\//.test(f));
     assert.deepEqual(unwanted, [], `${p}: no tests or build state in the tarball`);
+    // Every source map (.js.map, .d.ts.map: "go to definition" in an editor) names sources that are in the tarball.
+    const maps = [...files].filter((f) => f.endsWith('.map'));
+    assert.ok(maps.length > 0, `${p}: source maps`);
+    for (const m of maps) {
+      const map = JSON.parse(readFileSync(join(dir, m), 'utf8')) as { sources: string[] };
+      for (const src of map.sources) {
+        const target = posix.normalize(posix.join(posix.dirname(m), src));
+        assert.ok(files.has(target), `${p}: ${m} points to ${target}, which the tarball has`);
+      }
+    }
   }
 });
 
-test('the CLI bins are committed shims that the lockfile names, so npm ci links them before dist/ exists', async () => {
+test('the CLI bins are committed shims that the lockfile names, so npm ci links them before dist/ exists; each runs --help and --version', async () => {
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
-  let bins = 0;
+  const names: string[] = [];
   for (const p of PACKAGES) {
     const dir = join(repoRoot, 'packages', p);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; bin?: Record<string, string> };
     for (const [name, file] of Object.entries(pkg.bin ?? {})) {
-      bins++;
+      names.push(name);
       assert.ok(!file.includes('dist/'), `${name} is not a build output (${file})`);
       const shim = readFileSync(join(dir, file), 'utf8');
       assert.match(shim, /^#!\/usr\/bin\/env node\n/);
       assert.match(shim, /import\('\.\.\/dist\/\w+\.js'\)/);
       assert.equal(lock.packages[`packages/${p}`]?.bin?.[name], file.replace(/^\.\//, ''), `package-lock.json names ${name}'s shim`);
+      // As the README says: `--help` (every option, on stdout, exit 0) and `--version`.
+      const help = await runIn(repoRoot, [join(dir, file), '--help']);
+      assert.equal(help.code, 0, `${name} --help: ${help.stderr}`);
+      assert.match(help.stdout, new RegExp(`usage: ${name} `), `${name} --help prints its usage on stdout`);
+      assert.match(help.stdout, /\(default: /, `${name} --help shows defaults`);
+      const v = await runIn(repoRoot, [join(dir, file), '--version']);
+      assert.equal(v.code, 0, `${name} --version: ${v.stderr}`);
+      assert.match(v.stdout, new RegExp(` ${pkg.version.replace(/\./g, '\\.')}\n$`), `${name} --version`);
     }
   }
-  assert.ok(bins >= 2);
-  const v = await runIn(repoRoot, [join(repoRoot, 'packages', 'rtspclient', 'bin', 'dorsvr-client.js'), '--version']);
-  assert.equal(v.code, 0, v.stderr);
-  assert.match(v.stdout, /^@dorsvr\/rtspclient \d+\.\d+\.\d+\n$/);
+  assert.deepEqual(names.sort(), ['dorsvr-client', 'dorsvr-proxy', 'dorsvr-publish', 'dorsvr-server']);
 });

@@ -137,9 +137,9 @@ interface Half {
   until(re: RegExp, ms?: number): Promise<string>;
 }
 
-function openHalf(head: string | undefined, port = server.httpPort): Half {
+function openHalf(head: string | undefined, port = server.httpPort, allowHalfOpen = false): Half {
   const t0 = performance.now();
-  const socket = connect({ host: '127.0.0.1', port });
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen });
   let got = '';
   const waiters = new Set<() => void>();
   socket.on('data', (d: Buffer) => {
@@ -174,7 +174,7 @@ function openHalf(head: string | undefined, port = server.httpPort): Half {
 const getHead = (cookie: string): string => `GET /test.264 HTTP/1.0\r\nx-sessioncookie: ${cookie}\r\nAccept: application/x-rtsp-tunnelled\r\n\r\n`;
 const postHead = (cookie: string): string => `POST /test.264 HTTP/1.0\r\nx-sessioncookie: ${cookie}\r\nContent-Type: application/x-rtsp-tunnelled\r\nContent-Length: 32767\r\n\r\n`;
 
-test('requests in base64 split byte by byte (across quanta, each request padded on its own) are answered on the GET half; a new POST continues the tunnel', async () => {
+test('requests in base64 split byte by byte (across quanta, each request padded on its own) are answered on the GET half', async () => {
   const cookie = 'splitcookie0123456789';
   const get = openHalf(getHead(cookie));
   try {
@@ -192,20 +192,112 @@ test('requests in base64 split byte by byte (across quanta, each request padded 
     }
     await get.until(/CSeq: 2\r\n/);
     assert.equal(get.text().match(/RTSP\/1\.0 200 OK\r\n/g)?.length, 2, get.text());
-    // The client closes its POST and opens another (QuickTime does): the tunnel goes on.
     post.socket.destroy();
-    await post.closed;
-    const post2 = openHalf(postHead(cookie) + Buffer.from(`DESCRIBE rtsp://127.0.0.1:${server.httpPort}/test.264 RTSP/1.0\r\nCSeq: 3\r\n\r\n`).toString('base64'));
-    await get.until(/CSeq: 3\r\n[\s\S]*m=video/);
-    post2.socket.destroy();
   } finally {
     get.socket.destroy();
   }
 });
 
+/** An OPTIONS request, base64-encoded as a POST carries it. */
+const optionsB64 = (cseq: number): string => Buffer.from(`OPTIONS rtsp://127.0.0.1:${server.httpPort}/test.264 RTSP/1.0\r\nCSeq: ${cseq}\r\n\r\n`).toString('base64');
+const NO_TUNNEL = /^HTTP\/1\.0 400 Bad Request\r\n[\s\S]*no tunnel is open with this x-sessioncookie for this client/;
+
+test('hijack: a POST from another address than its GET is refused (the same 400 as an unknown cookie) and the tunnel is untouched; a second POST is refused; closing the POST ends the tunnel; its cookie is never taken again', async () => {
+  const cookie = 'hijackcookie0123456789';
+  const get = openHalf(getHead(cookie));
+  try {
+    await get.until(/200 OK/);
+    // 127.0.0.2 is another client on the loopback network.
+    const stranger = connect({ host: '127.0.0.1', port: server.httpPort, localAddress: '127.0.0.2' });
+    let strangerGot = '';
+    stranger.on('data', (d: Buffer) => (strangerGot += d.toString('latin1')));
+    stranger.on('error', () => undefined);
+    stranger.write(postHead(cookie) + optionsB64(1));
+    await new Promise((resolve) => stranger.on('close', resolve));
+    assert.match(strangerGot, NO_TUNNEL);
+    assert.equal(get.socket.destroyed, false);
+    assert.doesNotMatch(get.text(), /RTSP\/1\.0/, 'the foreign POST request reached the tunnel');
+    // The owner's POST (same address as its GET) still attaches and is answered.
+    const post = openHalf(postHead(cookie) + optionsB64(2));
+    await get.until(/CSeq: 2\r\n/);
+    // A second POST, even from the same address, is refused while the first is open; the tunnel goes on.
+    const second = openHalf(postHead(cookie) + optionsB64(3));
+    await second.closed;
+    assert.match(second.text(), NO_TUNNEL);
+    post.socket.write(optionsB64(4));
+    await get.until(/CSeq: 4\r\n/);
+    assert.doesNotMatch(get.text(), /CSeq: 3\r\n/);
+    // Closing the POST ends the tunnel (its GET, its RTSP connection).
+    const conns = server.connectionCount;
+    post.socket.destroy();
+    const closedMs = await get.closed;
+    assert.ok(closedMs < 10_000);
+    for (let i = 0; i < 100 && server.connectionCount !== conns - 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(server.connectionCount, conns - 1);
+    // The cookie is retired: neither a GET nor a POST may take it again.
+    const again = openHalf(getHead(cookie));
+    await again.closed;
+    assert.match(again.text(), /^HTTP\/1\.0 400 [\s\S]*tunnel that has closed/);
+    const late = openHalf(postHead(cookie) + optionsB64(5));
+    await late.closed;
+    assert.match(late.text(), NO_TUNNEL);
+  } finally {
+    get.socket.destroy();
+  }
+});
+
+test('httpTunnelPostFromAnyAddress: true lets a POST from another address attach (clients behind load-balancing proxies); a non-boolean is refused', async () => {
+  assert.throws(
+    () => new DynamicRTSPServer({ scheduler, root: fixture(''), port: 0, httpPort: 0, httpTunnelPostFromAnyAddress: 'yes' as unknown as boolean }),
+    (e: unknown) => e instanceof Error && 'code' in e && e.code === 'ERR_SERVER_OPTION',
+  );
+  const open = new DynamicRTSPServer({ scheduler, root: fixture(''), port: 0, host: '127.0.0.1', httpPort: 0, httpTunnelPostFromAnyAddress: true });
+  await open.listen();
+  try {
+    const cookie = 'balancedcookie';
+    const get = openHalf(getHead(cookie), open.httpPort);
+    try {
+      await get.until(/200 OK/);
+      const post = connect({ host: '127.0.0.1', port: open.httpPort, localAddress: '127.0.0.2' });
+      post.on('error', () => undefined);
+      post.write(postHead(cookie) + optionsB64(7));
+      await get.until(/CSeq: 7\r\n/);
+      post.destroy();
+    } finally {
+      get.socket.destroy();
+    }
+  } finally {
+    await open.close();
+  }
+});
+
+test('an unmatched POST is not read: whatever it keeps sending, the server takes a bounded amount and closes it within about 2 s', async () => {
+  // allowHalfOpen: the client goes on sending after the server's answer and FIN.
+  const post = openHalf(postHead('nobodyscookie'), server.httpPort, true);
+  const chunk = Buffer.alloc(1 << 20, 0x41);
+  let written = 0;
+  let taken = 0;
+  let open = true;
+  void post.closed.then(() => (open = false));
+  const t0 = performance.now();
+  // Bounded: at most 256 MiB offered and 6 s.
+  while (open && written < 256 << 20 && performance.now() - t0 < 6000) {
+    if (post.socket.writableLength < 8 << 20) {
+      post.socket.write(chunk);
+      written += chunk.length;
+    }
+    taken = Math.max(taken, written - post.socket.writableLength);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const ms = await post.closed;
+  assert.match(post.text(), NO_TUNNEL);
+  assert.ok(ms > 1500 && ms < 4000, `closed after ${ms} ms`);
+  assert.ok(taken < 48 << 20, `the server (and the kernel's buffers) took ${taken >> 20} MiB of ${written >> 20} MiB offered`);
+});
+
 test('bad input on the HTTP port gets a clear HTTP answer and is closed; the server serves on', async () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['POST without GET', postHead('nosuchcookie'), /^HTTP\/1\.0 400 Bad Request\r\n[\s\S]*GET it first/],
+    ['POST without GET', postHead('nosuchcookie'), /^HTTP\/1\.0 400 Bad Request\r\n[\s\S]*GET it first, from the same address/],
     ['GET without cookie', 'GET /test.264 HTTP/1.0\r\n\r\n', /^HTTP\/1\.0 400 [\s\S]*x-sessioncookie is missing/],
     ['bad cookie', getHead('x'.repeat(200)), /^HTTP\/1\.0 400 [\s\S]*malformed/],
     ['another method', 'PUT /x HTTP/1.0\r\nx-sessioncookie: a\r\n\r\n', /^HTTP\/1\.0 405 /],

@@ -20,6 +20,8 @@ export interface CLIOption {
   readonly description: string;
   /** The default as `--help` shows it (omitted when there is none worth saying). */
   readonly default?: string;
+  /** May be given more than once: its values accumulate, in order (otherwise the last one given counts). */
+  readonly repeatable?: boolean;
 }
 
 /** What {@link parseCLIArgs} found: each option given (flags as `true`, else their values), and the positional arguments. */
@@ -73,7 +75,8 @@ export function parseCLIArgs(spec: readonly CLIOption[], argv: readonly string[]
       }
       values.push(v);
     }
-    options.set(opt.name, values);
+    const before = options.get(opt.name);
+    options.set(opt.name, opt.repeatable === true && Array.isArray(before) ? [...(before as readonly string[]), ...values] : values);
   }
   return { options, positional };
 }

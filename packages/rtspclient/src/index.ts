@@ -52,4 +52,5 @@ export {
   type ProxyServerMediaSessionOptions,
   type ProxyStats,
 } from './ProxyServerMediaSession.js';
-export { parseProxyArgs, PROXY_USAGE, type ProxyArgs } from './parseProxyArgs.js';
+export { parsePublishArgs, publishHelp, PUBLISH_OPTIONS, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
+export { parseProxyArgs, proxyHelp, PROXY_OPTIONS, PROXY_USAGE, type ProxyArgs } from './parseProxyArgs.js';

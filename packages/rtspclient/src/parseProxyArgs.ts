@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
+
 /** What `dorsvr-proxy` was asked to do (see {@link parseProxyArgs}). */
 export interface ProxyArgs {
   /** The back-end `rtsp://` URLs, in order. */
@@ -10,68 +13,148 @@ export interface ProxyArgs {
   host: string | undefined;
   /** `-t`: back-ends over TCP (default: UDP, falling back to TCP). */
   tcp: boolean;
-  /** `-u user pass`: credentials for the back-ends (a URL's own userinfo wins for that URL). */
+  /**
+   * `-u user pass`, or `--backend-user` with `--password-env`/`--password-file`: credentials for
+   * the back-ends (a URL's own password wins for that URL; a URL's own user name goes with this password).
+   */
   username: string | undefined;
   password: string | undefined;
-  /** `--user name:password` (repeatable): readers must authenticate as one of these. */
+  /** `--user name:password` (repeatable) and `--user-file`: readers must authenticate as one of these. */
   users: Array<[string, string]>;
+  /** `--status SECONDS`: seconds between status lines (or `--json` stats objects); 0: none. */
+  statusSeconds: number;
+  /** `--quiet` / `--json`: what goes to stdout besides the URLs (default: text lines). */
+  status: StatusMode;
+  /** `--metrics-port N`: serve Prometheus metrics on this port (undefined: off). */
+  metricsPort: number | undefined;
+  /** `--metrics-host addr`: the address of the metrics endpoint. */
+  metricsHost: string;
 }
 
-/** The usage text `dorsvr-proxy` prints for `--help` (stdout) and on bad arguments (stderr). */
-export const PROXY_USAGE = [
-  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass] [--user name:password]... [--name name]...',
-  '  Proxies each back-end rtsp:// URL (a camera, another server) and prints the URL players use:',
-  '  rtsp://<host>:<port>/proxyStream for one URL, proxyStream-1, proxyStream-2, … for several.',
-  '  --port N              RTSP port to serve on (default 8554)',
-  '  --host addr           address to listen on (default: all)',
-  '  -t                    back-ends over TCP (default: UDP, falling back to TCP)',
-  '  -u user pass          credentials for the back-ends (or put them in the URL: rtsp://user:pass@host/…)',
-  '  --user name:password  players must authenticate (Digest) as this user; repeatable',
-  '  --name name           stream name of the next URL, in order (instead of proxyStream…); repeatable',
-  '  -h, --help            this text',
-  '  Back-end state changes (connecting, live, retrying, idle) are printed as they happen.',
-].join('\n');
+/** The usage line `dorsvr-proxy` prints on bad arguments (and first in `--help`). */
+export const PROXY_USAGE =
+  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--status s] [-q | --json] [--metrics-port N]';
+
+/** Every option of `dorsvr-proxy`, as `--help` lists them. */
+export const PROXY_OPTIONS: readonly CLIOption[] = [
+  { name: 'port', short: 'p', values: ['port'], description: 'RTSP port to serve on (0: any free one)', default: '8554' },
+  { name: 'host', values: ['addr'], description: 'address to listen on', default: 'all, IPv6 and IPv4' },
+  { name: 'tcp', short: 't', description: 'back-ends over TCP', default: 'UDP, falling back to TCP when nothing arrives' },
+  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'credentials for the back-ends (visible in ps: prefer --password-env/--password-file)', default: "none, or each URL's user:pass@" },
+  { name: 'backend-user', values: ['name'], description: 'back-end user name for --password-env/--password-file', default: "each URL's user" },
+  { name: 'password-env', values: ['VAR'], description: "read the back-ends' password from the environment variable VAR" },
+  { name: 'password-file', values: ['file'], description: "read the back-ends' password from the first line of a file" },
+  { name: 'user', values: ['name:password'], repeatable: true, description: 'players must authenticate (Digest) as this user; repeatable', default: 'no authentication' },
+  { name: 'user-file', values: ['file'], description: "players' users from a file, one name:password a line, # comments (keeps passwords out of ps)" },
+  { name: 'name', values: ['name'], repeatable: true, description: 'stream name of the next URL, in order; repeatable', default: 'proxyStream, or proxyStream-1, -2, … for several URLs' },
+  { name: 'status', values: ['seconds'], description: 'seconds between status lines (players, bit rates, back-end state and loss) while players are connected; with --json, between stats objects (0: none)', default: '10' },
+  { name: 'quiet', short: 'q', description: 'print only the URLs and errors', default: 'off' },
+  { name: 'json', description: 'JSON lines on stdout: the streams, back-end state changes, player sessions opening and closing, a stats object per status tick', default: 'off' },
+  { name: 'metrics-port', values: ['port'], description: 'serve Prometheus metrics at http://ADDR:port/metrics', default: 'off' },
+  { name: 'metrics-host', values: ['addr'], description: 'address of the metrics endpoint (with --metrics-port)', default: '127.0.0.1' },
+  { name: 'help', short: 'h', description: 'print this help and exit' },
+  { name: 'version', short: 'V', description: 'print the version and exit' },
+];
+
+/** `dorsvr-proxy --help`. */
+export function proxyHelp(): string {
+  return formatHelp(
+    PROXY_USAGE,
+    'Proxies each back-end rtsp:// URL (a camera, another server) and prints the URL players use:\n' +
+      'rtsp://<host>:<port>/proxyStream for one URL, proxyStream-1, proxyStream-2, … for several.\n' +
+      'Back-end state changes (connecting, live, retrying, idle) are printed as they happen.\n' +
+      'Exit status: 0 on SIGINT/SIGTERM, 1 when the port cannot be listened on, 2 bad arguments.',
+    PROXY_OPTIONS,
+  );
+}
+
+function userPair(where: string, v: string): [string, string] {
+  const c = v.indexOf(':');
+  if (c <= 0) throw new CLIUsageError(`${where} needs name:password`);
+  return [v.slice(0, c), v.slice(c + 1)];
+}
 
 /**
- * Parse `dorsvr-proxy`'s arguments. Returns `'help'` for `-h`/`--help`, or a message when they are
- * wrong (unknown option, missing value, bad port, no URL, not rtsp://, more names than URLs, a
- * name used twice).
+ * Parse `dorsvr-proxy`'s arguments. Returns `'help'` or `'version'` when asked, or a message when
+ * they are wrong (unknown option, missing value, bad port, no URL, not rtsp://, more names than
+ * URLs, a name used twice, a password variable that is unset, a file that cannot be read).
  */
-export function parseProxyArgs(argv: readonly string[]): ProxyArgs | 'help' | string {
-  const out: ProxyArgs = { urls: [], names: [], port: 8554, host: undefined, tcp: false, username: undefined, password: undefined, users: [] };
-  const given: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h' || a === '--help') return 'help';
-    if (a === '-t') out.tcp = true;
-    else if (a === '--port' || a === '-p') {
-      const v = argv[++i];
-      if (v === undefined) return `${a} needs a port number`;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n < 0 || n > 65_535) return `bad port ${JSON.stringify(v)}`;
+export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyArgs | 'help' | 'version' | string {
+  try {
+    const { options: o, positional } = parseCLIArgs(PROXY_OPTIONS, argv);
+    if (o.has('help')) return 'help';
+    if (o.has('version')) return 'version';
+    const values = (name: string): readonly string[] => {
+      const v = o.get(name);
+      return Array.isArray(v) ? (v as readonly string[]) : [];
+    };
+    const value = (name: string): string | undefined => values(name)[0];
+    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const out: ProxyArgs = {
+      urls: [],
+      names: [],
+      port: 8554,
+      host: undefined,
+      tcp: o.has('tcp'),
+      username: undefined,
+      password: undefined,
+      users: [],
+      statusSeconds: 10,
+      status: o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text',
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+    };
+    const statusSeconds = value('status');
+    if (statusSeconds !== undefined) {
+      const n = Number(statusSeconds);
+      if (statusSeconds.trim() === '' || !Number.isFinite(n) || n < 0) return `--status: ${JSON.stringify(statusSeconds)} is not a number of seconds`;
+      if (n > 0 && n < 0.1) return `--status: ${statusSeconds} is below 0.1 s (0 turns it off)`;
+      out.statusSeconds = n;
+    }
+    const metricsPort = value('metrics-port');
+    if (metricsPort !== undefined) {
+      const n = Number(metricsPort);
+      if (!/^\d+$/.test(metricsPort) || n > 65_535) return `--metrics-port: bad port ${JSON.stringify(metricsPort)}`;
+      out.metricsPort = n;
+    }
+    const metricsHost = value('metrics-host');
+    if (metricsHost !== undefined) {
+      if (out.metricsPort === undefined) return '--metrics-host needs --metrics-port';
+      if (metricsHost === '') return '--metrics-host needs an address';
+      out.metricsHost = metricsHost;
+    }
+    const port = value('port');
+    if (port !== undefined) {
+      const n = Number(port);
+      if (!/^\d+$/.test(port) || n > 65_535) return `bad port ${JSON.stringify(port)}`;
       out.port = n;
-    } else if (a === '--host') {
-      const v = argv[++i];
-      if (v === undefined || v === '') return '--host needs an address';
-      out.host = v;
-    } else if (a === '-u') {
-      const user = argv[++i];
-      const pass = argv[++i];
-      if (user === undefined) return '-u needs a user name and a password';
-      if (pass === undefined) return '-u needs a password after the user name';
-      out.username = user;
-      out.password = pass;
-    } else if (a === '--user') {
-      const v = argv[++i];
-      const c = v === undefined ? -1 : v.indexOf(':');
-      if (v === undefined || c <= 0) return '--user needs name:password';
-      out.users.push([v.slice(0, c), v.slice(c + 1)]);
-    } else if (a === '--name') {
-      const v = argv[++i];
-      if (v === undefined || !/^[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$/.test(v) || v.includes('..')) return `--name needs a stream name (letters, digits, . _ ~ - /): ${JSON.stringify(v ?? '')}`;
-      given.push(v);
-    } else if (a.startsWith('-')) return `unknown option ${a}`;
-    else {
+    }
+    const host = value('host');
+    if (host !== undefined) {
+      if (host === '') return '--host needs an address';
+      out.host = host;
+    }
+    for (const u of values('user')) out.users.push(userPair('--user', u));
+    const userFile = value('user-file');
+    if (userFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(userFile, 'utf8');
+      } catch (err) {
+        return `--user-file: cannot read ${userFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+      }
+      const before = out.users.length;
+      for (const line of text.split(/\r?\n/)) {
+        const t = line.trim();
+        if (t !== '' && !t.startsWith('#')) out.users.push(userPair(`--user-file ${userFile}: each line`, t));
+      }
+      if (out.users.length === before) return `--user-file: ${userFile} has no users (a server open to everyone would be a surprise)`;
+    }
+    const given = values('name');
+    for (const n of given) {
+      if (!/^[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$/.test(n) || n.includes('..')) return `--name needs a stream name (letters, digits, . _ ~ - /): ${JSON.stringify(n)}`;
+    }
+    for (const a of positional) {
       if (!/^rtsp:\/\//i.test(a)) return `${JSON.stringify(a)} is not an rtsp:// URL`;
       try {
         new URL(a);
@@ -80,10 +163,25 @@ export function parseProxyArgs(argv: readonly string[]): ProxyArgs | 'help' | st
       }
       out.urls.push(a);
     }
+    if (out.urls.length === 0) return 'no back-end URL given';
+    if (given.length > out.urls.length) return `${given.length} names for ${out.urls.length} URL(s)`;
+    out.names = out.urls.map((_, i) => given[i] ?? (out.urls.length === 1 ? 'proxyStream' : `proxyStream-${i + 1}`));
+    if (new Set(out.names).size !== out.names.length) return `a stream name is used twice: ${out.names.join(', ')}`;
+    const creds = o.get('credentials');
+    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
+    if (Array.isArray(creds)) {
+      if (fromEnvOrFile !== undefined || o.has('backend-user')) return '-u gives the user and password: do not combine it with --backend-user/--password-env/--password-file';
+      [out.username, out.password] = creds as [string, string];
+    } else if (fromEnvOrFile !== undefined) {
+      out.username = value('backend-user');
+      if (out.username === undefined && out.urls.some((u) => new URL(u).username === '')) {
+        return 'a password was given but no user name: add --backend-user name (or user@ in each URL)';
+      }
+      out.password = fromEnvOrFile;
+    } else if (o.has('backend-user')) return '--backend-user needs --password-env or --password-file';
+    return out;
+  } catch (err) {
+    if (err instanceof CLIUsageError) return err.message;
+    throw err;
   }
-  if (out.urls.length === 0) return 'no back-end URL given';
-  if (given.length > out.urls.length) return `${given.length} names for ${out.urls.length} URL(s)`;
-  out.names = out.urls.map((_, i) => given[i] ?? (out.urls.length === 1 ? 'proxyStream' : `proxyStream-${i + 1}`));
-  if (new Set(out.names).size !== out.names.length) return `a stream name is used twice: ${out.names.join(', ')}`;
-  return out;
 }

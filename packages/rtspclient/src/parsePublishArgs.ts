@@ -1,3 +1,5 @@
+import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
+
 /** What `dorsvr-publish` was asked to do (see {@link parsePublishArgs}). */
 export interface PublishArgs {
   /** The file to send (its extension picks the track: .264 .265 .aac .mp3 .wav .ts). */
@@ -8,39 +10,81 @@ export interface PublishArgs {
   tcp: boolean;
   /** `--loop`: start the file again at its end, until interrupted. */
   loop: boolean;
-  /** `-u user pass`. */
+  /** `-u user pass`, or `--user` with `--password-env`/`--password-file`. */
   username: string | undefined;
   password: string | undefined;
+  /** `--quiet` / `--json`: how progress is reported (default a progress line on stderr). */
+  status: StatusMode;
 }
 
-/** The usage line `dorsvr-publish` prints for `--help` and on bad arguments. */
-export const PUBLISH_USAGE = 'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass]';
+/** The usage line `dorsvr-publish` prints on bad arguments (and first in `--help`). */
+export const PUBLISH_USAGE =
+  'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [-q | --json]';
+
+/** Every option of `dorsvr-publish`, as `--help` lists them. */
+export const PUBLISH_OPTIONS: readonly CLIOption[] = [
+  { name: 'tcp', short: 't', description: 'send RTP over the RTSP connection (TCP)', default: 'UDP, TCP when the server refuses UDP' },
+  { name: 'loop', description: 'start the file again at its end, until SIGINT/SIGTERM', default: 'off: send it once' },
+  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: "none, or the URL's user:pass@" },
+  { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: "the URL's user" },
+  { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
+  { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  { name: 'quiet', short: 'q', description: 'no progress line or messages (errors still go to stderr)', default: 'off' },
+  { name: 'json', description: "progress every second (packets, bytes, the server's loss/jitter/RTT reports) and the summary as JSON lines on stdout", default: 'off' },
+  { name: 'help', short: 'h', description: 'print this help and exit' },
+  { name: 'version', short: 'V', description: 'print the version and exit' },
+];
+
+/** `dorsvr-publish --help`. */
+export function publishHelp(): string {
+  return formatHelp(
+    PUBLISH_USAGE,
+    'Sends a file to an RTSP server in real time (ANNOUNCE, SETUP mode=record, RECORD), as a server\n' +
+      'would stream it: .264/.h264, .265/.h265, .aac, .mp3, .wav, .ts.\n' +
+      'Exit status: 0 sent (or stopped by SIGINT/SIGTERM), 1 failed (one line on stderr says why), 2 bad arguments.',
+    PUBLISH_OPTIONS,
+  );
+}
 
 /**
- * Parse `dorsvr-publish`'s arguments. Returns `'help'` for `-h`/`--help`, or a message instead
- * when they are wrong (unknown flag, missing value, missing or extra file or URL, not rtsp://).
+ * Parse `dorsvr-publish`'s arguments. Returns `'help'` or `'version'` when asked, or a message
+ * instead when they are wrong (unknown flag, missing value, missing or extra file or URL, not
+ * rtsp://, a password variable that is unset or a password file that cannot be read).
  */
-export function parsePublishArgs(argv: readonly string[]): PublishArgs | 'help' | string {
-  const out: PublishArgs = { file: '', url: '', tcp: false, loop: false, username: undefined, password: undefined };
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-t') out.tcp = true;
-    else if (a === '--loop') out.loop = true;
-    else if (a === '-u') {
-      const user = argv[++i];
-      const pass = argv[++i];
-      if (user === undefined) return '-u needs a user name and a password';
-      if (pass === undefined) return '-u needs a password after the user name';
+export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublishArgs | 'help' | 'version' | string {
+  try {
+    const { options: o, positional } = parseCLIArgs(PUBLISH_OPTIONS, argv);
+    if (o.has('help')) return 'help';
+    if (o.has('version')) return 'version';
+    const value = (name: string): string | undefined => {
+      const v = o.get(name);
+      return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
+    };
+    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
+    const out: PublishArgs = { file: '', url: '', tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
+    if (positional.length < 2) return positional.length === 0 ? 'no file and no URL given' : 'no URL given';
+    if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
+    [out.file, out.url] = positional as [string, string];
+    if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
+    const creds = o.get('credentials');
+    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
+    if (Array.isArray(creds)) {
+      if (fromEnvOrFile !== undefined || o.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
+      [out.username, out.password] = creds as [string, string];
+    } else if (fromEnvOrFile !== undefined) {
+      let user = value('user');
+      if (user === undefined) {
+        const m = /^rtsp:\/\/([^@/]*)@/i.exec(out.url);
+        user = m ? decodeURIComponent(m[1]!.split(':')[0]!) : undefined;
+      }
+      if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
       out.username = user;
-      out.password = pass;
-    } else if (a === '-h' || a === '--help') return 'help';
-    else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
-    else positional.push(a);
+      out.password = fromEnvOrFile;
+    } else if (o.has('user')) return '--user needs --password-env or --password-file';
+    return out;
+  } catch (err) {
+    if (err instanceof CLIUsageError) return err.message;
+    throw err;
   }
-  if (positional.length < 2) return positional.length === 0 ? 'no file and no URL given' : 'no URL given';
-  if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
-  [out.file, out.url] = positional as [string, string];
-  if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
-  return out;
 }

@@ -5,6 +5,7 @@ import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/schedul
 import { formatRTSPDate } from '@dorsvr/livemedia';
 import { createRTSPListener } from './createRTSPListener.js';
 import { Base64StreamDecoder } from './Base64StreamDecoder.js';
+import { normalizeAddress } from './RTSPClientConnection.js';
 import { findHeadEnd, parseHTTPRequestHead, type HTTPRequestHead } from './parseHTTPRequestHead.js';
 
 const debug = createDebug('dorsvr:rtspserver:http-tunnel');
@@ -26,6 +27,11 @@ export interface HTTPTunnelListenerOptions {
    */
   readonly maxSendQueueBytes: number;
   /**
+   * Accept a tunnel's POST half from any address (the server's `httpTunnelPostFromAnyAddress`).
+   * False: the POST must come from the GET half's IP address.
+   */
+  readonly postFromAnyAddress: boolean;
+  /**
    * A GET opened a tunnel: make its socket an RTSP connection whose responses and interleaved
    * packets go out on it. Returns the function the decoded RTSP bytes of the POST half are fed
    * to, or undefined when the connection is refused (the socket is then destroyed).
@@ -37,12 +43,22 @@ export interface HTTPTunnelListenerOptions {
 const MAX_HEAD_BYTES = 8192;
 /** A cookie is a short printable token (QuickTime, VLC, ffmpeg and GStreamer send 16–32 characters). */
 const COOKIE = /^[\x21-\x7e]{1,128}$/;
+/** Seconds a closed tunnel's cookie is remembered (and refused) after the tunnel closed. */
+export const HTTP_TUNNEL_RETIRED_COOKIE_SECONDS = 3600;
+/** Most closed tunnels' cookies remembered at once (the oldest is forgotten first): 16384 × ≤ 128 bytes. */
+export const HTTP_TUNNEL_MAX_RETIRED_COOKIES = 16384;
+/** The answer to every POST that attaches to no tunnel: one text, so it tells a guesser nothing. */
+const NO_TUNNEL = 'no tunnel is open with this x-sessioncookie for this client (GET it first, from the same address)';
 
 interface Tunnel {
   readonly cookie: string;
   readonly get: Socket;
   readonly feed: (bytes: Buffer) => void;
+  /** The GET half's IP address (IPv4-mapped IPv6 as IPv4). */
+  readonly address: string;
   post: Socket | undefined;
+  /** True once a POST was attached: a tunnel takes one POST in its life. */
+  posted: boolean;
 }
 
 /**
@@ -50,19 +66,30 @@ interface Tunnel {
  * opens the server→client half (answered `200 OK`, `Content-Type: application/x-rtsp-tunnelled`,
  * then kept open: RTSP responses and `$`-interleaved RTP/RTCP go out on it), and a POST with the
  * same cookie carries the client's RTSP requests in base64 (decoded across any split, see
- * {@link Base64StreamDecoder}) into the same request handling as a plain RTSP connection. A client
- * may close its POST and open another with the same cookie.
+ * {@link Base64StreamDecoder}) into the same request handling as a plain RTSP connection.
+ *
+ * The cookie is all that ties the halves together, so who may attach a POST is checked (fail
+ * closed): the POST must come from the GET half's IP address (unless `postFromAnyAddress`, for
+ * clients behind load-balancing proxies), a tunnel takes one POST in its life (a second one, even
+ * after the first closed, is refused and the tunnel left alone), and a cookie stays refused after
+ * its tunnel closed (remembered {@link HTTP_TUNNEL_RETIRED_COOKIE_SECONDS} s, at most
+ * {@link HTTP_TUNNEL_MAX_RETIRED_COOKIES} of them). Every POST that attaches to no tunnel gets the
+ * same `400` (nothing tells a guesser which rule it broke; the debug log does) and is not read
+ * further: closed within 2 s whatever it sends. When the POST half closes, the tunnel ends (its
+ * GET half and RTSP connection close: no other POST could carry its requests).
  *
  * Bounded like RTSP connections: the head of each half must arrive within
  * `requestTimeoutSeconds` and 8 KiB; the GET half is an RTSP connection (idle and request
- * timeouts, per-address limits); a POST lives only while its GET does. A POST with no open GET, a
- * missing or malformed cookie, a malformed head, another method, or base64 garbage is answered
- * with an HTTP 4xx and closed (garbage also closes the tunnel's GET).
+ * timeouts, per-address limits); a POST lives only while its GET does. A missing or malformed
+ * cookie, a malformed head, another method, or base64 garbage is answered with an HTTP 4xx and
+ * closed (garbage also closes the tunnel's GET).
  */
 export class HTTPTunnelListener {
   readonly #options: HTTPTunnelListenerOptions;
   readonly #server: Server;
   readonly #tunnels = new Map<string, Tunnel>();
+  /** Cookies of closed tunnels → when they were retired (µs, scheduler clock), oldest first. */
+  readonly #retired = new Map<string, number>();
   /** Sockets whose head is still being read. */
   readonly #reading = new Set<Socket>();
   #port = 0;
@@ -183,9 +210,33 @@ export class HTTPTunnelListener {
     else this.#onPost(socket, cookie, rest);
   }
 
+  /** True when `cookie` belonged to a tunnel that closed (within the remembered window). */
+  #isRetired(cookie: string): boolean {
+    this.#forgetOldCookies();
+    return this.#retired.has(cookie);
+  }
+
+  #retire(cookie: string): void {
+    this.#retired.delete(cookie);
+    this.#retired.set(cookie, this.#options.scheduler.now());
+    this.#forgetOldCookies();
+  }
+
+  #forgetOldCookies(): void {
+    const oldest = this.#options.scheduler.now() - HTTP_TUNNEL_RETIRED_COOKIE_SECONDS * 1e6;
+    for (const [cookie, at] of this.#retired) {
+      if (at > oldest && this.#retired.size <= HTTP_TUNNEL_MAX_RETIRED_COOKIES) break;
+      this.#retired.delete(cookie);
+    }
+  }
+
   #onGet(socket: Socket, cookie: string): void {
     if (this.#tunnels.has(cookie)) {
       this.#answer(socket, 400, 'Bad Request', 'a tunnel with this x-sessioncookie is open already');
+      return;
+    }
+    if (this.#isRetired(cookie)) {
+      this.#answer(socket, 400, 'Bad Request', 'this x-sessioncookie belonged to a tunnel that has closed: use a new one');
       return;
     }
     // The answer first: the RTSP connection may write on this socket from now on.
@@ -198,13 +249,14 @@ export class HTTPTunnelListener {
       socket.destroy();
       return;
     }
-    const tunnel: Tunnel = { cookie, get: socket, feed, post: undefined };
+    const tunnel: Tunnel = { cookie, get: socket, feed, address: normalizeAddress(socket.remoteAddress ?? ''), post: undefined, posted: false };
     this.#tunnels.set(cookie, tunnel);
     debug('tunnel %s opened by %s', cookie, socket.remoteAddress);
     // Nothing more is expected from the client on this half; what it sends is read and dropped.
     socket.on('data', () => undefined);
     socket.once('close', () => {
       if (this.#tunnels.get(cookie) === tunnel) this.#tunnels.delete(cookie);
+      this.#retire(cookie);
       tunnel.post?.destroy();
       debug('tunnel %s closed', cookie);
     });
@@ -212,14 +264,24 @@ export class HTTPTunnelListener {
 
   #onPost(socket: Socket, cookie: string, rest: Buffer): void {
     const tunnel = this.#tunnels.get(cookie);
-    if (tunnel === undefined || tunnel.get.destroyed) {
-      this.#answer(socket, 400, 'Bad Request', 'no tunnel is open with this x-sessioncookie (GET it first)');
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const refusal =
+      tunnel === undefined || tunnel.get.destroyed
+        ? this.#retired.has(cookie)
+          ? 'its tunnel has closed'
+          : 'no open tunnel has it'
+        : tunnel.posted
+          ? 'its tunnel has had its POST already'
+          : !this.#options.postFromAnyAddress && address !== tunnel.address
+            ? `the tunnel's GET came from ${tunnel.address}`
+            : undefined;
+    if (tunnel === undefined || refusal !== undefined) {
+      debug('POST from %s with cookie %s refused: %s', address, cookie, refusal);
+      this.#answer(socket, 400, 'Bad Request', NO_TUNNEL);
       return;
     }
-    // A client may open a new POST after closing (or abandoning) the previous one.
-    const old = tunnel.post;
     tunnel.post = socket;
-    old?.destroy();
+    tunnel.posted = true;
     const decoder = new Base64StreamDecoder();
     const onData = (chunk: Buffer): void => {
       let bytes: Uint8Array;
@@ -243,6 +305,9 @@ export class HTTPTunnelListener {
     socket.on('data', onData);
     socket.once('close', () => {
       if (tunnel.post === socket) tunnel.post = undefined;
+      // No other POST may carry this tunnel's requests: it is over.
+      debug('tunnel %s: its POST closed, closing the tunnel', cookie);
+      tunnel.get.destroy();
     });
     if (rest.length > 0) onData(rest);
   }
@@ -250,6 +315,9 @@ export class HTTPTunnelListener {
   /** An HTTP answer with a one-line text body, then the connection closes. */
   #answer(socket: Socket, status: number, reason: string, text: string, extraHeaders = ''): void {
     if (socket.destroyed) return;
+    // Nothing more is read from a refused connection: whatever it sends waits in the kernel's
+    // buffers (bounded) until the socket goes.
+    socket.pause();
     const body = `${text}\r\n`;
     socket.end(
       `HTTP/1.0 ${status} ${reason}\r\nServer: ${this.#options.serverName}\r\n${extraHeaders}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

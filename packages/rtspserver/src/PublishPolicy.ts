@@ -85,7 +85,11 @@ export interface PublishOptions extends PublishPolicy {
    * there, instead of answering 404 at once (default 0: no waiting). At most 60.
    */
   waitForPublisherSeconds?: number;
-  /** First UDP port for publishers' RTP/RTCP pairs (default 6970); the range ends at 65535. */
+  /**
+   * First UDP port for publishers' RTP/RTCP pairs (default 6970); the range ends at 65535. The
+   * server's `rtpPortRange`, when set, is used instead (publishers, readers and on-demand tracks
+   * all bind inside it).
+   */
   portBase?: number;
 }
 

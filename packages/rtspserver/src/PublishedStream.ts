@@ -54,6 +54,8 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   readonly #inputs: (PublisherTrackInput | undefined)[];
   readonly #rtcpListeners: (((p: Uint8Array) => void) | undefined)[];
   #recording = false;
+  /** Per track, its input's `whilePaused` count when it was last paused. */
+  readonly #droppedAtPause: number[] = [];
   #ended = false;
   #finalStats: PublishedStreamStats | undefined;
   readonly #onConnectionClose = (): void => this.end('connection-closed');
@@ -113,7 +115,13 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
       void input.close();
       return;
     }
+    // A paused track set up again (rtspclientsink does before it resumes) stays paused until RECORD.
+    const wasPaused = this.#inputs[index]?.paused === true;
     this.#detachInput(index);
+    if (wasPaused) {
+      input.paused = true;
+      this.#droppedAtPause[index] = 0;
+    }
     this.#inputs[index] = input;
     const listener = (p: Uint8Array): void => input.sendRTCP(p);
     this.#rtcpListeners[index] = listener;
@@ -123,6 +131,42 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   /** RECORD: the path becomes visible to readers (the caller adds the relay to the server). */
   record(): void {
     this.#recording = true;
+  }
+
+  /** True while every track set up is PAUSEd (see {@link pause}). */
+  get paused(): boolean {
+    const set = this.#inputs.filter((i) => i !== undefined);
+    return set.length > 0 && set.every((i) => i.paused);
+  }
+
+  /**
+   * The publisher's PAUSE (RFC 2326 §10.6: recording halts): the RTP of tracks `indices` (default:
+   * all) is dropped instead of relayed until {@link resume}. Readers keep their sessions; the
+   * publisher's session lives on its keep-alives (or packets) as ever.
+   */
+  pause(indices: readonly number[] = this.#inputs.map((_, i) => i)): void {
+    for (const i of indices) {
+      const input = this.#inputs[i];
+      if (!input || input.paused) continue;
+      input.paused = true;
+      this.#droppedAtPause[i] = input.stats.whilePaused;
+      debug('%s: track %d paused', this.path, i + 1);
+    }
+  }
+
+  /**
+   * RECORD after PAUSE: tracks `indices` (default: all) are relayed again. A track whose packets
+   * were dropped meanwhile starts a new source in the relay, so that H.264/H.265 readers wait for
+   * the next key frame instead of decoding frames that refer to dropped ones.
+   */
+  resume(indices: readonly number[] = this.#inputs.map((_, i) => i)): void {
+    for (const i of indices) {
+      const input = this.#inputs[i];
+      if (!input || !input.paused) continue;
+      input.paused = false;
+      if (input.stats.whilePaused > (this.#droppedAtPause[i] ?? 0)) this.relay.tracks[i]?.newSource();
+      debug('%s: track %d recording again', this.path, i + 1);
+    }
   }
 
   /** Sum of the inputs' counters. */

@@ -26,6 +26,8 @@ export interface PublisherTrackInputStats {
   oversized: number;
   /** UDP datagrams dropped because they came from another address than the publisher's. */
   foreign: number;
+  /** RTP packets dropped because the publisher had PAUSEd this track (not relayed). */
+  whilePaused: number;
 }
 
 /** How a publisher sends one track: a server UDP port pair, or two channels of its RTSP connection. */
@@ -68,7 +70,13 @@ export interface PublisherTrackInputOptions {
  */
 export class PublisherTrackInput {
   readonly transport: PublisherTrackTransport;
-  readonly stats: PublisherTrackInputStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpSent: 0, oversized: 0, foreign: 0 };
+  readonly stats: PublisherTrackInputStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpSent: 0, oversized: 0, foreign: 0, whilePaused: 0 };
+  /**
+   * The publisher PAUSEd this track (RFC 2326 §10.6: recording halts until the next RECORD): its
+   * RTP is dropped, not relayed (and counted in `whilePaused`); its RTCP still reaches the relay
+   * (the sender's clock), and either still counts as a sign of life.
+   */
+  paused = false;
   readonly #sink: PublishedTrackSink;
   readonly #options: PublisherTrackInputOptions;
   #lastLife = -Infinity;
@@ -166,9 +174,13 @@ export class PublisherTrackInput {
       this.stats.oversized++;
       return;
     }
+    this.#life();
+    if (this.paused) {
+      this.stats.whilePaused++;
+      return;
+    }
     this.stats.rtpPackets++;
     this.stats.rtpBytes += packet.length;
-    this.#life();
     this.#sink.pushRTP(packet);
   }
 

@@ -8,6 +8,7 @@ import {
   parseTransportHeader,
   formatTransportSpec,
   parseSessionHeader,
+  type PortRange,
   type SDPSessionDescription,
   type TransportSpec,
 } from '@dorsvr/livemedia';
@@ -53,6 +54,8 @@ export interface RTSPPublishHost {
   removeStream(sms: ServerMediaSession, options?: { keepSessions?: boolean }): void;
   /** May anything be published at `path` (a path that is not a file or another stream)? */
   mayPublishAt(path: string): Promise<boolean>;
+  /** The server's `rtpPortRange`: publishers' UDP port pairs come from it when set (else from `portBase` up). */
+  readonly rtpPortRange?: PortRange | undefined;
 }
 
 /**
@@ -154,6 +157,15 @@ export class RTSPPublishHandler {
 
     // Busy path: refuse, or end the current publisher when the hook says so.
     const current = this.#streams.get(path);
+    if (current && !current.ended && current.connection === conn && current.paused) {
+      // GStreamer's rtspclientsink resumes after a PAUSE with ANNOUNCE, SETUP of every track and
+      // RECORD on its connection: the paused stream goes on (readers keep it) when the tracks are
+      // the same; the SETUPs then replace the tracks' inputs and RECORD resumes.
+      if (!sameTracks(current.sdp, sdp)) return { status: 455, headers, reason: 'Tracks Differ From The Paused Stream' };
+      if (current.session) headers.append('Session', core.sessions.sessionHeader(current.session));
+      debug('%s: ANNOUNCE again by its paused publisher', path);
+      return { status: 200, headers };
+    }
     if (current) {
       const decision = await this.#decide(() =>
         this.options.onBusyPath?.(
@@ -219,14 +231,16 @@ export class RTSPPublishHandler {
     } else {
       // The first SETUP after ANNOUNCE: the stream this connection announced at a prefix of the URL.
       for (const s of this.#streams.values()) {
-        if (s.connection !== conn || s.session !== undefined || s.ended) continue;
+        // Not yet SET UP, or paused (rtspclientsink sets its tracks up again before resuming).
+        if (s.connection !== conn || (s.session !== undefined && !s.paused) || s.ended) continue;
         if ((p === s.path || p.startsWith(`${s.path}/`)) && (stream === undefined || s.path.length > stream.path.length)) stream = s;
       }
+      if (stream?.session !== undefined) session = stream.session;
     }
     const denied = await core.authorize(ctx, new ServerMediaSession(stream?.path ?? p), 'publish');
     if (denied) return denied;
     if (!stream || stream.ended) return { status: 404, headers, reason: 'Nothing Announced Here' };
-    if (stream.recording) return { status: 455, headers, reason: 'Already Recording' };
+    if (stream.recording && !stream.paused) return { status: 455, headers, reason: 'Already Recording' };
     const index = stream.trackForPath(p);
     if (index === undefined) return { status: 404, headers, reason: 'No Such Track' };
 
@@ -235,6 +249,24 @@ export class RTSPPublishHandler {
     const chosen = chooseTransport(parseTransportHeader(transportValue), 'record');
     if (!chosen) return { status: 461, headers };
     if (chosen.lowerTransport === 'TCP' && conn !== stream.connection) return { status: 455, headers };
+
+    // A paused UDP track SET UP again (rtspclientsink, before it resumes) keeps its server ports:
+    // the publisher may go on sending where it sent before.
+    const kept = stream.inputs[index];
+    if (session && kept?.paused && kept.transport.mode === 'udp' && chosen.lowerTransport !== 'TCP' && kept.transport.publisherAddress === conn.remoteAddress) {
+      const answer: TransportSpec = {
+        profile: 'RTP/AVP',
+        lowerTransport: 'UDP',
+        delivery: 'unicast',
+        clientPort: chosen.clientPort,
+        serverPort: { rtp: kept.transport.ports.rtpPort, rtcp: kept.transport.ports.rtcpPort },
+        mode: 'RECORD',
+      };
+      core.sessions.touch(session);
+      headers.append('Transport', formatTransportSpec(answer));
+      headers.append('Session', core.sessions.sessionHeader(session));
+      return { status: 200, headers };
+    }
 
     let created = false;
     if (!session) {
@@ -316,7 +348,13 @@ export class RTSPPublishHandler {
     if (!stream || stream.ended) return { status: 455, headers, reason: 'Session Does Not Publish' };
     if (!stream.inputs.some((i) => i !== undefined)) return { status: 455, headers, reason: 'No Track Set Up' };
     headers.append('Session', core.sessions.sessionHeader(session));
-    if (stream.recording) return { status: 200, headers };
+    if (stream.recording) {
+      // RECORD after PAUSE resumes what the URL addresses (a repeated RECORD changes nothing).
+      const which = this.#tracksAddressed(stream, req.uri);
+      if (which === undefined) return { status: 404, headers, reason: 'No Such Track' };
+      stream.resume(which);
+      return { status: 200, headers };
+    }
     const other = this.#host.registeredStream(stream.path);
     if (other && other !== stream.relay) return { status: 405, headers, reason: 'Path Is Not Publishable' };
     stream.record();
@@ -328,6 +366,39 @@ export class RTSPPublishHandler {
     const waiters = this.#waiters.get(stream.path);
     if (waiters) for (const w of [...waiters]) w();
     return { status: 200, headers };
+  }
+
+  /**
+   * PAUSE of a publisher's session (RFC 2326 §10.6; GStreamer's server pauses a recording media
+   * too): the addressed tracks (the aggregate URL: all) are not relayed until the next RECORD.
+   * Readers keep their sessions, and the publisher's session lives as long as it sends keep-alives
+   * (its packets, if it goes on sending, are dropped but still count as a sign of life). 455 before
+   * RECORD, 404 for a URL that names no track of the stream.
+   */
+  async handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    const { request: req, headers } = ctx;
+    const core = this.#host.core;
+    const session = core.sessions.requireFromRequest(req);
+    const stream = this.#bySession.get(session.id);
+    const denied = await core.authorize(ctx, new ServerMediaSession(stream?.path ?? session.streamName), 'publish');
+    if (denied) return denied;
+    if (!stream || stream.ended) return { status: 455, headers, reason: 'Session Does Not Publish' };
+    headers.append('Session', core.sessions.sessionHeader(session));
+    if (!stream.recording) return { status: 455, headers, reason: 'Not Recording' };
+    const which = this.#tracksAddressed(stream, req.uri);
+    if (which === undefined) return { status: 404, headers, reason: 'No Such Track' };
+    stream.pause(which);
+    core.events.emit('pause', session);
+    debug('%s: PAUSE of %s', stream.path, which.length === stream.trackCount ? 'every track' : `track ${which[0]! + 1}`);
+    return { status: 200, headers };
+  }
+
+  /** The tracks a PAUSE/RECORD URL addresses: every one for the stream's own URL, else the one it names (undefined: none). */
+  #tracksAddressed(stream: PublishedStream, uri: string): number[] | undefined {
+    const p = requestPath(uri);
+    if (p === stream.path) return Array.from({ length: stream.trackCount }, (_, i) => i);
+    const i = stream.trackForPath(p);
+    return i === undefined ? undefined : [i];
   }
 
   /** TEARDOWN of a publisher's session: its stream ends. */
@@ -426,7 +497,11 @@ export class RTSPPublishHandler {
 
   #allocator(type: UDPSocketType): PortPairAllocator {
     let a = this.#allocators.get(type);
-    if (!a) this.#allocators.set(type, (a = new PortPairAllocator({ start: this.options.portBase, type })));
+    const range = this.#host.rtpPortRange;
+    if (!a) {
+      a = range === undefined ? new PortPairAllocator({ start: this.options.portBase, type }) : new PortPairAllocator({ start: range.min, end: range.max, type });
+      this.#allocators.set(type, a);
+    }
     return a;
   }
 
@@ -492,4 +567,18 @@ function badSDP(headers: RTSPResponse['headers'], err: unknown): RTSPResponse {
   // The reason phrase tells the publisher what is wrong (ffmpeg prints it); one line, bounded.
   const why = err.message.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 160);
   return { status: 400, headers, reason: `Bad SDP: ${why}` };
+}
+
+/** True when `b` describes the same tracks as `a`: as many `m=` sections, each of the same type, payload types and `a=rtpmap`s. */
+function sameTracks(a: SDPSessionDescription, b: SDPSessionDescription): boolean {
+  if (a.media.length !== b.media.length) return false;
+  const rtpmaps = (m: SDPSessionDescription['media'][number]): string =>
+    m.attributes
+      .filter((x) => x.name.toLowerCase() === 'rtpmap')
+      .map((x) => (x.value ?? '').trim().toLowerCase())
+      .join('|');
+  return a.media.every((m, i) => {
+    const n = b.media[i]!;
+    return m.type === n.type && m.payloadTypes.join(' ') === n.payloadTypes.join(' ') && rtpmaps(m) === rtpmaps(n);
+  });
 }

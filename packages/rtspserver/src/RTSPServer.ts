@@ -43,6 +43,10 @@ import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './
 import { checkTLSServerOptions, createRTSPListener } from './createRTSPListener.js';
 import { interleavedTransportsOnly } from './interleavedTransportsOnly.js';
 import { HTTPTunnelListener } from './HTTPTunnelListener.js';
+import { ServerStatsCollector, DEFAULT_RATE_WINDOW_US } from './ServerStatsCollector.js';
+import type { RTSPServerStats } from './RTSPServerStats.js';
+import { MetricsHTTPListener, resolveMetricsOptions, type ResolvedMetricsOptions } from './MetricsHTTPListener.js';
+import { formatPrometheusMetrics } from './formatPrometheusMetrics.js';
 import type { RTSPServerOptions, RTSPServerEvents, RTSPConnectionInfo, RTSPParameterHandler } from './RTSPServerOptions.js';
 
 export type { RTSPParameterHandler, RTSPServerOptions, RTSPServerEvents, RTSPConnectionInfo, RTSPAccessCheck } from './RTSPServerOptions.js';
@@ -110,6 +114,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       | 'tls'
       | 'allowUDPWithTLS'
       | 'httpPort'
+      | 'statsIntervalMs'
+      | 'metrics'
+      | 'httpTunnelPostFromAnyAddress'
     >
   > & {
     host: string | undefined;
@@ -118,7 +125,13 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   readonly #tls: TlsOptions | undefined;
   readonly #allowUDPWithTLS: boolean;
   readonly #httpPort: number | undefined;
+  readonly #httpTunnelPostFromAnyAddress: boolean;
   #http: HTTPTunnelListener | undefined;
+  readonly #statsCollector: ServerStatsCollector;
+  readonly #statsIntervalUs: number;
+  #statsTask = 0;
+  readonly #metricsOptions: ResolvedMetricsOptions | undefined;
+  #metrics: MetricsHTTPListener | undefined;
   readonly #authenticator: RTSPAuthenticator;
   readonly #sessionsByName = new Map<string, ServerMediaSession>();
   readonly #sessions: RTSPSessionRegistry;
@@ -155,6 +168,17 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
     }
     this.#httpPort = options.httpPort;
+    const statsIntervalMs = options.statsIntervalMs ?? 0;
+    if (typeof statsIntervalMs !== 'number' || !Number.isFinite(statsIntervalMs) || (statsIntervalMs !== 0 && statsIntervalMs < 100)) {
+      throw new DorsvrError('ERR_SERVER_OPTION', `statsIntervalMs must be 0 (off) or at least 100, not ${String(options.statsIntervalMs)}`);
+    }
+    this.#statsIntervalUs = Math.round(statsIntervalMs * 1000);
+    this.#metricsOptions = options.metrics === undefined ? undefined : resolveMetricsOptions(options.metrics);
+    const anyPost: unknown = options.httpTunnelPostFromAnyAddress;
+    if (anyPost !== undefined && typeof anyPost !== 'boolean') {
+      throw new DorsvrError('ERR_SERVER_OPTION', `httpTunnelPostFromAnyAddress must be true or false, not ${String(anyPost)}`);
+    }
+    this.#httpTunnelPostFromAnyAddress = anyPost ?? false;
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
@@ -183,11 +207,30 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
         this.#publishing?.sessionClosed(s, reason);
         for (const c of this.#connections) c.conn.removeSession(s.id);
         this.#retireIfUnused(s.serverMediaSession);
+        this.#statsCollector.sessionClosed(s, stats);
         this.emit('sessionClosed', s, reason, stats);
       },
       onError: (err) => this.emit('error', err),
     });
     const server = this;
+    this.#statsCollector = new ServerStatsCollector(
+      {
+        scheduler: this.scheduler,
+        get clientSessions() {
+          return server.#sessions.sessions;
+        },
+        get connectionCount() {
+          return server.#connections.size;
+        },
+        get streamCount() {
+          return server.#sessionsByName.size;
+        },
+        get publishedStreams() {
+          return server.#publishing?.streams;
+        },
+      },
+      this.#statsIntervalUs > 0 ? Math.min(DEFAULT_RATE_WINDOW_US, this.#statsIntervalUs) : DEFAULT_RATE_WINDOW_US,
+    );
     this.#core = {
       scheduler: this.scheduler,
       sessions: this.#sessions,
@@ -213,6 +256,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
           addStream: (sms) => this.addServerMediaSession(sms),
           removeStream: (sms, o) => this.removeServerMediaSession(sms, o),
           mayPublishAt: async (path) => this.mayPublishAt(path),
+          rtpPortRange: this.rtpPortRange,
         },
         options.publish === true ? {} : options.publish,
       );
@@ -243,8 +287,48 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       warnUnheardError(this, "RTSPServer error (the server has no 'error' listener)", args[0]);
       return false;
     }
+    // The statistics follow sessions and publishers here, whoever listens (or stops listening).
+    if (event === 'sessionCreated') {
+      const s = args[0] as RTSPClientSession;
+      this.#statsCollector.sessionCreated(s, this.#publishing?.isPublisherSession(s) ?? false);
+    } else if (event === 'unpublish') {
+      this.#statsCollector.publisherEnded(args[2] as PublishedStreamStats);
+    }
     return super.emit(event, ...args);
   }
+
+  /**
+   * The server's statistics now: connections, reader sessions and publishers with their packets,
+   * bytes and bit rates, per track, with the loss, jitter and round-trip time readers' RTCP
+   * receiver reports give (and the loss and jitter the server measures on publishers' packets),
+   * and counters since the server was made. Bit rates are rates over the last window of at least a
+   * second (see {@link RTSPServerStats}), never totals.
+   *
+   * @example
+   * ```ts
+   * import { RTSPServer } from '@dorsvr/rtspserver';
+   *
+   * const server = new RTSPServer({ port: 8554, statsIntervalMs: 5000 });
+   * server.on('stats', (s) => console.log(`${s.readers} readers, ${(s.sentBitsPerSecond / 1000).toFixed(0)} kbit/s`));
+   * // …or at any time:
+   * for (const r of server.stats().readerSessions) console.log(r.id, r.tracks.map((t) => t.packetsLost));
+   * ```
+   */
+  stats(): RTSPServerStats {
+    return this.#statsCollector.snapshot();
+  }
+
+  /** The Prometheus endpoint's port (the chosen one when `metrics.port` was 0), 0 when off or before listen(). */
+  get metricsPort(): number {
+    return this.#metrics?.port ?? 0;
+  }
+
+  #statsTick = (): void => {
+    this.#statsTask = 0;
+    if (this.#closed) return;
+    this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
+    this.emit('stats', this.stats());
+  };
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
   get port(): number {
@@ -293,7 +377,28 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#port = (server.address() as AddressInfo).port;
     debug('listening on port %d', this.#port);
     if (this.#httpPort !== undefined) await this.#listenHTTP(this.#httpPort);
+    if (this.#metricsOptions !== undefined) await this.#listenMetrics(this.#metricsOptions);
+    if (this.#statsIntervalUs > 0 && this.#statsTask === 0) {
+      this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
+    }
     return this.#port;
+  }
+
+  async #listenMetrics(options: ResolvedMetricsOptions): Promise<void> {
+    const metrics = new MetricsHTTPListener(options, () => formatPrometheusMetrics(this.stats()));
+    this.#metrics = metrics;
+    try {
+      await metrics.listen();
+    } catch (err) {
+      // Every port asked for or none: a server told to export metrics does not run without them.
+      this.#metrics = undefined;
+      const server = this.#server;
+      this.#server = undefined;
+      const http = this.#http;
+      this.#http = undefined;
+      await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close()]);
+      throw err;
+    }
   }
 
   /** The RTSP-over-HTTP port (the chosen one when `httpPort` was 0), 0 when off or before listen(). */
@@ -309,6 +414,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxConnections: this.#options.maxConnections,
       serverName: this.#options.serverName,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
+      postFromAnyAddress: this.#httpTunnelPostFromAnyAddress,
       openTunnel: (socket) => {
         const state = this.#attach(socket);
         return state && ((bytes) => this.#onData(state, bytes));
@@ -334,6 +440,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.scheduler.unscheduleDelayedTask(this.#statsTask);
+    this.#statsTask = 0;
     this.#publishing?.close();
     this.#sessions.closeWhere(() => true, 'server-closed');
     for (const c of [...this.#connections]) c.conn.close();
@@ -345,7 +453,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#server = undefined;
     const http = this.#http;
     this.#http = undefined;
-    await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close()]);
+    const metrics = this.#metrics;
+    this.#metrics = undefined;
+    await Promise.all([server && new Promise<void>((resolve) => server.close(() => resolve())), http?.close(), metrics?.close()]);
   }
 
   /** `rtsps` when the server speaks TLS, else `rtsp`: the scheme of its URLs. */
@@ -733,8 +843,9 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     return handlePlayRequest(this.#core, ctx);
   }
 
-  /** PAUSE (see `handlePauseRequest`). */
+  /** PAUSE (see `handlePauseRequest`; a publisher's: `RTSPPublishHandler.handlePause`). */
   protected handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
+    if (this.#publishing?.isPublisherRequest(ctx)) return this.#publishing.handlePause(ctx);
     return handlePauseRequest(this.#core, ctx);
   }
 

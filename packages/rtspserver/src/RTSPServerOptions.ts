@@ -6,6 +6,8 @@ import type { RTSPAccessAction } from './RTSPRequestContext.js';
 import type { PublishOptions } from './PublishPolicy.js';
 import type { RTSPServer } from './RTSPServer.js'; // the {@link}s below
 import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './PublishedStream.js';
+import type { RTSPServerStats } from './RTSPServerStats.js';
+import type { MetricsOptions } from './MetricsHTTPListener.js';
 
 // The options, events and hook types of an RTSPServer (RTSPServer.ts is the server itself).
 
@@ -53,6 +55,14 @@ export interface RTSPServerOptions {
    * interleaved on the GET half. See {@link HTTPTunnelListener}.
    */
   httpPort?: number | undefined;
+  /**
+   * Accept an HTTP tunnel's POST half from any IP address. Default false: the POST must come from
+   * the address its GET came from, so knowing a tunnel's `x-sessioncookie` is not enough to send
+   * requests into it. Set it only for clients behind load-balancing proxies whose two connections
+   * leave from different addresses (anyone who learns a cookie may then attach the POST of a
+   * tunnel that has none yet). Anything but a boolean throws `ERR_SERVER_OPTION`.
+   */
+  httpTunnelPostFromAnyAddress?: boolean;
   /** Address to listen on (default: all IPv6 and IPv4 addresses, `::` dual-stack). */
   host?: string;
   /**
@@ -122,6 +132,20 @@ export interface RTSPServerOptions {
    * `ERR_MULTICAST_OPTIONS`.
    */
   multicast?: MulticastOptions;
+  /**
+   * Emit a `'stats'` event with an {@link RTSPServerStats} snapshot every this many milliseconds
+   * (at least 100). Default: off (0 or undefined), and then no timer runs; {@link RTSPServer.stats}
+   * answers at any time either way. Rates are measured over windows of at least one second, or of
+   * this interval when it is shorter.
+   */
+  statsIntervalMs?: number | undefined;
+  /**
+   * Serve the statistics in the Prometheus text format at `http://host:port/metrics` (node:http,
+   * only `GET`/`HEAD /metrics`; host defaults to loopback; a connection cap, header deadline and
+   * size limit, see {@link MetricsOptions}). Default: off. The port is bound by
+   * {@link RTSPServer.listen} along with the RTSP port; malformed options throw `ERR_SERVER_OPTION`.
+   */
+  metrics?: MetricsOptions | undefined;
 }
 
 /** What an access check is asked about. */
@@ -166,6 +190,8 @@ export interface RTSPServerEvents {
   publish: [stream: PublishedStream];
   /** A published (or only announced) stream ended; `stats` count what the publisher sent. */
   unpublish: [stream: PublishedStream, reason: PublishEndReason, stats: PublishedStreamStats];
+  /** Every `statsIntervalMs` (when set): the server's statistics, as {@link RTSPServer.stats} gives them. */
+  stats: [stats: RTSPServerStats];
   /**
    * Something failed (a stream's source, a socket, a request answered 500); the server carries
    * on. With no listener, each becomes a process warning (`DorsvrWarning`), never silence.

@@ -73,6 +73,17 @@ export {
   type PublisherTrackInputOptions,
 } from './PublisherTrackInput.js';
 export { requestPath, trackControlPath, matchTrack } from './publishControlPaths.js';
-export { HTTPTunnelListener, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
+export { HTTPTunnelListener, HTTP_TUNNEL_RETIRED_COOKIE_SECONDS, HTTP_TUNNEL_MAX_RETIRED_COOKIES, type HTTPTunnelListenerOptions } from './HTTPTunnelListener.js';
 export { Base64StreamDecoder } from './Base64StreamDecoder.js';
 export { parseHTTPRequestHead, findHeadEnd, type HTTPRequestHead } from './parseHTTPRequestHead.js';
+export type {
+  RTSPServerStats,
+  RTSPServerTotals,
+  ReaderSessionStats,
+  ReaderTrackStats,
+  PublisherStats,
+  PublisherTrackStats,
+} from './RTSPServerStats.js';
+export { ServerStatsCollector, DEFAULT_RATE_WINDOW_US, type ServerStatsSource } from './ServerStatsCollector.js';
+export { formatPrometheusMetrics, escapePrometheusLabelValue, PROMETHEUS_CONTENT_TYPE } from './formatPrometheusMetrics.js';
+export { MetricsHTTPListener, resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from './MetricsHTTPListener.js';

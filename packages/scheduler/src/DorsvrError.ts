@@ -19,6 +19,10 @@ export interface DorsvrErrorOptions {
  *
  * @example
  * ```ts
+ * import { DorsvrError } from '@dorsvr/scheduler';
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/movie');
  * try { await client.describe(); } catch (err) {
  *   if (err instanceof DorsvrError) switch (err.code) {
  *     case 'ERR_RTSP_CONNECT': console.error('no server there'); break;
@@ -132,6 +136,21 @@ export type DorsvrErrorCode =
  * Errors that a server answers on the wire also carry the RTSP `status` to answer with.
  * It lives in the scheduler package because that is the root every other package imports,
  * as live555 keeps its result messages in the UsageEnvironment.
+ *
+ * @example
+ * ```ts
+ * import { DorsvrError, isDorsvrError } from '@dorsvr/scheduler';
+ * import { LiveServerMediaSubsession } from '@dorsvr/livemedia';
+ *
+ * const camera = new LiveServerMediaSubsession({ source: process.stdin, codec: 'h264' });
+ * try {
+ *   await camera.ready();
+ * } catch (err) {
+ *   if (isDorsvrError(err, 'ERR_LIVE_PARAMETER_SETS')) console.error(`no SPS/PPS yet (DESCRIBE would get ${err.status})`);
+ *   else if (err instanceof DorsvrError) console.error(`${err.code}: ${err.message}`);
+ *   else throw err;
+ * }
+ * ```
  */
 export class DorsvrError extends Error {
   /** Stable machine-readable code. */

@@ -149,3 +149,69 @@ test('a sink playing a source that never waits still lets the event loop turn (t
   assert.equal(sink.frames, 20_000);
   assert.ok(turns >= 10, `the event loop turned ${turns} times during 20000 frames`);
 });
+
+test('a sink that defers frames (deferFrame, then frameConsumed) plays in order, stops while one is deferred, and fails with its error', async () => {
+  // A paced sink without a promise per frame: each frame finishes on a later turn.
+  class DeferringSink extends MediaSink {
+    readonly got: number[] = [];
+    pending: Frame | undefined;
+    failWith: unknown;
+    protected consumeFrame(f: Frame): void {
+      this.pending = f;
+      this.deferFrame();
+      setImmediate(() => this.finish());
+    }
+    finish(): void {
+      const f = this.pending;
+      if (f === undefined) return;
+      this.pending = undefined;
+      if (this.failWith !== undefined) {
+        this.frameConsumed(this.failWith);
+        return;
+      }
+      this.got.push(f.data[0]!);
+      this.frameConsumed();
+    }
+  }
+  const sink = new DeferringSink();
+  let ended = 0;
+  sink.on('end', () => ended++);
+  await sink.startPlaying(new CountingSource(5));
+  assert.deepEqual(sink.got, [0, 1, 2, 3, 4]);
+  assert.equal(ended, 1);
+
+  // Stopped while a frame is deferred: startPlaying resolves once the sink finishes that frame,
+  // and no further frame is read.
+  const src = new CountingSource(10);
+  const stopping = new DeferringSink();
+  const playing = stopping.startPlaying(src);
+  while (stopping.pending === undefined) await new Promise((r) => setImmediate(r));
+  stopping.stopPlaying();
+  await playing;
+  const readsAtStop = src.reads;
+  assert.deepEqual(stopping.got, [0]);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(src.reads, readsAtStop);
+
+  // frameConsumed(err) rejects startPlaying with that error; the sink can play again after it.
+  const failing = new DeferringSink();
+  failing.failWith = new Error('send failed');
+  await assert.rejects(failing.startPlaying(new CountingSource(3)), /send failed/);
+  failing.failWith = undefined;
+  await failing.startPlaying(new CountingSource(2));
+  assert.deepEqual(failing.got, [0, 1]);
+});
+
+test('a deferFrame and frameConsumed within the same consumeFrame call is a frame taken at once', async () => {
+  class Immediate extends MediaSink {
+    readonly got: number[] = [];
+    protected consumeFrame(f: Frame): void {
+      this.deferFrame();
+      this.got.push(f.data[0]!);
+      this.frameConsumed();
+    }
+  }
+  const sink = new Immediate();
+  await sink.startPlaying(new CountingSource(4));
+  assert.deepEqual(sink.got, [0, 1, 2, 3]);
+});

@@ -3,6 +3,7 @@ import {
   ServerMediaSubsession,
   type ClientTransport,
   type ServerMediaStream,
+  type ServerDefaults,
   type StreamStartInfo,
 } from '../server/ServerMediaSubsession.js';
 import type { RelayTrack } from './RelayTrack.js';
@@ -76,6 +77,11 @@ export class RelayServerMediaSubsession extends ServerMediaSubsession {
     };
     if (as !== undefined && Number.isFinite(as.value) && as.value > 0) media.bandwidthKbps = as.value;
     return media;
+  }
+
+  /** Takes the server's `rtpPortRange` for the readers' port pairs unless the track has its own `portRange`. */
+  override applyServerDefaults(defaults: ServerDefaults): void {
+    this.track.setServerPortRange(defaults.rtpPortRange);
   }
 
   /** Live: no duration (`a=range:npt=now-`). */

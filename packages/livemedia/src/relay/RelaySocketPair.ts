@@ -1,6 +1,7 @@
 import type { Socket as UDPSocket } from 'node:dgram';
 import createDebug from 'debug';
 import { bindServerPortPair } from '../server/DefaultStreamTransport.js';
+import type { PortRange } from '../server/StreamTransport.js';
 
 const debug = createDebug('dorsvr:livemedia:relay');
 
@@ -32,9 +33,12 @@ export class RelaySocketPair {
     });
   }
 
-  /** Bind a pair on the first free even/odd ports at or above `portBase` (default 6970). */
-  static async bind(family: 'udp4' | 'udp6', portBase?: number): Promise<RelaySocketPair> {
-    const { rtp, rtcp, rtpPort } = await bindServerPortPair(family, portBase);
+  /**
+   * Bind a pair on the first free even/odd ports within `range`, or at or above `portBase`
+   * (default 6970) without one. Rejects with `ERR_PORT_RANGE_EXHAUSTED` (453) when none is free.
+   */
+  static async bind(family: 'udp4' | 'udp6', portBase?: number, range?: PortRange): Promise<RelaySocketPair> {
+    const { rtp, rtcp, rtpPort } = await bindServerPortPair(family, portBase, range);
     return new RelaySocketPair(rtp, rtcp, rtpPort);
   }
 

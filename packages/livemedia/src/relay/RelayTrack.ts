@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
 import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
 import { RTPReceptionStats } from '../rtpsource/RTPReceptionStats.js';
 import type { SDPMediaDescription } from '../sdp/SDPTypes.js';
 import { ServerMediaStream, type ClientTransport, type StreamStartInfo } from '../server/ServerMediaSubsession.js';
+import type { PortRange } from '../server/StreamTransport.js';
+import { checkPortRange } from '../server/DefaultStreamTransport.js';
 import { isH264KeyFrameStart, isH265KeyFrameStart } from './keyFrameStart.js';
 import { RelayParameterSets } from './RelayParameterSets.js';
 import { RelayReader } from './RelayReader.js';
@@ -25,12 +27,18 @@ export const DEFAULT_RELAY_BYE_DELAY_US = 500_000;
 
 /** Options of a {@link RelayTrack} (and of every track of a `RelayServerMediaSession`). */
 export interface RelayTrackOptions {
-  /** RTCP timers, arrival times, the readers' start, the BYE delay: all on this scheduler. */
-  scheduler: TaskScheduler;
+  /** RTCP timers, arrival times, the readers' start, the BYE delay: all on this scheduler (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** RTCP CNAME in our reports, to the publisher and to readers (default "dorsvr"). */
   cname?: string;
   /** First UDP port tried for a track's server port pair (default 6970). */
   portBase?: number;
+  /**
+   * UDP ports for the track's server port pair (both ports inside; a bad range throws
+   * `ERR_SERVER_PORT_RANGE`). Default: the serving RTSP server's `rtpPortRange` (handed over by
+   * `applyServerDefaults`), else from `portBase` up. No free pair: the reader's SETUP gets 453.
+   */
+  portRange?: PortRange;
   /**
    * Readers of one track at most (default {@link DEFAULT_RELAY_MAX_READERS}); a SETUP beyond is
    * refused with 453 Not Enough Bandwidth.
@@ -143,6 +151,8 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
   readonly #cname: string;
   readonly #portBase: number | undefined;
+  readonly #portRange: PortRange | undefined;
+  #serverPortRange: PortRange | undefined;
   readonly #maxReaders: number;
   readonly #keyFrameWaitUs: number;
   readonly #byeDelayUs: number;
@@ -189,17 +199,18 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   readonly #readerTimestampAt = (reader: RelayReader, nowUs: number): number =>
     ((this.#publisherTimestampAt(nowUs) ?? 0) + reader.tsOffset) >>> 0;
 
-  constructor(media: SDPMediaDescription, options: RelayTrackOptions) {
+  constructor(media: SDPMediaDescription, options: RelayTrackOptions = {}) {
     super();
     if (!/^RTP\//i.test(media.protocol) || media.payloadTypes.length === 0) {
       throw new DorsvrError('ERR_RELAY_SDP', `cannot relay m=${media.type} ${media.protocol}: not an RTP stream`, { status: 400 });
     }
     this.media = media;
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.clockRate = clockRateOf(media);
     this.parameterSets = RelayParameterSets.fromMedia(media);
     this.#cname = options.cname ?? 'dorsvr';
     this.#portBase = options.portBase;
+    this.#portRange = options.portRange === undefined ? undefined : checkPortRange(options.portRange);
     this.#maxReaders = options.maxReaders ?? DEFAULT_RELAY_MAX_READERS;
     this.#keyFrameWaitUs = options.keyFrameWaitUs ?? DEFAULT_RELAY_KEY_FRAME_WAIT_US;
     this.#byeDelayUs = options.byeDelayUs ?? DEFAULT_RELAY_BYE_DELAY_US;
@@ -507,6 +518,16 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     return this.#publisherRTCP?.malformedPackets ?? this.#malformedRTCP;
   }
 
+  /** The UDP ports readers' port pairs come from: the track's own `portRange`, else the server's, else undefined (from `portBase` up). */
+  get portRange(): PortRange | undefined {
+    return this.#portRange ?? this.#serverPortRange;
+  }
+
+  /** The subsession's: the serving server's `rtpPortRange` (the track's own `portRange` wins). Pairs bound later take it. */
+  setServerPortRange(range: PortRange | undefined): void {
+    this.#serverPortRange = range;
+  }
+
   // ----- the subsession's: readers -----
 
   /** The subsession's: set up one reader (SETUP). Binds the track's port pair for its family on first use. */
@@ -521,7 +542,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       family = transport.clientAddress.includes(':') ? 'udp6' : 'udp4';
       let fp = this.#pairs[family];
       if (fp === undefined) {
-        const created: FamilyPair = { promise: RelaySocketPair.bind(family, this.#portBase), pair: undefined, users: 0 };
+        const created: FamilyPair = { promise: RelaySocketPair.bind(family, this.#portBase, this.portRange), pair: undefined, users: 0 };
         fp = created;
         this.#pairs[family] = created;
         created.promise.then(
@@ -615,6 +636,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
         st.fractionLost = rep.fractionLost;
         st.cumulativeLost = rep.cumulativeLost;
         st.jitterSeconds = rep.jitterSeconds;
+        if (rep.rttSeconds !== undefined) st.rttSeconds = rep.rttSeconds;
       });
       r.rtcp = rtcp;
     }

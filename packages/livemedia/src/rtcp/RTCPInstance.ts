@@ -21,12 +21,9 @@ const debug = createDebug('dorsvr:livemedia:rtcp');
  */
 export interface RTCPTransport {
   send(chunks: readonly Uint8Array[]): unknown;
-  // `from` is whatever the transport reports (an address string, an rinfo, a channel): `any` so that
-  // any typed emitter fits.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  on(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  off(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
+  // `from` is whatever the transport reports (an address string, an rinfo, a channel).
+  on(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
+  off(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
 }
 
 /** What RTCPInstance reads from the RTP sink it reports for (an `RTPSink`). */

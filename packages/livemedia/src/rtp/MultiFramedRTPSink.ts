@@ -28,12 +28,10 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   #repositioned = false;
   #stopped = false;
   #waitToken: TaskToken = 0;
-  /** Settles the wait of the frame waiting for its time, handing that frame on. */
-  #waitResolve: ((frame: Frame) => void) | undefined;
+  /** The frame waiting for its time (its consumption deferred: no promise per frame). */
   #waiting: Frame | undefined;
-  // The wait's callbacks, made once rather than as closures per frame.
+  // The wait's callback, made once rather than as a closure per frame.
   readonly #onDue = (): void => this.#wake();
-  readonly #sendFrame = (frame: Frame): void => this.#send(frame);
 
   /** Set by {@link keepFrame} during the packetizeFrame call in progress. */
   #kept = false;
@@ -94,32 +92,45 @@ export abstract class MultiFramedRTPSink extends RTPSink {
     this.#repositioned = true;
   }
 
-  override async startPlaying(source: AnyFramedSource): Promise<void> {
+  override startPlaying(source: AnyFramedSource): Promise<void> {
+    // A closed sink plays nothing (and says so by resolving, as it always did).
+    if (this.closed) return Promise.resolve();
     this.#startUs = undefined;
     this.#stopped = false;
+    return super.startPlaying(source);
+  }
+
+  /** The frame read (or due) as playing stopped goes out first. */
+  protected override takeFrameToResume(): Frame | undefined {
     const held = this.#held;
     this.#held = undefined;
-    if (held) await this.consumeFrame(held);
-    if (this.#stopped || this.closed) return;
-    return super.startPlaying(source);
+    return held;
   }
 
   override stopPlaying(): void {
     this.#stopped = true;
     this.#repositioned = false;
     this.#startUs = undefined;
-    this.#wake();
+    // Stop first, then settle the frame waiting for its time (it is held, not sent): the play loop
+    // that frameConsumed resumes then sees that it was stopped.
     super.stopPlaying();
+    this.#wake();
   }
 
+  /** The waiting frame's time came (or playing stopped): send it (or hold it), then go on playing. */
   #wake(): void {
     this.scheduler.unscheduleDelayedTask(this.#waitToken);
     this.#waitToken = 0;
-    const r = this.#waitResolve;
     const frame = this.#waiting;
-    this.#waitResolve = undefined;
+    if (frame === undefined) return;
     this.#waiting = undefined;
-    if (r && frame) r(frame);
+    try {
+      this.#send(frame);
+    } catch (err) {
+      this.frameConsumed(err);
+      return;
+    }
+    this.frameConsumed();
   }
 
   protected consumeFrame(frame: Frame): void | Promise<void> {
@@ -131,13 +142,14 @@ export abstract class MultiFramedRTPSink extends RTPSink {
       this.#clockPt = frame.presentationTime;
     }
     const wait = this.#startUs + (frame.presentationTime - this.#ptStart) - now;
-    // Due now: send at once, no promise. Else wait on the scheduler (one task per frame).
-    if (wait <= 0) return this.#send(frame);
-    return new Promise<Frame>((resolve) => {
-      this.#waiting = frame;
-      this.#waitResolve = resolve;
-      this.#waitToken = this.scheduler.scheduleDelayedTask(wait, this.#onDue);
-    }).then(this.#sendFrame);
+    // Due now: send at once. Else wait on the scheduler (one task per frame, no promise).
+    if (wait <= 0) {
+      this.#send(frame);
+      return;
+    }
+    this.#waiting = frame;
+    this.#waitToken = this.scheduler.scheduleDelayedTask(wait, this.#onDue);
+    this.deferFrame();
   }
 
   /** A frame read as playing stopped goes out first when playing resumes (unless the stream is repositioned). */

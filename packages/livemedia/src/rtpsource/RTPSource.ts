@@ -15,10 +15,8 @@ const debug = createDebug('dorsvr:livemedia:rtpsource');
  * receiving on a Groupsock or an interleaved channel). Structural, so tests can pass any emitter.
  */
 export interface RTPPacketEmitter {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  on(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  off(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
+  on(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
+  off(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
 }
 
 /** One received RTP packet, after header parsing, as depacketizers see it. */

@@ -212,6 +212,7 @@ export class DefaultStreamTransport extends StreamTransport {
       st.fractionLost = r.fractionLost;
       st.cumulativeLost = r.cumulativeLost;
       st.jitterSeconds = r.jitterSeconds;
+      if (r.rttSeconds !== undefined) st.rttSeconds = r.rttSeconds;
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Socket as UDPSocket } from 'node:dgram';
+import { isIP } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 
 /** Where one client receives: a UDP address and port, or an interleaved channel of its connection. */
@@ -27,6 +28,12 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   #socket: UDPSocket | undefined;
   #socket6: UDPSocket | undefined;
   readonly #destinations: FanoutDestination[] = [];
+  /**
+   * Per destination (same index): 0 an interleaved one, else a UDP one — 4 or 6 for an IPv4 or
+   * IPv6 literal (sent without a callback), 1 for a host name (sent with one: a failed lookup
+   * must not become the socket's `'error'`). Worked out once, not per packet.
+   */
+  readonly #kinds: number[] = [];
   /** Packets handed to {@link send}. */
   packetsSent = 0;
   /** Sends refused by a full interleaved queue, or to a UDP destination with no socket of its family. */
@@ -67,11 +74,15 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
 
   addDestination(d: FanoutDestination): void {
     this.#destinations.push(d);
+    this.#kinds.push(d.kind === 'tcp' ? 0 : isIP(d.address) === 0 ? 1 : d.address.includes(':') ? 6 : 4);
   }
 
   removeDestination(d: FanoutDestination): void {
     const i = this.#destinations.indexOf(d);
-    if (i >= 0) this.#destinations.splice(i, 1);
+    if (i >= 0) {
+      this.#destinations.splice(i, 1);
+      this.#kinds.splice(i, 1);
+    }
   }
 
   /**
@@ -85,13 +96,20 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     this.packetsSent++;
     let udp4 = false;
     let udp6 = false;
-    for (const d of this.#destinations) {
+    const destinations = this.#destinations;
+    for (let i = 0; i < destinations.length; i++) {
+      const d = destinations[i]!;
+      const kind = this.#kinds[i]!;
       if (d.kind === 'udp') {
         // An IPv6 literal (IPv4-mapped ones too) goes through the IPv6 socket, an IPv4 one through
         // the IPv4 socket (with only a socket of the other family, the send fails, swallowed).
-        const socket = d.address.includes(':') ? (this.#socket6 ?? this.#socket) : (this.#socket ?? this.#socket6);
+        const socket = kind === 6 || (kind === 1 && d.address.includes(':')) ? (this.#socket6 ?? this.#socket) : (this.#socket ?? this.#socket6);
         if (socket) {
-          socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+          // To a literal, no callback: with one, Node queues a tick per packet to call it. Without
+          // one, a failed send is dropped silently, as `swallow` would; only a failed host-name
+          // lookup would be emitted as the socket's 'error', hence the callback for those.
+          if (kind === 1) socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+          else socket.send(chunks as Uint8Array[], d.port, d.address);
           if (socket === this.#socket6) udp6 = true;
           else udp4 = true;
         } else this.packetsDropped++;
@@ -111,6 +129,7 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   close(): void {
     this.#closed = true;
     this.#destinations.length = 0;
+    this.#kinds.length = 0;
     this.removeAllListeners();
   }
 }

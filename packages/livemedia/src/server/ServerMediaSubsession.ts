@@ -78,6 +78,11 @@ export interface StreamStats {
   cumulativeLost: number | undefined;
   /** Interarrival jitter in seconds from the last receiver report, if any. */
   jitterSeconds: number | undefined;
+  /**
+   * Round-trip time in seconds from the last receiver report whose LSR/DLSR named one of our
+   * sender reports (RFC 3550 §6.4.1), if any.
+   */
+  rttSeconds: number | undefined;
   /** RTCP receiver reports received from this client. */
   receiverReports: number;
 }
@@ -122,6 +127,7 @@ export class ServerMediaStream extends EventEmitter<ServerMediaStreamEvents> {
     fractionLost: undefined,
     cumulativeLost: undefined,
     jitterSeconds: undefined,
+    rttSeconds: undefined,
     receiverReports: 0,
   };
   /** True between `startStream` and `pauseStream`/`deleteStream`. */

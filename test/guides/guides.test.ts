@@ -1,0 +1,382 @@
+// The API site's guides (guides/*.md) and the @example blocks of the packages' TSDoc cannot rot:
+// every ```ts block of every guide and every @example block is type-checked against the built
+// packages with the project's strict options; the guides' runnable flows (a live source, files
+// served) are run and ffprobe reads what they serve; every dorsvr CLI flag a guide shows is one
+// its --help lists; the main entry points have an @example; and typedoc builds the site (guides
+// included, livemedia grouped by job) with no warning.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { repoRoot } from '../helpers/paths.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { findPeer } from '../helpers/peers.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
+
+const GUIDES_DIR = join(repoRoot, 'guides');
+/** The guides issue #14 asks for, by file. */
+const GUIDES = [
+  'live-source.md',
+  'serving-files.md',
+  'recording.md',
+  'publishing-and-proxying.md',
+  'auth-and-tls.md',
+  'tuning.md',
+  'coming-from-live555.md',
+] as const;
+
+function guide(name: string): string {
+  return readFileSync(join(GUIDES_DIR, name), 'utf8');
+}
+
+/** The fenced blocks of a Markdown text whose info string starts with `lang`: [info, body]. */
+function fenced(text: string, lang: string): Array<{ info: string; body: string }> {
+  return [...text.matchAll(/^```(\S*)([^\n]*)\n([\s\S]*?)^```$/gm)]
+    .filter((m) => m[1] === lang)
+    .map((m) => ({ info: m[2]!.trim(), body: m[3]! }));
+}
+
+/** Type-check and compile `sources` (name → TypeScript) into `out` with the repository's strict options. */
+function compile(sources: Record<string, string>, out: string): Record<string, string> {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const files = Object.entries(sources).map(([n, src]) => {
+    const f = join(out, `${n}.ts`);
+    // `export {}` keeps a block a module (top-level await) even if it imports nothing.
+    writeFileSync(f, `${src}\nexport {};\n`);
+    return f;
+  });
+  const program = ts.createProgram(files, {
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    noImplicitOverride: true,
+    verbatimModuleSyntax: true,
+    skipLibCheck: true,
+    types: ['node'],
+    typeRoots: [join(repoRoot, 'node_modules', '@types')],
+    outDir: out,
+    rootDir: out,
+  });
+  const emitted = program.emit();
+  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
+  const text = ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => out, getNewLine: () => '\n' });
+  assert.equal(diagnostics.length, 0, `the blocks compile:\n${text}`);
+  return Object.fromEntries(Object.keys(sources).map((n) => [n, join(out, `${n}.js`)]));
+}
+
+/** Every guide's ```ts blocks, named `<guide>-<n>` (or `<guide>-<tag>` for `guide-test=<tag>`). */
+function guideBlocks(): Record<string, string> {
+  const sources: Record<string, string> = {};
+  for (const g of GUIDES) {
+    fenced(guide(g), 'ts').forEach((b, i) => {
+      const tag = /guide-test=([\w-]+)/.exec(b.info)?.[1];
+      sources[`${g.replace(/\.md$/, '')}-${tag ?? i + 1}`] = b.body;
+    });
+  }
+  return sources;
+}
+
+test('the guides are the seven the site lists, each a typedoc document with a title, under "Guides"', () => {
+  const present = readdirSync(GUIDES_DIR).filter((f) => f.endsWith('.md')).sort();
+  assert.deepEqual(present, [...GUIDES].sort());
+  const config = JSON.parse(readFileSync(join(repoRoot, 'typedoc.json'), 'utf8')) as { projectDocuments?: string[] };
+  assert.deepEqual(config.projectDocuments, ['guides/*.md']);
+  for (const g of GUIDES) {
+    const front = /^---\ntitle: (.+)\ngroup: Guides\n---\n\n# (.+)\n/.exec(guide(g));
+    assert.ok(front, `${g} starts with front matter (title, group: Guides) and a heading`);
+    assert.equal(front[1], front[2], `${g}: its title is its heading`);
+    assert.ok(fenced(guide(g), 'ts').length >= 1, `${g} has TypeScript code`);
+  }
+  assert.match(readFileSync(join(repoRoot, 'README.md'), 'utf8'), /guides\/live-source\.md/, 'the README points at the guides');
+});
+
+test("every guide's TypeScript block type-checks against the built packages", () => {
+  const sources = guideBlocks();
+  assert.ok(Object.keys(sources).length >= 20, `${Object.keys(sources).length} blocks`);
+  compile(sources, join(repoRoot, 'build', 'guides-test'));
+});
+
+/** Source files of the packages, recursively. */
+function packageSources(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const n of readdirSync(dir)) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.ts') && !n.endsWith('.d.ts')) files.push(p);
+    }
+  };
+  for (const p of readdirSync(join(repoRoot, 'packages'))) {
+    const src = join(repoRoot, 'packages', p, 'src');
+    if (existsSync(src)) walk(src);
+  }
+  return files.sort();
+}
+
+/** The TSDoc comment right before `export … <kind> <name>` in `file`, or undefined. */
+function docOf(file: string, name: string): string | undefined {
+  const text = readFileSync(file, 'utf8');
+  const decl = new RegExp(`^export (?:declare )?(?:abstract )?(?:class|interface|type|function|async function|const) ${name}\\b`, 'm').exec(text);
+  if (!decl) return undefined;
+  const before = text.slice(0, decl.index);
+  const m = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*$/.exec(before);
+  return m?.[1];
+}
+
+/** The main entry points: each has an @example in its TSDoc. */
+const ENTRY_POINTS: ReadonlyArray<readonly [pkgFile: string, name: string]> = [
+  ['rtspserver/src/RTSPServer.ts', 'RTSPServer'],
+  ['rtspserver/src/DynamicRTSPServer.ts', 'DynamicRTSPServer'],
+  ['rtspserver/src/UserAuthenticationDatabase.ts', 'UserAuthenticationDatabase'],
+  ['rtspclient/src/RTSPClient.ts', 'RTSPClient'],
+  ['rtspclient/src/ProxyServerMediaSession.ts', 'ProxyServerMediaSession'],
+  ['rtspclient/src/Publication.ts', 'Publication'],
+  ['livemedia/src/server/ServerMediaSession.ts', 'ServerMediaSession'],
+  ['livemedia/src/server/OnDemandServerMediaSubsession.ts', 'OnDemandServerMediaSubsession'],
+  ['livemedia/src/server/createFileServerMediaSubsession.ts', 'createFileServerMediaSubsession'],
+  ['livemedia/src/server/LiveServerMediaSubsession.ts', 'LiveServerMediaSubsession'],
+  ['livemedia/src/server/PassiveServerMediaSubsession.ts', 'PassiveServerMediaSubsession'],
+  ['livemedia/src/relay/RelayServerMediaSession.ts', 'RelayServerMediaSession'],
+  ['livemedia/src/core/FramedSource.ts', 'FramedSource'],
+  ['livemedia/src/core/MediaSink.ts', 'MediaSink'],
+  ['livemedia/src/sinks/FileSink.ts', 'FileSink'],
+  ['livemedia/src/sinks/createFileSink.ts', 'createFileSink'],
+  ['livemedia/src/rtsp/RTSPParser.ts', 'RTSPParser'],
+  ['livemedia/src/rtsp/serializeRTSPMessage.ts', 'serializeRTSPRequest'],
+  ['livemedia/src/sdp/parseSDP.ts', 'parseSDP'],
+  ['livemedia/src/sdp/formatSDP.ts', 'formatSDP'],
+  ['livemedia/src/rtp/RTPPacket.ts', 'parseRTPHeader'],
+  ['livemedia/src/rtcp/RTCPPacket.ts', 'parseRTCP'],
+  ['scheduler/src/TaskScheduler.ts', 'TaskScheduler'],
+  ['scheduler/src/defaultScheduler.ts', 'defaultScheduler'],
+  ['scheduler/src/DorsvrError.ts', 'DorsvrErrorCode'],
+  ['scheduler/src/DorsvrError.ts', 'DorsvrError'],
+  ['groupsock/src/Groupsock.ts', 'Groupsock'],
+];
+
+test('the main entry points have an @example', () => {
+  const missing = ENTRY_POINTS.filter(([file, name]) => !docOf(join(repoRoot, 'packages', file), name)?.includes('@example')).map(([f, n]) => `${n} (${f})`);
+  assert.deepEqual(missing, []);
+});
+
+test('every @example in the packages type-checks against the built packages', () => {
+  const sources: Record<string, string> = {};
+  for (const file of packageSources()) {
+    const text = readFileSync(file, 'utf8');
+    for (const c of text.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*)\*\//g)) {
+      const comment = c[1]!.split('\n').map((l) => l.replace(/^\s*\* ?/, '')).join('\n');
+      for (const ex of comment.matchAll(/@example\s*\n```ts\n([\s\S]*?)\n```/g)) {
+        const name = relative(join(repoRoot, 'packages'), file).replace(/\.ts$/, '').replace(/[/.]/g, '_');
+        let key = name;
+        for (let i = 2; key in sources; i++) key = `${name}_${i}`;
+        sources[key] = ex[1]!;
+      }
+    }
+  }
+  assert.ok(Object.keys(sources).length >= ENTRY_POINTS.length, `${Object.keys(sources).length} @example blocks`);
+  compile(sources, join(repoRoot, 'build', 'guides-test-examples'));
+});
+
+/** Run a compiled block with PORT=0 from the repository root; resolves with the URL it prints. */
+function serve(js: string): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [js], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(?:play|publish to) (rtsp:\/\/\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace(/^rtsp:\/\/[^/]+:(\d+)\//, 'rtsp://127.0.0.1:$1/'));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${err}`));
+    });
+  });
+  return { child, url };
+}
+
+/** Run node with `args` in `cwd`; killed after 60 s. */
+function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** ffprobe an RTSP URL over TCP: each stream's codec, sample rate and channels. */
+async function probeURL(url: string): Promise<Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }>> {
+  const r = await runPeer(
+    findPeer('ffprobe'),
+    ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,sample_rate,channels,width', '-of', 'json', url],
+    30_000,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }> }).streams;
+}
+
+test("the guides' live source, file server and recorder run as written, and ffprobe reads what they serve and record", async () => {
+  const all = guideBlocks();
+  const runnable = {
+    'live-source-live-source': all['live-source-live-source'],
+    'serving-files-serving-files': all['serving-files-serving-files'],
+    'recording-recording': all['recording-recording'],
+  };
+  for (const [k, v] of Object.entries(runnable)) assert.ok(v, `a guide-test block ${k}`);
+  const js = compile(runnable as Record<string, string>, join(repoRoot, 'build', 'guides-test-run'));
+
+  const live = serve(js['live-source-live-source']!);
+  try {
+    const streams = await probeURL(await live.url);
+    assert.deepEqual(
+      streams.map((s) => [s.codec_name, s.sample_rate, s.channels]),
+      [['pcm_s16be', '8000', 1]],
+    );
+  } finally {
+    live.child.kill('SIGKILL');
+  }
+
+  const files = serve(js['serving-files-serving-files']!);
+  try {
+    const url = await files.url;
+    const streams = await probeURL(url);
+    assert.deepEqual(
+      streams.map((s) => s.codec_name),
+      ['h264', 'aac'],
+    );
+    assert.equal(streams[0]!.width, 320);
+
+    // The recording guide's program records that stream until it ends; ffprobe reads both files.
+    await withTempDir(async (dir) => {
+      const r = await runIn(dir, [js['recording-recording']!, url]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^cam-video-1\.264: \d+ bytes$/m);
+      assert.match(r.stdout, /^cam-audio-2\.aac: \d+ bytes$/m);
+      const video = await probe(join(dir, 'cam-video-1.264'));
+      assert.deepEqual([video.codec, video.width, video.frames], ['h264', 320, 50]);
+      const audio = await probe(join(dir, 'cam-audio-2.aac'));
+      assert.equal(audio.codec, 'aac');
+      assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
+    });
+  } finally {
+    files.child.kill('SIGKILL');
+  }
+});
+
+test("the publishing guide's server takes ffmpeg's stream with the guide's credentials and serves it to ffprobe; it refuses another path", async () => {
+  const js = compile({ 'publishing-and-proxying-publish': guideBlocks()['publishing-and-proxying-publish']! }, join(repoRoot, 'build', 'guides-test-publish'));
+  const server = serve(js['publishing-and-proxying-publish']!);
+  let out = '';
+  server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const url = await server.url; // rtsp://127.0.0.1:<port>/live/cam1
+    const withUser = url.replace('rtsp://', 'rtsp://cam:s3cret@');
+    const ffmpeg = findPeer('ffmpeg');
+    const publishArgs = (to: string): string[] => ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '3', '-i', join(repoRoot, 'test', 'fixtures', 'test.264'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', to];
+    const publishing = runPeer(ffmpeg, publishArgs(withUser), 30_000);
+    // Read it while it is published: once the server said so.
+    for (let i = 0; i < 100 && !out.includes('live/cam1: 1 track(s) live'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1: 1 track\(s\) live$/m);
+    const streams = await probeURL(withUser);
+    assert.deepEqual(streams.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const p = await publishing;
+    assert.equal(p.code, 0, p.stderr);
+    for (let i = 0; i < 50 && !/^live\/cam1 ended \(teardown\), \d+ RTP packets$/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1 ended \(teardown\), \d+ RTP packets$/m);
+    // authorizePublish: only live/… — another path is refused (403), and ffmpeg fails.
+    const refused = await runPeer(ffmpeg, publishArgs(withUser.replace('/live/cam1', '/elsewhere')), 30_000);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /403|Forbidden/);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+/** The CLI each command name runs (its compiled entry). */
+const CLIS: Record<string, string> = {
+  'dorsvr-server': 'packages/rtspserver/dist/cli.js',
+  'dorsvr-client': 'packages/rtspclient/dist/cli.js',
+  'dorsvr-publish': 'packages/rtspclient/dist/publishCLI.js',
+  'dorsvr-proxy': 'packages/proxyserver/dist/cli.js',
+};
+
+test('every dorsvr CLI flag a guide shows is one that CLI lists in its --help', async () => {
+  const help: Record<string, string> = {};
+  for (const [name, file] of Object.entries(CLIS)) {
+    const r = await runPeer(process.execPath, [join(repoRoot, file), '--help'], 30_000);
+    assert.equal(r.code, 0, `${name} --help: ${r.stderr}`);
+    help[name] = r.stdout;
+  }
+  let checked = 0;
+  for (const g of GUIDES) {
+    const text = guide(g);
+    // Command lines: in shell blocks, and in inline code.
+    const lines = [...fenced(text, 'sh').flatMap((b) => b.body.split('\n')), ...[...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!)];
+    for (const line of lines) {
+      const m = /\b(dorsvr-(?:server|client|publish|proxy))\b(.*)$/.exec(line);
+      if (!m) continue;
+      for (const flag of m[2]!.match(/(?<=\s)--?[a-zA-Z][\w-]*/g) ?? []) {
+        checked++;
+        assert.ok(new RegExp(`(^|[\\s\\[,])${flag}(?![\\w-])`, 'm').test(help[m[1]!]!), `${g}: ${m[1]} ${flag} is not in its --help`);
+      }
+    }
+  }
+  assert.ok(checked >= 10, `${checked} flags checked`);
+});
+
+test('typedoc builds the site with no warning: the guides as documents, livemedia grouped by job', async () => {
+  await withTempDir(async (dir) => {
+    const r = await runPeer(process.execPath, [join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', dir], 240_000);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.doesNotMatch(r.stdout + r.stderr, /\[warning\]|\[error\]/);
+    const pages = readdirSync(join(dir, 'documents')).sort();
+    assert.equal(pages.length, GUIDES.length, pages.join(', '));
+    for (const g of GUIDES) {
+      const title = /^title: (.+)$/m.exec(guide(g))![1]!;
+      assert.ok(pages.includes(`${title.replace(/[^\w]+/g, '_')}.html`), `${title}: ${pages.join(', ')}`);
+    }
+    const livemedia = readFileSync(join(dir, 'modules', '_dorsvr_livemedia.html'), 'utf8');
+    const groups = [...livemedia.matchAll(/<h2 class="tsd-anchor-link" id="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(groups, ['sources', 'framers', 'rtp', 'rtcp', 'sdp', 'rtsp-codec', 'server-sessions', 'sinks']);
+    // Each group's section, up to the next: the exports named in it.
+    const sections = livemedia.split(/<h2 class="tsd-anchor-link" id="/).slice(1);
+    const members = (id: string): string[] => {
+      const section = sections.find((s) => s.startsWith(`${id}"`)) ?? '';
+      return [...section.matchAll(/<a href="[^"]*">([^<]+)<\/a>/g)].map((m) => m[1]!);
+    };
+    const expected: Record<string, string[]> = {
+      sources: ['FramedSource', 'AsyncIterableSource', 'ByteStreamFileSource', 'WAVAudioFileSource', 'MP3FileSource', 'ADTSAudioFileSource'],
+      framers: ['H264VideoStreamFramer', 'ADTSAudioStreamFramer', 'MPEG2TransportStreamFramer', 'parseH264SPS', 'parseAudioSpecificConfig'],
+      rtp: ['H264VideoRTPSink', 'H264VideoRTPSource', 'parseRTPHeader', 'RTPReorderBuffer'],
+      rtcp: ['RTCPInstance', 'parseRTCP'],
+      sdp: ['parseSDP', 'formatSDP'],
+      'rtsp-codec': ['RTSPParser', 'serializeRTSPRequest', 'parseTransportHeader', 'verifyDigestAuthorization'],
+      'server-sessions': ['ServerMediaSession', 'OnDemandServerMediaSubsession', 'LiveServerMediaSubsession', 'PassiveServerMediaSubsession', 'RelayServerMediaSession'],
+      sinks: ['MediaSink', 'FileSink', 'createFileSink', 'H264VideoFileSink'],
+    };
+    for (const [id, names] of Object.entries(expected)) {
+      const listed = members(id);
+      for (const n of names) assert.ok(listed.includes(n), `${n} is listed under ${id}: ${listed.join(', ')}`);
+    }
+  });
+});
