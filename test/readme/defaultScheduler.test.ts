@@ -1,11 +1,13 @@
 // "Every class takes a scheduler but none needs one" (README): a server whose every part is made
 // without a scheduler — a DynamicRTSPServer, a relayed live source with its RTP sink, and a
-// ProxyServerMediaSession of the server's own file — shares defaultScheduler() and plays in ffprobe.
+// ProxyServerMediaSession of the server's own file — shares defaultScheduler() and plays in ffprobe;
+// and on the receiving side an RTP source and its RTCPInstance made without one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { defaultScheduler } from '@dorsvr/scheduler';
-import { H264VideoRTPSink, H264VideoStreamFramer, LiveServerMediaSubsession, RelayServerMediaSession, ServerMediaSession } from '@dorsvr/livemedia';
+import { EventEmitter } from 'eventemitter3';
+import { createRTPSource, H264VideoRTPSink, H264VideoStreamFramer, LiveServerMediaSubsession, RelayServerMediaSession, RTCPInstance, ServerMediaSession } from '@dorsvr/livemedia';
 import { DynamicRTSPServer } from '@dorsvr/rtspserver';
 import { ProxyServerMediaSession } from '@dorsvr/rtspclient';
 import { fixture } from '../helpers/paths.js';
@@ -52,5 +54,26 @@ test('a server with no scheduler given anywhere (server, file tracks, live and r
     proxy.close();
     relayed.close();
     await server.close();
+  }
+});
+
+test('the receiving side takes no scheduler either: an RTP source made by createRTPSource and its RTCPInstance run on defaultScheduler()', async () => {
+  const rtp = new EventEmitter<{ packet: [data: Uint8Array] }>();
+  const source = createRTPSource({ encodingName: 'L16', clockRate: 8000, channels: 1, rtpInterface: rtp });
+  const rtcpInterface = Object.assign(new EventEmitter<{ packet: [data: Uint8Array] }>(), { send: (_chunks: readonly Uint8Array[]): void => {} });
+  const rtcp = new RTCPInstance({ rtcpInterface, source, cname: 'dorsvr-test' });
+  try {
+    assert.equal(source.scheduler, defaultScheduler());
+    assert.equal(rtcp.scheduler, defaultScheduler());
+    // A packet pushed in comes out as a frame, timed on that scheduler.
+    const packet = new Uint8Array([0x80, 96, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7, 1, 2, 3, 4]);
+    const frame = source.getNextFrame();
+    rtp.emit('packet', packet);
+    const f = await frame;
+    assert.ok(f, 'a frame');
+    assert.deepEqual([...f.data], [1, 2, 3, 4]);
+  } finally {
+    rtcp.close();
+    source.close();
   }
 });
