@@ -14,7 +14,7 @@ export interface DorsvrErrorOptions {
  * `ERR_SERVER_*` (the server), `ERR_SDP_*`, `ERR_RTP_*`, `ERR_RTCP_*`, `ERR_H26X_*`, audio formats
  * (`ERR_ADTS_*`, `ERR_MP3_*`, `ERR_WAV_*`, `ERR_AUDIO_*`), sources and sinks (`ERR_SOURCE_*`,
  * `ERR_SINK_*`, `ERR_FILE_*`), sockets (`ERR_GROUPSOCK_*`, `ERR_PORT_*`), authentication
- * (`ERR_AUTH_*`), live streams (`ERR_LIVE_*`), relays (`ERR_RELAY_*`) and proxies (`ERR_PROXY_*`). A test checks that
+ * (`ERR_AUTH_*`), the scheduler (`ERR_SCHEDULER_*`), live streams (`ERR_LIVE_*`), relays (`ERR_RELAY_*`) and proxies (`ERR_PROXY_*`). A test checks that
  * every code used in the sources is listed here.
  *
  * @example
@@ -107,6 +107,7 @@ export type DorsvrErrorCode =
   | 'ERR_RTSP_TRANSPORT'
   | 'ERR_RTSP_TRUNCATED'
   | 'ERR_RTSP_URL'
+  | 'ERR_SCHEDULER_OPTIONS'
   | 'ERR_SDP_INVALID'
   | 'ERR_SDP_PARSE'
   | 'ERR_SERVER_CLOSED'
