@@ -21,6 +21,22 @@ const GROUP_OF_FOLDER = {
 };
 /** Files whose exports belong elsewhere than their folder's group. */
 const GROUP_OF_FILE = { 'core/MediaSink.ts': 'Sinks' };
+/**
+ * Exports that belong elsewhere than their file's group: the audio file sources read files and
+ * deliver frames as the byte-stream sources do (live555's FramedFileSources), and the AAC config
+ * parser sits with the other header parsers rather than with the sink that uses it.
+ */
+const GROUP_OF_NAME = {
+  ADTSAudioFileSource: 'Sources',
+  MP3FileSource: 'Sources',
+  WAVAudioFileSource: 'Sources',
+  WAVAudioFileSourceOptions: 'Sources',
+  IndexedAudioFileSource: 'Sources',
+  AudioFrameFileReader: 'Sources',
+  AUDIO_FILE_CHUNK_SIZE: 'Sources',
+  parseAudioSpecificConfig: 'Framers',
+  AudioSpecificConfig: 'Framers',
+};
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {
@@ -29,7 +45,7 @@ export function load(app) {
       const file = context.getSymbolFromReflection(reflection)?.declarations?.[0]?.getSourceFile().fileName;
       const m = file && /\/packages\/livemedia\/src\/(([^/]+)\/[^/]+\.ts)$/.exec(file);
       if (!m) continue;
-      const group = GROUP_OF_FILE[m[1]] ?? GROUP_OF_FOLDER[m[2]];
+      const group = GROUP_OF_NAME[reflection.name] ?? GROUP_OF_FILE[m[1]] ?? GROUP_OF_FOLDER[m[2]];
       if (!group) continue;
       reflection.comment ??= new Comment();
       if (reflection.comment.blockTags.some((t) => t.tag === '@group')) continue;

@@ -11,12 +11,19 @@
 //   BENCH_PROFILE=0|1 (default 1): one extra run at N=200 UDP under --cpu-prof, top costs reported
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
 //   BENCH_SERVER_NODE_ARGS='--flag …': extra node flags for the server (to try V8 settings)
+//   BENCH_LIVE555=path/to/live555MediaServer (default: live555MediaServer on PATH; BENCH_LIVE555=0:
+//     none). When found, each row is measured for it too, in the same run, side by side. It serves
+//     its working directory (the generated media) on port 554, or 8554 when 554 cannot be bound,
+//     on every interface (it has no option for another port or address; the load still only goes to
+//     127.0.0.1), and a tunnelling port (80, 8000 or 8080). The bench refuses to start it when
+//     something already answers on 554 or 8554 (it binds with SO_REUSEPORT: a second instance
+//     would share the port).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { runLoad, type LoadResult } from './server/loadGenerator.js';
@@ -62,10 +69,82 @@ function makeMedia(): string {
   return dir;
 }
 
+type ServerKind = 'dorsvr' | 'live555';
+
 interface ServerProc {
   child: ChildProcess;
   port: number;
   stop(): Promise<void>;
+}
+
+/** The live555MediaServer to compare with: BENCH_LIVE555, else on PATH; undefined when there is none. */
+function findLive555(): string | undefined {
+  const given = env.BENCH_LIVE555;
+  if (given === '0') return undefined;
+  const candidates = given ? [given] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'live555MediaServer'));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      /* not here */
+    }
+  }
+  if (given) throw new Error(`BENCH_LIVE555=${given} is not an executable file`);
+  return undefined;
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = tcpConnect({ host: '127.0.0.1', port });
+    const done = (v: boolean): void => {
+      c.destroy();
+      resolve(v);
+    };
+    c.setTimeout(2000, () => done(true));
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+/**
+ * live555MediaServer serving `dir` (its working directory). It prints its URL prefix on stderr:
+ * `rtsp://<host>/` on port 554, `rtsp://<host>:8554/` when 554 could not be bound.
+ */
+async function startLive555(bin: string, dir: string): Promise<ServerProc> {
+  for (const p of [554, 8554]) {
+    if (await listening(p)) throw new Error(`something already listens on port ${p}: live555MediaServer is not started (it would share or lose the port)`);
+  }
+  const child = spawn(bin, [], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`live555MediaServer did not start: ${out}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      if (out.length < 1 << 16) out += d.toString('latin1');
+      const m = /rtsp:\/\/[^/\s]*?(?::(\d+))?\/<filename>/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1] ? Number(m[1]) : 554);
+      }
+    });
+    child.once('error', (e) => reject(e));
+    child.once('exit', (c) => reject(new Error(`live555MediaServer exited (${c}): ${out}`)));
+  });
+  return { child, port, stop: stopper(child) };
 }
 
 async function startServer(dir: string, nodeArgs: string[] = []): Promise<ServerProc> {
@@ -87,23 +166,11 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', (c) => reject(new Error(`dorsvr-server exited (${c}): ${out}`)));
   });
-  return {
-    child,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { child, port, stop: stopper(child) };
 }
 
 interface Row {
+  server: ServerKind;
   file: string;
   transport: 'udp' | 'tcp';
   n: number;
@@ -202,8 +269,13 @@ async function floor(n: number, transport: 'udp' | 'tcp', rate: number, seconds:
   return per1000;
 }
 
-async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: number): Promise<Row> {
-  const srv = await startServer(dir);
+/**
+ * One row: the server (dorsvr-server, or live555MediaServer at `live555`) serving `file` to N
+ * sessions. The floor is measured for dorsvr rows; a live555 row is given the floor of the dorsvr
+ * row before it (same file, transport, N and packet rate, same run).
+ */
+async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: number, live555?: string, floorGiven?: number): Promise<Row> {
+  const srv = live555 ? await startLive555(live555, dir) : await startServer(dir);
   let a = { cpuUs: 0, rss: 0 };
   let b = a;
   let result: LoadResult;
@@ -224,10 +296,11 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const pkts = result.windowPackets;
   const sent = ok.reduce((x, s) => x + s.packets + s.lost, 0);
   const rate = ok.length > 0 ? pkts / ok.length / result.windowSeconds : 0;
-  const floorPer1000Ms = ok.length > 0 ? await floor(ok.length, transport, Math.max(1, Math.round(rate)), Math.min(SECONDS, 5)) : NaN;
+  const floorPer1000Ms = floorGiven !== undefined ? floorGiven : ok.length > 0 ? await floor(ok.length, transport, Math.max(1, Math.round(rate)), Math.min(SECONDS, 5)) : NaN;
   const cpuPer1000Ms = pkts > 0 ? ((b.cpuUs - a.cpuUs) / pkts) * 1000 / 1000 : NaN;
   const errors = [...new Set(result.sessions.filter((s) => s.error !== undefined).map((s) => s.error!))];
   return {
+    server: live555 ? 'live555' : 'dorsvr',
     file,
     transport,
     n,
@@ -294,63 +367,83 @@ const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '
 
 export async function run(): Promise<boolean> {
   const dir = makeMedia();
-  const hasLive555 = (() => {
-    try {
-      execFileSync('sh', ['-c', 'command -v live555MediaServer'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!hasLive555) console.log('  live555MediaServer is not on PATH: its rows are not measured');
+  let live555 = findLive555();
+  /** Why there are no (more) live555 rows, said in the output and in RESULTS.md. */
+  let live555Absent = live555
+    ? undefined
+    : env.BENCH_LIVE555 === '0'
+      ? 'BENCH_LIVE555=0: live555MediaServer not measured'
+      : 'live555MediaServer is not on PATH (nor given as BENCH_LIVE555): no live555 rows';
+  if (live555) console.log(`  live555MediaServer: ${live555} (its rows follow each dorsvr row)`);
+  else console.log(`  ${live555Absent}`);
   const rows: Row[] = [];
   const t0 = Date.now();
+  const print = (r: Row): void =>
+    console.log(
+      `  ${r.server === 'live555' ? 'live555 ' : ''}${r.file} ${r.transport} N=${r.n}: ${r.setUp}/${r.n} set up, ${fmt(r.cpuPer1000Ms)} ms/1000 pkts (floor ${fmt(r.floorPer1000Ms)}, ×${fmt(r.ratio, 2)}), ` +
+        `${fmt(r.corePct, 0)} % core, RSS ${fmt(r.rssMiB)} MiB, loss ${fmt(r.lossPct, 2)} %, real time p5 ${fmt(r.rtP5, 3)} median ${fmt(r.rtMedian, 3)}, ` +
+        `setup ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms, generator ${fmt(r.genPer1000Ms)} ms/1000` +
+        (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
+    );
   for (const file of FILES) {
     for (const transport of TRANSPORTS) {
       for (const n of NS) {
         const r = await measure(dir, file, transport, n);
         rows.push(r);
-        console.log(
-          `  ${file} ${transport} N=${n}: ${r.setUp}/${n} set up, ${fmt(r.cpuPer1000Ms)} ms/1000 pkts (floor ${fmt(r.floorPer1000Ms)}, ×${fmt(r.ratio, 2)}), ` +
-            `${fmt(r.corePct, 0)} % core, RSS ${fmt(r.rssMiB)} MiB, loss ${fmt(r.lossPct, 2)} %, real time p5 ${fmt(r.rtP5, 3)} median ${fmt(r.rtMedian, 3)}, ` +
-            `setup ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms, generator ${fmt(r.genPer1000Ms)} ms/1000` +
-            (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
-        );
+        print(r);
+        if (!live555) continue;
+        try {
+          const l = await measure(dir, file, transport, n, live555, r.floorPer1000Ms);
+          rows.push(l);
+          print(l);
+        } catch (err) {
+          live555Absent = `live555MediaServer stopped being measured at ${file} ${transport} N=${n}: ${(err as Error).message}`;
+          console.log(`  ${live555Absent}`);
+          live555 = undefined;
+        }
       }
     }
   }
   // Memory per additional session: (RSS at the largest N ≤ 200 − RSS at the smallest N) / ΔN.
   const perSession: string[] = [];
   let memOk = true;
-  for (const file of FILES) {
-    for (const transport of TRANSPORTS) {
-      const rs = rows.filter((r) => r.file === file && r.transport === transport && r.n <= 200).sort((x, y) => x.n - y.n);
-      const lo = rs[0];
-      const hi = rs[rs.length - 1];
-      if (!lo || !hi || hi.n === lo.n) continue;
-      const kib = ((hi.rssMiB - lo.rssMiB) * 1024) / (hi.n - lo.n);
-      memOk &&= kib <= 64;
-      perSession.push(`| ${file} | ${transport} | ${lo.n} → ${hi.n} | ${fmt(kib, 0)} KiB | ${kib <= 64 ? 'holds' : `misses by ${fmt(kib - 64, 0)} KiB`} |`);
+  for (const server of ['dorsvr', 'live555'] as const) {
+    for (const file of FILES) {
+      for (const transport of TRANSPORTS) {
+        const rs = rows.filter((r) => r.server === server && r.file === file && r.transport === transport && r.n <= 200).sort((x, y) => x.n - y.n);
+        const lo = rs[0];
+        const hi = rs[rs.length - 1];
+        if (!lo || !hi || hi.n === lo.n) continue;
+        const kib = ((hi.rssMiB - lo.rssMiB) * 1024) / (hi.n - lo.n);
+        if (server === 'dorsvr') memOk &&= kib <= 64;
+        perSession.push(
+          `| ${server} | ${file} | ${transport} | ${lo.n} → ${hi.n} | ${fmt(kib, 0)} KiB | ${server === 'live555' ? '(reference)' : kib <= 64 ? 'holds' : `misses by ${fmt(kib - 64, 0)} KiB`} |`,
+        );
+      }
     }
   }
   for (const p of perSession) console.log(`  RSS per session ${p}`);
   const top = PROFILE ? await profileRun(dir) : [];
   for (const t of top) console.log(`  profile: ${t}`);
   console.log(`  server bench took ${fmt((Date.now() - t0) / 1000, 0)} s`);
-  if (RESULTS) writeResults(rows, perSession, top, hasLive555);
+  if (RESULTS) writeResults(rows, perSession, top, live555Absent);
   return memOk;
 }
 
-/** Each CPU and real-time target of issue #12, held or missed by how much, from this run's rows. */
+/** Each CPU and real-time target of issue #12 for dorsvr, held or missed by how much, from this run's rows. */
 function targetLines(rows: Row[]): string[] {
   const out: string[] = [];
   for (const r of rows) {
+    if (r.server !== 'dorsvr') continue;
     const where = `${r.file} ${r.transport} N=${r.n}`;
     if (r.n === 50 || r.n === 200) {
       out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmt(r.ratio, 2)} — ${r.ratio <= 1.5 ? 'holds' : `misses by ${fmt((r.ratio / 1.5 - 1) * 100, 0)} %`}`);
     }
     if (r.n === 10) {
-      out.push(`- CPU ≤ live555 (issue's 20 ms/1000, not measured here), ${where}: ${fmt(r.cpuPer1000Ms)} ms — ${r.cpuPer1000Ms <= 20 ? 'holds' : `misses: ×${fmt(r.cpuPer1000Ms / 20, 2)}`}`);
+      const l = rows.find((x) => x.server === 'live555' && x.file === r.file && x.transport === r.transport && x.n === r.n);
+      const ref = l ? l.cpuPer1000Ms : 20;
+      const said = l ? `live555MediaServer in this run: ${fmt(ref)} ms` : "the issue's 20 ms/1000, live555 not measured here";
+      out.push(`- CPU ≤ live555 (${said}), ${where}: ${fmt(r.cpuPer1000Ms)} ms — ${r.cpuPer1000Ms <= ref ? 'holds' : `misses: ×${fmt(r.cpuPer1000Ms / ref, 2)}`}`);
     }
     if (r.n >= 500) {
       const ok = r.setUp === r.n && r.rtP5 >= 0.99 && r.lossPct === 0;
@@ -360,7 +453,7 @@ function targetLines(rows: Row[]): string[] {
   return out;
 }
 
-function writeResults(rows: Row[], perSession: string[], top: string[], hasLive555: boolean): void {
+function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const lines = [
@@ -369,7 +462,9 @@ function writeResults(rows: Row[], perSession: string[], top: string[], hasLive5
     `Written by \`npm run bench\` (test/bench/server.ts) on ${new Date().toISOString()}: ${cpu}, ${cpus().length} cores,`,
     `Node ${process.version}, load average at the end ${load} (other processes share the machine: absolute`,
     `figures are noisy; compare ratios taken in the same run). ${SECONDS} s measured per row, sessions set up 50 at a time.`,
-    hasLive555 ? '' : '**live555MediaServer is not on PATH here: no live555 rows.** The issue\'s live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.',
+    live555Absent
+      ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
+      : 'live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow each dorsvr-server row, measured the same way in the same run; their floor is that of the dorsvr row above them.',
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms), the bare-send floor measured in the same run at the same',
     'packet rate and N (a child process: `dgram.send` to N receivers, or `socket.write` to N TCP connections, paced in',
@@ -377,24 +472,24 @@ function writeResults(rows: Row[], perSession: string[], top: string[], hasLive5
     'advanced / wall time, per session: p5 and median); DESCRIBE → first RTP (median / p95); the load generator\'s own',
     'CPU per 1000 packets (a saturated generator shows here).',
     '',
-    '| file | transport | N | set up | ms/1000 pkts | floor | ratio | % core | RSS MiB | loss % | real time p5 / median | setup ms median / p95 | generator ms/1000 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | file | transport | N | set up | ms/1000 pkts | floor | ratio | % core | RSS MiB | loss % | real time p5 / median | setup ms median / p95 | generator ms/1000 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.file} | ${r.transport} | ${r.n} | ${r.setUp}/${r.n} | ${fmt(r.cpuPer1000Ms)} | ${fmt(r.floorPer1000Ms)} | ${fmt(r.ratio, 2)} | ${fmt(r.corePct, 0)} | ${fmt(r.rssMiB)} | ${fmt(r.lossPct, 2)} | ${fmt(r.rtP5, 3)} / ${fmt(r.rtMedian, 3)} | ${fmt(r.setupMedianMs, 0)} / ${fmt(r.setupP95Ms, 0)} | ${fmt(r.genPer1000Ms)} |`,
+        `| ${r.server} | ${r.file} | ${r.transport} | ${r.n} | ${r.setUp}/${r.n} | ${fmt(r.cpuPer1000Ms)} | ${fmt(r.floorPer1000Ms)} | ${fmt(r.ratio, 2)} | ${fmt(r.corePct, 0)} | ${fmt(r.rssMiB)} | ${fmt(r.lossPct, 2)} | ${fmt(r.rtP5, 3)} / ${fmt(r.rtMedian, 3)} | ${fmt(r.setupMedianMs, 0)} / ${fmt(r.setupP95Ms, 0)} | ${fmt(r.genPer1000Ms)} |`,
     ),
     '',
-    '## Targets',
+    '## Targets (dorsvr-server)',
     '',
     ...targetLines(rows),
     '',
     '## RSS per additional session (target ≤ 64 KiB)',
     '',
-    '| file | transport | N | per session | target |',
-    '|---|---|---|---|---|',
+    '| server | file | transport | N | per session | target |',
+    '|---|---|---|---|---|---|',
     ...perSession,
     '',
-    '## Top costs (CPU profile of the server, N = 200 UDP MPEG-TS, self time share of busy time)',
+    '## Top costs (CPU profile of dorsvr-server, N = 200 UDP MPEG-TS, self time share of busy time)',
     '',
     ...top.map((t, i) => `${i + 1}. ${t}`),
     '',

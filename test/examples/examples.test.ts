@@ -1,5 +1,6 @@
 // The other examples run as their headers say, against real peers, so none can rot:
-// onDemandServer and mediaServer are played by ffmpeg, printFrames prints a stream's frames, and
+// onDemandServer and mediaServer are played by ffmpeg/ffprobe, printFrames prints a stream's frames,
+// publishAndRead's published path is read by ffprobe too, and
 // the scheduler/groupsock demo delivers its five packets; and a failure (no server, a port in use, a
 // directory that is not there) is one line on stderr and a non-zero exit, never a stack trace.
 import { test } from 'node:test';
@@ -7,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { ffmpegCopy, probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
@@ -41,6 +43,7 @@ test('examples/onDemandServer: every stream it lists plays in ffmpeg', async () 
     const names = [...s.out().matchAll(/^"(\w+)" stream/gm)].map((m) => m[1]!);
     assert.deepEqual(names.sort(), ['aacAudioTest', 'h264ESVideoTest', 'h265ESVideoTest', 'mp3AudioTest', 'mpeg2TransportStreamTest', 'wavAudioTest']);
     await withTempDir(async (dir) => {
+      // Two recorded whole, every frame there.
       for (const [name, codec] of [['h264ESVideoTest', 'h264'], ['aacAudioTest', 'aac']] as const) {
         const out = join(dir, `${name}.mkv`);
         const r = await ffmpegCopy(`rtsp://127.0.0.1:${port}/${name}`, 'tcp', out, [], 30_000);
@@ -48,6 +51,21 @@ test('examples/onDemandServer: every stream it lists plays in ffmpeg', async () 
         assert.equal((await probe(out)).codec, codec);
       }
     });
+    // Every stream it lists: ffprobe plays it and finds its codec(s).
+    const expected: Record<string, string> = {
+      h264ESVideoTest: 'h264',
+      h265ESVideoTest: 'hevc',
+      aacAudioTest: 'aac',
+      mp3AudioTest: 'mp3',
+      wavAudioTest: 'pcm_s16be',
+      mpeg2TransportStreamTest: 'h264,aac',
+    };
+    for (const name of names) {
+      const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `rtsp://127.0.0.1:${port}/${name}`], 30_000);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      // (ffprobe lists a transport stream's streams once per program too: each codec once)
+      assert.equal([...new Set(r.stdout.split('\n').filter((l) => l !== ''))].join(','), expected[name], name);
+    }
   } finally {
     s.child.kill('SIGKILL');
   }
@@ -140,12 +158,23 @@ test('examples/relayToneServer: the tone through the relay, recorded by ffmpeg',
   }
 });
 
-test('examples/publishAndRead: a file published to our server and read back at the same time', async () => {
+test('examples/publishAndRead: a file published to our server and read back at the same time, by its own reader and by ffprobe', async () => {
   for (const transport of ['tcp', 'udp']) {
-    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000);
+    // While the file is being published, ffprobe (a real peer) reads the same path too.
+    let ffprobe: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000, (out) => {
+      const m = /^publishing \S+ to (rtsp:\/\/\S+) over/m.exec(out);
+      if (m && ffprobe === undefined) {
+        ffprobe = runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', m[1]!], 30_000);
+      }
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^server: live is published \(1 track\(s\)\)/m);
     const m = /^reader: video\/H264: (\d+) frames \((\d+) key frames\)$/m.exec(r.stdout);
     assert.ok(m && Number(m[1]) > 0 && Number(m[2]) >= 1, r.stdout);
+    assert.ok(ffprobe, 'the example printed the URL it publishes to');
+    const p = await ffprobe;
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout.trim(), 'h264,320,240', `ffprobe read the published stream over ${transport}`);
   }
 });

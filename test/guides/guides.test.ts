@@ -13,7 +13,7 @@ import ts from 'typescript';
 import { repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { findPeer } from '../helpers/peers.js';
-import { runPeer } from '../rtspserver/helpers/ffmpeg.js';
+import { probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
 
 const GUIDES_DIR = join(repoRoot, 'guides');
 /** The guides issue #14 asks for, by file. */
@@ -156,6 +156,7 @@ const ENTRY_POINTS: ReadonlyArray<readonly [pkgFile: string, name: string]> = [
   ['scheduler/src/TaskScheduler.ts', 'TaskScheduler'],
   ['scheduler/src/defaultScheduler.ts', 'defaultScheduler'],
   ['scheduler/src/DorsvrError.ts', 'DorsvrErrorCode'],
+  ['scheduler/src/DorsvrError.ts', 'DorsvrError'],
   ['groupsock/src/Groupsock.ts', 'Groupsock'],
 ];
 
@@ -183,8 +184,8 @@ test('every @example in the packages type-checks against the built packages', ()
 });
 
 /** Run a compiled block with PORT=0 from the repository root; resolves with the URL it prints. */
-function serve(js: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [js], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(js: string, args: readonly string[] = []): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [js, ...args], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -192,7 +193,7 @@ function serve(js: string): { child: ChildProcess; url: Promise<string> } {
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^play (rtsp:\/\/\S+)$/m.exec(out);
+      const m = /^(?:play|publish to) (rtsp:\/\/\S+)/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!.replace(/^rtsp:\/\/[^/]+:(\d+)\//, 'rtsp://127.0.0.1:$1/'));
@@ -206,6 +207,23 @@ function serve(js: string): { child: ChildProcess; url: Promise<string> } {
   return { child, url };
 }
 
+/** Run node with `args` in `cwd`; killed after 60 s. */
+function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /** ffprobe an RTSP URL over TCP: each stream's codec, sample rate and channels. */
 async function probeURL(url: string): Promise<Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }>> {
   const r = await runPeer(
@@ -217,9 +235,14 @@ async function probeURL(url: string): Promise<Array<{ codec_name: string; sample
   return (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }> }).streams;
 }
 
-test("the guides' live source and file server run as written, and ffprobe reads what they serve", async () => {
+test("the guides' live source, file server, recorder and proxy run as written, and ffprobe reads what they serve and record", async () => {
   const all = guideBlocks();
-  const runnable = { 'live-source-live-source': all['live-source-live-source'], 'serving-files-serving-files': all['serving-files-serving-files'] };
+  const runnable = {
+    'live-source-live-source': all['live-source-live-source'],
+    'serving-files-serving-files': all['serving-files-serving-files'],
+    'recording-recording': all['recording-recording'],
+    'publishing-and-proxying-proxy': all['publishing-and-proxying-proxy'],
+  };
   for (const [k, v] of Object.entries(runnable)) assert.ok(v, `a guide-test block ${k}`);
   const js = compile(runnable as Record<string, string>, join(repoRoot, 'build', 'guides-test-run'));
 
@@ -236,14 +259,106 @@ test("the guides' live source and file server run as written, and ffprobe reads 
 
   const files = serve(js['serving-files-serving-files']!);
   try {
-    const streams = await probeURL(await files.url);
+    const url = await files.url;
+    const streams = await probeURL(url);
     assert.deepEqual(
       streams.map((s) => s.codec_name),
       ['h264', 'aac'],
     );
     assert.equal(streams[0]!.width, 320);
+
+    // The recording guide's program records that stream until it ends; ffprobe reads both files.
+    await withTempDir(async (dir) => {
+      const r = await runIn(dir, [js['recording-recording']!, url]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^cam-video-1\.264: \d+ bytes$/m);
+      assert.match(r.stdout, /^cam-audio-2\.aac: \d+ bytes$/m);
+      const video = await probe(join(dir, 'cam-video-1.264'));
+      assert.deepEqual([video.codec, video.width, video.frames], ['h264', 320, 50]);
+      const audio = await probe(join(dir, 'cam-audio-2.aac'));
+      assert.equal(audio.codec, 'aac');
+      assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
+    });
+
+    // The publishing guide's proxy, with that stream as its back-end: ffprobe reads both tracks through it.
+    const proxy = serve(js['publishing-and-proxying-proxy']!, [url]);
+    try {
+      const proxied = await probeURL(await proxy.url);
+      assert.deepEqual(
+        proxied.map((s) => s.codec_name),
+        ['h264', 'aac'],
+      );
+    } finally {
+      proxy.child.kill('SIGKILL');
+    }
   } finally {
     files.child.kill('SIGKILL');
+  }
+});
+
+test("the publishing guide's server takes ffmpeg's stream and the guide's RTSPClient.publish program with the guide's credentials and serves both to ffprobe; it refuses another path", async () => {
+  const blocks = guideBlocks();
+  const js = compile(
+    {
+      'publishing-and-proxying-publish': blocks['publishing-and-proxying-publish']!,
+      'publishing-and-proxying-publish-client': blocks['publishing-and-proxying-publish-client']!,
+    },
+    join(repoRoot, 'build', 'guides-test-publish'),
+  );
+  const server = serve(js['publishing-and-proxying-publish']!);
+  let out = '';
+  server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const url = await server.url; // rtsp://127.0.0.1:<port>/live/cam1
+    const withUser = url.replace('rtsp://', 'rtsp://cam:s3cret@');
+    const ffmpeg = findPeer('ffmpeg');
+    const publishArgs = (to: string): string[] => ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '3', '-i', join(repoRoot, 'test', 'fixtures', 'test.264'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', to];
+    const publishing = runPeer(ffmpeg, publishArgs(withUser), 30_000);
+    // Read it while it is published: once the server said so.
+    for (let i = 0; i < 100 && !out.includes('live/cam1: 1 track(s) live'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1: 1 track\(s\) live$/m);
+    const streams = await probeURL(withUser);
+    assert.deepEqual(streams.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const p = await publishing;
+    assert.equal(p.code, 0, p.stderr);
+    for (let i = 0; i < 50 && !/^live\/cam1 ended \(teardown\), \d+ RTP packets$/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^live\/cam1 ended \(teardown\), \d+ RTP packets$/m);
+    // authorizePublish: only live/… — another path is refused (403), and ffmpeg fails.
+    const refused = await runPeer(ffmpeg, publishArgs(withUser.replace('/live/cam1', '/elsewhere')), 30_000);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /403|Forbidden/);
+
+    // The guide's RTSPClient.publish program, for 4 s of its looping file: ffprobe reads it meanwhile.
+    const client = runIn(repoRoot, [js['publishing-and-proxying-publish-client']!, withUser, '4']);
+    for (let i = 0; i < 100 && out.split('live/cam1: 1 track(s) live').length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(out.split('live/cam1: 1 track(s) live').length, 3, out);
+    const again = await probeURL(withUser);
+    assert.deepEqual(again.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const c = await client;
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /packetsSent: [1-9]\d*/);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+test("the auth guide's server runs as written: each stream lets in its own database's users only (ffprobe with Digest MD5)", async () => {
+  const js = compile({ 'auth-and-tls-auth': guideBlocks()['auth-and-tls-auth']! }, join(repoRoot, 'build', 'guides-test-auth'));
+  const server = serve(js['auth-and-tls-auth']!);
+  try {
+    const base = (await server.url).replace(/\/lobby$/, '');
+    const as = (user: string, path: string): string => base.replace('rtsp://', `rtsp://${user}@`) + path;
+    const lobby = await probeURL(as('alice:correct%20horse', '/lobby'));
+    assert.deepEqual(lobby.map((s) => s.codec_name), ['h264']);
+    const board = await probeURL(as('carol:staple', '/board'));
+    assert.deepEqual(board.map((s) => s.codec_name), ['h264']);
+    for (const [user, path] of [['alice:correct%20horse', '/board'], ['carol:staple', '/lobby'], ['alice:wrong', '/lobby']] as const) {
+      const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', as(user, path)], 30_000);
+      assert.notEqual(r.code, 0, `${user} on ${path} is refused`);
+      assert.match(r.stderr, /401|Unauthorized/, `${user} on ${path}`);
+    }
+  } finally {
+    server.child.kill('SIGKILL');
   }
 });
 
@@ -293,5 +408,25 @@ test('typedoc builds the site with no warning: the guides as documents, livemedi
     const livemedia = readFileSync(join(dir, 'modules', '_dorsvr_livemedia.html'), 'utf8');
     const groups = [...livemedia.matchAll(/<h2 class="tsd-anchor-link" id="([^"]+)">/g)].map((m) => m[1]);
     assert.deepEqual(groups, ['sources', 'framers', 'rtp', 'rtcp', 'sdp', 'rtsp-codec', 'server-sessions', 'sinks']);
+    // Each group's section, up to the next: the exports named in it.
+    const sections = livemedia.split(/<h2 class="tsd-anchor-link" id="/).slice(1);
+    const members = (id: string): string[] => {
+      const section = sections.find((s) => s.startsWith(`${id}"`)) ?? '';
+      return [...section.matchAll(/<a href="[^"]*">([^<]+)<\/a>/g)].map((m) => m[1]!);
+    };
+    const expected: Record<string, string[]> = {
+      sources: ['FramedSource', 'AsyncIterableSource', 'ByteStreamFileSource', 'WAVAudioFileSource', 'MP3FileSource', 'ADTSAudioFileSource'],
+      framers: ['H264VideoStreamFramer', 'ADTSAudioStreamFramer', 'MPEG2TransportStreamFramer', 'parseH264SPS', 'parseAudioSpecificConfig'],
+      rtp: ['H264VideoRTPSink', 'H264VideoRTPSource', 'parseRTPHeader', 'RTPReorderBuffer'],
+      rtcp: ['RTCPInstance', 'parseRTCP'],
+      sdp: ['parseSDP', 'formatSDP'],
+      'rtsp-codec': ['RTSPParser', 'serializeRTSPRequest', 'parseTransportHeader', 'verifyDigestAuthorization'],
+      'server-sessions': ['ServerMediaSession', 'OnDemandServerMediaSubsession', 'LiveServerMediaSubsession', 'PassiveServerMediaSubsession', 'RelayServerMediaSession'],
+      sinks: ['MediaSink', 'FileSink', 'createFileSink', 'H264VideoFileSink'],
+    };
+    for (const [id, names] of Object.entries(expected)) {
+      const listed = members(id);
+      for (const n of names) assert.ok(listed.includes(n), `${n} is listed under ${id}: ${listed.join(', ')}`);
+    }
   });
 });

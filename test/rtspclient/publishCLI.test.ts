@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
@@ -146,9 +146,15 @@ describe('dorsvr-publish', { concurrency: 2 }, () => {
       assert.match(r.stderr.split('\n')[0]!, message);
       assert.equal(r.stdout, '');
     }
-    const missing = await publishCLI([join(repoRoot, 'no-such.264'), 'rtsp://127.0.0.1:1/x']);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /cannot read .*no-such\.264: ENOENT/);
+    // A file that is not there, or a directory: a bad argument (exit 2), said before connecting anywhere.
+    await withTempDir(async (dir) => {
+      mkdirSync(join(dir, 'clip.264'));
+      for (const [file, why] of [[join(repoRoot, 'no-such.264'), 'ENOENT'], [join(dir, 'clip.264'), 'not a regular file']] as const) {
+        const missing = await publishCLI([file, 'rtsp://127.0.0.1:1/x']);
+        assert.equal(missing.code, 2, missing.stderr);
+        assert.match(missing.stderr, new RegExp(`^dorsvr-publish: cannot read \\S+\\.264: ${why}\nusage: dorsvr-publish `));
+      }
+    });
   });
 
   it('parsePublishArgs: the password from a variable or the first line of a file, the user from --user or the URL', async () => {

@@ -1,6 +1,6 @@
 // rtpPortRange: a server-wide range of UDP ports for RTP/RTCP pairs, handed to every track (the
 // DynamicRTSPServer's file tracks too); a full range answers 453; a bad range is refused. And the
-// scheduler is optional: server and subsessions share defaultScheduler().
+// scheduler is optional: server and subsessions share defaultScheduler(). And dorsvr-server --rtp-port-range.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -11,6 +11,7 @@ import { DynamicRTSPServer, RTSPServer } from '@dorsvr/rtspserver';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { RawRTSPClient } from './helpers/RawRTSPClient.js';
+import { runPeer } from './helpers/ffmpeg.js';
 
 /** Four consecutive free UDP ports starting at an even one (two RTP/RTCP pairs), found by binding. */
 async function freeRange(): Promise<{ min: number; max: number }> {
@@ -97,6 +98,40 @@ test('a bad rtpPortRange is refused at construction (ERR_SERVER_PORT_RANGE), nev
     );
   }
   assert.throws(() => new H264VideoFileServerMediaSubsession('x.264', { portRange: { min: 9, max: 9 } }), /no even\/odd/);
+});
+
+test('dorsvr-server --rtp-port-range MIN-MAX: a SETUP over UDP gets its server ports from the range', async () => {
+  const range = await freeRange();
+  let port = 0;
+  let transport: string | undefined;
+  let failure: unknown;
+  const r = await runPeer(
+    process.execPath,
+    [join(repoRoot, 'packages/rtspserver/bin/dorsvr-server.js'), fixture(''), '--port', '0', '--host', '127.0.0.1', '--rtp-port-range', `${range.min}-${range.max}`, '--quiet'],
+    20_000,
+    (all, child) => {
+      const m = /on port (\d+)/.exec(all);
+      if (!m || port !== 0 || !/test\.264/.test(all)) return;
+      port = Number(m[1]);
+      void (async () => {
+        const c = await RawRTSPClient.connect(port);
+        try {
+          const res = await c.request('SETUP', `rtsp://127.0.0.1:${port}/test.264/track1`, { Transport: 'RTP/AVP;unicast;client_port=5000-5001' });
+          assert.equal(res.status, 200);
+          transport = res.headers.transport;
+        } catch (err) {
+          failure = err;
+        } finally {
+          c.close();
+          child.kill('SIGTERM');
+        }
+      })();
+    },
+  );
+  assert.ok(port > 0, r.stdout + r.stderr);
+  assert.equal(failure, undefined);
+  const p = serverPort(transport);
+  assert.ok(p >= range.min && p + 1 <= range.max, `server_port ${p}-${p + 1} inside ${range.min}-${range.max}`);
 });
 
 // Relayed streams (issue #11 follow-up): the readers of a relay, a published and a proxied stream

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, DorsvrError } from '@dorsvr/scheduler';
 
 /** Active Node timers in this process (setTimeout/setInterval handles). */
 function activeTimers(): number {
@@ -193,4 +193,74 @@ test('close() cancels pending tasks and triggers, is idempotent, and leaves no t
   assert.equal(s.scheduleDelayedTask(1, () => (ran = true)), 0);
   await sleep(10);
   assert.equal(ran, false);
+});
+
+/**
+ * Ten streams paced every 5 ms, half a millisecond apart (a small server's packets), for `ms`:
+ * counts the Node timers the scheduler arms and the tasks run before their due time.
+ */
+async function pacedStreams(s: BasicTaskScheduler, ms: number): Promise<{ armed: number; early: number; runs: number }> {
+  const realSetTimeout = globalThis.setTimeout;
+  let armed = 0;
+  let runs = 0;
+  let early = 0;
+  // Only while the streams run: every timer armed meanwhile is the scheduler's.
+  globalThis.setTimeout = ((f: () => void, delay?: number) => {
+    armed++;
+    return realSetTimeout(f, delay);
+  }) as typeof setTimeout;
+  try {
+    const t0 = s.now();
+    await new Promise<void>((resolve) => {
+      let left = 10;
+      for (let i = 0; i < 10; i++) {
+        let due = t0 + 1000 + i * 500;
+        // As a paced sink does: send what is due, then wait for the next frame's time.
+        const task = (): void => {
+          let now = s.now();
+          do {
+            runs++;
+            if (now < due) early++;
+            due += 5000;
+            now = s.now();
+          } while (due <= now);
+          if (now - t0 < ms * 1000) s.scheduleDelayedTask(due - now, task);
+          else if (--left === 0) resolve();
+        };
+        s.scheduleDelayedTask(due - s.now(), task);
+      }
+    });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  return { armed, early, runs };
+}
+
+test('tasks due in one granularity slot share a wake-up: paced streams arm about one timer per slot, none runs early', async () => {
+  const s = new BasicTaskScheduler({ granularityUs: 4000 });
+  assert.equal(s.granularityUs, 4000);
+  const r = await pacedStreams(s, 300);
+  s.close();
+  assert.equal(r.early, 0, 'no task ran before its due time');
+  assert.ok(r.runs >= 500, `${r.runs} task runs`);
+  // 300 ms of 4 ms slots: ~75 wake-ups (fewer when the machine is slow), never one per task. (A
+  // timer armed by a task scheduling the next one while due tasks run, for a task that very firing
+  // takes, would double this: ~240.)
+  assert.ok(r.armed <= 75 * 1.5 + 5, `${r.armed} timers armed for ${r.runs} task runs`);
+});
+
+test('the default granularity is DEFAULT_TIMER_GRANULARITY_US; a bad one is refused', () => {
+  assert.equal(new BasicTaskScheduler().granularityUs, DEFAULT_TIMER_GRANULARITY_US);
+  for (const bad of [-1, NaN, Infinity, '4' as unknown as number]) {
+    assert.throws(() => new BasicTaskScheduler({ granularityUs: bad }), (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_SCHEDULER_OPTIONS');
+  }
+});
+
+test('a task due at once is not held back to the end of a granularity slot', async () => {
+  const s = new BasicTaskScheduler({ granularityUs: 1_000_000 });
+  const start = performance.now();
+  await new Promise<void>((resolve) => s.scheduleDelayedTask(0, resolve));
+  const waited = performance.now() - start;
+  s.close();
+  assert.ok(waited < 500, `a 0 µs task waited ${waited} ms with 1 s slots`);
 });

@@ -98,6 +98,17 @@ function bindSocket(socket: Socket, port: number, address: string): Promise<void
  * event loop; a destination removed with {@link removeDestination} gets no packet from any later
  * `send`. Multicast: any-source ({@link joinGroup}) and source-specific ({@link joinSourceSpecificGroup})
  * membership, TTL, loopback and outgoing interface.
+ *
+ * @example
+ * ```ts
+ * import { Groupsock } from '@dorsvr/groupsock';
+ *
+ * const receiver = await Groupsock.create({ address: '127.0.0.1' });
+ * receiver.on('packet', (data, from) => console.log(`${data.length} bytes from ${from.address}:${from.port}`));
+ * const sender = await Groupsock.create({ address: '127.0.0.1', destinations: [{ address: '127.0.0.1', port: receiver.port }] });
+ * sender.send([Buffer.from('head'), Buffer.from('payload')]); // one datagram, gathered by the kernel
+ * await Promise.all([sender.close(), receiver.close()]);
+ * ```
  */
 export class Groupsock extends EventEmitter<GroupsockEvents> {
   readonly #socket: Socket;

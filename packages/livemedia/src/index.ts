@@ -4,12 +4,12 @@
  * the RTSP message codec, and server media sessions.
  *
  * @groupDescription Sources
- * The pull model: `FramedSource` (subclass it for a live source), frames, recycled chunks, and the
- * byte-stream sources that read files and memory.
+ * The pull model: `FramedSource` (subclass it for a live source), frames, recycled chunks, the
+ * byte-stream sources that read files and memory, and the AAC (ADTS), MP3 and WAV file sources.
  *
  * @groupDescription Framers
  * Byte streams in, timed frames out: H.264/H.265 (NAL units, parameter sets, key-frame index), AAC
- * (ADTS), MP3, WAV, MPEG-2 TS, and their pure header parsers.
+ * (ADTS), MPEG-2 TS; the pure header parsers of these and of MP3, WAV and AAC's config; file indexes.
  *
  * @groupDescription RTP
  * RTP packets, the sinks that packetize each codec and the sources that depacketize it.

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import {
   DEFAULT_RELAY_MAX_TRACKS,
   formatSDP,
@@ -41,8 +41,11 @@ export type ProxyBackendState = 'idle' | 'connecting' | 'live' | 'retrying' | 'c
 
 /** Options of a {@link ProxyServerMediaSession}. */
 export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOptions, Omit<RelayTrackOptions, 'scheduler'> {
-  /** Every timer (the back-end client's, the relay's, back-off, grace, no-data) runs on it; give the RTSP server's. */
-  scheduler: TaskScheduler;
+  /**
+   * Every timer (the back-end client's, the relay's, back-off, grace, no-data) runs on it; give the
+   * RTSP server's (default: the shared `defaultScheduler()`, the one a server made without a scheduler uses).
+   */
+  scheduler?: TaskScheduler;
   /** Back-end transport: `udp`, `tcp` or `auto` (UDP, falling back to TCP; the default). */
   transport?: RTSPTransportMode;
   /** Back-end user name (overrides the URL's userinfo). */
@@ -143,13 +146,7 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
 /**
  * live555's ProxyServerMediaSession: a stream that another RTSP server (a camera, an origin
  * server) serves, served again to any number of readers over one back-end session. Add it to an
- * `RTSPServer` like any other session:
- *
- * ```ts
- * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://camera/stream', { scheduler: server.scheduler });
- * server.addServerMediaSession(proxy);
- * proxy.events.on('state', (s) => console.log(s));
- * ```
+ * `RTSPServer` like any other session (see the example below).
  *
  * An {@link RTSPClient} plays the back-end URL and hands its RTP and RTCP packets, not frames, to
  * livemedia's relay ({@link RelayTrack}s): any codec passes, and the back-end's rtpmap/fmtp lines
@@ -160,6 +157,19 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
  * resume (at the next key frame, with sequence numbers and timestamps going on). When the
  * back-end's SDP changed meanwhile, readers of the changed tracks are ended (RTCP BYE) and the
  * others continue.
+ *
+ * @example
+ * ```ts
+ * import { ProxyServerMediaSession } from '@dorsvr/rtspclient';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ *
+ * const server = new RTSPServer({ port: 8554 });
+ * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://user:pass@camera.local/stream', { scheduler: server.scheduler });
+ * proxy.events.on('state', (state, why) => console.log(state, why ?? '')); // connecting, live, retrying, idle
+ * server.addServerMediaSession(proxy);
+ * await server.listen();
+ * console.log(`play ${server.rtspURL(proxy)}`);
+ * ```
  */
 export class ProxyServerMediaSession extends ServerMediaSession {
   /** The back-end URL (userinfo removed). */
@@ -209,7 +219,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
    * @param url the back-end `rtsp://[user:pass@]host[:port]/path`.
    * Throws `ERR_PROXY_URL` when `url` is not an `rtsp://` URL.
    */
-  constructor(name: string, url: string, options: ProxyServerMediaSessionOptions) {
+  constructor(name: string, url: string, options: ProxyServerMediaSessionOptions = {}) {
     super(name, options);
     let u: URL;
     try {
@@ -222,7 +232,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     u.username = '';
     u.password = '';
     this.url = u.href;
-    this.#scheduler = options.scheduler;
+    this.#scheduler = options.scheduler ?? defaultScheduler();
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#graceUs = (options.graceMs ?? DEFAULT_PROXY_GRACE_MS) * 1000;

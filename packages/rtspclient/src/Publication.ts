@@ -50,6 +50,19 @@ interface Part {
  * A `ServerMediaSession` being published by {@link RTSPClient.publish}: one source and RTP sink
  * per announced track, sent in real time. It owns those sources and sinks and closes them when
  * sending ends; the RTSP session itself ends with the client's `close()` (RTCP BYE, TEARDOWN).
+ *
+ * @example
+ * ```ts
+ * import { ServerMediaSession, createFileServerMediaSubsession } from '@dorsvr/livemedia';
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/live', { transport: 'tcp' });
+ * const track = createFileServerMediaSubsession('clip.264', { scheduler: client.scheduler })!;
+ * const publication = await client.publish(new ServerMediaSession('live').addSubsession(track));
+ * await publication.done; // the whole file was sent, in real time
+ * console.log(publication.stats.packetsSent);
+ * await client.close(); // RTCP BYE, TEARDOWN
+ * ```
  */
 export class Publication extends EventEmitter<PublicationEvents> {
   /** The announced session (its tracks, their transports and statistics). */

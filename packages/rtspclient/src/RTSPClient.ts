@@ -187,6 +187,8 @@ function stripMapped(address: string): string {
  *
  * @example
  * ```ts
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
  * const client = new RTSPClient('rtsp://127.0.0.1:8554/test.264');
  * const session = await client.describe();
  * for (const sub of session.subsessions) await client.setup(sub);

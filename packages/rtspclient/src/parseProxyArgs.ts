@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption } from './cliSupport.js';
+import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
 
 /** What `dorsvr-proxy` was asked to do (see {@link parseProxyArgs}). */
 export interface ProxyArgs {
@@ -21,11 +21,19 @@ export interface ProxyArgs {
   password: string | undefined;
   /** `--user name:password` (repeatable) and `--user-file`: readers must authenticate as one of these. */
   users: Array<[string, string]>;
+  /** `--status SECONDS`: seconds between status lines (or `--json` stats objects); 0: none. */
+  statusSeconds: number;
+  /** `--quiet` / `--json`: what goes to stdout besides the URLs (default: text lines). */
+  status: StatusMode;
+  /** `--metrics-port N`: serve Prometheus metrics on this port (undefined: off). */
+  metricsPort: number | undefined;
+  /** `--metrics-host addr`: the address of the metrics endpoint. */
+  metricsHost: string;
 }
 
 /** The usage line `dorsvr-proxy` prints on bad arguments (and first in `--help`). */
 export const PROXY_USAGE =
-  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]...';
+  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--status s] [-q | --json] [--metrics-port N]';
 
 /** Every option of `dorsvr-proxy`, as `--help` lists them. */
 export const PROXY_OPTIONS: readonly CLIOption[] = [
@@ -39,6 +47,11 @@ export const PROXY_OPTIONS: readonly CLIOption[] = [
   { name: 'user', values: ['name:password'], repeatable: true, description: 'players must authenticate (Digest) as this user; repeatable', default: 'no authentication' },
   { name: 'user-file', values: ['file'], description: "players' users from a file, one name:password a line, # comments (keeps passwords out of ps)" },
   { name: 'name', values: ['name'], repeatable: true, description: 'stream name of the next URL, in order; repeatable', default: 'proxyStream, or proxyStream-1, -2, … for several URLs' },
+  { name: 'status', values: ['seconds'], description: 'seconds between status lines (players, bit rates, back-end state and loss) while players are connected; with --json, between stats objects (0: none)', default: '10' },
+  { name: 'quiet', short: 'q', description: 'print only the URLs and errors', default: 'off' },
+  { name: 'json', description: 'JSON lines on stdout: the streams, back-end state changes, player sessions opening and closing, a stats object per status tick', default: 'off' },
+  { name: 'metrics-port', values: ['port'], description: 'serve Prometheus metrics at http://ADDR:port/metrics', default: 'off' },
+  { name: 'metrics-host', values: ['addr'], description: 'address of the metrics endpoint (with --metrics-port)', default: '127.0.0.1' },
   { name: 'help', short: 'h', description: 'print this help and exit' },
   { name: 'version', short: 'V', description: 'print the version and exit' },
 ];
@@ -76,7 +89,40 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       return Array.isArray(v) ? (v as readonly string[]) : [];
     };
     const value = (name: string): string | undefined => values(name)[0];
-    const out: ProxyArgs = { urls: [], names: [], port: 8554, host: undefined, tcp: o.has('tcp'), username: undefined, password: undefined, users: [] };
+    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const out: ProxyArgs = {
+      urls: [],
+      names: [],
+      port: 8554,
+      host: undefined,
+      tcp: o.has('tcp'),
+      username: undefined,
+      password: undefined,
+      users: [],
+      statusSeconds: 10,
+      status: o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text',
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+    };
+    const statusSeconds = value('status');
+    if (statusSeconds !== undefined) {
+      const n = Number(statusSeconds);
+      if (statusSeconds.trim() === '' || !Number.isFinite(n) || n < 0) return `--status: ${JSON.stringify(statusSeconds)} is not a number of seconds`;
+      if (n > 0 && n < 0.1) return `--status: ${statusSeconds} is below 0.1 s (0 turns it off)`;
+      out.statusSeconds = n;
+    }
+    const metricsPort = value('metrics-port');
+    if (metricsPort !== undefined) {
+      const n = Number(metricsPort);
+      if (!/^\d+$/.test(metricsPort) || n > 65_535) return `--metrics-port: bad port ${JSON.stringify(metricsPort)}`;
+      out.metricsPort = n;
+    }
+    const metricsHost = value('metrics-host');
+    if (metricsHost !== undefined) {
+      if (out.metricsPort === undefined) return '--metrics-host needs --metrics-port';
+      if (metricsHost === '') return '--metrics-host needs an address';
+      out.metricsHost = metricsHost;
+    }
     const port = value('port');
     if (port !== undefined) {
       const n = Number(port);

@@ -1,4 +1,4 @@
-import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption } from './cliSupport.js';
+import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
 
 /** What `dorsvr-publish` was asked to do (see {@link parsePublishArgs}). */
 export interface PublishArgs {
@@ -13,11 +13,13 @@ export interface PublishArgs {
   /** `-u user pass`, or `--user` with `--password-env`/`--password-file`. */
   username: string | undefined;
   password: string | undefined;
+  /** `--quiet` / `--json`: how progress is reported (default a progress line on stderr). */
+  status: StatusMode;
 }
 
 /** The usage line `dorsvr-publish` prints on bad arguments (and first in `--help`). */
 export const PUBLISH_USAGE =
-  'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file]';
+  'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [-q | --json]';
 
 /** Every option of `dorsvr-publish`, as `--help` lists them. */
 export const PUBLISH_OPTIONS: readonly CLIOption[] = [
@@ -27,6 +29,8 @@ export const PUBLISH_OPTIONS: readonly CLIOption[] = [
   { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: "the URL's user" },
   { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
   { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  { name: 'quiet', short: 'q', description: 'no progress line or messages (errors still go to stderr)', default: 'off' },
+  { name: 'json', description: "progress every second (packets, bytes, the server's loss/jitter/RTT reports) and the summary as JSON lines on stdout", default: 'off' },
   { name: 'help', short: 'h', description: 'print this help and exit' },
   { name: 'version', short: 'V', description: 'print the version and exit' },
 ];
@@ -56,7 +60,9 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       const v = o.get(name);
       return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
     };
-    const out: PublishArgs = { file: '', url: '', tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined };
+    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
+    const out: PublishArgs = { file: '', url: '', tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
     if (positional.length < 2) return positional.length === 0 ? 'no file and no URL given' : 'no URL given';
     if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
     [out.file, out.url] = positional as [string, string];

@@ -3,37 +3,30 @@
  * dorsvr-publish: sends a file to an RTSP server in real time (ANNOUNCE, SETUP with mode=record,
  * RECORD), as the server would stream it: `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`.
  *
- *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file]
+ *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [-q | --json]
  *
- * stderr: a progress line (media time sent, packets, bytes) and messages; stdout: one summary line
- * at the end. Exit status 0 once the whole file was sent (or on SIGINT/SIGTERM, after RTCP BYE and
+ * stderr: a progress line (media time sent, packets, bytes, the loss the server's receiver reports
+ * say) and messages (none with --quiet but errors); stdout: one summary line at the end (with
+ * --json: JSON lines, the progress every second and the summary). Exit status 0 once the whole file was sent (or on SIGINT/SIGTERM, after RTCP BYE and
  * TEARDOWN), 1 on failure (one line saying why), 2 on bad arguments.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BasicTaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { createFileServerMediaSubsession, FILE_SERVER_MEDIA_SUBSESSIONS, ServerMediaSession } from '@dorsvr/livemedia';
 import type { Publication } from './Publication.js';
 import { RTSPClient } from './RTSPClient.js';
 import { parsePublishArgs, publishHelp, PUBLISH_USAGE, type PublishArgs } from './parsePublishArgs.js';
-import { explainClientError, oneLine, packageVersion } from './cliSupport.js';
+import { explainClientError, oneLine, packageVersion, StatusLine } from './cliSupport.js';
 
-/** When stderr is not a terminal (a log file), a progress line this often instead of every second. */
-const NON_TTY_PROGRESS_SECONDS = 2;
 /** After the last packet, how long before RTCP BYE and TEARDOWN (UDP packets must land before them). */
 const LINGER_MS = 500;
 
-let progressShown = false;
-function clearProgress(): void {
-  if (progressShown) {
-    process.stderr.write('\r\x1b[K');
-    progressShown = false;
-  }
-}
+/** Progress and messages (replaced by main once the arguments say which mode). */
+let status = new StatusLine('text');
 
-function log(line: string): void {
-  clearProgress();
-  process.stderr.write(`${line}\n`);
+function log(line: string, error = false): void {
+  status.log(line, error);
 }
 
 function formatBytes(n: number): string {
@@ -60,16 +53,19 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parsed;
+  status = new StatusLine(args.status);
   const ext = path.extname(args.file).toLowerCase();
   if (!FILE_SERVER_MEDIA_SUBSESSIONS.has(ext)) {
     process.stderr.write(`dorsvr-publish: ${args.file}: cannot publish ${ext === '' ? 'a file without extension' : `${ext} files`} (one of ${[...FILE_SERVER_MEDIA_SUBSESSIONS.keys()].join(' ')})\n`);
     return 2;
   }
+  // A file that is not there (or cannot be read) is a bad argument, as a directory dorsvr-server cannot serve.
   try {
     if (!statSync(args.file).isFile()) throw new Error('not a regular file');
+    accessSync(args.file, constants.R_OK);
   } catch (err) {
-    log(`dorsvr-publish: cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return 1;
+    process.stderr.write(`dorsvr-publish: cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n${PUBLISH_USAGE}\n`);
+    return 2;
   }
 
   const scheduler = new BasicTaskScheduler();
@@ -116,22 +112,36 @@ async function main(): Promise<number> {
       publication = first;
       started = scheduler.now();
       const transport = publication.session.tracks.map((t) => t.transport?.mode ?? '?').join(', ');
-      log(`publishing ${args.file} to ${client.url} over ${transport}${args.loop ? ', looping' : ''}`);
+      if (args.status === 'json') status.json({ type: 'publishing', file: args.file, url: client.url, transport, loop: args.loop });
+      else log(`publishing ${args.file} to ${client.url} over ${transport}${args.loop ? ', looping' : ''}`);
       publication.on('loop', (_t, n) => log(`${args.file}: from the start again (${n})`));
       publication.on('error', (t, err) => {
         failure ??= `${t.controlURL}: ${explain(err, args)}`;
         requestStop('error');
       });
-      const tty = process.stderr.isTTY === true;
-      let ticks = 0;
       const tick = (): void => {
-        ticks++;
         const s = publication!.stats;
-        const line = `sent ${s.secondsSent.toFixed(1)} s: ${s.packetsSent} packets, ${formatBytes(s.bytesSent)}`;
-        if (tty) {
-          process.stderr.write(`\r\x1b[K${line}`);
-          progressShown = true;
-        } else if (ticks % NON_TTY_PROGRESS_SECONDS === 0) log(line);
+        // What the server's receiver reports say of each track (once one came).
+        const tracks = publication!.session.tracks.map((t) => {
+          const ts = t.stats;
+          return {
+            media: t.media.type,
+            packetsSent: ts.packetsSent,
+            bytesSent: ts.bytesSent,
+            receiverReports: ts.receiverReports,
+            packetsLost: ts.cumulativeLost,
+            fractionLost: ts.fractionLost,
+            jitterMs: ts.jitterSeconds === undefined ? undefined : ts.jitterSeconds * 1000,
+            rttMs: ts.rttSeconds === undefined ? undefined : ts.rttSeconds * 1000,
+          };
+        });
+        const reported = tracks.filter((t) => t.packetsLost !== undefined);
+        const lost = reported.reduce((n, t) => n + Math.max(0, t.packetsLost ?? 0), 0);
+        status.update(
+          `sent ${s.secondsSent.toFixed(1)} s: ${s.packetsSent} packets, ${formatBytes(s.bytesSent)}` +
+            (reported.length > 0 ? `, ${lost} lost (server's reports)` : ''),
+          { seconds: Math.round(s.secondsSent * 10) / 10, packets: s.packetsSent, bytes: s.bytesSent, packetsLost: reported.length > 0 ? lost : undefined, tracks },
+        );
         tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
       };
       tickTimer = scheduler.scheduleDelayedTask(1_000_000, tick);
@@ -142,17 +152,19 @@ async function main(): Promise<number> {
       else await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
     }
   } catch (err) {
-    log(`dorsvr-publish: ${explain(failure ?? err, args)}`);
+    log(`dorsvr-publish: ${explain(failure ?? err, args)}`, true);
     exitCode = 1;
   } finally {
     scheduler.unscheduleDelayedTask(tickTimer);
   }
-  clearProgress();
+  status.clear();
   await client.close().catch((err: unknown) => log(`warning: ${explain(err, args)}`));
   if (publication !== undefined) {
     const s = publication.stats;
     const wall = (scheduler.now() - started) / 1e6;
-    process.stdout.write(
+    if (args.status === 'json') {
+      status.json({ type: 'published', file: args.file, url: client.url, seconds: s.secondsSent, wallSeconds: wall, packets: s.packetsSent, bytes: s.bytesSent, exitCode });
+    } else process.stdout.write(
       `published ${args.file} to ${client.url}: ${s.secondsSent.toFixed(2)} s of media in ${wall.toFixed(2)} s, ${s.packetsSent} packets, ${s.bytesSent} bytes\n`,
     );
   }
@@ -163,7 +175,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    log(`dorsvr-publish: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    log(`dorsvr-publish: ${oneLine(err instanceof Error ? err.message : String(err))}`, true);
     process.exit(1);
   },
 );

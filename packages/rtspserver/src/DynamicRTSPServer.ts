@@ -54,6 +54,8 @@ const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']);
  *
  * @example
  * ```ts
+ * import { DynamicRTSPServer } from '@dorsvr/rtspserver';
+ *
  * const server = new DynamicRTSPServer({ root: '/srv/media', port: 8554, rtpPortRange: { min: 6970, max: 6999 } });
  * await server.listen(); // rtsp://host:8554/<file name>, e.g. /clips/movie.264
  * ```

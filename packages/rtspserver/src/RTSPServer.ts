@@ -306,6 +306,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
    *
    * @example
    * ```ts
+   * import { RTSPServer } from '@dorsvr/rtspserver';
+   *
    * const server = new RTSPServer({ port: 8554, statsIntervalMs: 5000 });
    * server.on('stats', (s) => console.log(`${s.readers} readers, ${(s.sentBitsPerSecond / 1000).toFixed(0)} kbit/s`));
    * // …or at any time:
@@ -325,7 +327,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#statsTask = 0;
     if (this.#closed) return;
     this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
-    this.emit('stats', this.stats());
+    // Nobody listening: no snapshot to make (stats() and a scrape still give one when asked).
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
   };
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */

@@ -21,6 +21,15 @@ interface UserEntry {
  * live555's UserAuthenticationDatabase: the users allowed to play, for one realm. Give it to an
  * `RTSPServer` (server-wide) or to a `ServerMediaSession` (per stream, replacing the server's for
  * that stream). It is the {@link @dorsvr/livemedia!AuthenticationDatabase} the server checks.
+ *
+ * @example
+ * ```ts
+ * import { RTSPServer, UserAuthenticationDatabase } from '@dorsvr/rtspserver';
+ *
+ * const users = new UserAuthenticationDatabase({ realm: 'cameras', storeHashes: true }).addUser('alice', 'correct horse');
+ * const server = new RTSPServer({ authDatabase: users }); // Digest (SHA-256, MD5) on every stream
+ * await server.listen();
+ * ```
  */
 export class UserAuthenticationDatabase implements AuthenticationDatabase {
   /** The Digest realm. */

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, DYNAMIC_SERVER_EXTENSIONS, isServableName } from './DynamicRTSPServer.js';
 import { UserAuthenticationDatabase } from './UserAuthenticationDatabase.js';
+import type { RTSPClientSession } from './RTSPClientSession.js';
 import { parseServerArgs, serverHelp, SERVER_USAGE, type ServerArgs } from './parseServerArgs.js';
 
 /** A bad command line: what is wrong, the usage line, exit 2. */
@@ -101,6 +102,9 @@ async function main(): Promise<void> {
       allowBasicAuth: args.basic,
       // With --user, publishing needs those credentials too (the server's database).
       publish: args.publish,
+      // The status line (or --json's stats objects) comes from the server's 'stats' event.
+      statsIntervalMs: args.statusSeconds > 0 && !args.quiet ? args.statusSeconds * 1000 : 0,
+      metrics: args.metricsPort === undefined ? undefined : { port: args.metricsPort, host: args.metricsHost },
     });
   } catch (err) {
     // A bad option (an unusable TLS certificate, say) is said plainly, not as a stack trace.
@@ -108,13 +112,36 @@ async function main(): Promise<void> {
     badArgument(err instanceof Error ? err.message : String(err));
   }
   const log = (line: string): void => {
-    if (!args.quiet) console.log(line);
+    if (!args.quiet && !args.json) console.log(line);
   };
-  server.on('connection', (c) => log(`client ${c.remoteAddress}:${c.remotePort} connected`));
-  server.on('sessionCreated', (s) => log(`session ${s.id}: ${s.remoteAddress} ${server.publishing?.isPublisherSession(s) ? 'publishes' : 'plays'} ${s.streamName}`));
-  server.on('publish', (p) => log(`publishing ${server.rtspURL(p.path)} (${p.trackCount} track${p.trackCount === 1 ? '' : 's'}) from ${p.connection.remoteAddress}`));
-  server.on('unpublish', (p, reason, stats) => log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`));
-  server.on('sessionClosed', (s, reason, stats) => log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`));
+  /** --json: one object a line on stdout, `type` first and the time it happened. */
+  const json = (type: string, fields: Record<string, unknown>): void => {
+    if (args.json) process.stdout.write(`${JSON.stringify({ type, time: new Date().toISOString(), ...fields })}\n`);
+  };
+  const role = (s: RTSPClientSession): 'publisher' | 'reader' => (server.publishing?.isPublisherSession(s) ? 'publisher' : 'reader');
+  server.on('connection', (c) => {
+    log(`client ${c.remoteAddress}:${c.remotePort} connected`);
+    json('connection', { event: 'open', id: c.id, remoteAddress: c.remoteAddress, remotePort: c.remotePort });
+  });
+  server.on('disconnect', (c) => json('connection', { event: 'close', id: c.id, remoteAddress: c.remoteAddress, remotePort: c.remotePort }));
+  server.on('sessionCreated', (s) => {
+    const r = role(s);
+    log(`session ${s.id}: ${s.remoteAddress} ${r === 'publisher' ? 'publishes' : 'plays'} ${s.streamName}`);
+    json('session', { event: 'open', id: s.id, role: r, stream: s.streamName, remoteAddress: s.remoteAddress });
+  });
+  server.on('publish', (p) => {
+    log(`publishing ${server.rtspURL(p.path)} (${p.trackCount} track${p.trackCount === 1 ? '' : 's'}) from ${p.connection.remoteAddress}`);
+    json('publish', { path: p.path, url: server.rtspURL(p.path), tracks: p.trackCount, remoteAddress: p.connection.remoteAddress, username: p.username });
+  });
+  server.on('unpublish', (p, reason, stats) => {
+    log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`);
+    json('unpublish', { path: p.path, reason, packets: stats.rtpPackets, bytes: stats.rtpBytes, rtcpPackets: stats.rtcpPackets, oversized: stats.oversized, foreign: stats.foreign });
+  });
+  server.on('sessionClosed', (s, reason, stats) => {
+    log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`);
+    const tracks = Object.entries(stats.tracks).map(([trackId, t]) => ({ trackId, ...t }));
+    json('session', { event: 'close', id: s.id, stream: s.streamName, reason, packets: stats.packets, bytes: stats.bytes, tracks });
+  });
   server.on('error', (err) => console.error('error:', err instanceof Error ? err.message : err));
   try {
     await server.listen();
@@ -124,43 +151,54 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const files = await listMedia(server.root);
-  console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
-  if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
-  if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
-  for (const f of files) console.log(`  ${server.rtspURL(f)}`);
-  if (args.multicast) console.log(`multicast on request (RTP/AVP;multicast): groups ${args.multicast.groups}`);
-  if (args.publish) {
-    console.log(
-      `accepting publishers on any other path, e.g. ${server.rtspURL('live/stream')}` +
-        (authDatabase ? ' (credentials required)' : ' (anyone may publish: add --user name:password to require credentials)'),
-    );
+  if (args.json) {
+    json('listening', {
+      root: server.root,
+      port: server.port,
+      httpPort: args.httpPort === undefined ? undefined : server.httpPort,
+      metricsPort: args.metricsPort === undefined ? undefined : server.metricsPort,
+      authentication: authDatabase !== undefined,
+      publish: args.publish,
+      urls: files.map((f) => server.rtspURL(f)),
+    });
+  } else {
+    console.log(`dorsvr-server: serving ${server.root} on port ${server.port}${authDatabase ? ' (authentication required)' : ''}`);
+    if (args.httpPort !== undefined) console.log(`RTSP over HTTP${tls ? 'S' : ''} on port ${server.httpPort}`);
+    if (args.metricsPort !== undefined) console.log(`Prometheus metrics at http://${args.metricsHost.includes(':') ? `[${args.metricsHost}]` : args.metricsHost}:${server.metricsPort}/metrics`);
+    if (files.length === 0) console.log(`(no ${[...DYNAMIC_SERVER_EXTENSIONS.keys()].join(' ')} files found)`);
+    for (const f of files) console.log(`  ${server.rtspURL(f)}`);
+    if (args.multicast) console.log(`multicast on request (RTP/AVP;multicast): groups ${args.multicast.groups}`);
+    if (args.publish) {
+      console.log(
+        `accepting publishers on any other path, e.g. ${server.rtspURL('live/stream')}` +
+          (authDatabase ? ' (credentials required)' : ' (anyone may publish: add --user name:password to require credentials)'),
+      );
+    }
   }
-  // A status line while clients are connected: sessions, the bit rate sent, what readers report lost.
-  let lastBytes = 0;
-  let lastAt = Date.now();
-  const status =
-    args.statusSeconds > 0 && !args.quiet
-      ? setInterval(() => {
-          let bytes = 0;
-          let lost = 0;
-          for (const s of server.clientSessions.values()) {
-            const st = s.stats();
-            bytes += st.bytes;
-            for (const t of Object.values(st.tracks)) lost += t.cumulativeLost ?? 0;
-          }
-          const now = Date.now();
-          const kbps = Math.max(0, ((bytes - lastBytes) * 8) / Math.max(1, now - lastAt));
-          lastBytes = bytes;
-          lastAt = now;
-          if (server.clientSessions.size > 0 || server.connectionCount > 0) {
-            console.log(`status: ${server.connectionCount} connections, ${server.clientSessions.size} sessions, ${kbps.toFixed(0)} kbit/s sent, ${lost} packets lost (receiver reports)`);
-          }
-        }, args.statusSeconds * 1000)
-      : undefined;
-  status?.unref();
+  // A status line while clients are connected (clients, bit rates, what readers report lost), or
+  // with --json a stats object every tick: both from the server's 'stats' event.
+  server.on('stats', (st) => {
+    let lost = 0;
+    for (const r of st.readerSessions) for (const t of r.tracks) lost += Math.max(0, t.packetsLost ?? 0);
+    let publisherLost = 0;
+    for (const p of st.publishedStreams) for (const t of p.tracks) publisherLost += Math.max(0, t.packetsLost ?? 0);
+    if (args.json) {
+      json('stats', { packetsLost: lost, publisherPacketsLost: publisherLost, ...st });
+      return;
+    }
+    if (st.connections === 0 && st.readers === 0 && st.publishers === 0) return;
+    const kbps = (bps: number): string => (bps / 1000).toFixed(0);
+    console.log(
+      `status: ${st.connections} connection${st.connections === 1 ? '' : 's'}, ${st.readers} reader${st.readers === 1 ? '' : 's'}, ` +
+        `${st.publishers} publisher${st.publishers === 1 ? '' : 's'}, ${kbps(st.sentBitsPerSecond)} kbit/s sent, ` +
+        (st.publishers > 0 ? `${kbps(st.receivedBitsPerSecond)} kbit/s received, ` : '') +
+        `${lost} packets lost (receiver reports)` +
+        (st.publishers > 0 ? `, ${publisherLost} lost from publishers` : ''),
+    );
+  });
   const stop = (): void => {
     log('stopping');
-    if (status) clearInterval(status);
+    json('stopping', {});
     void server.close().then(() => {
       scheduler.close();
       process.exit(0);

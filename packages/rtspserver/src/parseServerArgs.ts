@@ -21,6 +21,12 @@ export interface ServerArgs {
   /** Seconds between status lines (0: none). */
   statusSeconds: number;
   quiet: boolean;
+  /** `--json`: events and status as JSON lines on stdout. */
+  json: boolean;
+  /** `--metrics-port`: serve Prometheus metrics on this port (undefined: off). */
+  metricsPort: number | undefined;
+  /** `--metrics-host`: the address of the metrics endpoint. */
+  metricsHost: string;
 }
 
 /** One option of `dorsvr-server`, as `--help` lists it. */
@@ -46,8 +52,11 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   { flags: '--multicast-ttl', value: 'N', description: 'TTL of multicast packets', default: '1' },
   { flags: '--multicast-interface', value: 'ADDR', description: 'local IPv4 address multicast leaves by', default: 'the address the reader reached' },
   { flags: '--rtp-port-range', value: 'MIN-MAX', description: 'UDP ports for RTP/RTCP pairs', default: '6970 and up' },
-  { flags: '--status', value: 'SECONDS', description: 'seconds between status lines while clients are connected (0: none)', default: '10' },
+  { flags: '--status', value: 'SECONDS', description: 'seconds between status lines (clients, bit rates, packets lost) while clients are connected; with --json, between stats objects (0: none)', default: '10' },
   { flags: '-q, --quiet', description: 'print only the URLs and errors', default: 'off' },
+  { flags: '--json', description: 'JSON lines on stdout: one object when listening, per event (session open/close, publish, unpublish) and per status tick', default: 'off' },
+  { flags: '--metrics-port', value: 'N', description: 'serve Prometheus metrics at http://HOST:N/metrics', default: 'off' },
+  { flags: '--metrics-host', value: 'ADDR', description: 'address of the metrics endpoint (with --metrics-port)', default: '127.0.0.1' },
   { flags: '-h, --help', description: 'print this help and exit' },
   { flags: '-V, --version', description: 'print the version and exit' },
 ];
@@ -103,7 +112,11 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
     rtpPortRange: undefined,
     statusSeconds: 10,
     quiet: false,
+    json: false,
+    metricsPort: undefined,
+    metricsHost: '127.0.0.1',
   };
+  let metricsHostSet = false;
   let dirSet = false;
   let ttl: number | undefined;
   let iface: string | undefined;
@@ -183,13 +196,24 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
       case '--status': {
         const v = value();
         const n = Number(v);
-        if (!Number.isFinite(n) || n < 0) throw new DorsvrError('ERR_SERVER_OPTION', `--status: ${JSON.stringify(v)} is not a number of seconds`);
+        if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new DorsvrError('ERR_SERVER_OPTION', `--status: ${JSON.stringify(v)} is not a number of seconds`);
+        if (n > 0 && n < 0.1) throw new DorsvrError('ERR_SERVER_OPTION', `--status: ${v} is below 0.1 s (0 turns it off)`);
         out.statusSeconds = n;
         break;
       }
       case '-q':
       case '--quiet':
         out.quiet = true;
+        break;
+      case '--json':
+        out.json = true;
+        break;
+      case '--metrics-port':
+        out.metricsPort = portNumber(a, value());
+        break;
+      case '--metrics-host':
+        out.metricsHost = value();
+        metricsHostSet = true;
         break;
       default:
         if (a.startsWith('-') && a !== '-') throw new DorsvrError('ERR_SERVER_OPTION', `unknown option ${a}`);
@@ -202,6 +226,8 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
   if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) {
     throw new DorsvrError('ERR_SERVER_OPTION', '--tls-cert and --tls-key go together');
   }
+  if (out.json && out.quiet) throw new DorsvrError('ERR_SERVER_OPTION', '--json and --quiet exclude each other');
+  if (metricsHostSet && out.metricsPort === undefined) throw new DorsvrError('ERR_SERVER_OPTION', '--metrics-host needs --metrics-port');
   if (out.multicast === undefined && (ttl !== undefined || iface !== undefined)) {
     throw new DorsvrError('ERR_SERVER_OPTION', '--multicast-ttl and --multicast-interface need --multicast');
   }

@@ -1,13 +1,33 @@
 import { performance } from 'node:perf_hooks';
 import { AbstractTaskScheduler } from './AbstractTaskScheduler.js';
+import { DorsvrError } from './DorsvrError.js';
 
 /** Node's longest timer delay (ms); longer ones would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Default {@link BasicTaskSchedulerOptions.granularityUs}. */
+export const DEFAULT_TIMER_GRANULARITY_US = 4000;
+
+/** Options of a {@link BasicTaskScheduler}. */
+export interface BasicTaskSchedulerOptions {
+  /**
+   * Width (µs) of the slots the clock is cut into for waking up: every delayed task due in one
+   * slot runs when its Node timer fires at the slot's end, so that many paced streams cost one
+   * wake-up per slot rather than one per packet (on a small machine a wake-up of Node's event loop
+   * costs tens of µs of CPU, more than sending a packet). A task never runs before its due time and
+   * runs at most this much (plus Node's own timer lateness) after it; a task due at once (delay 0)
+   * is not held back. Default {@link DEFAULT_TIMER_GRANULARITY_US} (4 ms, less than a video
+   * frame's or an audio packet's duration; a player's jitter buffer absorbs it). 0 or 1000 wakes
+   * for each task's own millisecond (Node's timers have no finer resolution).
+   */
+  granularityUs?: number;
+}
+
 /**
  * live555's BasicTaskScheduler for Node: one monotonic microsecond clock (`performance.now()`),
  * one queue of delayed tasks and ONE Node timer, re-armed for the earliest task, that runs every
- * task due when it fires. Scheduling a million tasks creates no more timers than scheduling one.
+ * task due when it fires. Scheduling a million tasks creates no more timers than scheduling one,
+ * and tasks due close together share a wake-up ({@link BasicTaskSchedulerOptions.granularityUs}).
  * Event-trigger handlers run from a `setImmediate`, never inside `triggerEvent`.
  *
  * The pending timer keeps the process alive, as live555's event loop does; {@link close} releases it.
@@ -15,9 +35,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class BasicTaskScheduler extends AbstractTaskScheduler {
   readonly #origin = performance.now();
   readonly #wallOrigin = Date.now() * 1000;
+  readonly #granularityUs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer is meant to fire (µs, this clock); Infinity when none is armed. */
   #timerAt = Infinity;
   #immediate: ReturnType<typeof setImmediate> | undefined;
+  /** True while {@link runDue} runs: the timer is armed once, after it, for what is left. */
+  #running = false;
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -27,6 +51,21 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
     this.#immediate = undefined;
     this.#fire();
   };
+
+  /** @throws DorsvrError `ERR_SCHEDULER_OPTIONS` for a granularity that is not a finite number ≥ 0. */
+  constructor(options: BasicTaskSchedulerOptions = {}) {
+    super();
+    const g = options.granularityUs ?? DEFAULT_TIMER_GRANULARITY_US;
+    if (typeof g !== 'number' || !Number.isFinite(g) || g < 0) {
+      throw new DorsvrError('ERR_SCHEDULER_OPTIONS', `granularityUs must be a finite number ≥ 0, not ${String(g)}`);
+    }
+    this.#granularityUs = Math.round(g);
+  }
+
+  /** The wake-up slot width in µs ({@link BasicTaskSchedulerOptions.granularityUs}). */
+  get granularityUs(): number {
+    return this.#granularityUs;
+  }
 
   now(): number {
     return Math.floor((performance.now() - this.#origin) * 1000);
@@ -39,6 +78,9 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
   protected wake(): void {
     if (this.closed) return;
     if (this.hasPendingTriggers) this.#immediate ??= setImmediate(this.#onImmediate);
+    // A task scheduling another while due tasks run: the timer is armed when they are done (arming
+    // it now, for a task this very run is about to take, would cost a wake-up for nothing).
+    if (this.#running) return;
     const next = this.queue.peekTime();
     if (next === undefined) {
       // Everything was cancelled: let the process exit.
@@ -47,11 +89,15 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
       this.#timerAt = Infinity;
       return;
     }
-    if (this.#timer !== undefined && this.#timerAt <= next) return;
+    const now = this.now();
+    const g = this.#granularityUs;
+    // The end of the slot the task is due in (a task already due is not held back).
+    const at = g > 1 && next > now ? Math.ceil(next / g) * g : next;
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = next;
+    this.#timerAt = at;
     // Round up: a timer that fires early finds nothing due and re-arms.
-    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - this.now()) / 1000)));
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((at - now) / 1000)));
     this.#timer = setTimeout(this.#onTimer, ms);
   }
 
@@ -62,7 +108,12 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
 
   #fire(): void {
     if (this.closed) return;
-    this.runDue(this.now());
+    this.#running = true;
+    try {
+      this.runDue(this.now());
+    } finally {
+      this.#running = false;
+    }
     this.wake();
   }
 

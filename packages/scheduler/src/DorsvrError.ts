@@ -14,11 +14,15 @@ export interface DorsvrErrorOptions {
  * `ERR_SERVER_*` (the server), `ERR_SDP_*`, `ERR_RTP_*`, `ERR_RTCP_*`, `ERR_H26X_*`, audio formats
  * (`ERR_ADTS_*`, `ERR_MP3_*`, `ERR_WAV_*`, `ERR_AUDIO_*`), sources and sinks (`ERR_SOURCE_*`,
  * `ERR_SINK_*`, `ERR_FILE_*`), sockets (`ERR_GROUPSOCK_*`, `ERR_PORT_*`), authentication
- * (`ERR_AUTH_*`), live streams (`ERR_LIVE_*`), relays (`ERR_RELAY_*`) and proxies (`ERR_PROXY_*`). A test checks that
+ * (`ERR_AUTH_*`), the scheduler (`ERR_SCHEDULER_*`), live streams (`ERR_LIVE_*`), relays (`ERR_RELAY_*`) and proxies (`ERR_PROXY_*`). A test checks that
  * every code used in the sources is listed here.
  *
  * @example
  * ```ts
+ * import { DorsvrError } from '@dorsvr/scheduler';
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/movie');
  * try { await client.describe(); } catch (err) {
  *   if (err instanceof DorsvrError) switch (err.code) {
  *     case 'ERR_RTSP_CONNECT': console.error('no server there'); break;
@@ -103,6 +107,7 @@ export type DorsvrErrorCode =
   | 'ERR_RTSP_TRANSPORT'
   | 'ERR_RTSP_TRUNCATED'
   | 'ERR_RTSP_URL'
+  | 'ERR_SCHEDULER_OPTIONS'
   | 'ERR_SDP_INVALID'
   | 'ERR_SDP_PARSE'
   | 'ERR_SERVER_CLOSED'
@@ -131,6 +136,21 @@ export type DorsvrErrorCode =
  * Errors that a server answers on the wire also carry the RTSP `status` to answer with.
  * It lives in the scheduler package because that is the root every other package imports,
  * as live555 keeps its result messages in the UsageEnvironment.
+ *
+ * @example
+ * ```ts
+ * import { DorsvrError, isDorsvrError } from '@dorsvr/scheduler';
+ * import { LiveServerMediaSubsession } from '@dorsvr/livemedia';
+ *
+ * const camera = new LiveServerMediaSubsession({ source: process.stdin, codec: 'h264' });
+ * try {
+ *   await camera.ready();
+ * } catch (err) {
+ *   if (isDorsvrError(err, 'ERR_LIVE_PARAMETER_SETS')) console.error(`no SPS/PPS yet (DESCRIBE would get ${err.status})`);
+ *   else if (err instanceof DorsvrError) console.error(`${err.code}: ${err.message}`);
+ *   else throw err;
+ * }
+ * ```
  */
 export class DorsvrError extends Error {
   /** Stable machine-readable code. */

@@ -26,6 +26,29 @@ export interface TaskSchedulerEvents {
  *
  * Every timing decision in dorsvr goes through this interface (never `setTimeout` or `Date.now()`
  * directly), so a {@link VirtualTaskScheduler} can drive the same code deterministically in tests.
+ *
+ * @example
+ * ```ts
+ * import { BasicTaskScheduler, VirtualTaskScheduler, type TaskScheduler } from '@dorsvr/scheduler';
+ *
+ * function every(scheduler: TaskScheduler, us: number, task: () => void): void {
+ *   const run = (): void => {
+ *     task();
+ *     scheduler.scheduleDelayedTask(us, run);
+ *   };
+ *   scheduler.scheduleDelayedTask(us, run);
+ * }
+ *
+ * const clock = new VirtualTaskScheduler(); // a test's clock: moves only with advance()
+ * let ticks = 0;
+ * every(clock, 100_000, () => ticks++);
+ * clock.advance(1_000_000); // ticks === 10, at once
+ *
+ * const real = new BasicTaskScheduler();
+ * const token = real.scheduleDelayedTask(500_000, () => console.log('half a second later'));
+ * real.unscheduleDelayedTask(token);
+ * real.close();
+ * ```
  */
 export interface TaskScheduler extends EventEmitter<TaskSchedulerEvents> {
   /** Microseconds on a monotonic clock (unaffected by wall-clock changes). Only differences matter. */

@@ -113,3 +113,48 @@ test('a NAL unit over maxNalSize is a clear DorsvrError, not unbounded memory', 
     (e) => isDorsvrError(e, 'ERR_H26X_NAL_TOO_LARGE'),
   );
 });
+
+test('pushSliceTo: a stream fed as slices of a few chunks yields exactly its NAL units, and one across slices of a chunk is a view of it (fast-check)', () => {
+  fc.assert(
+    fc.property(streamArb, fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 4 }), (s, chunkCuts) => {
+      const { bytes, offsets } = build(s);
+      // Copy into separate chunks (separate buffers), each fed a slice at a time.
+      const chunks: Uint8Array[] = [];
+      for (let pos = 0, i = 0; pos < bytes.length; i++) {
+        const n = chunkCuts[i % chunkCuts.length]!;
+        chunks.push(bytes.slice(pos, pos + n));
+        pos += n;
+      }
+      const p = new AnnexBParser();
+      const got: Array<{ data: Uint8Array; offset: number; inChunk: boolean; chunk: Uint8Array | null }> = [];
+      let current: Uint8Array | null = null;
+      const sink = { nalUnit: (data: Uint8Array, offset: number, inChunk: boolean) => got.push({ data, offset, inChunk, chunk: current }) };
+      let k = 0;
+      for (const chunk of chunks) {
+        current = chunk;
+        for (let pos = 0; pos < chunk.length; k++) {
+          const end = Math.min(chunk.length, pos + s.cuts[k % s.cuts.length]!);
+          p.pushSliceTo(chunk, pos, end, sink);
+          pos = end;
+        }
+      }
+      p.endTo(sink);
+      assert.deepEqual(
+        got.map((g) => [...g.data]),
+        s.nals.map((n) => [...n]),
+      );
+      assert.deepEqual(
+        got.map((g) => g.offset),
+        offsets,
+      );
+      for (const g of got) {
+        // A view is of the chunk being fed; a NAL unit that spans chunks is a copy.
+        if (g.inChunk) assert.equal(g.data.buffer, g.chunk!.buffer);
+        const start = g.offset - chunks.slice(0, chunks.indexOf(g.chunk!)).reduce((a, c) => a + c.length, 0);
+        if (start >= 0) assert.ok(g.inChunk, 'a NAL unit that starts in the chunk being fed is a view of it, across its slices');
+        else assert.ok(!g.inChunk, 'a NAL unit begun in an earlier chunk is a copy');
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

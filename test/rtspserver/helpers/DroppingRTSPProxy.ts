@@ -1,10 +1,11 @@
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 
 /**
- * A TCP relay between a publisher (RTSP over TCP, `-rtsp_transport tcp`) and a server that drops
- * chosen `$`-interleaved frames the publisher sends: a known loss on a loopback path that has
- * none. It reads the publisher's byte stream as RTSP requests (head plus Content-Length body) and
- * `$` frames, passes everything else on unchanged, and lets the server's answers through as they are.
+ * A TCP relay between an RTSP client (over TCP: `-rtsp_transport tcp`, `dorsvr-client -t`) and a
+ * server that drops chosen `$`-interleaved RTP frames going one way: what a publisher sends
+ * (`toServer`) or what a reader is sent (`toClient`), a known loss on a loopback path that has
+ * none. It reads that direction's byte stream as RTSP messages (head plus Content-Length body) and
+ * `$` frames, and passes everything else on unchanged; the other direction goes through as it is.
  */
 export class DroppingRTSPProxy {
   /** RTP frames dropped so far. */
@@ -20,9 +21,12 @@ export class DroppingRTSPProxy {
    * @param target the server's port on 127.0.0.1
    * @param shouldDrop given the 0-based index of an RTP frame on `channel`, whether to drop it
    */
-  constructor(readonly target: number, shouldDrop: (index: number) => boolean, channel = 0) {
+  readonly #direction: 'toServer' | 'toClient';
+
+  constructor(readonly target: number, shouldDrop: (index: number) => boolean, channel = 0, direction: 'toServer' | 'toClient' = 'toServer') {
     this.#shouldDrop = shouldDrop;
     this.#channel = channel;
+    this.#direction = direction;
     this.#server = createServer((client) => this.#relay(client));
   }
 
@@ -39,10 +43,11 @@ export class DroppingRTSPProxy {
   #relay(client: Socket): void {
     const upstream = connect(this.target, '127.0.0.1');
     this.#sockets.add(client).add(upstream);
-    upstream.pipe(client);
+    const [from, to] = this.#direction === 'toServer' ? [client, upstream] : [upstream, client];
+    to.pipe(from);
     let buf: Buffer = Buffer.alloc(0);
     let rtpIndex = 0;
-    client.on('data', (chunk: Buffer) => {
+    from.on('data', (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       for (;;) {
         if (buf.length === 0) break;
@@ -59,7 +64,7 @@ export class DroppingRTSPProxy {
             }
             this.passed++;
           }
-          upstream.write(frame);
+          to.write(frame);
           continue;
         }
         const end = buf.indexOf('\r\n\r\n');
@@ -68,7 +73,7 @@ export class DroppingRTSPProxy {
         const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
         const total = end + 4 + (m ? Number(m[1]) : 0);
         if (buf.length < total) break;
-        upstream.write(buf.subarray(0, total));
+        to.write(buf.subarray(0, total));
         buf = buf.subarray(total);
       }
     });

@@ -2,13 +2,20 @@
 // relay that drops a known set of its RTP packets), ffmpeg plays it over UDP, and the 'stats'
 // events and server.stats() must show the packets both sent, bit rates that are rates over the
 // interval (not totals), the publisher's loss as the server counts it, and the loss, jitter and
-// round-trip time from the RTCP receiver reports the real player sends.
+// round-trip time from the RTCP receiver reports the real player sends. And over TCP: GStreamer's
+// receiver reports on the interleaved RTCP channel reach a file stream's statistics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, type ReaderSessionStats } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { runPeer } from '../helpers/ffmpeg.js';
 import { startPublishServer } from '../helpers/publish.js';
 import { DroppingRTSPProxy } from '../helpers/DroppingRTSPProxy.js';
+import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
 import type { RTSPServerStats, SessionStats, PublishedStreamStats } from '@dorsvr/rtspserver';
 
 /**
@@ -117,5 +124,55 @@ test('stats: ffmpeg publishing (with known loss) and ffmpeg playing over UDP sho
   } finally {
     await proxy.close();
     await close();
+  }
+});
+
+test('stats: GStreamer playing a file over TCP (interleaved RTCP) shows its packets and its receiver reports; ffmpeg over TCP sends none', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dorsvr-stats-'));
+  try {
+    const file = join(dir, 'noise.264');
+    const gen = await runPeer(findPeer('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25,noise=alls=40:allf=t', '-t', '5', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '1M', '-pix_fmt', 'yuv420p', '-f', 'h264', file]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const scheduler = new BasicTaskScheduler();
+    const server = new DynamicRTSPServer({ scheduler, root: dir, port: 0, host: '127.0.0.1', statsIntervalMs: 500 });
+    await server.listen();
+    const seen = new Map<string, ReaderSessionStats>();
+    server.on('stats', (s) => {
+      for (const r of s.readerSessions) seen.set(r.id, r);
+    });
+    const sent = new Map<string, number>();
+    server.on('sessionClosed', (s, _r, st) => sent.set(s.id, st.packets));
+    try {
+      const url = `rtsp://127.0.0.1:${server.port}/noise.264`;
+      const [gst, ff] = await Promise.all([
+        runPeer(findPeer('gst-launch-1.0'), ['rtspsrc', `location=${url}`, 'protocols=tcp', '!', 'rtph264depay', '!', 'fakesink'], 30_000),
+        runPeer(findPeer('ffmpeg'), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', '-f', 'null', '-'], 30_000),
+      ]);
+      assertGstStoppedByItself(gst, 'rtspsrc', 30_000);
+      assert.equal(ff.code, 0, ff.stderr);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.size, 2, 'two reader sessions seen');
+      let withReports = 0;
+      for (const [id, r] of seen) {
+        assert.equal(r.transport, 'tcp');
+        const t = r.tracks[0]!;
+        assert.ok(t.packets > 200 && t.packets <= (sent.get(id) ?? 0), `${id}: ${t.packets} packets in the last event, ${sent.get(id)} at close`);
+        if (t.receiverReports > 0) {
+          withReports++;
+          assert.ok(t.jitterSeconds !== undefined && t.jitterSeconds < 1, `jitter ${t.jitterSeconds}`);
+          assert.ok(t.packetsLost !== undefined && Math.abs(t.packetsLost) <= 2, `lost ${t.packetsLost} on loopback TCP`);
+          assert.equal(t.fractionLost, 0);
+        } else {
+          assert.equal(t.packetsLost, undefined, 'no loss figure without a receiver report');
+        }
+      }
+      // GStreamer sends receiver reports on the interleaved RTCP channel; ffmpeg 5.1 sends them over UDP only.
+      assert.equal(withReports, 1, 'the GStreamer reader (only) sent receiver reports');
+    } finally {
+      await server.close();
+      scheduler.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -15,21 +15,32 @@ export interface FramedSourceEvents {
  * {@link getNextFrame}; the source answers when it has one, so nothing is produced faster than it
  * is consumed.
  *
- * To write a source, subclass and implement {@link readFrame}:
- *
- * ```ts
- * class SineWaveSource extends FramedSource {
- *   protected async readFrame(): Promise<Frame | null> {
- *     return { data: next20msOfL16(), presentationTime: this.t += 20_000, duration: 20_000 };
- *   }
- * }
- * ```
+ * To write a source, subclass and implement {@link readFrame} (see the example below).
  *
  * Errors thrown by `readFrame` reject `getNextFrame`; `null` means end of stream.
  *
  * A source that often has the next frame at hand already (a framer holding the NAL units of a
  * chunk it parsed) may return it directly instead of a promise; consumers that read with
  * {@link pullFrame} then take it without a trip through the microtask queue.
+ *
+ * @example
+ * ```ts
+ * import { FramedSource, type Frame } from '@dorsvr/livemedia';
+ *
+ * // 20 ms of 8 kHz L16 silence per frame, for ever: a live source.
+ * class SilenceSource extends FramedSource {
+ *   #t = 0;
+ *   protected readFrame(): Frame {
+ *     const frame = { data: new Uint8Array(320), presentationTime: this.#t, duration: 20_000 };
+ *     this.#t += 20_000;
+ *     return frame;
+ *   }
+ * }
+ *
+ * for await (const frame of new SilenceSource()) {
+ *   if (frame.presentationTime >= 1_000_000) break; // leaving the loop closes the source
+ * }
+ * ```
  */
 export abstract class FramedSource<
   Events extends FramedSourceEvents = FramedSourceEvents,
@@ -91,9 +102,11 @@ export abstract class FramedSource<
       this.#reading = false;
       throw err;
     }
-    // Any thenable, not only native promises: readFrame's type admits them.
+    // Any thenable, not only native promises: readFrame's type admits them. (A native promise is
+    // told apart first: a frame then costs no lookup of a `then` it does not have.)
+    if (r instanceof Promise) return r.then(this.#onRead, this.#onReadError);
     if (r !== null && typeof (r as Partial<PromiseLike<unknown>>).then === 'function') {
-      return Promise.resolve(r as Promise<Frame | null>).then(this.#onRead, this.#onReadError);
+      return Promise.resolve(r as unknown as PromiseLike<Frame | null>).then(this.#onRead, this.#onReadError);
     }
     this.#reading = false;
     return this.#delivered(r as Frame | null);

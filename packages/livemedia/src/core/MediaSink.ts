@@ -41,6 +41,24 @@ interface PlayRun {
  * Subclasses implement {@link consumeFrame}; a sink that paces its output (an RTP sink sending at
  * presentation times) simply resolves when it is ready for the next frame — or, on a hot path,
  * calls {@link deferFrame} and later {@link frameConsumed}, which costs no promise per frame.
+ *
+ * @example
+ * ```ts
+ * import { ByteStreamFileSource, MediaSink, type Frame } from '@dorsvr/livemedia';
+ *
+ * // Counts bytes; asked for the next frame only once it returned (back-pressure without buffers).
+ * class CountingSink extends MediaSink {
+ *   bytes = 0;
+ *   protected consumeFrame(frame: Frame): void {
+ *     this.bytes += frame.data.length;
+ *   }
+ * }
+ *
+ * const sink = new CountingSink();
+ * await sink.startPlaying(new ByteStreamFileSource('clip.ts')); // resolves at the end of the source
+ * console.log(`${sink.bytes} bytes`);
+ * sink.close();
+ * ```
  */
 export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents> extends EventEmitter<
   MediaSinkEvents & Events

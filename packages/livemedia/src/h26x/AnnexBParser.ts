@@ -1,5 +1,8 @@
 import { DorsvrError } from '@dorsvr/scheduler';
 
+const EMPTY = new Uint8Array(0);
+const EMPTY_BUFFER = Buffer.alloc(0);
+
 /** A NAL unit found in an Annex-B byte stream. */
 export interface AnnexBNalUnit {
   /**
@@ -50,6 +53,8 @@ export class AnnexBParser {
   readonly #maxNalSize: number;
   /** Chunks (or parts) holding the current NAL unit's bytes so far, oldest first. */
   #pieces: Uint8Array[] = [];
+  /** Pieces in use (the array is reused: one per NAL unit would be an allocation per NAL unit). */
+  #pieceCount = 0;
   #piecesLength = 0;
   /** Stream offset of the first byte of the current NAL unit, or -1 before the first start code. */
   #nalStart = -1;
@@ -61,6 +66,16 @@ export class AnnexBParser {
   /** `buffer` and `byteOffset` of the chunk being pushed. */
   #chunkBuffer: ArrayBufferLike = new ArrayBuffer(0);
   #chunkOffset = 0;
+  /**
+   * The chunk whose slices are being pushed in order ({@link pushSliceTo}), and where the last
+   * slice ended in it; null after a plain push.
+   */
+  #parent: Uint8Array | null = null;
+  #parentEnd = 0;
+  /** A Buffer over #parent for the start-code search, made once per parent rather than per slice. */
+  #parentSearch: Buffer = EMPTY_BUFFER;
+  /** Every piece in #pieces is a slice of #parent, back to back: a NAL unit across them is one view. */
+  #piecesInParent = false;
 
   constructor(options: AnnexBParserOptions = {}) {
     this.#maxNalSize = options.maxNalSize ?? 16 * 1024 * 1024;
@@ -77,16 +92,17 @@ export class AnnexBParser {
    * complete yet: a caller that recycles chunks must not reuse its memory before this is false.
    */
   retains(chunk: Uint8Array): boolean {
-    if (this.#pieces.length === 0) return false;
+    if (this.#pieceCount === 0) return false;
     const ab = chunk.buffer;
-    for (const p of this.#pieces) if (p.buffer === ab) return true;
+    for (let i = 0; i < this.#pieceCount; i++) if (this.#pieces[i]!.buffer === ab) return true;
     return false;
   }
 
   /** Forget everything and continue as if a new stream started at `startOffset`. */
   reset(startOffset = 0): void {
-    this.#pieces = [];
-    this.#piecesLength = 0;
+    this.#clearPieces();
+    this.#parent = null;
+    this.#parentSearch = EMPTY_BUFFER;
     this.#nalStart = -1;
     this.#offset = startOffset;
     this.#prev1 = this.#prev2 = -1;
@@ -101,12 +117,46 @@ export class AnnexBParser {
 
   /** Like {@link push}, handing each NAL unit it completes to `out` as it is found. */
   pushTo(input: Uint8Array, out: AnnexBNalSink): void {
-    const base = this.#offset;
-    const n = input.length;
-    if (n === 0) return;
+    if (input.length === 0) return;
+    this.#parent = null;
+    this.#piecesInParent = false;
     // NAL units are cut as plain Uint8Array views: a Buffer's subarray costs several times more
     // (it constructs a Buffer subclass instance), and there is one per NAL unit.
-    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, n);
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.length);
+    this.#push(chunk, out, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), 0);
+  }
+
+  #clearPieces(): void {
+    const pieces = this.#pieces;
+    for (let i = 0; i < this.#pieceCount; i++) pieces[i] = EMPTY; // no reference kept to old chunks
+    this.#pieceCount = 0;
+    this.#piecesLength = 0;
+    this.#piecesInParent = false;
+  }
+
+  /**
+   * Like {@link pushTo} for `chunk[start, end)`: a caller that feeds a large chunk a slice at a
+   * time (to find only the NAL units it needs next) pushes its slices in order with this. A NAL
+   * unit that spans slices of the same chunk pushed back to back is then a view of that chunk
+   * (`inChunk` true), not a copy.
+   */
+  pushSliceTo(chunk: Uint8Array, start: number, end: number, out: AnnexBNalSink): void {
+    if (!(start >= 0 && end <= chunk.length && start < end)) return;
+    const continues = this.#parent === chunk && this.#parentEnd === start;
+    if (!continues) {
+      if (this.#parent !== chunk) this.#parentSearch = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      this.#parent = chunk;
+      // Pieces kept so far are not of this chunk: a NAL unit across them is copied.
+      this.#piecesInParent = false;
+    }
+    this.#parentEnd = end;
+    this.#push(new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start), out, this.#parentSearch, start);
+  }
+
+  /** Push `chunk`, which is `search[at, at + chunk.length)` (a Buffer over the same bytes, for the search). */
+  #push(chunk: Uint8Array, out: AnnexBNalSink, search: Buffer, at: number): void {
+    const base = this.#offset;
+    const n = chunk.length;
     // The chunk's buffer and offset, read once: the `buffer` getter is a slow builtin call.
     this.#chunkBuffer = chunk.buffer;
     this.#chunkOffset = chunk.byteOffset;
@@ -116,15 +166,18 @@ export class AnnexBParser {
     // Start codes inside this chunk: their 01 bytes, found by Buffer's native byte search (memchr:
     // about twice as fast on coded video as searching the 3-byte pattern, and many times faster
     // than a byte loop or TypedArray#indexOf), then the two zeros before checked here.
-    const buf = Buffer.from(this.#chunkBuffer, this.#chunkOffset, n);
-    for (let k = buf.indexOf(1, 2); k >= 0; k = buf.indexOf(1, k + 1)) {
+    const stop = at + n;
+    for (let s = search.indexOf(1, at + 2); s >= 0 && s < stop; s = search.indexOf(1, s + 1)) {
+      const k = s - at;
       if (chunk[k - 1] === 0 && chunk[k - 2] === 0) this.#startCodeAt(chunk, base, k, out);
     }
     // Keep the tail of the current NAL unit.
     if (this.#nalStart >= 0) {
       const from = Math.max(0, this.#nalStart - base);
       if (from < n) {
-        this.#pieces.push(from === 0 ? chunk : chunk.subarray(from));
+        if (this.#pieceCount === 0) this.#piecesInParent = this.#parent !== null;
+        else if (this.#parent === null) this.#piecesInParent = false;
+        this.#pieces[this.#pieceCount++] = from === 0 ? chunk : chunk.subarray(from);
         this.#piecesLength += n - from;
         if (this.#piecesLength > this.#maxNalSize + 4) this.#tooLarge(this.#piecesLength);
       }
@@ -157,8 +210,7 @@ export class AnnexBParser {
       // header byte is never 0. Ignore defensively.
       return;
     }
-    this.#pieces = [];
-    this.#piecesLength = 0;
+    this.#clearPieces();
     this.#nalStart = base + idx + 1;
   }
 
@@ -190,13 +242,19 @@ export class AnnexBParser {
       // pushed), except at the end of the stream, where a view of the last chunk is kept.
       const fromChunk = chunk ? Math.max(0, end - base) : 0;
       const fromPieces = len - fromChunk;
-      if (chunk === null && this.#pieces.length === 1) {
+      if (this.#piecesInParent && this.#pieceCount > 0) {
+        // Slices of one chunk pushed back to back (and this one, if any, right after them): the
+        // NAL unit is one view of that chunk's memory.
+        data = new Uint8Array(this.#chunkBuffer, this.#pieces[0]!.byteOffset, len);
+        inChunk = true;
+      } else if (chunk === null && this.#pieceCount === 1) {
         data = this.#pieces[0]!.subarray(0, fromPieces);
         inChunk = true;
       } else {
         const buf = new Uint8Array(len);
         let o = 0;
-        for (const p of this.#pieces) {
+        for (let i = 0; i < this.#pieceCount; i++) {
+          const p = this.#pieces[i]!;
           if (o >= fromPieces) break;
           const take = Math.min(p.length, fromPieces - o);
           buf.set(take === p.length ? p : p.subarray(0, take), o);

@@ -119,6 +119,12 @@ export const h26xIndexCache = new FileIndexCache<unknown>(
   64,
   16 << 20,
 );
+/**
+ * Bytes of an input chunk parsed at a time while playing: NAL units are found as they are needed,
+ * so the queue holds those of a slice, not of a whole chunk (a low-bitrate file's 512 KiB chunk
+ * holds well over a thousand NAL units). A NAL unit across slices is still a view of the chunk.
+ */
+const PARSE_SLICE = 16 * 1024;
 /** What reused arrays hold in place of a NAL unit or frame that is gone. */
 const DELIVERED: QueuedFrame = { data: new Uint8Array(0), presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
 /** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
@@ -173,6 +179,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   readonly #nalSink: AnnexBNalSink = { nalUnit: (data, offset, inChunk) => this.#onNal(data, offset, inChunk) };
   /** Recycled chunks the parser still holds bytes of (a NAL unit not complete yet), oldest first. */
   #held: SharedChunk[] = [];
+  /** The input chunk being parsed a slice at a time (null: none), its tracker, and how far it is parsed. */
+  #current: Frame | null = null;
+  #currentUse: SharedChunk | undefined;
+  #currentPos = 0;
   #ended = false;
   #bytesSeen = 0;
   #nalsSeen = 0;
@@ -418,6 +428,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     input.seekToByte(offset);
     // What was read before the seek is dropped: let go of its chunks.
     for (let i = this.#queueHead; i < this.#queueTail; i++) this.#queue[i]!.owner?.releaseFrame(this.#queue[i]!);
+    this.#currentUse?.release();
+    this.#current = null;
+    this.#currentUse = undefined;
     this.#releaseHeld(true);
     this.#parser.reset(offset);
     this.#queue = [];
@@ -447,9 +460,15 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   // ---- reading ----
 
   protected readFrame(): Frame | null | Promise<Frame | null> {
-    // The NAL units of a chunk are parsed together: all but the first read come from the queue,
-    // answered synchronously.
-    if (this.#pendingSeek === undefined && this.#queueHead < this.#queueReady) return this.#dequeue();
+    // The NAL units of a chunk are parsed a slice at a time, as they are needed: every read but
+    // the one that needs the next chunk is answered synchronously.
+    if (this.#pendingSeek === undefined) {
+      for (;;) {
+        if (this.#queueHead < this.#queueReady) return this.#dequeue();
+        if (this.#current === null) break;
+        this.#feedSlice();
+      }
+    }
     return this.#readFrameAsync();
   }
 
@@ -480,11 +499,39 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
   }
 
-  /** Read one input chunk and turn what it completes into frames (synchronously if the input can). */
+  /**
+   * Parse the next slice of the current chunk, or read the next input chunk and parse (a slice
+   * of) it: turn what that completes into frames (synchronously if the input can).
+   */
   #pump(): void | Promise<void> {
+    if (this.#current !== null) {
+      this.#feedSlice();
+      return;
+    }
     const chunk = this.inputSource.pullFrame();
     if (chunk instanceof Promise) return chunk.then(this.#onChunk);
     this.#onChunk(chunk);
+  }
+
+  /** Parse the current chunk's next slice (all the rest of it when indexing); let go of the chunk after its last. */
+  #feedSlice(): void {
+    const data = this.#current!.data;
+    const start = this.#currentPos;
+    const end = this.#recording !== undefined || data.length - start <= PARSE_SLICE ? data.length : start + PARSE_SLICE;
+    this.#nalChunk = this.#currentUse;
+    this.#parser.pushSliceTo(data, start, end, this.#nalSink);
+    this.#nalChunk = undefined;
+    this.#currentPos = end;
+    this.#releaseHeld(false);
+    if (end === data.length) {
+      const use = this.#currentUse;
+      this.#current = null;
+      this.#currentUse = undefined;
+      if (use !== undefined) {
+        if (this.#parser.retains(data)) this.#held.push(use);
+        else use.release();
+      }
+    }
   }
 
   readonly #onChunk = (chunk: Frame | null): void => {
@@ -509,15 +556,14 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       return;
     }
     this.#bytesSeen += chunk.data.length;
-    const use = SharedChunk.from(chunk);
-    this.#nalChunk = use;
-    this.#parser.pushTo(chunk.data, this.#nalSink);
-    this.#nalChunk = undefined;
-    this.#releaseHeld(false);
-    if (use !== undefined) {
-      if (this.#parser.retains(chunk.data)) this.#held.push(use);
-      else use.release();
+    if (chunk.data.length === 0) {
+      chunk.owner?.releaseFrame(chunk);
+      return;
     }
+    this.#current = chunk;
+    this.#currentUse = SharedChunk.from(chunk);
+    this.#currentPos = 0;
+    this.#feedSlice();
   };
 
   /** Let go of the chunks the parser no longer holds bytes of (all of them with `all`). */

@@ -36,6 +36,24 @@ export interface RelaySourceInput {
  * stream (made from the publisher's ANNOUNCEd SDP), a proxied one, or one fed by `FramedSource`s
  * ({@link fromSources}). Each `m=` section becomes one track, in order, served to readers by an
  * RTSP server like any other session (`RelayServerMediaSubsession`s).
+ *
+ * @example
+ * ```ts
+ * import { H264VideoRTPSink, H264VideoStreamFramer, RelayServerMediaSession } from '@dorsvr/livemedia';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ * import { defaultScheduler } from '@dorsvr/scheduler';
+ *
+ * const scheduler = defaultScheduler();
+ * const framer = await H264VideoStreamFramer.open('clip.264');
+ * const relayed = RelayServerMediaSession.fromSources(
+ *   'relayed',
+ *   [{ source: framer, createSink: (rtpInterface) => new H264VideoRTPSink({ scheduler, rtpInterface, payloadType: 96, sps: framer.sps, pps: framer.pps }) }],
+ *   { scheduler },
+ * ); // plays at once, in real time; a late reader starts at the next key frame
+ * const server = new RTSPServer({ scheduler });
+ * server.addServerMediaSession(relayed);
+ * await server.listen();
+ * ```
  */
 export class RelayServerMediaSession extends ServerMediaSession {
   /** One per `m=` section, in order (`track1` first). */
@@ -52,7 +70,7 @@ export class RelayServerMediaSession extends ServerMediaSession {
    * Throws `ERR_RELAY_SDP` (status 400) for an SDP with no `m=` section, too many, or one that is
    * not RTP.
    */
-  constructor(name: string, sdp: SDPSessionDescription, options: RelayServerMediaSessionOptions) {
+  constructor(name: string, sdp: SDPSessionDescription, options: RelayServerMediaSessionOptions = {}) {
     const sessionName = sdp.name.trim();
     super(name, {
       ...options,
@@ -80,7 +98,7 @@ export class RelayServerMediaSession extends ServerMediaSession {
    * stream. The sources start playing at once, in real time (a reader joining later starts at the
    * next key frame); when all have ended the session {@link end}s, and {@link end} stops them.
    */
-  static fromSources(name: string, inputs: readonly RelaySourceInput[], options: RelayServerMediaSessionOptions): RelayServerMediaSession {
+  static fromSources(name: string, inputs: readonly RelaySourceInput[], options: RelayServerMediaSessionOptions = {}): RelayServerMediaSession {
     const interfaces = inputs.map(() => new RelayRTPInterface());
     const sinks: RTPSink[] = [];
     try {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
 import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
@@ -31,8 +31,8 @@ export const DEFAULT_RELAY_BYE_DELAY_US = 500_000;
 
 /** Options of a {@link RelayTrack} (and of every track of a `RelayServerMediaSession`). */
 export interface RelayTrackOptions {
-  /** RTCP timers, arrival times, the readers' start, the BYE delay: all on this scheduler. */
-  scheduler: TaskScheduler;
+  /** RTCP timers, arrival times, the readers' start, the BYE delay: all on this scheduler (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** RTCP CNAME in our reports, to the publisher and to readers (default "dorsvr"). */
   cname?: string;
   /** First UDP port tried for a track's server port pair (default 6970). */
@@ -214,13 +214,13 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   readonly #readerTimestampAt = (reader: RelayReader, nowUs: number): number =>
     ((this.#publisherTimestampAt(nowUs) ?? 0) + reader.tsOffset) >>> 0;
 
-  constructor(media: SDPMediaDescription, options: RelayTrackOptions) {
+  constructor(media: SDPMediaDescription, options: RelayTrackOptions = {}) {
     super();
     if (!/^RTP\//i.test(media.protocol) || media.payloadTypes.length === 0) {
       throw new DorsvrError('ERR_RELAY_SDP', `cannot relay m=${media.type} ${media.protocol}: not an RTP stream`, { status: 400 });
     }
     this.media = media;
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.clockRate = clockRateOf(media);
     this.parameterSets = RelayParameterSets.fromMedia(media);
     this.#cname = options.cname ?? 'dorsvr';

@@ -204,6 +204,14 @@ function parseSDES(b: Uint8Array, start: number, end: number, count: number): RT
  * Every length is checked against the buffer; malformed input throws a {@link DorsvrError} with
  * code `ERR_RTCP_PARSE` (never a RangeError). Unknown packet types come back as
  * {@link RTCPUnknownPacket}. Returned `Uint8Array`s are views into `buf`.
+ *
+ * @example
+ * ```ts
+ * import { parseRTCP, serializeRTCP } from '@dorsvr/livemedia';
+ *
+ * const compound = serializeRTCP([{ type: 'rr', ssrc: 0x1234, reports: [] }]);
+ * for (const packet of parseRTCP(compound)) console.log(packet.type); // rr
+ * ```
  */
 export function parseRTCP(buf: Uint8Array): RTCPPacket[] {
   const packets: RTCPPacket[] = [];

@@ -2,6 +2,7 @@ import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 import { parameterSetCopy } from './parameterSetCopy.js';
 import type { RTPSinkOptions } from './RTPSink.js';
+import { PayloadHeaderRing } from './PayloadHeaderRing.js';
 
 /** Options of {@link H264VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
 export interface H264VideoRTPSinkOptions extends RTPSinkOptions {
@@ -26,8 +27,8 @@ function b64(u: Uint8Array): string {
 export class H264VideoRTPSink extends MultiFramedRTPSink {
   sps: Uint8Array | undefined;
   pps: Uint8Array | undefined;
-  #fuHeader = new Uint8Array(2 * 64);
-  #fuIndex = 0;
+  /** FU indicator and header of each fragment. */
+  readonly #fu = new PayloadHeaderRing(2);
 
   constructor(options: H264VideoRTPSinkOptions) {
     super(options);
@@ -119,15 +120,16 @@ export class H264VideoRTPSink extends MultiFramedRTPSink {
     const indicator = (nal[0]! & 0xe0) | 28;
     let pos = 1;
     const room = max - 2;
+    // Fragments as plain views built directly (a subarray costs a species lookup each).
+    const buffer = nal.buffer;
+    const base = nal.byteOffset;
     while (pos < nal.length) {
       const end = Math.min(nal.length, pos + room);
-      const off = this.#fuIndex * 2;
-      this.#fuIndex = (this.#fuIndex + 1) % 64;
-      const fu = this.#fuHeader.subarray(off, off + 2);
+      const fu = this.#fu.next();
       fu[0] = indicator;
       fu[1] = (pos === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      this.sendPayload(nal.subarray(pos, end), last && end === nal.length, frame.presentationTime, fu);
-      if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(2 * 64); // the queued send keeps the old ring
+      this.sendPayload(new Uint8Array(buffer, base + pos, end - pos), last && end === nal.length, frame.presentationTime, fu);
+      if (this.lastPacketRetained) this.#fu.replace(); // the queued send keeps the old memory
       pos = end;
     }
   }

@@ -3,6 +3,7 @@ import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 import { parameterSetCopy } from './parameterSetCopy.js';
 import type { RTPSinkOptions } from './RTPSink.js';
 import { parseH265SPS, parseH265VPS, type H265ProfileTierLevel } from '../h26x/H265ParameterSets.js';
+import { PayloadHeaderRing } from './PayloadHeaderRing.js';
 
 /** Options of {@link H265VideoRTPSink}: the parameter sets for the SDP (else learnt in-band). */
 export interface H265VideoRTPSinkOptions extends RTPSinkOptions {
@@ -31,8 +32,8 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
   vps: Uint8Array | undefined;
   sps: Uint8Array | undefined;
   pps: Uint8Array | undefined;
-  #fuHeader = new Uint8Array(3 * 64);
-  #fuIndex = 0;
+  /** Payload header and FU header of each fragment. */
+  readonly #fu = new PayloadHeaderRing(3);
 
   constructor(options: H265VideoRTPSinkOptions) {
     super(options);
@@ -150,16 +151,17 @@ export class H265VideoRTPSink extends MultiFramedRTPSink {
     // FU: payload header (type 49, the NAL's layer id and TID) + FU header (S, E, type).
     let pos = 2;
     const room = max - 3;
+    // Fragments as plain views built directly (a subarray costs a species lookup each).
+    const buffer = nal.buffer;
+    const base = nal.byteOffset;
     while (pos < nal.length) {
       const end = Math.min(nal.length, pos + room);
-      const off = this.#fuIndex * 3;
-      this.#fuIndex = (this.#fuIndex + 1) % 64;
-      const fu = this.#fuHeader.subarray(off, off + 3);
+      const fu = this.#fu.next();
       fu[0] = (nal[0]! & 0x81) | (49 << 1);
       fu[1] = nal[1]!;
       fu[2] = (pos === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      this.sendPayload(nal.subarray(pos, end), last && end === nal.length, frame.presentationTime, fu);
-      if (this.lastPacketRetained) this.#fuHeader = new Uint8Array(3 * 64); // the queued send keeps the old ring
+      this.sendPayload(new Uint8Array(buffer, base + pos, end - pos), last && end === nal.length, frame.presentationTime, fu);
+      if (this.lastPacketRetained) this.#fu.replace(); // the queued send keeps the old memory
       pos = end;
     }
   }

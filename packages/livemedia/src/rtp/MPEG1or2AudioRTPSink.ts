@@ -1,14 +1,15 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 import type { RTPSinkOptions } from './RTPSink.js';
+import { PayloadHeaderRing } from './PayloadHeaderRing.js';
 
 /**
  * live555's MPEG1or2AudioRTPSink (RFC 2250, payload type 14, 90 kHz clock): each MPEG audio frame
  * after a 4-byte header (MBZ, fragment offset); frames larger than a packet are fragmented.
  */
 export class MPEG1or2AudioRTPSink extends MultiFramedRTPSink {
-  #headers = new Uint8Array(4 * 64);
-  #hi = 0;
+  /** MPEG audio-specific header of each packet. */
+  readonly #headers = new PayloadHeaderRing(4);
 
   constructor(options: Omit<RTPSinkOptions, 'payloadType'> & { payloadType?: number }) {
     super({ ...options, payloadType: options.payloadType ?? 14 });
@@ -31,15 +32,13 @@ export class MPEG1or2AudioRTPSink extends MultiFramedRTPSink {
     const d = frame.data;
     const room = this.maxPayloadSize - 4;
     for (let pos = 0; pos < d.length; pos += room) {
-      const off = this.#hi * 4;
-      this.#hi = (this.#hi + 1) % 64;
-      const h = this.#headers.subarray(off, off + 4);
+      const h = this.#headers.next();
       h[0] = 0;
       h[1] = 0;
       h[2] = pos >> 8;
       h[3] = pos & 0xff;
       this.sendPayload(d.subarray(pos, Math.min(d.length, pos + room)), false, frame.presentationTime, h);
-      if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
+      if (this.lastPacketRetained) this.#headers.replace(); // the queued send keeps the old memory
     }
   }
 }

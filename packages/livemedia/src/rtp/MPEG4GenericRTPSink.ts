@@ -1,6 +1,7 @@
 import type { Frame } from '../core/Frame.js';
 import { MultiFramedRTPSink } from './MultiFramedRTPSink.js';
 import type { RTPSinkOptions } from './RTPSink.js';
+import { PayloadHeaderRing } from './PayloadHeaderRing.js';
 
 /** Options of {@link MPEG4GenericRTPSink}. */
 export interface MPEG4GenericRTPSinkOptions extends RTPSinkOptions {
@@ -26,8 +27,8 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
   readonly #freq: number;
   readonly #channels: number;
   readonly #config: string;
-  #headers = new Uint8Array(4 * 64);
-  #hi = 0;
+  /** AU header section of each packet. */
+  readonly #headers = new PayloadHeaderRing(4);
   /** Access units dropped because AU-size cannot express them (above 8191 bytes) or they were empty. */
   droppedAccessUnits = 0;
 
@@ -64,15 +65,13 @@ export class MPEG4GenericRTPSink extends MultiFramedRTPSink {
     const room = this.maxPayloadSize - 4;
     for (let pos = 0; pos < au.length; pos += room) {
       const end = Math.min(au.length, pos + room);
-      const off = this.#hi * 4;
-      this.#hi = (this.#hi + 1) % 64;
-      const h = this.#headers.subarray(off, off + 4);
+      const h = this.#headers.next();
       h[0] = 0;
       h[1] = 16; // AU-headers-length in bits
       h[2] = au.length >> 5; // AU-size: the whole access unit, in every fragment
       h[3] = (au.length & 0x1f) << 3; // AU-Index 0
       this.sendPayload(pos === 0 && end === au.length ? au : au.subarray(pos, end), end === au.length, frame.presentationTime, h);
-      if (this.lastPacketRetained) this.#headers = new Uint8Array(4 * 64); // the queued send keeps the old ring
+      if (this.lastPacketRetained) this.#headers.replace(); // the queued send keeps the old memory
     }
   }
 }

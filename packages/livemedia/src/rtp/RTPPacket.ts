@@ -36,6 +36,17 @@ function bad(message: string): DorsvrError {
 /**
  * Parses an RTP packet (RFC 3550): version 2, CSRCs, extension, padding. Every length is checked
  * against the buffer; malformed input throws `ERR_RTP_PACKET`, never a RangeError.
+ *
+ * @example
+ * ```ts
+ * import { parseRTPHeader, writeRTPHeader } from '@dorsvr/livemedia';
+ *
+ * const packet = new Uint8Array(12 + 3);
+ * writeRTPHeader({ marker: true, payloadType: 96, sequenceNumber: 1, timestamp: 90_000, ssrc: 0x1234 }, packet);
+ * packet.set([1, 2, 3], 12);
+ * const p = parseRTPHeader(packet); // malformed input throws ERR_RTP_PACKET
+ * console.log(p.payloadType, p.sequenceNumber, p.payload.length); // 96 1 3
+ * ```
  */
 export function parseRTPHeader(buf: Uint8Array): ParsedRTPPacket {
   if (buf.length < 12) throw bad(`RTP packet of ${buf.length} bytes is shorter than its 12-byte header`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 
 /**
@@ -16,8 +16,8 @@ export interface RTPPacketSender {
 
 /** Options of every {@link RTPSink}. */
 export interface RTPSinkOptions {
-  /** Frames are paced on this scheduler. */
-  scheduler: TaskScheduler;
+  /** Frames are paced on this scheduler (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** Sends each packet (to one or many destinations). */
   rtpInterface: RTPPacketSender;
   /** RTP payload type (static or dynamic 96–127). */
@@ -96,7 +96,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   constructor(options: RTPSinkOptions) {
     super();
     const r = randomBytes(8);
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.#rtpInterface = options.rtpInterface;
     this.payloadType = options.payloadType;
     this.ssrc = (options.ssrc ?? r.readUInt32BE(0)) >>> 0;

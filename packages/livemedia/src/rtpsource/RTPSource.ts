@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
+import { defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedSource, type FramedSourceEvents } from '../core/FramedSource.js';
 import { unixMicrosFromNTP, type NTPTimestamp } from '../rtcp/NTPTime.js';
@@ -15,10 +15,8 @@ const debug = createDebug('dorsvr:livemedia:rtpsource');
  * receiving on a Groupsock or an interleaved channel). Structural, so tests can pass any emitter.
  */
 export interface RTPPacketEmitter {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  on(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  off(event: 'packet', listener: (data: Uint8Array, from?: any) => void): unknown;
+  on(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
+  off(event: 'packet', listener: (data: Uint8Array, from?: unknown) => void): unknown;
 }
 
 /** One received RTP packet, after header parsing, as depacketizers see it. */
@@ -64,8 +62,8 @@ export interface RTPSourceEvents extends FramedSourceEvents {
 
 /** Options of every {@link RTPSource}. */
 export interface RTPSourceOptions {
-  /** All timing (reorder timeouts, arrival times) goes through it. */
-  scheduler: TaskScheduler;
+  /** All timing (reorder timeouts, arrival times) goes through it (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** Where packets come from; omit to push them with {@link RTPSource.injectPacket}. */
   rtpInterface?: RTPPacketEmitter;
   /** RTP clock rate (from the SDP rtpmap). Defaults to each codec's usual rate. */
@@ -160,7 +158,7 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
 
   constructor(options: RTPSourceOptions, defaultFrequency: number) {
     super();
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.timestampFrequency = options.timestampFrequency ?? defaultFrequency;
     this.payloadType = options.payloadType;
     this.#reorder = new RTPReorderBuffer(options.reorder);

@@ -50,6 +50,19 @@ function looksLikeStatusLine(first: Uint8Array): boolean {
  * in it (copying once when they span chunks), and bounds every length it reads. A malformed
  * message is yielded as an {@link RTSPParseFailure} and skipped, so one bad request costs a 400,
  * not the connection. `push` itself never throws on any input.
+ *
+ * @example
+ * ```ts
+ * import { RTSPParser } from '@dorsvr/livemedia';
+ *
+ * const parser = new RTSPParser();
+ * const bytes = Buffer.from('OPTIONS rtsp://example.com/ RTSP/1.0\r\nCSeq: 1\r\n\r\n$\x00\x00\x02hi');
+ * for (const item of [...parser.push(bytes.subarray(0, 20)), ...parser.push(bytes.subarray(20))]) {
+ *   if (item.type === 'request') console.log(item.method, item.headers.get('CSeq')); // OPTIONS 1
+ *   else if (item.type === 'interleaved') console.log(`channel ${item.channel}: ${item.payload.length} bytes`);
+ *   else if (item.type === 'error') console.log(`answer ${item.error.status}`); // 400, 413, …
+ * }
+ * ```
  */
 export class RTSPParser {
   private readonly maxLineLength: number;

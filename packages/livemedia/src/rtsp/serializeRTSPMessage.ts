@@ -52,6 +52,14 @@ function serialize(startLine: string, headersInit: RTSPHeadersInit | undefined, 
 /**
  * Serializes a request: start line, headers in the given order, blank line, body. Throws
  * `ERR_RTSP_HEADER_INVALID` when a header name or value would break the framing (CR/LF injection).
+ *
+ * @example
+ * ```ts
+ * import { serializeRTSPRequest } from '@dorsvr/livemedia';
+ *
+ * const bytes = serializeRTSPRequest({ method: 'DESCRIBE', uri: 'rtsp://example.com/movie', headers: { CSeq: '2', Accept: 'application/sdp' } });
+ * // DESCRIBE rtsp://example.com/movie RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n\r\n
+ * ```
  */
 export function serializeRTSPRequest(req: RTSPRequestInit): Buffer {
   if (!TOKEN.test(req.method)) throw new DorsvrError('ERR_RTSP_HEADER_INVALID', `invalid method ${JSON.stringify(req.method)}`);

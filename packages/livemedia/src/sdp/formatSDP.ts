@@ -90,6 +90,17 @@ function rangeLine(d: number): string {
  * `a=tool`, `a=type:broadcast`, `a=control:*`, `a=range`, `a=x-qt-text-nam/inf`, then per media
  * `m=`, `c=`, `b=AS:`, rtpmap, fmtp, `a=control:trackN`. Lines end in CRLF. Throws
  * `ERR_SDP_INVALID` for text that would break the line structure.
+ *
+ * @example
+ * ```ts
+ * import { formatSDP } from '@dorsvr/livemedia';
+ *
+ * const text = formatSDP({
+ *   sessionId: 1,
+ *   name: 'demo',
+ *   media: [{ mediaType: 'audio', payloadType: 0, control: 'track1' }], // PCMU: a static payload type
+ * });
+ * ```
  */
 export function formatSDP(s: SDPSessionInit): string {
   const origin = s.originAddress ?? '0.0.0.0';

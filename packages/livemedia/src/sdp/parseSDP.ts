@@ -146,6 +146,15 @@ function parseRangeAttr(v: string | undefined): RangeHeader | undefined {
  * unknown lines are accepted (unknown ones kept in `unknownLines`), `o=` may lack its address,
  * several payload types may share an `m=` line, static payload types get their RFC 3551 rtpmap.
  * Throws `ERR_SDP_PARSE` only for input that is not SDP at all (no `v=`/`m=` line, or over the limits).
+ *
+ * @example
+ * ```ts
+ * import { parseSDP } from '@dorsvr/livemedia';
+ *
+ * const sdp = parseSDP('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=demo\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n');
+ * const video = sdp.media[0]!;
+ * console.log(video.type, video.rtpmaps[0]?.encodingName, video.control); // video H264 track1
+ * ```
  */
 export function parseSDP(input: string | Uint8Array, options: SDPParseOptions = {}): SDPSessionDescription {
   const maxLength = options.maxLength ?? 65536;

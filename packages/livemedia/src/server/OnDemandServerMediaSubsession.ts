@@ -245,6 +245,30 @@ class StreamState {
  * stream (sender reports out, receiver reports in as statistics and signs of life), play, pause,
  * seek and teardown, and, with `reuseFirstSource`, one shared stream whose packets fan out to
  * every client.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   H264VideoRTPSink,
+ *   H264VideoStreamFramer,
+ *   OnDemandServerMediaSubsession,
+ *   type FramedSource,
+ *   type RTPInterfaceLike,
+ *   type RTPSinkLike,
+ * } from '@dorsvr/livemedia';
+ *
+ * // A track of your own: how to make its source and its RTP sink; ports, RTCP, play, pause and seek are done for you.
+ * class CameraSubsession extends OnDemandServerMediaSubsession {
+ *   protected override async createNewStreamSource(): Promise<FramedSource> {
+ *     return H264VideoStreamFramer.open('/var/cam/latest.264');
+ *   }
+ *   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike, payloadType: number, source: FramedSource): RTPSinkLike {
+ *     const framer = source as H264VideoStreamFramer;
+ *     return new H264VideoRTPSink({ scheduler: this.scheduler, rtpInterface, payloadType, sps: framer.sps, pps: framer.pps });
+ *   }
+ * }
+ * const track = new CameraSubsession({ reuseFirstSource: true, portRange: { min: 6970, max: 6999 } });
+ * ```
  */
 export abstract class OnDemandServerMediaSubsession extends ServerMediaSubsession {
   /** The scheduler streams run on. */

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/scheduler';
 import type { SDPMediaInit } from '../sdp/formatSDP.js';
 import type { RTCPInstance } from '../rtcp/RTCPInstance.js';
 import { isSourceSpecificMulticastAddress } from '@dorsvr/groupsock';
@@ -14,8 +14,8 @@ import type { RTPSinkLike } from './StreamTransport.js';
 
 /** Options of a {@link PassiveServerMediaSubsession}. */
 export interface PassiveServerMediaSubsessionOptions {
-  /** The scheduler the sink runs on (its clock gives `RTP-Info`'s rtptime). */
-  scheduler: TaskScheduler;
+  /** The scheduler the sink runs on (its clock gives `RTP-Info`'s rtptime; default: the shared `defaultScheduler()`, as the sink's). */
+  scheduler?: TaskScheduler;
   /**
    * The RTP sink that is sending the stream to the group (the application plays a source into
    * it, through a Groupsock whose destination is `group:rtpPort`, with its TTL and interface set).
@@ -40,6 +40,29 @@ export interface PassiveServerMediaSubsessionOptions {
  * `a=source-filter: incl IN IP4 <group> <source>`); every SETUP is answered with that group,
  * whatever transport it asked for; PLAY, PAUSE and TEARDOWN change nothing on the wire. Readers
  * keep their sessions alive with RTSP keep-alives (ffmpeg and our client send them).
+ *
+ * @example
+ * ```ts
+ * import { Groupsock } from '@dorsvr/groupsock';
+ * import { H264VideoRTPSink, H264VideoStreamFramer, PassiveServerMediaSubsession, RTCPInstance, ServerMediaSession } from '@dorsvr/livemedia';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ * import { defaultScheduler } from '@dorsvr/scheduler';
+ *
+ * const [group, port, iface] = ['239.255.42.42', 22000, '192.0.2.1'];
+ * const multicast = { multicastTTL: 1, multicastInterface: iface } as const;
+ * const rtp = await Groupsock.create({ ...multicast, address: iface, destinations: [{ address: group, port }] });
+ * const rtcpSocket = await Groupsock.create({ ...multicast, port: port + 1, reuseAddr: true, destinations: [{ address: group, port: port + 1 }] });
+ * const scheduler = defaultScheduler();
+ * const framer = await H264VideoStreamFramer.open('channel1.264');
+ * const sink = new H264VideoRTPSink({ scheduler, rtpInterface: rtp, payloadType: 96, sps: framer.sps, pps: framer.pps });
+ * const rtcp = new RTCPInstance({ scheduler, rtcpInterface: rtcpSocket, sink, cname: 'channel1' });
+ * void sink.startPlaying(framer); // sent to the group whether anyone watches or not
+ *
+ * const server = new RTSPServer();
+ * const track = new PassiveServerMediaSubsession({ scheduler, sink, rtcp, delivery: { group, rtpPort: port, rtcpPort: port + 1, ttl: 1, source: iface } });
+ * server.addServerMediaSession(new ServerMediaSession('channel1').addSubsession(track));
+ * await server.listen();
+ * ```
  */
 export class PassiveServerMediaSubsession extends ServerMediaSubsession {
   /** The sink sending the stream. */
@@ -59,7 +82,7 @@ export class PassiveServerMediaSubsession extends ServerMediaSubsession {
     }
     this.sink = options.sink;
     this.delivery = { ...d };
-    this.#scheduler = options.scheduler;
+    this.#scheduler = options.scheduler ?? defaultScheduler();
     this.#rtcp = options.rtcp;
     this.#bandwidthKbps = options.bandwidthKbps ?? 500;
   }

@@ -26,6 +26,10 @@ export interface ServerMediaSessionOptions {
  *
  * @example
  * ```ts
+ * import { ADTSAudioFileServerMediaSubsession, H264VideoFileServerMediaSubsession, ServerMediaSession } from '@dorsvr/livemedia';
+ * import { RTSPServer } from '@dorsvr/rtspserver';
+ *
+ * const server = new RTSPServer({ port: 8554 });
  * const movie = new ServerMediaSession('movie', { description: 'A film' })
  *   .addSubsession(new H264VideoFileServerMediaSubsession('movie.264'))
  *   .addSubsession(new ADTSAudioFileServerMediaSubsession('movie.aac'));

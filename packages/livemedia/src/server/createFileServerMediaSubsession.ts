@@ -29,6 +29,15 @@ export const FILE_SERVER_MEDIA_SUBSESSIONS: ReadonlyMap<
  * The file track for `fileName`, chosen by its extension (see {@link FILE_SERVER_MEDIA_SUBSESSIONS}),
  * or undefined for an extension no file track reads. The file is opened only when the track is
  * described or streamed.
+ *
+ * @example
+ * ```ts
+ * import { ServerMediaSession, createFileServerMediaSubsession } from '@dorsvr/livemedia';
+ *
+ * const track = createFileServerMediaSubsession('movie.265', {}); // an H265VideoFileServerMediaSubsession
+ * if (track === undefined) throw new Error('not a media file dorsvr serves');
+ * const movie = new ServerMediaSession('movie').addSubsession(track);
+ * ```
  */
 export function createFileServerMediaSubsession(fileName: string, options: FileServerMediaSubsessionOptions): FileServerMediaSubsession | undefined {
   return FILE_SERVER_MEDIA_SUBSESSIONS.get(path.extname(fileName).toLowerCase())?.(fileName, options);

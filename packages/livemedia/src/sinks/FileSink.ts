@@ -39,6 +39,17 @@ function asBuffer(u: Uint8Array): Buffer {
  * `startPlaying` with a {@link DorsvrError} (`ERR_FILE_SINK_OPEN`, `ERR_FILE_SINK_WRITE`).
  * {@link close} flushes, applies the final patches and closes the file; it is idempotent and
  * returns the same promise every time.
+ *
+ * @example
+ * ```ts
+ * import { FileSink, MPEG2TransportStreamFramer } from '@dorsvr/livemedia';
+ *
+ * const sink = new FileSink('copy.ts', { bufferSize: 256 * 1024 });
+ * await sink.open(); // fails here (ERR_FILE_SINK_OPEN) when the file cannot be written
+ * await sink.startPlaying(await MPEG2TransportStreamFramer.open('clip.ts'));
+ * await sink.close(); // flushes and closes the file
+ * console.log(`${sink.bytesWritten} bytes, ${sink.framesWritten} frames`);
+ * ```
  */
 export class FileSink extends MediaSink {
   /** The file written. */

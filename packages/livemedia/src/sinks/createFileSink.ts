@@ -14,6 +14,10 @@ import { WAVAudioFileSink } from './WAVAudioFileSink.js';
  *
  * @example
  * ```ts
+ * import { createFileSink, fileExtensionFor } from '@dorsvr/livemedia';
+ * import { RTSPClient } from '@dorsvr/rtspclient';
+ *
+ * const client = new RTSPClient('rtsp://127.0.0.1:8554/movie');
  * const sub = (await client.describe()).subsessions[0]!;
  * const sink = createFileSink(`recording${fileExtensionFor(sub.description)}`, sub.description);
  * await sink.open(); // fails here (ERR_FILE_SINK_OPEN) when the file cannot be written
