@@ -1,4 +1,4 @@
-// The server benchmark (issue #12): dorsvr-server in its own process serving a generated 60 s
+// The server benchmark (issue #12): dorsvr-server (its bin shim, as npm links it) in its own process serving a generated 60 s
 // MPEG-TS and H.264 file on demand to N players of the load generator, over UDP and TCP, on
 // loopback. Per row: server CPU per 1000 RTP packets delivered, % of a core, RSS and RSS per
 // session, loss, real time (p5 / median), setup latency (DESCRIBE → first RTP); next to it, in the
@@ -148,7 +148,8 @@ async function startLive555(bin: string, dir: string): Promise<ServerProc> {
 }
 
 async function startServer(dir: string, nodeArgs: string[] = []): Promise<ServerProc> {
-  const cli = join(repoRoot, 'packages', 'rtspserver', 'dist', 'cli.js');
+  // The command as npm links it (its bin shim sets what it sets for node, e.g. the young generation's size).
+  const cli = join(repoRoot, 'packages', 'rtspserver', 'bin', 'dorsvr-server.js');
   const extra = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, ...nodeArgs, cli, dir, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
