@@ -165,7 +165,7 @@ test('the main entry points have an @example', () => {
   assert.deepEqual(missing, []);
 });
 
-test('every @example in the packages type-checks against the built packages', () => {
+test('every @example in the packages type-checks against the built packages; those needing no file or server run', async () => {
   const sources: Record<string, string> = {};
   for (const file of packageSources()) {
     const text = readFileSync(file, 'utf8');
@@ -180,12 +180,31 @@ test('every @example in the packages type-checks against the built packages', ()
     }
   }
   assert.ok(Object.keys(sources).length >= ENTRY_POINTS.length, `${Object.keys(sources).length} @example blocks`);
-  compile(sources, join(repoRoot, 'build', 'guides-test-examples'));
+  const js = compile(sources, join(repoRoot, 'build', 'guides-test-examples'));
+
+  // The examples that need no file, server or device run, and print what their comments say.
+  const expected: Record<string, string> = {
+    livemedia_src_rtsp_RTSPParser: 'OPTIONS 1\nchannel 0: 2 bytes\n',
+    livemedia_src_sdp_parseSDP: 'video H264 track1\n',
+    livemedia_src_rtp_RTPPacket: '96 1 3\n',
+    livemedia_src_rtcp_RTCPPacket: 'rr\n',
+    livemedia_src_rtsp_serializeRTSPMessage: '',
+    livemedia_src_sdp_formatSDP: '',
+    livemedia_src_core_FramedSource: '',
+    scheduler_src_TaskScheduler: '10\n',
+    groupsock_src_Groupsock: 'headpayload\n',
+  };
+  for (const [name, stdout] of Object.entries(expected)) {
+    assert.ok(js[name], `an @example ${name}`);
+    const r = await runIn(repoRoot, [js[name]!]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.equal(r.stdout, stdout, name);
+  }
 });
 
 /** Run a compiled block with PORT=0 from the repository root; resolves with the URL it prints. */
-function serve(js: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [js], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(js: string, args: readonly string[] = []): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [js, ...args], { cwd: repoRoot, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -193,7 +212,7 @@ function serve(js: string): { child: ChildProcess; url: Promise<string> } {
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /^(?:play|publish to) (rtsp:\/\/\S+)$/m.exec(out);
+      const m = /^(?:play|publish to) (rtsp:\/\/\S+)/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!.replace(/^rtsp:\/\/[^/]+:(\d+)\//, 'rtsp://127.0.0.1:$1/'));
@@ -235,12 +254,13 @@ async function probeURL(url: string): Promise<Array<{ codec_name: string; sample
   return (JSON.parse(r.stdout) as { streams: Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }> }).streams;
 }
 
-test("the guides' live source, file server and recorder run as written, and ffprobe reads what they serve and record", async () => {
+test("the guides' live source, file server, recorder and proxy run as written, and ffprobe reads what they serve and record", async () => {
   const all = guideBlocks();
   const runnable = {
     'live-source-live-source': all['live-source-live-source'],
     'serving-files-serving-files': all['serving-files-serving-files'],
     'recording-recording': all['recording-recording'],
+    'publishing-and-proxying-proxy': all['publishing-and-proxying-proxy'],
   };
   for (const [k, v] of Object.entries(runnable)) assert.ok(v, `a guide-test block ${k}`);
   const js = compile(runnable as Record<string, string>, join(repoRoot, 'build', 'guides-test-run'));
@@ -278,13 +298,32 @@ test("the guides' live source, file server and recorder run as written, and ffpr
       assert.equal(audio.codec, 'aac');
       assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
     });
+
+    // The publishing guide's proxy, with that stream as its back-end: ffprobe reads both tracks through it.
+    const proxy = serve(js['publishing-and-proxying-proxy']!, [url]);
+    try {
+      const proxied = await probeURL(await proxy.url);
+      assert.deepEqual(
+        proxied.map((s) => s.codec_name),
+        ['h264', 'aac'],
+      );
+    } finally {
+      proxy.child.kill('SIGKILL');
+    }
   } finally {
     files.child.kill('SIGKILL');
   }
 });
 
-test("the publishing guide's server takes ffmpeg's stream with the guide's credentials and serves it to ffprobe; it refuses another path", async () => {
-  const js = compile({ 'publishing-and-proxying-publish': guideBlocks()['publishing-and-proxying-publish']! }, join(repoRoot, 'build', 'guides-test-publish'));
+test("the publishing guide's server takes ffmpeg's stream and the guide's RTSPClient.publish program with the guide's credentials and serves both to ffprobe; it refuses another path", async () => {
+  const blocks = guideBlocks();
+  const js = compile(
+    {
+      'publishing-and-proxying-publish': blocks['publishing-and-proxying-publish']!,
+      'publishing-and-proxying-publish-client': blocks['publishing-and-proxying-publish-client']!,
+    },
+    join(repoRoot, 'build', 'guides-test-publish'),
+  );
   const server = serve(js['publishing-and-proxying-publish']!);
   let out = '';
   server.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -307,6 +346,36 @@ test("the publishing guide's server takes ffmpeg's stream with the guide's crede
     const refused = await runPeer(ffmpeg, publishArgs(withUser.replace('/live/cam1', '/elsewhere')), 30_000);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /403|Forbidden/);
+
+    // The guide's RTSPClient.publish program, for 4 s of its looping file: ffprobe reads it meanwhile.
+    const client = runIn(repoRoot, [js['publishing-and-proxying-publish-client']!, withUser, '4']);
+    for (let i = 0; i < 100 && out.split('live/cam1: 1 track(s) live').length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(out.split('live/cam1: 1 track(s) live').length, 3, out);
+    const again = await probeURL(withUser);
+    assert.deepEqual(again.map((s) => [s.codec_name, s.width]), [['h264', 320]]);
+    const c = await client;
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /packetsSent: [1-9]\d*/);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+test("the auth guide's server runs as written: each stream lets in its own database's users only (ffprobe with Digest MD5)", async () => {
+  const js = compile({ 'auth-and-tls-auth': guideBlocks()['auth-and-tls-auth']! }, join(repoRoot, 'build', 'guides-test-auth'));
+  const server = serve(js['auth-and-tls-auth']!);
+  try {
+    const base = (await server.url).replace(/\/lobby$/, '');
+    const as = (user: string, path: string): string => base.replace('rtsp://', `rtsp://${user}@`) + path;
+    const lobby = await probeURL(as('alice:correct%20horse', '/lobby'));
+    assert.deepEqual(lobby.map((s) => s.codec_name), ['h264']);
+    const board = await probeURL(as('carol:staple', '/board'));
+    assert.deepEqual(board.map((s) => s.codec_name), ['h264']);
+    for (const [user, path] of [['alice:correct%20horse', '/board'], ['carol:staple', '/lobby'], ['alice:wrong', '/lobby']] as const) {
+      const r = await runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', as(user, path)], 30_000);
+      assert.notEqual(r.code, 0, `${user} on ${path} is refused`);
+      assert.match(r.stderr, /401|Unauthorized/, `${user} on ${path}`);
+    }
   } finally {
     server.child.kill('SIGKILL');
   }

@@ -368,3 +368,64 @@ test('SHA-256 Digest follows the same uri rule', () => {
   assert.deepEqual(auth.verify(db, { method: 'PLAY', uri: 'rtsp://h/a' }, header('rtsp://h/b')), { ok: false, status: 400, stale: false });
   scheduler.close();
 });
+
+// ------------------------------------------------------------------------------------------------
+// Replay (issue #11 follow-up): nonces bound to the client's address, qop=auth nonce counts.
+
+/** An MD5 Digest header with qop=auth and nonce count `nc` (as ffmpeg and our client send it). */
+function digestQop(o: { nonce: string; nc: number; cnonce?: string; method?: string; uri?: string; qop?: string }): string {
+  const uri = o.uri ?? 'rtsp://h/test.264';
+  const nc = o.nc.toString(16).padStart(8, '0');
+  const cnonce = o.cnonce ?? `c${o.nc}`;
+  const qop = o.qop ?? 'auth';
+  const response = md5(`${md5('alice:r:pw')}:${o.nonce}:${nc}:${cnonce}:${qop}:${md5(`${o.method ?? 'DESCRIBE'}:${uri}`)}`);
+  return `Digest username="alice", realm="r", nonce="${o.nonce}", uri="${uri}", response="${response}", qop=${qop}, nc=${nc}, cnonce="${cnonce}"`;
+}
+
+test('replay: a nonce is bound to the address it was challenged to (an IPv6 client: its /64); from elsewhere a right digest is stale', () => {
+  const { auth, db, scheduler } = authenticator();
+  const req = (clientAddress: string | undefined) => ({ method: 'DESCRIBE', uri: 'rtsp://h/test.264', clientAddress });
+  const n = nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  const header = digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, req('192.0.2.7'), header), { ok: true, username: 'alice' });
+  assert.deepEqual(auth.verify(db, req('::ffff:192.0.2.7'), header), { ok: true, username: 'alice' }, 'the same address, dual-stack');
+  assert.deepEqual(auth.verify(db, req('192.0.2.8'), header), { ok: false, status: 401, stale: true });
+  assert.deepEqual(auth.verify(db, req(undefined), header), { ok: false, status: 401, stale: true });
+  const n6 = nonceOf(auth.challenges(db, false, '2001:db8:0:1::5'));
+  const h6 = digest({ realm: 'r', nonce: n6, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, req('2001:db8:0:1:aaaa::9'), h6), { ok: true, username: 'alice' }, 'another address of the /64');
+  assert.deepEqual(auth.verify(db, req('2001:db8:0:2::5'), h6), { ok: false, status: 401, stale: true });
+  scheduler.close();
+});
+
+test('replay: challenges offer qop="auth"; with it a nonce count must grow per nonce (a replayed header is stale); without qop (RFC 2069) a header still works, again and again', () => {
+  const { auth, db, scheduler } = authenticator();
+  const ch = auth.challenges(db, false, '192.0.2.7');
+  assert.ok(ch.slice(0, 2).every((c) => /qop="auth"/.test(c)), ch.join(' | '));
+  const n = nonceOf(ch);
+  const req = { method: 'DESCRIBE', uri: 'rtsp://h/test.264', clientAddress: '192.0.2.7' };
+  const ok = { ok: true, username: 'alice' };
+  const stale = { ok: false, status: 401, stale: true };
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), ok);
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), stale, 'the same header again');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1, cnonce: 'other' })), stale, 'the same count, another cnonce');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 2 })), ok);
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 7 })), ok, 'a gap is fine (requests that failed)');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 3 })), stale, 'a lower count');
+  // A nonce never used starts at 1: a header with a higher count for it is not believed.
+  const fresh = nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: fresh, nc: 5 })), stale);
+  // qop=auth-int is not offered: refused, not half-checked.
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: fresh, nc: 1, qop: 'auth-int' })), { ok: false, status: 401, stale: false });
+  // RFC 2069 clients (GStreamer, live555) answer without qop: accepted, repeatedly (their keep-alives look the same).
+  const plain = digest({ realm: 'r', nonce: fresh, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, req, plain), ok);
+  assert.deepEqual(auth.verify(db, req, plain), ok);
+  // With nothing remembered (maxRenewedNonces: 0) a qop nonce serves one request.
+  const once = authenticator({ maxRenewedNonces: 0 });
+  const m = nonceOf(once.auth.challenges(once.db, false, '192.0.2.7'));
+  assert.deepEqual(once.auth.verify(once.db, req, digestQop({ nonce: m, nc: 1 })), ok);
+  assert.deepEqual(once.auth.verify(once.db, req, digestQop({ nonce: m, nc: 2 })), stale);
+  once.scheduler.close();
+  scheduler.close();
+});

@@ -104,9 +104,10 @@ function bindSocket(socket: Socket, port: number, address: string): Promise<void
  * import { Groupsock } from '@dorsvr/groupsock';
  *
  * const receiver = await Groupsock.create({ address: '127.0.0.1' });
- * receiver.on('packet', (data, from) => console.log(`${data.length} bytes from ${from.address}:${from.port}`));
+ * const received = new Promise<Buffer>((resolve) => receiver.once('packet', (data) => resolve(data)));
  * const sender = await Groupsock.create({ address: '127.0.0.1', destinations: [{ address: '127.0.0.1', port: receiver.port }] });
  * sender.send([Buffer.from('head'), Buffer.from('payload')]); // one datagram, gathered by the kernel
+ * console.log((await received).toString()); // headpayload
  * await Promise.all([sender.close(), receiver.close()]);
  * ```
  */

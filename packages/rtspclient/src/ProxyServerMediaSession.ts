@@ -164,7 +164,7 @@ export function proxyRetryDelayMs(failures: number, initialMs: number, maxMs: nu
  * import { RTSPServer } from '@dorsvr/rtspserver';
  *
  * const server = new RTSPServer({ port: 8554 });
- * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://user:pass@camera.local/stream', { scheduler: server.scheduler });
+ * const proxy = new ProxyServerMediaSession('proxyStream', 'rtsp://user:pass@camera.local/stream', { transport: 'auto' });
  * proxy.events.on('state', (state, why) => console.log(state, why ?? '')); // connecting, live, retrying, idle
  * server.addServerMediaSession(proxy);
  * await server.listen();

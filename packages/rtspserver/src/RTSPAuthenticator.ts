@@ -11,6 +11,8 @@ import {
   type DigestCredentials,
 } from '@dorsvr/livemedia';
 import { parseRequestURL } from './parseRequestURL.js';
+import { clientAddressKey } from './clientAddressKey.js';
+import { normalizeAddress } from './RTSPClientConnection.js';
 
 /**
  * Result of checking a request's `Authorization` header: the user, or the status to answer with
@@ -33,6 +35,13 @@ export interface AuthRequest {
    * URL into the SETUP of a track).
    */
   readonly streamName?: string | undefined;
+  /**
+   * The client's IP address (the server passes its connection's). Nonces are bound to it (an
+   * IPv6 client: to its /64): a nonce challenged to one address is `stale` from another, so a
+   * captured `Authorization` header is only good from where it was sent. Undefined binds to "no
+   * address" (a standalone use of the authenticator).
+   */
+  readonly clientAddress?: string | undefined;
 }
 
 /** Options of an {@link RTSPAuthenticator}. */
@@ -42,13 +51,15 @@ export interface RTSPAuthenticatorOptions {
   /** Also offer and accept Basic (default false). */
   allowBasic?: boolean;
   /**
-   * How many recently used nonces are remembered to renew their lifetime on use (default 10000,
-   * least recently used forgotten first). A forgotten nonce still lives its lifetime from issue.
+   * How many recently used nonces are remembered to renew their lifetime on use and to check
+   * qop=auth nonce counts (default 10000, least recently used forgotten first). A forgotten nonce
+   * still lives its lifetime from issue; a qop=auth client using one gets `stale=true` unless its
+   * nonce count is 1 (it then takes a new nonce).
    */
   maxRenewedNonces?: number;
 }
 
-/** Bytes of a nonce: issue time (8), random (8), HMAC-SHA-256 of both truncated (16). */
+/** Bytes of a nonce: issue time (8), random (8), HMAC-SHA-256 of both and the client's address truncated (16). */
 const NONCE_HEX_LENGTH = 64;
 
 /**
@@ -68,6 +79,14 @@ const NONCE_HEX_LENGTH = 64;
  * the request URI, absolute or relative, trailing slash or not) or the aggregate URL of the stream
  * being authorized; anything else is answered 400 (RFC 7616 3.4.6), so a captured header never
  * opens another stream.
+ *
+ * Replay: a nonce is bound to the address it was challenged to ({@link AuthRequest.clientAddress}),
+ * so a captured header is refused (`stale=true`) from anywhere else. The challenges offer
+ * `qop="auth"`: a client that uses it (ffmpeg, our RTSPClient) counts its requests in `nc`, and a
+ * count that does not increase for its nonce (a replay) is refused with `stale=true`. A client that
+ * answers without qop (RFC 2069: GStreamer, live555) is still accepted, and its header could be
+ * replayed from the same address while the nonce lives: such a response does not change from one
+ * request to the next, so nothing tells a replay from the client's own keep-alive.
  */
 export class RTSPAuthenticator {
   readonly #scheduler: Pick<TaskScheduler, 'now'>;
@@ -77,8 +96,11 @@ export class RTSPAuthenticator {
   readonly #secret = randomBytes(32);
   /** Added to the clock in nonces, so they do not tell how long the server has been running. */
   readonly #epochUs = randomBytes(5).readUIntBE(0, 5);
-  /** Recently used nonces → last successful use (µs, scheduler clock), least recent first. */
-  readonly #renewed = new Map<string, number>();
+  /**
+   * Recently used nonces → last successful use (µs, scheduler clock) and the highest qop nonce
+   * count accepted (0: none yet), least recent first.
+   */
+  readonly #renewed = new Map<string, { at: number; nc: number }>();
 
   constructor(scheduler: Pick<TaskScheduler, 'now'>, options: RTSPAuthenticatorOptions = {}) {
     this.#scheduler = scheduler;
@@ -101,53 +123,75 @@ export class RTSPAuthenticator {
     return this.#renewed.size;
   }
 
-  #mac(head: Buffer): Buffer {
-    return createHmac('sha256', this.#secret).update(head).digest().subarray(0, 16);
+  #mac(head: Buffer, address: string): Buffer {
+    return createHmac('sha256', this.#secret).update(head).update(address).digest().subarray(0, 16);
   }
 
-  #newNonce(): string {
+  /** qop nonces used once, when `maxRenewedNonces` is 0. */
+  readonly #once = new Set<string>();
+
+  #newNonce(address: string): string {
     const head = Buffer.allocUnsafe(16);
     head.writeBigInt64BE(BigInt(Math.floor(this.#scheduler.now()) + this.#epochUs), 0);
     randomBytes(8).copy(head, 8);
-    return Buffer.concat([head, this.#mac(head)]).toString('hex');
+    return Buffer.concat([head, this.#mac(head, address)]).toString('hex');
   }
 
-  /** The issue time of a nonce this authenticator made, or undefined (malformed, forged, another server's). */
-  #issuedAt(nonce: string): number | undefined {
+  /** The issue time of a nonce this authenticator made for `address`, or undefined (malformed, forged, another server's or address's). */
+  #issuedAt(nonce: string, address: string): number | undefined {
     if (nonce.length !== NONCE_HEX_LENGTH || !/^[0-9a-f]+$/.test(nonce)) return undefined;
     const bytes = Buffer.from(nonce, 'hex');
     const head = bytes.subarray(0, 16);
-    if (!timingSafeEqual(this.#mac(head), bytes.subarray(16))) return undefined;
+    if (!timingSafeEqual(this.#mac(head, address), bytes.subarray(16))) return undefined;
     return Number(head.readBigInt64BE(0)) - this.#epochUs;
   }
 
-  /** True when the nonce is one of ours and was issued, or last used, within its lifetime; renews it. */
-  #useNonce(nonce: string): boolean {
-    const issued = this.#issuedAt(nonce);
+  /**
+   * True when the nonce is one of ours for `address` and was issued, or last used, within its
+   * lifetime, and (with qop) `nc` is above every count accepted for it so far; renews it.
+   */
+  #useNonce(nonce: string, address: string, nc: number | undefined): boolean {
+    const issued = this.#issuedAt(nonce, address);
     if (issued === undefined) return false;
     const now = this.#scheduler.now();
-    const last = Math.max(issued, this.#renewed.get(nonce) ?? issued);
+    const seen = this.#renewed.get(nonce);
+    const last = Math.max(issued, seen?.at ?? issued);
     if (now - last > this.#lifetimeUs || issued > now) {
       this.#renewed.delete(nonce);
       return false;
     }
+    // A nonce count must grow: the same or a lower one is a replay. A nonce not remembered
+    // (never used, or forgotten) takes only a first count, 1.
+    if (nc !== undefined && (seen === undefined ? nc !== 1 : nc <= seen.nc)) return false;
     if (this.#maxRenewed > 0) {
       this.#renewed.delete(nonce); // re-inserted last: Map order is least recently used first
-      this.#renewed.set(nonce, now);
+      this.#renewed.set(nonce, { at: now, nc: nc ?? seen?.nc ?? 0 });
       if (this.#renewed.size > this.#maxRenewed) this.#renewed.delete(this.#renewed.keys().next().value!);
+    } else if (nc !== undefined) {
+      // Nothing remembered, so no count can be checked later: a qop nonce serves once.
+      return nc === 1 && seen === undefined && this.#usedOnce(nonce);
     }
+    return true;
+  }
+
+  /** With `maxRenewedNonces: 0`: a qop=auth nonce serves one request (remembered in a set bounded like the map would be). */
+  #usedOnce(nonce: string): boolean {
+    if (this.#once.has(nonce)) return false;
+    this.#once.add(nonce);
+    if (this.#once.size > 10_000) this.#once.delete(this.#once.values().next().value!);
     return true;
   }
 
   /**
    * The `WWW-Authenticate` values of a 401: Digest SHA-256 first, then Digest MD5 (ffmpeg keeps
-   * the last Digest challenge it reads and speaks only MD5), then Basic when allowed.
+   * the last Digest challenge it reads and speaks only MD5), then Basic when allowed. Both offer
+   * `qop="auth"`; the nonce is bound to `clientAddress` (see {@link AuthRequest.clientAddress}).
    */
-  challenges(db: AuthenticationDatabase, stale = false): string[] {
-    const nonce = this.#newNonce();
+  challenges(db: AuthenticationDatabase, stale = false, clientAddress?: string): string[] {
+    const nonce = this.#newNonce(addressKey(clientAddress));
     const out = [
-      formatDigestChallenge({ realm: db.realm, nonce, algorithm: 'SHA-256', qop: [], stale }),
-      formatDigestChallenge({ realm: db.realm, nonce, algorithm: 'MD5', qop: [], stale }),
+      formatDigestChallenge({ realm: db.realm, nonce, algorithm: 'SHA-256', qop: ['auth'], stale }),
+      formatDigestChallenge({ realm: db.realm, nonce, algorithm: 'MD5', qop: ['auth'], stale }),
     ];
     if (this.#allowBasic) out.push(`Basic realm="${db.realm}"`);
     return out;
@@ -177,8 +221,15 @@ export class RTSPAuthenticator {
     if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return fail;
     const ha1 = db.ha1(c.username, algorithm);
     if (typeof ha1 !== 'string') return fail;
+    // qop=auth-int is not offered; a client answering with it is refused rather than half-checked.
+    if (c.qop !== undefined && c.qop !== 'auth') return fail;
     if (!verifyDigestAuthorization({ credentials: c, method: request.method, ha1 })) return fail;
-    if (!this.#useNonce(c.nonce)) return { ok: false, status: 401, stale: true };
+    let nc: number | undefined;
+    if (c.qop === 'auth') {
+      if (c.nc === undefined || !/^[0-9a-fA-F]{8}$/.test(c.nc)) return fail;
+      nc = Number.parseInt(c.nc, 16);
+    }
+    if (!this.#useNonce(c.nonce, addressKey(request.clientAddress), nc)) return { ok: false, status: 401, stale: true };
     return { ok: true, username: c.username };
   }
 }
@@ -193,4 +244,9 @@ function uriNamesRequest(digestURI: string, request: AuthRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a nonce is bound to: the client's IPv4 address or IPv6 /64 (see `clientAddressKey`), '' without one. */
+function addressKey(address: string | undefined): string {
+  return address === undefined || address === '' ? '' : clientAddressKey(normalizeAddress(address));
 }

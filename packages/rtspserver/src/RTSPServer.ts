@@ -327,7 +327,8 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#statsTask = 0;
     if (this.#closed) return;
     this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
-    this.emit('stats', this.stats());
+    // Nobody listening: no snapshot to make (stats() and a scrape still give one when asked).
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
   };
 
   /** The TCP port listened on (the chosen one when constructed with port 0), 0 before listen(). */
@@ -583,11 +584,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       publishDb ??
       (sms?.authDatabase !== undefined ? checkAuthenticationDatabase(sms.authDatabase, `authDatabase of stream "${sms.name}"`) : this.#authDatabase);
     if (db) {
-      const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name };
+      const request = { method: ctx.request.method, uri: ctx.request.uri, streamName: sms?.name, clientAddress: ctx.connection.remoteAddress };
       const r = this.#authenticator.verify(db, request, ctx.request.headers.get('Authorization'));
       if (!r.ok) {
         if (r.status === 400) return { status: 400, headers: ctx.headers };
-        for (const c of this.#authenticator.challenges(db, r.stale)) ctx.headers.append('WWW-Authenticate', c);
+        for (const c of this.#authenticator.challenges(db, r.stale, request.clientAddress)) ctx.headers.append('WWW-Authenticate', c);
         return { status: 401, headers: ctx.headers };
       }
       ctx.username = r.username;

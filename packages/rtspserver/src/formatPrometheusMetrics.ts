@@ -38,7 +38,10 @@ function formatValue(v: number): string {
  * `dorsvr_streams`, `dorsvr_uptime_seconds`, `dorsvr_{sent,received}_bits_per_second` and the
  * counters `dorsvr_{reader,publisher}_sessions_total`, `dorsvr_{sent,received}_{packets,bytes}_total`;
  * per reader track (labels `session`, `stream`, `track`, `remote`): `dorsvr_reader_…`; per
- * publisher track (labels `path`, `track`, `media`, `remote`): `dorsvr_publisher_…`.
+ * publisher track (labels `path`, `track`, `media`, `remote`): `dorsvr_publisher_…`. The per-session
+ * series last as long as their session (a new session id is a new series); the server-wide
+ * counters keep what ended sessions carried, so rates over them (`rate(dorsvr_sent_bytes_total[1m])`)
+ * stay right across sessions.
  */
 export function formatPrometheusMetrics(stats: RTSPServerStats): string {
   const families: Family[] = [];

@@ -42,7 +42,8 @@ export interface TaskSchedulerEvents {
  * const clock = new VirtualTaskScheduler(); // a test's clock: moves only with advance()
  * let ticks = 0;
  * every(clock, 100_000, () => ticks++);
- * clock.advance(1_000_000); // ticks === 10, at once
+ * clock.advance(1_000_000);
+ * console.log(ticks); // 10, at once
  *
  * const real = new BasicTaskScheduler();
  * const token = real.scheduleDelayedTask(500_000, () => console.log('half a second later'));

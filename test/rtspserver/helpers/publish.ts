@@ -194,14 +194,14 @@ function byStream(packets: readonly ProbedPacket[]): ProbedPacket[][] {
 /**
  * `got` are the frames of `want` (the reference's, or its last ones for a reader that joined
  * late), each the same size in the same order: a lost, repeated or reordered frame shows. For
- * video the first is a key frame, and its size is not compared: the relay starts a reader at the
- * key frame's first slice, after the parameter sets, so an SEI the publisher put before it in
- * that access unit is not relayed (see the report in /work/wt/NOTES.md).
+ * video the first is a key frame, whole: the relay starts a reader with the parameter sets and
+ * what the publisher put before the key frame in its access unit (x264's SEI in the fixtures'
+ * first access unit), so the first frame is as large as the publisher's too.
  */
 export function assertSameFrames(got: readonly ProbedPacket[], want: readonly ProbedPacket[], what: string, video: boolean): void {
   assert.equal(got.length, want.length, `${what}: ${got.length} frames received, ${want.length} sent`);
   if (video) assert.ok(got[0]?.key, `${what}: the first frame is not a key frame`);
-  const i = got.findIndex((p, k) => (k > 0 || !video) && p.size !== want[k]!.size);
+  const i = got.findIndex((p, k) => p.size !== want[k]!.size);
   assert.equal(i, -1, `${what}: frame ${i} is ${got[i]?.size} bytes, the publisher's frame ${i} was ${want[i]?.size} (lost, repeated or out of order)`);
 }
 

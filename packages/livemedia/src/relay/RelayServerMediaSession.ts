@@ -41,16 +41,12 @@ export interface RelaySourceInput {
  * ```ts
  * import { H264VideoRTPSink, H264VideoStreamFramer, RelayServerMediaSession } from '@dorsvr/livemedia';
  * import { RTSPServer } from '@dorsvr/rtspserver';
- * import { defaultScheduler } from '@dorsvr/scheduler';
  *
- * const scheduler = defaultScheduler();
  * const framer = await H264VideoStreamFramer.open('clip.264');
- * const relayed = RelayServerMediaSession.fromSources(
- *   'relayed',
- *   [{ source: framer, createSink: (rtpInterface) => new H264VideoRTPSink({ scheduler, rtpInterface, payloadType: 96, sps: framer.sps, pps: framer.pps }) }],
- *   { scheduler },
- * ); // plays at once, in real time; a late reader starts at the next key frame
- * const server = new RTSPServer({ scheduler });
+ * const relayed = RelayServerMediaSession.fromSources('relayed', [
+ *   { source: framer, createSink: (rtpInterface) => new H264VideoRTPSink({ rtpInterface, payloadType: 96, sps: framer.sps, pps: framer.pps }) },
+ * ]); // plays at once, in real time; a late reader starts at the next key frame
+ * const server = new RTSPServer();
  * server.addServerMediaSession(relayed);
  * await server.listen();
  * ```

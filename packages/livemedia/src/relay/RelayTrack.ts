@@ -10,7 +10,7 @@ import type { SDPMediaDescription } from '../sdp/SDPTypes.js';
 import { ServerMediaStream, type ClientTransport, type StreamStartInfo } from '../server/ServerMediaSubsession.js';
 import type { PortRange } from '../server/StreamTransport.js';
 import { checkPortRange } from '../server/DefaultStreamTransport.js';
-import { isH264KeyFrameStart, isH265KeyFrameStart } from './keyFrameStart.js';
+import { h264KeyFramePrefix, h265KeyFramePrefix, isH264KeyFrameStart, isH265KeyFrameStart } from './keyFrameStart.js';
 import { RelayParameterSets } from './RelayParameterSets.js';
 import { RelayReader } from './RelayReader.js';
 import { RelayServerMediaSubsession } from './RelayServerMediaSubsession.js';
@@ -22,6 +22,10 @@ const debug = createDebug('dorsvr:livemedia:relay');
 export const DEFAULT_RELAY_MAX_READERS = 1000;
 /** How long a reader waits for a key frame before it is started anyway (10 s). */
 export const DEFAULT_RELAY_KEY_FRAME_WAIT_US = 10_000_000;
+/** Packets before a key frame in its access unit (SEI, AUD) kept for the readers waiting for it: at most this many… */
+export const RELAY_MAX_PREFIX_PACKETS = 32;
+/** …and this many bytes; an access unit with more starts its late readers at the key frame's slice. */
+export const RELAY_MAX_PREFIX_BYTES = 65536;
 /** Delay between {@link RelayTrack.end} and the readers' RTCP BYE (500 ms). */
 export const DEFAULT_RELAY_BYE_DELAY_US = 500_000;
 
@@ -169,6 +173,17 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   readonly #byRTCPAddress = new Map<string, RelayReader>();
   readonly #pendingStart = new Map<RelayReader, TaskToken>();
   readonly #pairs: { udp4: FamilyPair | undefined; udp6: FamilyPair | undefined } = { udp4: undefined, udp6: undefined };
+  /**
+   * While readers wait for a key frame: copies of the payloads that came before it in its access
+   * unit and belong there (SEI, AUD; see `h264KeyFramePrefix`), all of RTP timestamp
+   * {@link #prefixTs}. A waiting reader that starts at the key frame gets them after the
+   * parameter sets. Bounded by {@link RELAY_MAX_PREFIX_PACKETS} and {@link RELAY_MAX_PREFIX_BYTES}.
+   */
+  readonly #prefix: Uint8Array[] = [];
+  #prefixTs = -1;
+  #prefixBytes = 0;
+  /** The access unit of {@link #prefixTs} had more prefix than the bounds: none of it is kept. */
+  #prefixFull = false;
   /** The packet array handed to each send: [reader header, bytes after the fixed header]. */
   readonly #chunks: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
 
@@ -373,7 +388,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
           start = h26x && (this.#h265 ? isH265KeyFrameStart(payload!, this.parameterSets.donl) : isH264KeyFrameStart(payload!)) ? 1 : 0;
         }
         if (start === 0 && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
-        this.#begin(r, pt, seq, ts);
+        this.#begin(r, pt, seq, ts, start === 1);
       } else if (late && r.packetCount < 0x7000 && ((seq - r.startPublisherSeq) & 0x8000) !== 0) {
         continue;
       }
@@ -393,6 +408,9 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       r.packetCount++;
       r.octetCount += payloadLength;
     }
+    // Someone waits for a key frame: keep what may precede it in its access unit (start >= 0 only
+    // when a waiting reader looked at this packet).
+    if (start >= 0 && h26x) this.#notePrefix(payload!, ts, start === 1);
     // A send Node had to queue still holds its reader's header: those readers get fresh ones.
     if (this.#udpPlaying > 0) {
       const p4 = this.#pairs.udp4?.pair;
@@ -403,10 +421,66 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     }
   }
 
-  /** Start a waiting reader at this packet: parameter sets first, then offsets so that it gets what RTP-Info said. */
-  #begin(r: RelayReader, pt: number, seq: number, ts: number): void {
+  /** Keep (or forget) `payload` as part of the prefix of the access unit of timestamp `ts` (see {@link #prefix}). */
+  #notePrefix(payload: Uint8Array, ts: number, keyStart: boolean): void {
+    const kind = keyStart ? 0 : this.#h265 ? h265KeyFramePrefix(payload, this.parameterSets.donl) : h264KeyFramePrefix(payload);
+    if (kind === 0) {
+      // A slice: the access unit so far is not a key frame's (or the key frame has just been sent).
+      this.#clearPrefix();
+      return;
+    }
+    if (ts !== this.#prefixTs) {
+      this.#clearPrefix();
+      this.#prefixTs = ts;
+    }
+    if (kind === 2 || this.#prefixFull) return;
+    const type = this.#h265 ? (payload[0]! >> 1) & 0x3f : payload[0]! & 0x1f;
+    if ((this.#h265 && type === 48 && !this.parameterSets.donl) || (!this.#h265 && type === 24)) {
+      // An aggregate (parameter sets with the SEI, as ffmpeg sends them): its SEI/AUD units each
+      // become a packet of their own; the relay sends its own parameter sets before them.
+      let off = this.#h265 ? 2 : 1;
+      while (off + 2 <= payload.length) {
+        const size = (payload[off]! << 8) | payload[off + 1]!;
+        off += 2;
+        const unit = payload.subarray(off, off + size);
+        off += size;
+        const t = this.#h265 ? (unit[0]! >> 1) & 0x3f : unit[0]! & 0x1f;
+        if ((this.#h265 ? t === 35 || t === 39 : t === 6 || t === 9) && !this.#keepPrefix(unit)) return;
+      }
+      return;
+    }
+    this.#keepPrefix(payload);
+  }
+
+  /** Keep a copy of one prefix payload; false (and nothing kept for this access unit) past the bounds. */
+  #keepPrefix(payload: Uint8Array): boolean {
+    if (this.#prefix.length >= RELAY_MAX_PREFIX_PACKETS || this.#prefixBytes + payload.length > RELAY_MAX_PREFIX_BYTES) {
+      // Too much before the key frame: its readers start at the slice, as without a prefix.
+      this.#prefix.length = 0;
+      this.#prefixBytes = 0;
+      this.#prefixFull = true;
+      return false;
+    }
+    this.#prefix.push(Uint8Array.from(payload));
+    this.#prefixBytes += payload.length;
+    return true;
+  }
+
+  #clearPrefix(): void {
+    this.#prefix.length = 0;
+    this.#prefixBytes = 0;
+    this.#prefixTs = -1;
+    this.#prefixFull = false;
+  }
+
+  /**
+   * Start a waiting reader at this packet: parameter sets first and, at a key frame, what came
+   * before it in its access unit (SEI, AUD); then offsets so that it gets what RTP-Info said.
+   */
+  #begin(r: RelayReader, pt: number, seq: number, ts: number, keyStart = false): void {
     if (this.#h26xPT >= 0) {
-      for (const ps of this.parameterSets.list()) {
+      const prefix = keyStart && this.#prefixTs === ts ? this.#prefix : [];
+      for (const ps of prefix.length === 0 ? this.parameterSets.list() : [...this.parameterSets.list(), ...prefix]) {
         const h = r.freshHeader();
         const s = r.nextSeq;
         const t = r.startRtpTime;

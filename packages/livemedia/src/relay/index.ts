@@ -10,6 +10,8 @@ export {
   DEFAULT_RELAY_MAX_READERS,
   DEFAULT_RELAY_KEY_FRAME_WAIT_US,
   DEFAULT_RELAY_BYE_DELAY_US,
+  RELAY_MAX_PREFIX_PACKETS,
+  RELAY_MAX_PREFIX_BYTES,
   type RelayTrackOptions,
   type RelayTrackEvents,
   type RelayTrackStats,
@@ -19,4 +21,4 @@ export { RelayReader, type RelayReaderState, type InterleavedTarget } from './Re
 export { RelayRTPInterface } from './RelayRTPInterface.js';
 export { RelaySocketPair } from './RelaySocketPair.js';
 export { RelayParameterSets, type RelayCodec } from './RelayParameterSets.js';
-export { isH264KeyFrameStart, isH265KeyFrameStart } from './keyFrameStart.js';
+export { isH264KeyFrameStart, isH265KeyFrameStart, h264KeyFramePrefix, h265KeyFramePrefix, type KeyFramePrefixKind } from './keyFrameStart.js';

@@ -66,3 +66,72 @@ export function isH265KeyFrameStart(payload: Uint8Array, donl = false): boolean 
   }
   return false;
 }
+
+/**
+ * How an RTP payload that does not start a key frame may still belong before one in the same
+ * access unit: 0 not a prefix (a slice, or anything else: the access unit so far is not a key
+ * frame's), 1 a prefix a late reader's first access unit should carry (an SEI or access unit
+ * delimiter, alone, fragmented, or aggregated with parameter sets), 2 parameter sets only (the
+ * relay sends its own, learnt ones: nothing to keep, but the prefix goes on).
+ */
+export type KeyFramePrefixKind = 0 | 1 | 2;
+
+/** {@link KeyFramePrefixKind} of one H.264 NAL unit type: SEI (6) and AUD (9) are kept, SPS/PPS (7, 8) are parameter sets. */
+function h264Kind(type: number): KeyFramePrefixKind {
+  return type === 6 || type === 9 ? 1 : type === 7 || type === 8 ? 2 : 0;
+}
+
+/** {@link KeyFramePrefixKind} of one H.265 NAL unit type: AUD (35) and prefix SEI (39) are kept, VPS/SPS/PPS (32–34) are parameter sets. */
+function h265Kind(type: number): KeyFramePrefixKind {
+  return type === 35 || type === 39 ? 1 : type >= 32 && type <= 34 ? 2 : 0;
+}
+
+/** The kind of an aggregate: 0 when any unit is not a prefix, else 1 when any is kept, else 2. */
+function worst(a: KeyFramePrefixKind, b: KeyFramePrefixKind): KeyFramePrefixKind {
+  return a === 0 || b === 0 ? 0 : a === 1 || b === 1 ? 1 : 2;
+}
+
+/** {@link KeyFramePrefixKind} of an H.264 RTP payload (RFC 6184: single NAL unit, STAP-A, FU-A). Never throws. */
+export function h264KeyFramePrefix(payload: Uint8Array): KeyFramePrefixKind {
+  const n = payload.length;
+  if (n < 1) return 0;
+  const type = payload[0]! & 0x1f;
+  if (type === 28) return n < 2 ? 0 : h264Kind(payload[1]! & 0x1f);
+  if (type !== 24) return h264Kind(type);
+  let kind: KeyFramePrefixKind = 2;
+  let off = 1;
+  let units = 0;
+  while (off + 2 <= n) {
+    const size = (payload[off]! << 8) | payload[off + 1]!;
+    off += 2;
+    if (size === 0 || off + size > n) return 0;
+    kind = worst(kind, h264Kind(payload[off]! & 0x1f));
+    units++;
+    off += size;
+  }
+  return units === 0 ? 0 : kind;
+}
+
+/** {@link KeyFramePrefixKind} of an H.265 RTP payload (RFC 7798: single NAL unit, AP, FU; `donl` as in {@link isH265KeyFrameStart}). Never throws. */
+export function h265KeyFramePrefix(payload: Uint8Array, donl = false): KeyFramePrefixKind {
+  const n = payload.length;
+  if (n < 2) return 0;
+  const type = (payload[0]! >> 1) & 0x3f;
+  if (type === 49) return n < 3 ? 0 : h265Kind(payload[2]! & 0x3f);
+  if (type !== 48) return h265Kind(type);
+  const d = donl ? 2 : 0;
+  let kind: KeyFramePrefixKind = 2;
+  let off = 2 + d;
+  let units = 0;
+  while (off + 2 <= n) {
+    if (units > 0 && donl) off += 1;
+    if (off + 2 > n) return 0;
+    const size = (payload[off]! << 8) | payload[off + 1]!;
+    off += 2;
+    if (size < 2 || off + size > n) return 0;
+    kind = worst(kind, h265Kind((payload[off]! >> 1) & 0x3f));
+    units++;
+    off += size;
+  }
+  return units === 0 ? 0 : kind;
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { isDorsvrError, type DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { defaultScheduler, isDorsvrError, type DorsvrError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { ntpFromUnixMicros, ntpMiddle32, unixMicrosFromNTP, type NTPTimestamp } from './NTPTime.js';
 import {
   parseRTCP,
@@ -48,7 +48,8 @@ export interface RTCPReceiverSide {
 
 /** Options of {@link RTCPInstance}. */
 export interface RTCPInstanceOptions {
-  scheduler: TaskScheduler;
+  /** Report timers and arrival times run on it (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** Sends and receives the RTCP packets. */
   rtcpInterface: RTCPTransport;
   /** The RTP sink when we send media: reports are SRs with its counts and its SSRC. */
@@ -204,7 +205,7 @@ export class RTCPInstance extends EventEmitter<RTCPInstanceEvents> {
 
   constructor(options: RTCPInstanceOptions) {
     super();
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.cname = options.cname;
     this.#transport = options.rtcpInterface;
     this.#sink = options.sink;

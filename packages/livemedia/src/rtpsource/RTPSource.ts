@@ -1,5 +1,5 @@
 import createDebug from 'debug';
-import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
+import { defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedSource, type FramedSourceEvents } from '../core/FramedSource.js';
 import { unixMicrosFromNTP, type NTPTimestamp } from '../rtcp/NTPTime.js';
@@ -62,8 +62,8 @@ export interface RTPSourceEvents extends FramedSourceEvents {
 
 /** Options of every {@link RTPSource}. */
 export interface RTPSourceOptions {
-  /** All timing (reorder timeouts, arrival times) goes through it. */
-  scheduler: TaskScheduler;
+  /** All timing (reorder timeouts, arrival times) goes through it (default: the shared `defaultScheduler()`). */
+  scheduler?: TaskScheduler;
   /** Where packets come from; omit to push them with {@link RTPSource.injectPacket}. */
   rtpInterface?: RTPPacketEmitter;
   /** RTP clock rate (from the SDP rtpmap). Defaults to each codec's usual rate. */
@@ -158,7 +158,7 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
 
   constructor(options: RTPSourceOptions, defaultFrequency: number) {
     super();
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler ?? defaultScheduler();
     this.timestampFrequency = options.timestampFrequency ?? defaultFrequency;
     this.payloadType = options.payloadType;
     this.#reorder = new RTPReorderBuffer(options.reorder);

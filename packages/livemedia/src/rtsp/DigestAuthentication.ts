@@ -182,15 +182,19 @@ export function selectAuthChallenge(values: string | readonly string[]): Selecte
   return undefined;
 }
 
-/** Formats a `WWW-Authenticate` value: `Digest realm="…", nonce="…", algorithm=MD5, qop="auth"`. */
+/**
+ * Formats a `WWW-Authenticate` value: `Digest realm="…", nonce="…", stale=true, algorithm=MD5,
+ * qop="auth"`. `stale` comes right after the nonce: live555's RTSPClient reads a challenge as
+ * `realm, nonce[, stale]` in that order and otherwise gives up instead of retrying a stale nonce.
+ */
 export function formatDigestChallenge(ch: DigestChallenge): string {
   return formatAuthHeader('Digest', {
     realm: ch.realm,
     nonce: ch.nonce,
+    stale: ch.stale ? 'true' : undefined,
     algorithm: ch.algorithm,
     qop: ch.qop.length > 0 ? ch.qop.join(', ') : undefined,
     opaque: ch.opaque,
-    stale: ch.stale ? 'true' : undefined,
     domain: ch.domain,
     charset: ch.charset,
     userhash: ch.userhash === undefined ? undefined : String(ch.userhash),

@@ -1,0 +1,108 @@
+// Digest replay with real clients (issue #11 follow-up). Our server offers qop="auth" and binds
+// each nonce to the client's address: ffmpeg answers with qop=auth and a growing nonce count, so
+// a captured header of it is refused when replayed, from its address or another; GStreamer answers
+// without qop (RFC 2069), so a captured header of it is refused from another address but works
+// again from the same one while its nonce lives (what remains, see RTSPAuthenticator). Both play.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { BasicTaskScheduler } from '@dorsvr/scheduler';
+import { DynamicRTSPServer, UserAuthenticationDatabase, type RTSPRequestContext, type RTSPResponse } from '@dorsvr/rtspserver';
+import type { ServerMediaSession } from '@dorsvr/livemedia';
+import { findPeer } from '../../helpers/peers.js';
+import { fixture } from '../../helpers/paths.js';
+import { tempDir } from '../../helpers/tempDir.js';
+import { ffmpegCopy, probe, runPeer } from '../helpers/ffmpeg.js';
+import { assertGstStoppedByItself } from '../helpers/gstreamer.js';
+import { RawRTSPClient } from '../helpers/RawRTSPClient.js';
+import { RTSPClient } from '@dorsvr/rtspclient';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+
+/** A server that keeps every Authorization header a DESCRIBE was served with. */
+class CapturingServer extends DynamicRTSPServer {
+  readonly accepted: string[] = [];
+  protected override async authorize(ctx: RTSPRequestContext, sms: ServerMediaSession | undefined, action: 'read' | 'publish'): Promise<RTSPResponse | undefined> {
+    const denied = await super.authorize(ctx, sms, action);
+    const h = ctx.request.headers.get('Authorization');
+    if (denied === undefined && h !== undefined && ctx.request.method === 'DESCRIBE') this.accepted.push(h);
+    return denied;
+  }
+}
+
+async function securedServer() {
+  const scheduler = new BasicTaskScheduler();
+  const db = new UserAuthenticationDatabase({ realm: 'replay' }).addUser('viewer', 'pa55');
+  const server = new CapturingServer({ scheduler, root: fixture(''), port: 0, host: '127.0.0.1', authDatabase: db });
+  await server.listen();
+  return {
+    server,
+    async close() {
+      await server.close();
+      scheduler.close();
+    },
+  };
+}
+
+/** DESCRIBE with a captured header, from `localAddress`: the status and whether it says stale. */
+async function replay(port: number, header: string, localAddress: string): Promise<{ status: number; stale: boolean }> {
+  const c = await RawRTSPClient.connect(port, '127.0.0.1', localAddress);
+  try {
+    const uri = /uri="([^"]*)"/.exec(header)![1]!;
+    const abs = uri.startsWith('rtsp://') ? uri : `rtsp://127.0.0.1:${port}${uri}`;
+    const r = await c.request('DESCRIBE', abs, { Accept: 'application/sdp', Authorization: header });
+    return { status: r.status, stale: /stale=true/i.test((r.all['www-authenticate'] ?? []).join('\n')) };
+  } finally {
+    c.close();
+  }
+}
+
+test('ffmpeg plays with Digest qop=auth; its captured DESCRIBE header replayed from its own address or another is refused (stale)', async () => {
+  const s = await securedServer();
+  try {
+    const out = join(tmp.dir, 'ffmpeg-auth.mkv');
+    const r = await ffmpegCopy(`rtsp://viewer:pa55@127.0.0.1:${s.server.port}/test.264`, 'tcp', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await probe(out)).frames, 50);
+    const header = s.server.accepted.at(-1);
+    assert.ok(header, 'ffmpeg DESCRIBEd with credentials');
+    assert.match(header, /qop="?auth"?/, `ffmpeg uses qop=auth: ${header}`);
+    assert.match(header, /nc=0*1\b/);
+    assert.deepEqual(await replay(s.server.port, header, '127.0.0.1'), { status: 401, stale: true }, 'replayed from its own address');
+    assert.deepEqual(await replay(s.server.port, header, '127.0.0.2'), { status: 401, stale: true }, 'replayed from another address');
+  } finally {
+    await s.close();
+  }
+});
+
+test('our RTSPClient plays with Digest qop=auth, its header replays are refused; GStreamer (no qop) plays, its header is refused from another address, and still works from its own (what remains)', async () => {
+  const s = await securedServer();
+  try {
+    const client = new RTSPClient(`rtsp://viewer:pa55@127.0.0.1:${s.server.port}/test.264`);
+    try {
+      const session = await client.describe();
+      assert.equal(session.subsessions.length, 1);
+    } finally {
+      await client.close();
+    }
+    const ours = s.server.accepted.at(-1)!;
+    assert.match(ours, /qop="?auth"?/, ours);
+    assert.equal((await replay(s.server.port, ours, '127.0.0.1')).status, 401);
+
+    const bound = 15_000;
+    const g = await runPeer(
+      findPeer('gst-launch-1.0'),
+      ['-e', 'rtspsrc', `location=rtsp://127.0.0.1:${s.server.port}/test.264`, 'protocols=tcp', 'user-id=viewer', 'user-pw=pa55', '!', 'fakesink'],
+      bound,
+    );
+    assertGstStoppedByItself(g, 'GStreamer with credentials', bound);
+    const gst = s.server.accepted.at(-1)!;
+    assert.notEqual(gst, ours);
+    assert.doesNotMatch(gst, /qop=/, `GStreamer answers without qop: ${gst}`);
+    assert.deepEqual(await replay(s.server.port, gst, '127.0.0.2'), { status: 401, stale: true }, 'from another address');
+    assert.equal((await replay(s.server.port, gst, '127.0.0.1')).status, 200, 'from its own address, while the nonce lives: not preventable without qop');
+  } finally {
+    await s.close();
+  }
+});
