@@ -1,4 +1,4 @@
-// The server benchmark (issue #12): dorsvr-server in its own process serving a generated 60 s
+// The server benchmark (issue #12): dorsvr-server (its bin shim, as npm links it) in its own process serving a generated 60 s
 // MPEG-TS and H.264 file on demand to N players of the load generator, over UDP and TCP, on
 // loopback. Per row: server CPU per 1000 RTP packets delivered, % of a core, RSS and RSS per
 // session, loss, real time (p5 / median), setup latency (DESCRIBE → first RTP); next to it, in the
@@ -12,7 +12,10 @@
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
 //   BENCH_SERVER_NODE_ARGS='--flag …': extra node flags for the server (to try V8 settings)
 //   BENCH_LIVE555=path/to/live555MediaServer (default: live555MediaServer on PATH; BENCH_LIVE555=0:
-//     none). When found, each row is measured for it too, in the same run, side by side. It serves
+//     none). When found, each row is measured for it too, in the same run, side by side, for the N in
+//     BENCH_LIVE555_N (default 10,50,200: at 500 it cannot hold every session, its select() stops at
+//     1024 descriptors, and the sessions it drops wait out the 15 s answer timeout, which would take
+//     the run past 10 minutes on 2 cores). It serves
 //     its working directory (the generated media) on port 554, or 8554 when 554 cannot be bound,
 //     on every interface (it has no option for another port or address; the load still only goes to
 //     127.0.0.1), and a tunnelling port (80, 8000 or 8080). The bench refuses to start it when
@@ -35,6 +38,9 @@ const TRANSPORTS = (env.BENCH_TRANSPORTS ?? 'udp,tcp').split(',') as Array<'udp'
 const FILES = (env.BENCH_FILES ?? 'ts,264').split(',');
 const PROFILE = (env.BENCH_PROFILE ?? '1') !== '0';
 const RESULTS = env.BENCH_RESULTS ?? join(repoRoot, 'bench', 'RESULTS.md');
+const LIVE555_NS = (env.BENCH_LIVE555_N ?? '10,50,200').split(',').map(Number).filter((n) => n > 0);
+/** Seconds the floor's child sends for (ratios of CPU over a few seconds; the 10 ms CPU ticks bound the precision). */
+const FLOOR_SECONDS = Math.min(SECONDS, 4);
 const TICK_US = 1e6 / 100; // /proc/<pid>/stat counts CPU in clock ticks of 10 ms (CLK_TCK 100)
 
 /** CPU (µs) and RSS (bytes) of a process, from /proc. */
@@ -148,7 +154,8 @@ async function startLive555(bin: string, dir: string): Promise<ServerProc> {
 }
 
 async function startServer(dir: string, nodeArgs: string[] = []): Promise<ServerProc> {
-  const cli = join(repoRoot, 'packages', 'rtspserver', 'dist', 'cli.js');
+  // The command as npm links it (its bin shim sets what it sets for node, e.g. the young generation's size).
+  const cli = join(repoRoot, 'packages', 'rtspserver', 'bin', 'dorsvr-server.js');
   const extra = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, ...nodeArgs, cli, dir, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -296,7 +303,7 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const pkts = result.windowPackets;
   const sent = ok.reduce((x, s) => x + s.packets + s.lost, 0);
   const rate = ok.length > 0 ? pkts / ok.length / result.windowSeconds : 0;
-  const floorPer1000Ms = floorGiven !== undefined ? floorGiven : ok.length > 0 ? await floor(ok.length, transport, Math.max(1, Math.round(rate)), Math.min(SECONDS, 5)) : NaN;
+  const floorPer1000Ms = floorGiven !== undefined ? floorGiven : ok.length > 0 ? await floor(ok.length, transport, Math.max(1, Math.round(rate)), FLOOR_SECONDS) : NaN;
   const cpuPer1000Ms = pkts > 0 ? ((b.cpuUs - a.cpuUs) / pkts) * 1000 / 1000 : NaN;
   const errors = [...new Set(result.sessions.filter((s) => s.error !== undefined).map((s) => s.error!))];
   return {
@@ -391,7 +398,7 @@ export async function run(): Promise<boolean> {
         const r = await measure(dir, file, transport, n);
         rows.push(r);
         print(r);
-        if (!live555) continue;
+        if (!live555 || !LIVE555_NS.includes(n)) continue;
         try {
           const l = await measure(dir, file, transport, n, live555, r.floorPer1000Ms);
           rows.push(l);
@@ -464,7 +471,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     `figures are noisy; compare ratios taken in the same run). ${SECONDS} s measured per row, sessions set up 50 at a time.`,
     live555Absent
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
-      : 'live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow each dorsvr-server row, measured the same way in the same run; their floor is that of the dorsvr row above them.',
+      : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run; their floor is that of the dorsvr row above them.`,
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms), the bare-send floor measured in the same run at the same',
     'packet rate and N (a child process: `dgram.send` to N receivers, or `socket.write` to N TCP connections, paced in',

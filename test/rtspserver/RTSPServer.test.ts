@@ -274,8 +274,8 @@ test('Digest authentication: SHA-256 and MD5 offered, right password accepted, w
     assert.equal(r401.status, 401);
     const challenges = r401.all['www-authenticate']!;
     assert.equal(challenges.length, 2);
-    assert.match(challenges[0]!, /^Digest realm="test", nonce="[0-9a-f]+", algorithm=SHA-256$/);
-    assert.match(challenges[1]!, /^Digest realm="test", nonce="[0-9a-f]+", algorithm=MD5$/);
+    assert.match(challenges[0]!, /^Digest realm="test", nonce="[0-9a-f]+", algorithm=SHA-256, qop="auth"$/);
+    assert.match(challenges[1]!, /^Digest realm="test", nonce="[0-9a-f]+", algorithm=MD5, qop="auth"$/);
     const uri = `${f.url}/av`;
     const good = await c.request('DESCRIBE', uri, { Authorization: digestHeader(challenges[1]!, 'alice', 's3cret', 'DESCRIBE', uri) });
     assert.equal(good.status, 200);

@@ -138,3 +138,53 @@ test('a paused publisher lives as long as it sends keep-alives, and one that sen
     await t.close();
   }
 });
+
+test("a publisher's PAUSE of one track's URL halts that track only; RECORD of that URL resumes it", async () => {
+  const scheduler = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', publish: true });
+  await server.listen();
+  const url = `rtsp://127.0.0.1:${server.port}/two`;
+  const sdp = `${SDP}m=audio 0 RTP/AVP 97\r\na=rtpmap:97 L16/8000/1\r\na=control:streamid=1\r\n`;
+  const pub = await RawRTSPClient.connect(server.port);
+  const reader = await RawRTSPClient.connect(server.port);
+  try {
+    assert.equal((await pub.request('ANNOUNCE', url, { 'Content-Type': 'application/sdp' }, sdp)).status, 200);
+    const s = await pub.request('SETUP', `${url}/streamid=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' });
+    const session = s.headers.session!.split(';')[0]!;
+    assert.equal((await pub.request('SETUP', `${url}/streamid=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=2-3;mode=record', Session: session })).status, 200);
+    assert.equal((await pub.request('RECORD', url, { Session: session })).status, 200);
+    const rv = await reader.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const rs = rv.headers.session!.split(';')[0]!;
+    assert.equal((await reader.request('SETUP', `${url}/track2`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=2-3', Session: rs })).status, 200);
+    assert.equal((await reader.request('PLAY', url, { Session: rs })).status, 200);
+    await sleep(50);
+    let vseq = 1;
+    let aseq = 1;
+    const video = (): void => pub.write(interleaved(rtpPacket({ seq: vseq++, ts: vseq * 3000, payload: H264.idr, ssrc: 1 })));
+    const audio = (): void => {
+      const p = rtpPacket({ seq: aseq++, ts: aseq * 160, payload: new Uint8Array(320), pt: 97, ssrc: 2 });
+      pub.write(Buffer.concat([Buffer.from([0x24, 2, p.length >> 8, p.length & 0xff]), p]));
+    };
+    const count = (ch: number): number => reader.frames.get(ch)?.length ?? 0;
+    video();
+    audio();
+    await reader.waitFor(() => count(0) >= 3 && count(2) >= 1, 5000, 'both tracks before the pause');
+    assert.equal((await pub.request('PAUSE', `${url}/streamid=1`, { Session: session })).status, 200);
+    const [v0, a0] = [count(0), count(2)];
+    video();
+    audio();
+    audio();
+    await reader.waitFor(() => count(0) > v0, 5000, 'video while the audio is paused');
+    await sleep(200);
+    assert.equal(count(2), a0, 'audio packets relayed while its track was paused');
+    assert.equal(server.publishing!.streams.get('two')?.paused, false, 'one track paused is not the stream paused');
+    assert.equal((await pub.request('RECORD', `${url}/streamid=1`, { Session: session })).status, 200);
+    audio();
+    await reader.waitFor(() => count(2) > a0, 5000, 'audio after its RECORD');
+  } finally {
+    pub.close();
+    reader.close();
+    await server.close();
+    scheduler.close();
+  }
+});

@@ -1,6 +1,20 @@
 #!/usr/bin/env node
 // The dorsvr-server command: runs the compiled CLI in dist/. This file is committed (dist/ is built), so
 // npm links the command when the package is installed, even before `npm run build` made dist/.
+import { setFlagsFromString } from 'node:v8';
+
+// Memory per viewer: V8 doubles its young generation (up to 2 × 16 MiB) whenever many objects outlive
+// a scavenge, which a server sending tens of thousands of packets a second always makes happen, and
+// never gives it back while it keeps sending. Kept at its initial size (1 MiB semi-spaces), RSS per
+// additional on-demand session fell from ~140 to ~35 KiB in the server benchmark at no measurable CPU
+// cost (more, cheaper scavenges; test/bench/server/NOTES.md). The growth factor is read each time V8
+// would grow the space, so setting it here, before anything runs, takes effect. A young-generation size
+// given to node (e.g. NODE_OPTIONS=--max-semi-space-size=16) is left alone.
+const nodeFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+if (!/--(max|min)-semi-space-size|--semi-space-growth-factor/.test(nodeFlags)) {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 import('../dist/cli.js').catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('cli.js')) {
     process.stderr.write('dorsvr-server: @dorsvr/rtspserver is not built yet: run `npm run build` first\n');

@@ -64,7 +64,8 @@ export interface RTSPPublishHost {
  * SETUP with `mode=record` binds each track's input (a UDP port pair or two `$` channels), and
  * RECORD makes the path visible to readers, who play it through livemedia's relay. TEARDOWN, the
  * publisher's connection closing, or its silence past the session timeout ends the stream: readers
- * get an RTCP BYE, their sessions end, the path is free again.
+ * get an RTCP BYE, their sessions end, the path is free again. The publisher's PAUSE halts the
+ * relaying of its packets until its next RECORD ({@link handlePause}).
  *
  * Statuses: 400 bad SDP (reason says why), 401/403 credentials and policy, 405 a path served by a
  * file or by a stream the application added, 413 SDP too large, 415 not `application/sdp`, 453

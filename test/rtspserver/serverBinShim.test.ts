@@ -1,0 +1,48 @@
+// The dorsvr-server command as npm links it (packages/rtspserver/bin/dorsvr-server.js): it keeps
+// V8's young generation at its initial size (memory per viewer), unless node was given a size.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, repoRoot } from '../helpers/paths.js';
+import { withTempDir } from '../helpers/tempDir.js';
+import { runPeer } from './helpers/ffmpeg.js';
+
+const SHIM = join(repoRoot, 'packages/rtspserver/bin/dorsvr-server.js');
+
+// Loaded before the shim: once the server is up, churns through objects that outlive a scavenge or
+// two (what a busy server does), then prints the new space's size and ends the process.
+const PROBE = `
+import v8 from 'node:v8';
+setTimeout(async () => {
+  const live = [];
+  for (let r = 0; r < 150; r++) {
+    const batch = [];
+    for (let i = 0; i < 20000; i++) batch.push({ i, pair: [i, r] });
+    live.push(batch);
+    if (live.length > 4) live.shift();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  process.stderr.write('NEW_SPACE ' + ns.space_size + '\\n');
+  process.exit(0);
+}, 300);
+`;
+
+async function newSpaceBytes(envPrefix: string[]): Promise<number> {
+  return withTempDir(async (dir) => {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, PROBE);
+    const r = await runPeer('/usr/bin/env', [...envPrefix, process.execPath, '--import', probe, SHIM, fixture(''), '--port', '0', '--host', '127.0.0.1', '--quiet'], 30_000);
+    const m = /NEW_SPACE (\d+)/.exec(r.stderr);
+    assert.ok(m, `no probe output (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+    return Number(m[1]);
+  });
+}
+
+test('dorsvr-server (the bin shim) keeps the young generation at its initial size; a size given in NODE_OPTIONS wins', async () => {
+  const mine = await newSpaceBytes([]);
+  assert.ok(mine <= 4 * 2 ** 20, `new space grew to ${mine} bytes`);
+  const given = await newSpaceBytes(['NODE_OPTIONS=--max-semi-space-size=16']);
+  assert.ok(given > 4 * 2 ** 20, `with --max-semi-space-size=16 the new space stayed at ${given} bytes: the user's flag was overridden`);
+});
