@@ -297,6 +297,14 @@ test("the guides' live source, file server, recorder and proxy run as written, a
       const audio = await probe(join(dir, 'cam-audio-2.aac'));
       assert.equal(audio.codec, 'aac');
       assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
+
+      // A file it cannot write (a directory is in the way): one line, exit status 1, no stack trace.
+      const blocked = join(dir, 'blocked');
+      mkdirSync(join(blocked, 'cam-video-1.264'), { recursive: true });
+      const b = await runIn(blocked, [js['recording-recording']!, url]);
+      assert.equal(b.code, 1, b.stderr);
+      assert.match(b.stderr, /^cannot record: .*EISDIR/);
+      assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
     });
 
     // The publishing guide's proxy, with that stream as its back-end: ffprobe reads both tracks through it.
