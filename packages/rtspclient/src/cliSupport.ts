@@ -108,7 +108,7 @@ export function packageVersion(cliModuleURL: string): string {
 /**
  * A password from the environment variable `env` or the file `file` (its first line), so it need
  * not appear in argv (where `ps` shows it). Throws {@link CLIUsageError} when the variable is
- * unset or empty, or the file cannot be read.
+ * unset or empty, or the file cannot be read or its first line is empty.
  */
 export function readPassword(source: { env?: string | undefined; file?: string | undefined }, environment: NodeJS.ProcessEnv = process.env): string | undefined {
   if (source.env !== undefined && source.file !== undefined) throw new CLIUsageError('give --password-env or --password-file, not both');
@@ -124,7 +124,9 @@ export function readPassword(source: { env?: string | undefined; file?: string |
     } catch (err) {
       throw new CLIUsageError(`--password-file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    return text.split(/\r?\n/, 1)[0] ?? '';
+    const first = text.split(/\r?\n/, 1)[0] ?? '';
+    if (first === '') throw new CLIUsageError(`--password-file: the first line of ${source.file} is empty (it holds the password)`);
+    return first;
   }
   return undefined;
 }
