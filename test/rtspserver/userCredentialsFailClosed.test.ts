@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseProxyArgs, parsePublishArgs } from '@dorsvr/rtspclient';
+import { parseClientArgs, parseProxyArgs, parsePublishArgs, type ClientArgs, type PublishArgs } from '@dorsvr/rtspclient';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { withTempDir } from '../helpers/tempDir.js';
 import { runPeer } from './helpers/ffmpeg.js';
@@ -50,4 +50,14 @@ test('dorsvr-proxy and dorsvr-publish: a --password-file whose first line is emp
     writeFileSync(pw, '');
     assert.match(String(parsePublishArgs([fixture('test.264'), 'rtsp://h/a', '--user', 'cam', '--password-file', pw])), /first line of .* is empty/);
   });
+});
+
+test('dorsvr-client and dorsvr-publish take the user name for --password-env from the URL alike, and a malformed one is a bad argument, not a crash', () => {
+  const env = { PW: 'secret' };
+  const client = parseClientArgs(['rtsp://cam%20one@h/a', '--password-env', 'PW'], env) as ClientArgs;
+  assert.deepEqual([client.username, client.password], ['cam one', 'secret']);
+  const pub = parsePublishArgs([fixture('test.264'), 'rtsp://cam%20one@h/a', '--password-env', 'PW'], env) as PublishArgs;
+  assert.deepEqual([pub.username, pub.password], ['cam one', 'secret']);
+  assert.match(String(parseClientArgs(['rtsp://%zz@h/a', '--password-env', 'PW'], env)), /user name in the URL .* is not valid/);
+  assert.match(String(parsePublishArgs([fixture('test.264'), 'rtsp://%zz@h/a', '--password-env', 'PW'], env)), /user name in the URL .* is not valid/);
 });
