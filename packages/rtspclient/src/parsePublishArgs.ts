@@ -56,10 +56,6 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     const { options: o, positional } = parseCLIArgs(PUBLISH_OPTIONS, argv);
     if (o.has('help')) return 'help';
     if (o.has('version')) return 'version';
-    const value = (name: string): string | undefined => {
-      const v = o.get(name);
-      return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
-    };
     if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
     const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
     const out: PublishArgs = { file: '', url: '', tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
