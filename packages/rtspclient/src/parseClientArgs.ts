@@ -1,4 +1,4 @@
-import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
+import { CLIUsageError, formatHelp, parseCLIArgs, resolveCLICredentials, type CLIOption, type StatusMode } from './cliSupport.js';
 
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
 export interface ClientArgs {
@@ -88,21 +88,10 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (positional.length > 1) return `unexpected argument ${JSON.stringify(positional[1])} (one URL only)`;
     out.url = positional[0]!;
     if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
-    const creds = o.get('credentials');
-    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
-    if (Array.isArray(creds)) {
-      if (fromEnvOrFile !== undefined || o.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
-      [out.username, out.password] = creds as [string, string];
-    } else if (fromEnvOrFile !== undefined) {
-      let user = value('user');
-      if (user === undefined) {
-        const m = /^rtsp:\/\/([^@/]*)@/i.exec(out.url);
-        user = m ? decodeURIComponent(m[1]!.split(':')[0]!) : undefined;
-      }
-      if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
-      out.username = user;
-      out.password = fromEnvOrFile;
-    } else if (o.has('user')) return '--user needs --password-env or --password-file';
+    const credentials = resolveCLICredentials(o, out.url, env);
+    if (typeof credentials === 'string') return credentials;
+    out.username = credentials.username;
+    out.password = credentials.password;
     return out;
   } catch (err) {
     if (err instanceof CLIUsageError) return err.message;
