@@ -5,6 +5,7 @@ import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPServer, type RTSPRequestContext, type RTSPResponse, type RTSPServerOptions } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { runPeer, type PeerResult } from './ffmpeg.js';
+import { GST_RTP_TIMESTAMPS } from './gstreamer.js';
 
 /**
  * A publishing server whose RECORD answer waits (at most 10 s) until `readers` readers play the
@@ -215,19 +216,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-/**
- * rtspsrc's jitter buffer times buffers from the RTP timestamps alone (`buffer-mode=synced`: the
- * first packet's arrival, then RTP time), not the default `slave` mode's estimate of the sender's
- * clock from arrival times. On a loaded machine packets reach gst-launch in bursts (GST_DEBUG shows
- * 13 packets spanning 480 ms of RTP time read within 0.6 ms); the skew estimate then falls behind
- * the last time given out, rtpjitterbuffer answers "backwards timestamps, using previous time", and
- * consecutive frames carry the same PTS, which h264parse/h265parse (GstBaseParse: a repeated
- * upstream timestamp is not a new one) pass on as none: mp4mux fails with "Buffer has no PTS" and
- * no EOS is posted. Our RTP timestamps are right (40 ms a frame in that log); the times written
- * (checked in order by {@link assertWholeInOrder}) are then ours, not GStreamer's clock estimate.
- */
-export const GST_RTP_TIMESTAMPS: readonly string[] = ['buffer-mode=synced'];
 
 /** gst-launch-1.0 -e rtspsrc … ! chain ! filesink, killed past `boundMs`. */
 export function gstRead(
