@@ -36,7 +36,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-proxy')}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {

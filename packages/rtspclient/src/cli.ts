@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-client')}\n`);
     return 0;
   }
   const bad = typeof parsed === 'string' ? parsed : outputDirProblem(parsed.outputDir);

@@ -99,10 +99,16 @@ export function formatHelp(usage: string, description: string, spec: readonly CL
   return `${usage}\n\n${description}\n\nOptions:\n${lines.join('\n')}\n`;
 }
 
-/** The `version` of the package.json next to the compiled CLI's `dist/` (`import.meta.url` of the CLI). */
-export function packageVersion(cliModuleURL: string): string {
+/**
+ * What `--version` prints: `<command> (<package>) <version>`, e.g. `dorsvr-client (@dorsvr/rtspclient) 0.1.0`
+ * (every dorsvr CLI says it this way: the command, the npm package it comes from, its version), read
+ * from the package.json next to the compiled CLI's `dist/` (`cliModuleURL`: its `import.meta.url`).
+ * Without `command`, `<package> <version>`.
+ */
+export function packageVersion(cliModuleURL: string, command?: string): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', cliModuleURL), 'utf8')) as { name?: string; version?: string };
-  return `${pkg.name ?? 'dorsvr'} ${pkg.version ?? '0.0.0'}`;
+  const name = pkg.name ?? 'dorsvr';
+  return `${command === undefined ? name : `${command} (${name})`} ${pkg.version ?? '0.0.0'}`;
 }
 
 /**

@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-publish')}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {
