@@ -62,7 +62,7 @@ function formatBytes(n: number): string {
 function qosLine(t: Track, s: MediaSubsessionStats): string {
   const lossPct = s.packetsExpected > 0 ? (100 * s.packetsLost) / s.packetsExpected : 0;
   return (
-    `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} ` +
+    `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} packets_expected=${s.packetsExpected} ` +
     `loss_percent=${lossPct.toFixed(2)} jitter_ms=${s.jitterMs.toFixed(3)} bitrate_kbps=${s.bitrateKbps.toFixed(1)} ` +
     `bytes_received=${s.bytesReceived} frames=${s.framesReceived} damaged_frames=${s.damagedFrames} ` +
     `overflowed_frames=${s.overflowedFrames} file_bytes=${t.sink.bytesWritten}`
