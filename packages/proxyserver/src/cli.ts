@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * dorsvr-proxy: live555ProxyServer's equal — serves each back-end `rtsp://` URL (a camera, another
- * server) to any number of players over one back-end session per URL.
+ * dorsvr-proxy: live555ProxyServer's equal — serves each back-end URL (a camera, another server;
+ * `rtsp://`, `rtsps://` with --ca or --insecure, `rtsph://`, `rtspsh://`) to any number of players
+ * over one back-end session per URL.
  *
  *   dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file]
  *                [--user name:password]... [--user-file file] [--name name]...   (--help lists every option)
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
       transport: args.tcp ? 'tcp' : 'auto',
       username: ownPassword || ownUser ? undefined : args.username,
       password: ownPassword ? undefined : args.password,
+      tls: args.tls,
     });
     proxy.events.on('state', (state, why) => {
       say(`${name}: ${state}${why === undefined ? '' : ` (${why})`}`);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * dorsvr-client: openRTSP's equal. Records every track of an `rtsp://` stream to a file named
+ * dorsvr-client: openRTSP's equal. Records every track of an `rtsp://` (`rtsps://`, `rtsph://`,
+ * `rtspsh://`) stream to a file named
  * `<prefix><medium>-<codec>-<n><ext>` (e.g. `video-H264-1.264`), until the stream ends (RTCP BYE),
  * `-d` seconds have passed, or SIGINT/SIGTERM; then TEARDOWN, flush, QoS report, exit 0.
  *
- *   dorsvr-client <url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR] [-F prefix] [-Q] [-o dir] [-q | --json]
+ *   dorsvr-client <url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR] [-F prefix] [-Q] [-o dir] [--ca file | -k] [-q | --json]
  *
  * stdout: what is recorded and the QoS statistics (JSON lines with --json); stderr: a status line
  * (bytes, duration, loss) and messages (none with --quiet but errors). `--help` lists every option
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
     scheduler,
     username: args.username,
     password: args.password,
+    tls: args.tls,
     transport: args.tcp ? 'tcp' : 'auto',
     userAgent: 'dorsvr-client',
   });
