@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RTSPClient, parseClientArgs, parseProxyArgs, parsePublishArgs, type ClientArgs } from '@dorsvr/rtspclient';
+import { isDorsvrError } from '@dorsvr/scheduler';
+import { ProxyServerMediaSession, RTSPClient, parseClientArgs, parseProxyArgs, parsePublishArgs, type ClientArgs } from '@dorsvr/rtspclient';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tempDir.js';
 import { makeTestCertificate, type TestCertificate } from '../helpers/tlsCertificate.js';
@@ -137,6 +138,15 @@ test('parsers: every scheme the library takes, --ca read and checked, --ca and -
   }
 });
 
+test('ProxyServerMediaSession takes rtsps://, rtsph://, rtspsh:// back-ends (the URL players see has no userinfo) and refuses other schemes', () => {
+  for (const scheme of ['rtsp', 'rtsps', 'rtsph', 'rtspsh']) {
+    const p = new ProxyServerMediaSession('s', `${scheme}://u:p@127.0.0.1:1/x`, { tls: { ca: cert.cert } });
+    assert.equal(p.url, `${scheme}://127.0.0.1:1/x`);
+    p.close();
+  }
+  assert.throws(() => new ProxyServerMediaSession('s', 'http://127.0.0.1/x'), (err: unknown) => isDorsvrError(err) && err.code === 'ERR_PROXY_URL');
+});
+
 test('--help of each CLI lists --ca and --insecure with their defaults and the URL schemes', async () => {
   for (const cli of [join(repoRoot, 'packages', 'rtspclient', 'dist', 'cli.js'), PUBLISH_CLI, PROXY_CLI]) {
     const h = await runPeer(process.execPath, [cli, '--help'], 10_000);
@@ -178,6 +188,7 @@ test('dorsvr-client records over rtsps:// with --ca (every NAL unit); refuses th
   const laxDir = outDir();
   const lax = await startCLI([url, '--insecure', '-o', laxDir], 30_000);
   assert.equal(lax.code, 0, lax.stderr);
+  assert.match(lax.stderr, /warning: --insecure: the server's TLS certificate is not verified/, 'it says so');
   await checkRecording('test.264', join(laxDir, name));
 });
 

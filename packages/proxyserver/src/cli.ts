@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parsed;
+  if (args.tls.rejectUnauthorized === false && args.status !== 'quiet') process.stderr.write("dorsvr-proxy: warning: --insecure: the back-ends' TLS certificates are not verified\n");
   const scheduler = new BasicTaskScheduler();
   let authDatabase: UserAuthenticationDatabase | undefined;
   if (args.users.length > 0) {

@@ -128,6 +128,7 @@ async function main(): Promise<number> {
   }
   const args = parsed as ClientArgs;
   status = new StatusLine(args.status);
+  if (args.tls.rejectUnauthorized === false) log("warning: --insecure: the server's TLS certificate is not verified");
   const scheduler = new BasicTaskScheduler();
   const client = new RTSPClient(args.url, {
     scheduler,

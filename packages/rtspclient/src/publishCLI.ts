@@ -57,6 +57,7 @@ async function main(): Promise<number> {
   }
   const args = parsed;
   status = new StatusLine(args.status);
+  if (args.tls.rejectUnauthorized === false) log("warning: --insecure: the server's TLS certificate is not verified");
   const ext = path.extname(args.file).toLowerCase();
   if (!FILE_SERVER_MEDIA_SUBSESSIONS.has(ext)) {
     process.stderr.write(`dorsvr-publish: ${args.file}: cannot publish ${ext === '' ? 'a file without extension' : `${ext} files`} (one of ${[...FILE_SERVER_MEDIA_SUBSESSIONS.keys()].join(' ')})\n`);
