@@ -117,7 +117,7 @@ export function packageVersion(cliModuleURL: string, command?: string): string {
 /**
  * A password from the environment variable `env` or the file `file` (its first line), so it need
  * not appear in argv (where `ps` shows it). Throws {@link CLIUsageError} when the variable is
- * unset or empty, or the file cannot be read.
+ * unset or empty, or the file cannot be read or its first line is empty.
  */
 export function readPassword(source: { env?: string | undefined; file?: string | undefined }, environment: NodeJS.ProcessEnv = process.env): string | undefined {
   if (source.env !== undefined && source.file !== undefined) throw new CLIUsageError('give --password-env or --password-file, not both');
@@ -133,7 +133,9 @@ export function readPassword(source: { env?: string | undefined; file?: string |
     } catch (err) {
       throw new CLIUsageError(`--password-file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    return text.split(/\r?\n/, 1)[0] ?? '';
+    const first = text.split(/\r?\n/, 1)[0] ?? '';
+    if (first === '') throw new CLIUsageError(`--password-file: the first line of ${source.file} is empty (it holds the password)`);
+    return first;
   }
   return undefined;
 }
@@ -190,6 +192,46 @@ export function readTLSOptions(options: ParsedCLIArgs['options']): RTSPClientTLS
     }
   }
   return { ca: pems };
+}
+
+/**
+ * The user name and password of `dorsvr-client` and `dorsvr-publish` from their parsed options:
+ * `-u user pass`, or `--user` (else the URL's `user@`) with `--password-env`/`--password-file`.
+ * Returns both undefined when none is given, or a message saying what is wrong (`-u` combined
+ * with the others, a password without a user name, `--user` without a password, a URL user name
+ * that is not valid percent-encoding). Throws {@link CLIUsageError} as {@link readPassword} does.
+ */
+export function resolveCLICredentials(
+  options: ParsedCLIArgs['options'],
+  url: string,
+  environment: NodeJS.ProcessEnv,
+): { username: string | undefined; password: string | undefined } | string {
+  const value = (name: string): string | undefined => {
+    const v = options.get(name);
+    return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
+  };
+  const creds = options.get('credentials');
+  const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, environment);
+  if (Array.isArray(creds)) {
+    if (fromEnvOrFile !== undefined || options.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
+    const [username, password] = creds as readonly string[];
+    return { username, password };
+  }
+  if (fromEnvOrFile !== undefined) {
+    let user = value('user');
+    if (user === undefined) {
+      const m = /^rtsp[a-z]*:\/\/([^@/]*)@/i.exec(url); // any scheme checkRTSPURL takes
+      try {
+        user = m ? decodeURIComponent(m[1]!.split(':')[0]!) : undefined;
+      } catch {
+        return `the user name in the URL (${JSON.stringify(m![1]!.split(':')[0])}) is not valid percent-encoding`;
+      }
+    }
+    if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
+    return { username: user, password: fromEnvOrFile };
+  }
+  if (options.has('user')) return '--user needs --password-env or --password-file';
+  return { username: undefined, password: undefined };
 }
 
 /** How a CLI reports progress: a status line on stderr (by default), JSON lines on stdout, or nothing. */

@@ -1,6 +1,5 @@
-import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readPassword, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
-import { parseRTSPURL } from './parseRTSPURL.js';
 
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
 export interface ClientArgs {
@@ -96,18 +95,10 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (positional.length > 1) return `unexpected argument ${JSON.stringify(positional[1])} (one URL only)`;
     out.url = positional[0]!;
     checkRTSPURL(out.url);
-    const creds = o.get('credentials');
-    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
-    if (Array.isArray(creds)) {
-      if (fromEnvOrFile !== undefined || o.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
-      [out.username, out.password] = creds as [string, string];
-    } else if (fromEnvOrFile !== undefined) {
-      let user = value('user');
-      user ??= parseRTSPURL(out.url).username;
-      if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
-      out.username = user;
-      out.password = fromEnvOrFile;
-    } else if (o.has('user')) return '--user needs --password-env or --password-file';
+    const credentials = resolveCLICredentials(o, out.url, env);
+    if (typeof credentials === 'string') return credentials;
+    out.username = credentials.username;
+    out.password = credentials.password;
     return out;
   } catch (err) {
     if (err instanceof CLIUsageError) return err.message;

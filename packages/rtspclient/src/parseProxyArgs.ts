@@ -76,6 +76,8 @@ export function proxyHelp(): string {
 function userPair(where: string, v: string): [string, string] {
   const c = v.indexOf(':');
   if (c <= 0) throw new CLIUsageError(`${where} needs name:password`);
+  // Fail closed: `--user "viewer:$PW"` with PW unset must not make a user without a password.
+  if (c === v.length - 1) throw new CLIUsageError(`${where}: ${JSON.stringify(v)} has an empty password`);
   return [v.slice(0, c), v.slice(c + 1)];
 }
 

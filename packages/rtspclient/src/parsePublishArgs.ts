@@ -1,6 +1,5 @@
-import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readPassword, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
-import { parseRTSPURL } from './parseRTSPURL.js';
 
 /** What `dorsvr-publish` was asked to do (see {@link parsePublishArgs}). */
 export interface PublishArgs {
@@ -62,10 +61,6 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     const { options: o, positional } = parseCLIArgs(PUBLISH_OPTIONS, argv);
     if (o.has('help')) return 'help';
     if (o.has('version')) return 'version';
-    const value = (name: string): string | undefined => {
-      const v = o.get(name);
-      return Array.isArray(v) ? (v as readonly string[])[0] : undefined;
-    };
     if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
     const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
     const out: PublishArgs = { file: '', url: '', tls: readTLSOptions(o), tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
@@ -73,18 +68,10 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
     [out.file, out.url] = positional as [string, string];
     checkRTSPURL(out.url);
-    const creds = o.get('credentials');
-    const fromEnvOrFile = readPassword({ env: value('password-env'), file: value('password-file') }, env);
-    if (Array.isArray(creds)) {
-      if (fromEnvOrFile !== undefined || o.has('user')) return '-u gives the user and password: do not combine it with --user/--password-env/--password-file';
-      [out.username, out.password] = creds as [string, string];
-    } else if (fromEnvOrFile !== undefined) {
-      let user = value('user');
-      user ??= parseRTSPURL(out.url).username;
-      if (!user) return 'a password was given but no user name: add --user name (or user@ in the URL)';
-      out.username = user;
-      out.password = fromEnvOrFile;
-    } else if (o.has('user')) return '--user needs --password-env or --password-file';
+    const credentials = resolveCLICredentials(o, out.url, env);
+    if (typeof credentials === 'string') return credentials;
+    out.username = credentials.username;
+    out.password = credentials.password;
     return out;
   } catch (err) {
     if (err instanceof CLIUsageError) return err.message;

@@ -248,9 +248,22 @@ export class RTSPClientConnection {
       out.set(c, off);
       off += c.length;
     }
+    // The packets of one turn (a frame's, every stream's due in one scheduler slot) leave in one
+    // writev when the turn is over, not a write call each.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
     this.socket.write(out);
     return true;
   }
+
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  };
 
   /** Close the connection and stop its timers; `reason` says why when the server decided it. Idempotent. */
   close(reason?: ConnectionCloseReason): void {

@@ -89,6 +89,8 @@ function portNumber(flag: string, v: string): number {
 function userPair(flag: string, v: string): [string, string] {
   const c = v.indexOf(':');
   if (c <= 0) throw new DorsvrError('ERR_SERVER_OPTION', `${flag}: ${JSON.stringify(v)} is not NAME:PASSWORD`);
+  // Fail closed: `--user "alice:$PW"` with PW unset must not make a user without a password.
+  if (c === v.length - 1) throw new DorsvrError('ERR_SERVER_OPTION', `${flag}: ${JSON.stringify(v)} has an empty password`);
   return [v.slice(0, c), v.slice(c + 1)];
 }
 
@@ -153,10 +155,13 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
         } catch (err) {
           throw new DorsvrError('ERR_SERVER_OPTION', `--user-file: cannot read ${file}: ${(err as Error).message}`);
         }
+        const before = out.users.length;
         for (const line of text.split(/\r?\n/)) {
           const t = line.trim();
           if (t !== '' && !t.startsWith('#')) out.users.push(userPair(`--user-file ${file}`, t));
         }
+        // Fail closed: an empty file would otherwise mean a server open to everyone.
+        if (out.users.length === before) throw new DorsvrError('ERR_SERVER_OPTION', `--user-file: ${file} has no users`);
         break;
       }
       case '--basic':

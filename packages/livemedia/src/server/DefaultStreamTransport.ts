@@ -124,7 +124,8 @@ export class DefaultStreamTransport extends StreamTransport {
     super();
     this.#scheduler = request.scheduler;
     this.#cname = request.cname;
-    this.rtpInterface = new ServerFanout();
+    // RTP: an on-demand stream's one client gets a connected socket (cheaper sends); RTCP stays unconnected.
+    this.rtpInterface = new ServerFanout(undefined, { connectSoleDestination: true });
     this.rtcpInterface = new ServerFanout();
     this.#portBase = request.portBase;
     this.#portRange = request.portRange;

@@ -11,6 +11,21 @@ export type FanoutDestination =
       readonly channelId: number;
     };
 
+/** Options of a {@link ServerFanout}. */
+export interface ServerFanoutOptions {
+  /**
+   * While the fanout has exactly one destination, a UDP one given as an address literal,
+   * `connect()` its socket to that destination and send without an address (default false): Node
+   * then skips its per-send lookup and checks, and the kernel its route lookup. Only for a socket
+   * used by this fanout alone: a connected socket receives only from that destination (so not for
+   * RTCP, whose reports may come from elsewhere). A connected socket also hears the client's ICMP
+   * "port unreachable" as an `'error'`: the fanout listens for it and then goes back to sending
+   * with an address (which hears no ICMP) until its destinations change, so a vanished client
+   * costs one error, not one per packet.
+   */
+  connectSoleDestination?: boolean;
+}
+
 /** Events of a {@link ServerFanout}. */
 export interface ServerFanoutEvents {
   /** A packet arrived (on the UDP socket, or injected from an interleaved channel). */
@@ -39,9 +54,20 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   /** Sends refused by a full interleaved queue, or to a UDP destination with no socket of its family. */
   packetsDropped = 0;
   #closed = false;
+  readonly #connectSole: boolean;
+  /** The socket connected to the sole destination (sends to it carry no address), if any. */
+  #connected: UDPSocket | undefined;
+  /** The sole destination refused (ICMP): no connecting again until the destinations change. */
+  #refused = false;
+  readonly #onSocketError = (err: NodeJS.ErrnoException): void => {
+    if (this.#connected === undefined || err.code !== 'ECONNREFUSED') return;
+    this.#refused = true;
+    this.#updateConnection();
+  };
 
-  constructor(socket?: UDPSocket) {
+  constructor(socket?: UDPSocket, options: ServerFanoutOptions = {}) {
     super();
+    this.#connectSole = options.connectSoleDestination === true;
     if (socket) this.attachSocket(socket);
   }
 
@@ -65,6 +91,60 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     socket.on('message', (msg: Buffer, rinfo) => {
       if (!this.#closed) this.emit('packet', msg, `${rinfo.address}:${rinfo.port}`);
     });
+    if (this.#connectSole) socket.on('error', this.#onSocketError);
+    this.#updateConnection();
+  }
+
+  /** The socket a UDP destination of kind 1, 4 or 6 (see #kinds) is sent through, if any. */
+  #socketFor(d: { address: string }, kind: number): UDPSocket | undefined {
+    // An IPv6 literal (IPv4-mapped ones too) goes through the IPv6 socket, an IPv4 one through the
+    // IPv4 socket (with only a socket of the other family, the send fails, swallowed).
+    return kind === 6 || (kind === 1 && d.address.includes(':')) ? (this.#socket6 ?? this.#socket) : (this.#socket ?? this.#socket6);
+  }
+
+  /** Connect the socket to a sole literal UDP destination, or disconnect it when that is no longer the case. */
+  #updateConnection(): void {
+    if (!this.#connectSole) return;
+    const d = this.#destinations.length === 1 ? this.#destinations[0]! : undefined;
+    const kind = this.#kinds[0];
+    const want = d !== undefined && d.kind === 'udp' && (kind === 4 || kind === 6) && !this.#closed && !this.#refused ? this.#socketFor(d, kind) : undefined;
+    const connected = this.#connected;
+    if (connected !== undefined) {
+      if (connected === want) return; // the same sole destination (a destination cannot change)
+      this.#connected = undefined;
+      try {
+        connected.disconnect();
+      } catch {
+        /* closed, or not connected after all */
+      }
+    }
+    if (want === undefined || d === undefined || d.kind !== 'udp') return;
+    try {
+      want.address(); // connect() on a socket not bound yet would complete later: not then
+    } catch {
+      return;
+    }
+    try {
+      // With an address literal (and groupsock's literalLookup) Node connects inside connect().
+      want.connect(d.port, d.address, swallow);
+    } catch {
+      return; // e.g. connected by someone else: keep sending with an address
+    }
+    try {
+      want.remoteAddress(); // throws unless connected now
+      this.#connected = want;
+    } catch {
+      // Still under way (a lookup that answers later): sends with an address would then throw,
+      // so undo the connection when it completes.
+      want.once('connect', () => {
+        if (this.#connected === want) return;
+        try {
+          want.disconnect();
+        } catch {
+          /* gone */
+        }
+      });
+    }
   }
 
   /** Destinations currently receiving. */
@@ -75,6 +155,8 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
   addDestination(d: FanoutDestination): void {
     this.#destinations.push(d);
     this.#kinds.push(d.kind === 'tcp' ? 0 : isIP(d.address) === 0 ? 1 : d.address.includes(':') ? 6 : 4);
+    this.#refused = false;
+    this.#updateConnection();
   }
 
   removeDestination(d: FanoutDestination): void {
@@ -82,6 +164,8 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     if (i >= 0) {
       this.#destinations.splice(i, 1);
       this.#kinds.splice(i, 1);
+      this.#refused = false;
+      this.#updateConnection();
     }
   }
 
@@ -101,14 +185,13 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
       const d = destinations[i]!;
       const kind = this.#kinds[i]!;
       if (d.kind === 'udp') {
-        // An IPv6 literal (IPv4-mapped ones too) goes through the IPv6 socket, an IPv4 one through
-        // the IPv4 socket (with only a socket of the other family, the send fails, swallowed).
-        const socket = kind === 6 || (kind === 1 && d.address.includes(':')) ? (this.#socket6 ?? this.#socket) : (this.#socket ?? this.#socket6);
+        const socket = this.#socketFor(d, kind);
         if (socket) {
           // To a literal, no callback: with one, Node queues a tick per packet to call it. Without
           // one, a failed send is dropped silently, as `swallow` would; only a failed host-name
           // lookup would be emitted as the socket's 'error', hence the callback for those.
-          if (kind === 1) socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
+          if (socket === this.#connected) socket.send(chunks as Uint8Array[]);
+          else if (kind === 1) socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
           else socket.send(chunks as Uint8Array[], d.port, d.address);
           if (socket === this.#socket6) udp6 = true;
           else udp4 = true;
@@ -128,6 +211,7 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
 
   close(): void {
     this.#closed = true;
+    this.#connected = undefined;
     this.#destinations.length = 0;
     this.#kinds.length = 0;
     this.removeAllListeners();

@@ -29,7 +29,7 @@ export {
   type RTPInterfaceLike,
   type PortRange,
 } from './StreamTransport.js';
-export { ServerFanout, type FanoutDestination, type ServerFanoutEvents } from './ServerFanout.js';
+export { ServerFanout, type FanoutDestination, type ServerFanoutEvents, type ServerFanoutOptions } from './ServerFanout.js';
 export {
   DefaultStreamTransport,
   defaultStreamTransportFactory,
