@@ -67,7 +67,7 @@ export function proxyHelp(): string {
     'Proxies each back-end URL (a camera, another server) and prints the URL players use:\n' +
       'rtsp://<host>:<port>/proxyStream for one URL, proxyStream-1, proxyStream-2, … for several.\n' +
       'Back-end state changes (connecting, live, retrying, idle) are printed as they happen.\n' +
-      `Back-end ${RTSP_URL_SCHEMES_HELP[0]!.toLowerCase()}${RTSP_URL_SCHEMES_HELP.slice(1)}\n` +
+      `Back-end ${RTSP_URL_SCHEMES_HELP.replace("The server's", "A back-end's")}\n` +
       'Exit status: 0 on SIGINT/SIGTERM, 1 when the port cannot be listened on, 2 bad arguments.',
     PROXY_OPTIONS,
   );
