@@ -148,7 +148,7 @@ export const RTSP_URL_SCHEMES_HELP =
 
 /** The TLS options of the client CLIs (`--ca`, `--insecure`), as `--help` lists them. */
 export const TLS_CLI_OPTIONS: readonly CLIOption[] = [
-  { name: 'ca', values: ['file'], description: 'for rtsps:// and rtspsh://: trust the CA certificate(s) in this PEM file (a self-signed server certificate itself will do)', default: "Node's CA store" },
+  { name: 'ca', values: ['file'], description: "for rtsps:// and rtspsh://: trust the CA certificate(s) in this PEM file instead of Node's (a self-signed server certificate itself will do)", default: "Node's CA store" },
   { name: 'insecure', short: 'k', description: "for rtsps:// and rtspsh://: do not verify the server's certificate (anyone on the path could read and change the stream)", default: 'off: a certificate that does not verify is refused' },
 ];
 
