@@ -97,10 +97,14 @@ export class MetricsHTTPListener {
     return a !== null && typeof a === 'object' ? a.address : undefined;
   }
 
-  /** Start listening; rejects with `ERR_SERVER_LISTEN` when the port cannot be had. */
+  /**
+   * Start listening; rejects with `ERR_SERVER_LISTEN` when the port cannot be had, and with
+   * `ERR_SERVER_CLOSED` when {@link close} came first (or while it was starting: nothing is left listening).
+   */
   async listen(): Promise<number> {
     const server = this.#server;
     const { port, host } = this.#options;
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the metrics listener is closed');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
@@ -114,6 +118,11 @@ export class MetricsHTTPListener {
       server.once('listening', onListening);
       server.listen({ port, host });
     });
+    if (this.#closed) {
+      // close() ran while the port was being opened (a host name looked up): it found nothing to close.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new DorsvrError('ERR_SERVER_CLOSED', 'the metrics listener was closed while it started listening');
+    }
     server.on('error', (err) => debug('metrics listener error: %s', err.message));
     this.#port = (server.address() as AddressInfo).port;
     debug('metrics on http://%s:%d/metrics', host, this.#port);
