@@ -57,7 +57,8 @@ export function resolveMetricsOptions(metrics: unknown): ResolvedMetricsOptions 
  * The Prometheus endpoint of an {@link RTSPServer}: a `node:http` server answering `GET` and
  * `HEAD /metrics` (a query string is ignored) with `render()`'s text; any other path is 404, any
  * other method on `/metrics` 405. Bounded: a connection cap, a deadline for the request head and
- * the whole request, a head size limit, and connections closed after an error answer.
+ * the whole request, a head size limit, connections closed after an error answer, and a connection
+ * on which nothing moves for `2 × headersTimeoutMs` (a client not reading its answer) closed.
  */
 export class MetricsHTTPListener {
   readonly #server: Server;
@@ -80,6 +81,9 @@ export class MetricsHTTPListener {
       (req, res) => this.#handle(req, res, render),
     );
     this.#server.maxConnections = options.maxConnections;
+    // A connection with nothing moving either way for twice the head deadline is closed: a client
+    // that never reads its answer would otherwise keep the socket (and the answer) for ever.
+    this.#server.setTimeout(options.headersTimeoutMs * 2, (socket: Socket) => socket.destroy());
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
