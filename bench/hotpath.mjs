@@ -8,6 +8,7 @@
 //   N=50 SECONDS=5 FILE=ts|264 node bench/hotpath.mjs
 //   env: SENDER=null|udp  RX=live (udp: a receiver reads; default a closed port)  CONNECT=1 (connected
 //        sockets)  BATCH=50 (start streams 50 at a time, 1 s apart)  H264=file (in the media dir)
+//        MAXPKT=65000 (H.264 sink maxPacketSize: no FU-A)
 //        PROF=out.heapprofile (V8 sampling heap profiler incl. objects freed by scavenges: bytes
 //        allocated per RTP packet and the top allocating functions)  SNAP=out.heapsnapshot
 //   node flags worth adding: --expose-gc (live heap after a full GC), --max-semi-space-size=1, --trace-gc-nvp
@@ -58,7 +59,7 @@ for (let i = 0; i < N; i++) {
     sink = new lm.SimpleRTPSink({ scheduler: sched, rtpInterface: sender, payloadType: 33, sdpMediaType: 'video', rtpTimestampFrequency: 90000, rtpPayloadFormatName: 'MP2T', unitSize: 188 });
   } else {
     src = await lm.H264VideoStreamFramer.open(dir + (process.env.H264 ?? 'bench.264'));
-    sink = new lm.H264VideoRTPSink({ scheduler: sched, rtpInterface: sender, payloadType: 96, sps: src.sps, pps: src.pps, aggregateParameterSets: true });
+    sink = new lm.H264VideoRTPSink({ scheduler: sched, rtpInterface: sender, ...(process.env.MAXPKT ? { maxPacketSize: Number(process.env.MAXPKT) } : {}), payloadType: 96, sps: src.sps, pps: src.pps, aggregateParameterSets: true });
   }
   sinks.push(sink);
   sink.startPlaying(src).catch((e) => console.error('play', e));

@@ -346,7 +346,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     return this.#connections.size;
   }
 
-  /** Start listening. Resolves with the port once bound; rejects (e.g. EADDRINUSE) otherwise. */
+  /**
+   * Start listening. Resolves with the port once bound; rejects otherwise (`ERR_SERVER_LISTEN`, e.g.
+   * EADDRINUSE), and with `ERR_SERVER_CLOSED` when {@link close} ran before every port was open
+   * (nothing is then left listening).
+   */
   async listen(): Promise<number> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the server is closed');
     if (this.#server) return this.#port;
@@ -360,26 +364,40 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
+        server.off('close', onClose);
         reject(new DorsvrError('ERR_SERVER_LISTEN', `cannot listen on port ${this.#options.port}: ${err.message}`, { cause: err }));
       };
       const onListening = (): void => {
         server.off('error', onError);
+        server.off('close', onClose);
         resolve();
+      };
+      // close() before the port was bound: Node then never says 'listening'.
+      const onClose = (): void => {
+        server.off('error', onError);
+        server.off('listening', onListening);
+        reject(new DorsvrError('ERR_SERVER_CLOSED', 'the server was closed while it started listening'));
       };
       server.once('error', onError);
       server.once('listening', onListening);
+      server.once('close', onClose);
       if (this.#options.host === undefined) server.listen({ port: this.#options.port, ipv6Only: false });
       else server.listen({ port: this.#options.port, host: this.#options.host });
     }).catch((err: unknown) => {
-      this.#server = undefined;
+      if (this.#server === server) this.#server = undefined;
       throw err;
     });
+    if (this.#closed) {
+      // close() ran while the port was being opened (a host name looked up) and found nothing to close.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new DorsvrError('ERR_SERVER_CLOSED', 'the server was closed while it started listening');
+    }
     server.on('error', (err) => this.emit('error', err));
     this.#port = (server.address() as AddressInfo).port;
     debug('listening on port %d', this.#port);
     if (this.#httpPort !== undefined) await this.#listenHTTP(this.#httpPort);
     if (this.#metricsOptions !== undefined) await this.#listenMetrics(this.#metricsOptions);
-    if (this.#statsIntervalUs > 0 && this.#statsTask === 0) {
+    if (this.#statsIntervalUs > 0 && this.#statsTask === 0 && !this.#closed) {
       this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
     }
     return this.#port;
