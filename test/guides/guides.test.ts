@@ -297,6 +297,14 @@ test("the guides' live source, file server, recorder and proxy run as written, a
       const audio = await probe(join(dir, 'cam-audio-2.aac'));
       assert.equal(audio.codec, 'aac');
       assert.ok(audio.frames > 0, `${audio.frames} AAC frames`);
+
+      // A file it cannot write (a directory is in the way): one line, exit status 1, no stack trace.
+      const blocked = join(dir, 'blocked');
+      mkdirSync(join(blocked, 'cam-video-1.264'), { recursive: true });
+      const b = await runIn(blocked, [js['recording-recording']!, url]);
+      assert.equal(b.code, 1, b.stderr);
+      assert.match(b.stderr, /^cannot record: .*EISDIR/);
+      assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
     });
 
     // The publishing guide's proxy, with that stream as its back-end: ffprobe reads both tracks through it.
@@ -413,7 +421,7 @@ test('every dorsvr CLI flag a guide shows is one that CLI lists in its --help', 
   assert.ok(checked >= 10, `${checked} flags checked`);
 });
 
-test('typedoc builds the site with no warning: the guides as documents, livemedia grouped by job', async () => {
+test('typedoc builds the site with no warning: the guides as documents, livemedia, rtspserver and rtspclient grouped by job', async () => {
   await withTempDir(async (dir) => {
     const r = await runPeer(process.execPath, [join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', dir], 240_000);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -447,5 +455,11 @@ test('typedoc builds the site with no warning: the guides as documents, livemedi
       const listed = members(id);
       for (const n of names) assert.ok(listed.includes(n), `${n} is listed under ${id}: ${listed.join(', ')}`);
     }
+    // The server and client packages are grouped by job too: no export is left in a by-kind group.
+    const groupsOf = (pkg: string): string[] =>
+      [...readFileSync(join(dir, 'modules', `_dorsvr_${pkg}.html`), 'utf8').matchAll(/<h2 class="tsd-anchor-link" id="([^"]+)">/g)].map((m) => m[1]!);
+    const hint = 'a file newly exported from the package index needs its group in typedoc-groups.mjs';
+    assert.deepEqual(groupsOf('rtspserver'), ['server', 'requests-and-sessions', 'authentication', 'publishing', 'rtsp-over-http', 'statistics'], hint);
+    assert.deepEqual(groupsOf('rtspclient'), ['client', 'playing', 'publishing', 'proxying', 'command-line'], hint);
   });
 });

@@ -1,4 +1,5 @@
 import { isDorsvrError } from '@dorsvr/scheduler';
+import { RelayServerMediaSession } from '@dorsvr/livemedia';
 import type { RTSPRequestContext, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
 
 /** DESCRIBE: the stream's SDP, with `Content-Base` its URL and a trailing slash. */
@@ -14,6 +15,9 @@ export async function handleDescribeRequest(core: RTSPServerCore, ctx: RTSPReque
   }
   const denied = await core.authorize(ctx, target.sms, 'read');
   if (denied) return denied;
+  // A relay whose sources or publisher are gone takes no reader (its SETUP answers 404): not
+  // described either, rather than a 200 whose every track then answers 404.
+  if (target.sms instanceof RelayServerMediaSession && target.sms.ended) return { status: 404, headers };
   let sdp: string;
   try {
     sdp = await target.sms.generateSDPDescription(ctx.connection.localAddress || '0.0.0.0');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
-import { parseRTPHeader, parseRTPInfoHeader, parseSDP, RelayServerMediaSession } from '@dorsvr/livemedia';
+import { FramedSource, parseRTPHeader, parseRTPInfoHeader, parseSDP, RelayServerMediaSession, SimpleRTPSink, type Frame } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { RawRTSPClient } from '../../rtspserver/helpers/RawRTSPClient.js';
 import { H264, b64, rtpPacket } from './relayHelpers.js';
@@ -79,6 +79,41 @@ test('over RTSP: DESCRIBE passes the publisher\'s fmtp, SETUP names the reader\'
     assert.equal(track.readers.length, 0);
   } finally {
     c.close();
+    await server.close();
+    scheduler.close();
+  }
+});
+
+test('a relay whose sources have ended answers DESCRIBE 404 as its SETUP does (not a 200 with tracks nobody can set up)', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+  /** Three 20 ms frames of L16 silence, then the end. */
+  class Short extends FramedSource {
+    #n = 0;
+    protected readFrame(): Frame | null {
+      return this.#n < 3 ? { data: new Uint8Array(320), presentationTime: this.#n++ * 20_000, duration: 20_000 } : null;
+    }
+  }
+  const sms = RelayServerMediaSession.fromSources(
+    'short',
+    [{ source: new Short(), createSink: (rtpInterface) => new SimpleRTPSink({ rtpInterface, scheduler, payloadType: 96, sdpMediaType: 'audio', rtpTimestampFrequency: 8000, rtpPayloadFormatName: 'L16' }) }],
+    { scheduler },
+  );
+  server.addServerMediaSession(sms);
+  await server.listen();
+  const c = await RawRTSPClient.connect(server.port);
+  try {
+    const url = `rtsp://127.0.0.1:${server.port}/short`;
+    const live = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
+    assert.equal(live.status, 200, 'described while its source plays');
+    await c.waitFor(() => sms.ended, 5000, 'the source to end');
+    const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
+    assert.equal(d.status, 404, 'an ended relay is not described');
+    const s = await c.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    assert.equal(s.status, 404, 'nor set up');
+  } finally {
+    c.close();
+    sms.close();
     await server.close();
     scheduler.close();
   }

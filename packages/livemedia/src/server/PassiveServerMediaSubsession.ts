@@ -46,20 +46,19 @@ export interface PassiveServerMediaSubsessionOptions {
  * import { Groupsock } from '@dorsvr/groupsock';
  * import { H264VideoRTPSink, H264VideoStreamFramer, PassiveServerMediaSubsession, RTCPInstance, ServerMediaSession } from '@dorsvr/livemedia';
  * import { RTSPServer } from '@dorsvr/rtspserver';
- * import { defaultScheduler } from '@dorsvr/scheduler';
  *
  * const [group, port, iface] = ['239.255.42.42', 22000, '192.0.2.1'];
  * const multicast = { multicastTTL: 1, multicastInterface: iface } as const;
  * const rtp = await Groupsock.create({ ...multicast, address: iface, destinations: [{ address: group, port }] });
  * const rtcpSocket = await Groupsock.create({ ...multicast, port: port + 1, reuseAddr: true, destinations: [{ address: group, port: port + 1 }] });
- * const scheduler = defaultScheduler();
+ * rtcpSocket.joinGroup(group, iface); // readers' receiver reports come to the group
  * const framer = await H264VideoStreamFramer.open('channel1.264');
- * const sink = new H264VideoRTPSink({ scheduler, rtpInterface: rtp, payloadType: 96, sps: framer.sps, pps: framer.pps });
- * const rtcp = new RTCPInstance({ scheduler, rtcpInterface: rtcpSocket, sink, cname: 'channel1' });
+ * const sink = new H264VideoRTPSink({ rtpInterface: rtp, payloadType: 96, sps: framer.sps, pps: framer.pps });
+ * const rtcp = new RTCPInstance({ rtcpInterface: rtcpSocket, sink, cname: 'channel1' });
  * void sink.startPlaying(framer); // sent to the group whether anyone watches or not
  *
  * const server = new RTSPServer();
- * const track = new PassiveServerMediaSubsession({ scheduler, sink, rtcp, delivery: { group, rtpPort: port, rtcpPort: port + 1, ttl: 1, source: iface } });
+ * const track = new PassiveServerMediaSubsession({ sink, rtcp, delivery: { group, rtpPort: port, rtcpPort: port + 1, ttl: 1, source: iface } });
  * server.addServerMediaSession(new ServerMediaSession('channel1').addSubsession(track));
  * await server.listen();
  * ```
