@@ -346,11 +346,25 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
   /**
    * Start listening. Resolves with the port once bound; rejects otherwise (`ERR_SERVER_LISTEN`, e.g.
    * EADDRINUSE), and with `ERR_SERVER_CLOSED` when {@link close} ran before every port was open
-   * (nothing is then left listening).
+   * (nothing is then left listening). A call while one is under way answers as that one does.
    */
   async listen(): Promise<number> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the server is closed');
-    if (this.#server) return this.#port;
+    if (this.#listening === undefined) {
+      const p = this.#listen();
+      this.#listening = p;
+      // A failed attempt (a port in use) may be retried.
+      p.catch(() => {
+        if (this.#listening === p) this.#listening = undefined;
+      });
+    }
+    return this.#listening;
+  }
+
+  /** The one run of {@link listen}. */
+  #listening: Promise<number> | undefined;
+
+  async #listen(): Promise<number> {
     const server = createRTSPListener({
       tls: this.#tls,
       handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
