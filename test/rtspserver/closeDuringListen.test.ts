@@ -63,3 +63,17 @@ test('RTSPServer closed while listen() is under way (its RTSP port, its tunnel o
   await settle();
   assert.equal(listening(), before, 'a server closed during listen() left ports listening');
 });
+
+test('RTSPServer.listen() called again while the first call is under way resolves with the same port, not 0', async () => {
+  const s = new RTSPServer({ port: 0, host: '127.0.0.1' });
+  try {
+    const first = s.listen();
+    const second = s.listen();
+    const [a, b] = await Promise.all([first, second]);
+    assert.notEqual(a, 0);
+    assert.equal(b, a);
+    assert.equal(await s.listen(), a, 'and once listening');
+  } finally {
+    await s.close();
+  }
+});

@@ -12,6 +12,7 @@ import {
 } from '@dorsvr/livemedia';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
+import { booleanOption } from './booleanOption.js';
 import { normalizeAddress } from './RTSPClientConnection.js';
 
 /**
@@ -48,7 +49,7 @@ export interface AuthRequest {
 export interface RTSPAuthenticatorOptions {
   /** Seconds a nonce stays valid after it was issued or last used successfully (default 300; a positive number, else `ERR_SERVER_OPTION`). */
   nonceLifetimeSeconds?: number;
-  /** Also offer and accept Basic (default false). */
+  /** Also offer and accept Basic (default false; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasic?: boolean;
   /**
    * How many recently used nonces are remembered to renew their lifetime on use and to check
@@ -114,7 +115,7 @@ export class RTSPAuthenticator {
       throw new DorsvrError('ERR_SERVER_OPTION', `maxRenewedNonces must be a whole number ≥ 0, not ${String(maxRenewed)}`);
     }
     this.#lifetimeUs = lifetime * 1e6;
-    this.#allowBasic = options.allowBasic ?? false;
+    this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic');
     this.#maxRenewed = maxRenewed;
   }
 
