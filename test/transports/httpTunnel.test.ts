@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/tempDir.js';
 import { makeTestCertificate, type TestCertificate } from '../helpers/tlsCertificate.js';
 import { startGstRtspServer, type GstRtspServer } from '../helpers/gstRtspServer.js';
 import { ffmpegCopy, probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
-import { assertGstStoppedByItself } from '../rtspserver/helpers/gstreamer.js';
+import { assertGstStoppedByItself, GST_RTP_TIMESTAMPS } from '../rtspserver/helpers/gstreamer.js';
 import { framerOutput, within } from '../rtspclient/helpers.js';
 
 const scheduler = new BasicTaskScheduler();
@@ -79,7 +79,7 @@ test("GStreamer's rtspsrc plays rtsph://…/test.264 through the HTTP port to th
   const bound = 20_000;
   const r = await runPeer(
     findPeer('gst-launch-1.0'),
-    ['-e', 'rtspsrc', `location=rtsph://127.0.0.1:${server.httpPort}/test.264`, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
+    ['-e', 'rtspsrc', `location=rtsph://127.0.0.1:${server.httpPort}/test.264`, ...GST_RTP_TIMESTAMPS, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
     bound,
   );
   assertGstStoppedByItself(r, 'rtspsrc over rtsph', bound);
@@ -364,7 +364,7 @@ test('RTSP over HTTPS: with tls the HTTP port speaks TLS too; our client (rtspsh
       ffmpegCopy(`rtsp://127.0.0.1:${secure.httpPort}/test.264`, 'https', ffOut),
       runPeer(
         findPeer('gst-launch-1.0'),
-        ['-e', 'rtspsrc', `location=rtspsh://127.0.0.1:${secure.httpPort}/test.264`, 'tls-validation-flags=0', '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${gstOut}`],
+        ['-e', 'rtspsrc', `location=rtspsh://127.0.0.1:${secure.httpPort}/test.264`, 'tls-validation-flags=0', ...GST_RTP_TIMESTAMPS, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${gstOut}`],
         bound,
       ),
     ]);

@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/tempDir.js';
 import { makeTestCertificate, type TestCertificate } from '../helpers/tlsCertificate.js';
 import { startGstRtspServer, type GstRtspServer } from '../helpers/gstRtspServer.js';
 import { ffmpegCopy, probe, runPeer } from '../rtspserver/helpers/ffmpeg.js';
-import { assertGstStoppedByItself } from '../rtspserver/helpers/gstreamer.js';
+import { assertGstStoppedByItself, GST_RTP_TIMESTAMPS } from '../rtspserver/helpers/gstreamer.js';
 import { framerOutput, within } from '../rtspclient/helpers.js';
 
 const scheduler = new BasicTaskScheduler();
@@ -146,7 +146,7 @@ test("GStreamer's rtspsrc plays test.264 over rtsps:// (tls-validation-flags=0) 
   // rtspsrc offers UDP first for rtsps:// URLs too: our 461 sends it to TCP inside the TLS connection.
   const r = await runPeer(
     findPeer('gst-launch-1.0'),
-    ['-e', 'rtspsrc', `location=${base}/test.264`, 'tls-validation-flags=0', '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
+    ['-e', 'rtspsrc', `location=${base}/test.264`, 'tls-validation-flags=0', ...GST_RTP_TIMESTAMPS, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
     bound,
   );
   assertGstStoppedByItself(r, 'rtspsrc over rtsps', bound);

@@ -18,7 +18,7 @@ import { findPeer } from '../../helpers/peers.js';
 import { fixture } from '../../helpers/paths.js';
 import { withTempDir } from '../../helpers/tempDir.js';
 import { ffmpegCopy, probe, runPeer } from '../../rtspserver/helpers/ffmpeg.js';
-import { assertGstStoppedByItself } from '../../rtspserver/helpers/gstreamer.js';
+import { assertGstStoppedByItself, GST_RTP_TIMESTAMPS } from '../../rtspserver/helpers/gstreamer.js';
 
 /** Hands on its input's frames once `gate` resolved (so that the first readers see the first frame). */
 class GatedSource extends FramedSource {
@@ -142,7 +142,7 @@ test('GStreamer (rtspsrc) plays a relayed H.264 stream over UDP and TCP to the e
           const out = join(dir, `gst-${transport}.mp4`);
           const r = await runPeer(
             findPeer('gst-launch-1.0'),
-            ['-e', 'rtspsrc', `location=${url}`, `protocols=${transport}`, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
+            ['-e', 'rtspsrc', `location=${url}`, `protocols=${transport}`, ...GST_RTP_TIMESTAMPS, '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`],
             bound,
           );
           assertGstStoppedByItself(r, `GStreamer over ${transport}`, bound);

@@ -2,6 +2,19 @@ import assert from 'node:assert/strict';
 import type { PeerResult } from './ffmpeg.js';
 
 /**
+ * rtspsrc's jitter buffer times buffers from the RTP timestamps alone (`buffer-mode=synced`: the
+ * first packet's arrival, then RTP time), not the default `slave` mode's estimate of the sender's
+ * clock from arrival times. On a loaded machine packets reach gst-launch in bursts (GST_DEBUG shows
+ * 13 packets spanning 480 ms of RTP time read within 0.6 ms); the skew estimate then falls behind
+ * the last time given out, rtpjitterbuffer answers "backwards timestamps, using previous time", and
+ * consecutive frames carry the same PTS, which h264parse/h265parse (GstBaseParse: a repeated
+ * upstream timestamp is not a new one) pass on as none: mp4mux fails with "Buffer has no PTS" and
+ * no EOS is posted. Our RTP timestamps are right (40 ms a frame in that log); the times written
+ * (checked in order by the tests) are then ours, not GStreamer's clock estimate.
+ */
+export const GST_RTP_TIMESTAMPS: readonly string[] = ['buffer-mode=synced'];
+
+/**
  * A gst-launch run of rtspsrc against our server ended by itself at the end of the stream: not
  * killed at `boundMs`, EOS posted (rtspsrc does on our RTCP BYE), and no error but rtspsrc's own
  * shutdown race (below).

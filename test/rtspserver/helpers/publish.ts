@@ -5,6 +5,7 @@ import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPServer, type RTSPRequestContext, type RTSPResponse, type RTSPServerOptions } from '@dorsvr/rtspserver';
 import { findPeer } from '../../helpers/peers.js';
 import { runPeer, type PeerResult } from './ffmpeg.js';
+import { GST_RTP_TIMESTAMPS } from './gstreamer.js';
 
 /**
  * A publishing server whose RECORD answer waits (at most 10 s) until `readers` readers play the
@@ -225,7 +226,7 @@ export function gstRead(
   boundMs = 20_000,
   drops: ReadonlyArray<readonly string[]> = [],
 ): Promise<PeerResult> {
-  const args = ['-e', 'rtspsrc', 'name=src', `location=${url}`, `protocols=${transport}`];
+  const args = ['-e', 'rtspsrc', 'name=src', `location=${url}`, `protocols=${transport}`, ...GST_RTP_TIMESTAMPS];
   // Each branch is linked to the rtspsrc pad whose caps its first element takes (gst-launch's
   // delayed linking): the written track, then each other track into a fakesink.
   args.push('src.', '!', 'queue');
