@@ -246,12 +246,12 @@ test('npm pack of each package holds what an installed user needs (dist, types, 
   }
 });
 
-test('the CLI bins are committed shims that the lockfile names, so npm ci links them before dist/ exists; each runs --help and --version', async () => {
+test('the CLI bins are committed shims that the lockfile names, so npm ci links them before dist/ exists; each runs --help and --version (`<command> (<package>) <version>`)', async () => {
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
   const names: string[] = [];
   for (const p of PACKAGES) {
     const dir = join(repoRoot, 'packages', p);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; bin?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; bin?: Record<string, string> };
     for (const [name, file] of Object.entries(pkg.bin ?? {})) {
       names.push(name);
       assert.ok(!file.includes('dist/'), `${name} is not a build output (${file})`);
@@ -266,7 +266,8 @@ test('the CLI bins are committed shims that the lockfile names, so npm ci links 
       assert.match(help.stdout, /\(default: /, `${name} --help shows defaults`);
       const v = await runIn(repoRoot, [join(dir, file), '--version']);
       assert.equal(v.code, 0, `${name} --version: ${v.stderr}`);
-      assert.match(v.stdout, new RegExp(` ${pkg.version.replace(/\./g, '\\.')}\n$`), `${name} --version`);
+      // All four say it alike: the command, the package it comes from, the version.
+      assert.equal(v.stdout, `${name} (${pkg.name}) ${pkg.version}\n`, `${name} --version`);
     }
   }
   assert.deepEqual(names.sort(), ['dorsvr-client', 'dorsvr-proxy', 'dorsvr-publish', 'dorsvr-server']);

@@ -76,7 +76,7 @@ describe('dorsvr-client command line', { concurrency: 4 }, () => {
     for (const flag of ['--version', '-V']) {
       const r = await startCLI([flag]);
       assert.equal(r.code, 0);
-      assert.equal(r.stdout, `@dorsvr/rtspclient ${pkg.version}\n`);
+      assert.equal(r.stdout, `dorsvr-client (@dorsvr/rtspclient) ${pkg.version}\n`);
     }
   });
 

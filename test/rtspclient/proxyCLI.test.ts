@@ -62,7 +62,7 @@ test('dorsvr-proxy --help lists every option with its default on stdout, exit 0;
   for (const flag of ['--version', '-V']) {
     const v = await runPeer(process.execPath, [CLI, flag], 10_000);
     assert.equal(v.code, 0, v.stderr);
-    assert.equal(v.stdout, `@dorsvr/proxyserver ${pkg.version}\n`);
+    assert.equal(v.stdout, `dorsvr-proxy (@dorsvr/proxyserver) ${pkg.version}\n`);
   }
   for (const [args, message] of [
     [['rtsp://x/', '--port', 'abc'], /^dorsvr-proxy: bad port "abc"$/],

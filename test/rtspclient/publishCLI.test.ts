@@ -129,7 +129,7 @@ describe('dorsvr-publish', { concurrency: 2 }, () => {
     for (const flag of ['--version', '-V']) {
       const v = await publishCLI([flag]);
       assert.equal(v.code, 0, v.stderr);
-      assert.equal(v.stdout, `@dorsvr/rtspclient ${pkg.version}\n`);
+      assert.equal(v.stdout, `dorsvr-publish (@dorsvr/rtspclient) ${pkg.version}\n`);
     }
     for (const [args, message] of [
       [[fixture('test.aac')], /no URL given/],

@@ -61,6 +61,7 @@ describe('dorsvr-client records every fixture codec', { concurrency: 6 }, () => 
           assert.doesNotMatch(r.stderr, /falling back|streaming over TCP/, 'UDP worked on loopback: no fallback');
           const q = qos(r.stdout, name);
           assert.equal(q.packets_lost, 0);
+          assert.equal(q.packets_expected, q.packets_received, 'nothing lost: every packet sent was expected, the first one too');
           assert.equal(q.damaged_frames, 0);
           assert.equal(q.overflowed_frames, 0);
           assert.ok(q.packets_received! > 0 && q.frames! > 0 && q.bitrate_kbps! > 0 && q.jitter_ms! >= 0, JSON.stringify(q));

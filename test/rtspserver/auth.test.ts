@@ -429,3 +429,25 @@ test('replay: challenges offer qop="auth"; with it a nonce count must grow per n
   once.scheduler.close();
   scheduler.close();
 });
+
+test('replay: a qop nonce forgotten by the bounded memory cannot start its count again at 1 (stale; a nonce issued after the forgotten one still starts at 1)', () => {
+  const { auth, db, scheduler } = authenticator({ maxRenewedNonces: 2 });
+  const req = { method: 'DESCRIBE', uri: 'rtsp://h/test.264', clientAddress: '192.0.2.7' };
+  const ok = { ok: true, username: 'alice' };
+  const stale = { ok: false, status: 401, stale: true };
+  const issue = () => {
+    scheduler.advance(1000);
+    return nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  };
+  const [unused, a, b, c] = [issue(), issue(), issue(), issue()];
+  const first = digestQop({ nonce: a, nc: 1 });
+  assert.deepEqual(auth.verify(db, req, first), ok);
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: b, nc: 1 })), ok);
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: c, nc: 1 })), ok); // a is forgotten now
+  assert.equal(auth.renewedNonceCount, 2);
+  assert.deepEqual(auth.verify(db, req, first), stale, 'the captured first request of a forgotten nonce, replayed');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: unused, nc: 1 })), stale, 'issued before a forgotten nonce: it may have been used');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: c, nc: 2 })), ok, 'a remembered nonce goes on counting');
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: issue(), nc: 1 })), ok, 'a nonce issued after it starts at 1');
+  scheduler.close();
+});

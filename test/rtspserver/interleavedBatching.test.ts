@@ -6,7 +6,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPClientConnection } from '@dorsvr/rtspserver';
 
-test("a turn's interleaved packets leave in one writev, in order and intact", async () => {
+async function connectionPair(maxSendQueueBytes: number) {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -16,12 +16,28 @@ test("a turn's interleaved packets leave in one writev, in order and intact", as
   const scheduler = new VirtualTaskScheduler();
   const conn = new RTSPClientConnection(serverSide, {
     maxRequestSize: 1 << 16,
-    maxSendQueueBytes: 1 << 20,
+    maxSendQueueBytes,
     maxConsecutiveDrops: 500,
     scheduler,
     idleTimeoutSeconds: 60,
     requestTimeoutSeconds: 10,
   });
+  return {
+    conn,
+    peer,
+    serverSide,
+    async close(): Promise<void> {
+      conn.close();
+      peer.destroy();
+      serverSide.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      scheduler.close();
+    },
+  };
+}
+
+test("a turn's interleaved packets leave in one writev, in order and intact", async () => {
+  const { conn, peer, serverSide, close } = await connectionPair(1 << 20);
   try {
     // Count what reaches the stream implementation: one _writev of many chunks, or a _write each.
     const batches: number[] = [];
@@ -51,10 +67,25 @@ test("a turn's interleaved packets leave in one writev, in order and intact", as
     assert.ok(Buffer.concat(received).equals(want), 'the peer got the 7 frames, in order, byte for byte');
     assert.deepEqual(batches, [7], `writes reaching the socket: ${JSON.stringify(batches)}`);
   } finally {
-    conn.close();
-    peer.destroy();
-    serverSide.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-    scheduler.close();
+    await close();
+  }
+});
+
+test('a long turn hands its batch to the kernel as it goes: a reader that keeps up loses nothing to the send-queue bound', async () => {
+  // 300 KB in one turn against a 256 KiB bound: batched whole, it would count as unread and be cut.
+  const { conn, peer, close } = await connectionPair(256 * 1024);
+  try {
+    let received = 0;
+    peer.on('data', (d: Buffer) => (received += d.length));
+    const header = Buffer.alloc(12);
+    const payload = Buffer.alloc(1388);
+    let accepted = 0;
+    for (let i = 0; i < 215; i++) if (conn.sendInterleaved(0, [header, payload])) accepted++;
+    assert.equal(accepted, 215, `${215 - accepted} packets dropped`);
+    const deadline = Date.now() + 5000;
+    while (received < 215 * 1404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(received, 215 * 1404);
+  } finally {
+    await close();
   }
 });

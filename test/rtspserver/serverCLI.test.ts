@@ -24,7 +24,7 @@ test('dorsvr-server --help lists every option with its default on stdout and exi
   const v = await run(['--version']);
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages/rtspserver/package.json'), 'utf8')) as { version: string };
   assert.equal(v.code, 0);
-  assert.equal(v.stdout, `dorsvr-server ${pkg.version}\n`);
+  assert.equal(v.stdout, `dorsvr-server (@dorsvr/rtspserver) ${pkg.version}\n`);
 });
 
 test('dorsvr-server: bad arguments and a directory it cannot serve say what is wrong and exit 2 before listening', async () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * dorsvr-proxy: live555ProxyServer's equal — serves each back-end `rtsp://` URL (a camera, another
- * server) to any number of players over one back-end session per URL.
+ * dorsvr-proxy: live555ProxyServer's equal — serves each back-end URL (a camera, another server;
+ * `rtsp://`, `rtsps://` with --ca or --insecure, `rtsph://`, `rtspsh://`) to any number of players
+ * over one back-end session per URL.
  *
  *   dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file]
  *                [--user name:password]... [--user-file file] [--name name]...   (--help lists every option)
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-proxy')}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const args = parsed;
+  if (args.tls.rejectUnauthorized === false && args.status !== 'quiet') process.stderr.write("dorsvr-proxy: warning: --insecure: the back-ends' TLS certificates are not verified\n");
   const scheduler = new BasicTaskScheduler();
   let authDatabase: UserAuthenticationDatabase | undefined;
   if (args.users.length > 0) {
@@ -78,6 +80,7 @@ async function main(): Promise<number> {
       transport: args.tcp ? 'tcp' : 'auto',
       username: ownPassword || ownUser ? undefined : args.username,
       password: ownPassword ? undefined : args.password,
+      tls: args.tls,
     });
     proxy.events.on('state', (state, why) => {
       say(`${name}: ${state}${why === undefined ? '' : ` (${why})`}`);

@@ -208,7 +208,9 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     if (src !== undefined) {
       for (const s of src.allReceptionStats.values()) {
         lost += s.packetsLost;
-        expected += s.packetsExpected;
+        // The packets probation held back (RFC 3550 A.1) were received, so they are expected too:
+        // then expected = received + lost, as a user adds them up.
+        expected += s.packetsExpected + s.packetsBeforeBase;
       }
     }
     const span = this.#lastArrivalUs - this.#firstArrivalUs;

@@ -4,7 +4,11 @@ export interface MediaSubsessionStats {
   readonly packetsReceived: number;
   /** Packets lost: expected (from sequence numbers) minus received, over every sender heard. */
   readonly packetsLost: number;
-  /** Packets expected from the sequence numbers seen. */
+  /**
+   * Packets expected from the sequence numbers seen, from each sender's first packet (those RFC 3550
+   * A.1's probation holds back included): `packetsReceived + packetsLost` for a stream without
+   * duplicates. (RTCP receiver reports count from the packet after them, as the RFC says.)
+   */
   readonly packetsExpected: number;
   /** Interarrival jitter of the current sender, in milliseconds (RFC 3550 A.8). */
   readonly jitterMs: number;

@@ -15,7 +15,7 @@ import {
 } from '@dorsvr/livemedia';
 import type { MediaSession } from './MediaSession.js';
 import type { MediaSubsession } from './MediaSubsession.js';
-import { RTSPClient, type RTSPTransportMode } from './RTSPClient.js';
+import { RTSPClient, type RTSPClientOptions, type RTSPClientTLSOptions, type RTSPTransportMode } from './RTSPClient.js';
 
 const debug = createDebug('dorsvr:rtspclient:proxy');
 
@@ -52,6 +52,11 @@ export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOption
   username?: string;
   /** Back-end password (overrides the URL's userinfo). */
   password?: string;
+  /**
+   * TLS options of an `rtsps://` (`rtspsh://`) back-end, as {@link RTSPClientOptions.tls}: its
+   * certificate is verified against Node's CAs unless `ca` or `rejectUnauthorized: false` says otherwise.
+   */
+  tls?: RTSPClientTLSOptions;
   /** Connect at once and stay connected, readers or not (default false: at the first DESCRIBE). */
   eager?: boolean;
   /** The back-end is closed this long after its last reader left (default {@link DEFAULT_PROXY_GRACE_MS}). */
@@ -216,8 +221,9 @@ export class ProxyServerMediaSession extends ServerMediaSession {
 
   /**
    * @param name the stream name readers use (`rtsp://server/<name>`).
-   * @param url the back-end `rtsp://[user:pass@]host[:port]/path`.
-   * Throws `ERR_PROXY_URL` when `url` is not an `rtsp://` URL.
+   * @param url the back-end `rtsp://[user:pass@]host[:port]/path`, or `rtsps://` (TLS, see
+   * {@link ProxyServerMediaSessionOptions.tls}), `rtsph://` / `rtspsh://` (tunnelled over HTTP / HTTPS).
+   * Throws `ERR_PROXY_URL` when `url` is none of those.
    */
   constructor(name: string, url: string, options: ProxyServerMediaSessionOptions = {}) {
     super(name, options);
@@ -227,7 +233,9 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     } catch (err) {
       throw new DorsvrError('ERR_PROXY_URL', `not a URL: ${JSON.stringify(url)}`, { cause: err });
     }
-    if (u.protocol !== 'rtsp:') throw new DorsvrError('ERR_PROXY_URL', `not an rtsp:// URL: ${JSON.stringify(url)}`);
+    if (!['rtsp:', 'rtspu:', 'rtsps:', 'rtsph:', 'rtspsh:'].includes(u.protocol.toLowerCase())) {
+      throw new DorsvrError('ERR_PROXY_URL', `not an rtsp:// (rtsps://, rtsph://, rtspsh://) URL: ${JSON.stringify(url)}`);
+    }
     this.#backendURL = url;
     u.username = '';
     u.password = '';
@@ -382,6 +390,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       transport: this.#useTCP ? 'tcp' : this.#options.transport ?? 'auto',
       username: this.#options.username,
       password: this.#options.password,
+      tls: this.#options.tls,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       fallbackTimeoutMs: this.#options.fallbackTimeoutMs,
       teardownTimeoutMs: 1000,

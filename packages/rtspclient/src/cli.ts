@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * dorsvr-client: openRTSP's equal. Records every track of an `rtsp://` stream to a file named
+ * dorsvr-client: openRTSP's equal. Records every track of an `rtsp://` (`rtsps://`, `rtsph://`,
+ * `rtspsh://`) stream to a file named
  * `<prefix><medium>-<codec>-<n><ext>` (e.g. `video-H264-1.264`), until the stream ends (RTCP BYE),
  * `-d` seconds have passed, or SIGINT/SIGTERM; then TEARDOWN, flush, QoS report, exit 0.
  *
- *   dorsvr-client <url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR] [-F prefix] [-Q] [-o dir] [-q | --json]
+ *   dorsvr-client <url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR] [-F prefix] [-Q] [-o dir] [--ca file | -k] [-q | --json]
  *
  * stdout: what is recorded and the QoS statistics (JSON lines with --json); stderr: a status line
  * (bytes, duration, loss) and messages (none with --quiet but errors). `--help` lists every option
@@ -62,7 +63,7 @@ function formatBytes(n: number): string {
 function qosLine(t: Track, s: MediaSubsessionStats): string {
   const lossPct = s.packetsExpected > 0 ? (100 * s.packetsLost) / s.packetsExpected : 0;
   return (
-    `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} ` +
+    `qos ${t.name}: packets_received=${s.packetsReceived} packets_lost=${s.packetsLost} packets_expected=${s.packetsExpected} ` +
     `loss_percent=${lossPct.toFixed(2)} jitter_ms=${s.jitterMs.toFixed(3)} bitrate_kbps=${s.bitrateKbps.toFixed(1)} ` +
     `bytes_received=${s.bytesReceived} frames=${s.framesReceived} damaged_frames=${s.damagedFrames} ` +
     `overflowed_frames=${s.overflowedFrames} file_bytes=${t.sink.bytesWritten}`
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-client')}\n`);
     return 0;
   }
   const bad = typeof parsed === 'string' ? parsed : outputDirProblem(parsed.outputDir);
@@ -127,11 +128,13 @@ async function main(): Promise<number> {
   }
   const args = parsed as ClientArgs;
   status = new StatusLine(args.status);
+  if (args.tls.rejectUnauthorized === false) log("warning: --insecure: the server's TLS certificate is not verified");
   const scheduler = new BasicTaskScheduler();
   const client = new RTSPClient(args.url, {
     scheduler,
     username: args.username,
     password: args.password,
+    tls: args.tls,
     transport: args.tcp ? 'tcp' : 'auto',
     userAgent: 'dorsvr-client',
   });

@@ -5,8 +5,11 @@
  * argv, and a status line that is a rewritten line on a terminal, an occasional line in a log,
  * nothing with `--quiet`, and JSON lines with `--json`.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { RTSPClientTLSOptions } from './RTSPClient.js';
 import { RTSPClientError } from './RTSPClientError.js';
+import { parseRTSPURL } from './parseRTSPURL.js';
 
 /** One option of a CLI. */
 export interface CLIOption {
@@ -99,10 +102,16 @@ export function formatHelp(usage: string, description: string, spec: readonly CL
   return `${usage}\n\n${description}\n\nOptions:\n${lines.join('\n')}\n`;
 }
 
-/** The `version` of the package.json next to the compiled CLI's `dist/` (`import.meta.url` of the CLI). */
-export function packageVersion(cliModuleURL: string): string {
+/**
+ * What `--version` prints: `<command> (<package>) <version>`, e.g. `dorsvr-client (@dorsvr/rtspclient) 0.1.0`
+ * (every dorsvr CLI says it this way: the command, the npm package it comes from, its version), read
+ * from the package.json next to the compiled CLI's `dist/` (`cliModuleURL`: its `import.meta.url`).
+ * Without `command`, `<package> <version>`.
+ */
+export function packageVersion(cliModuleURL: string, command?: string): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', cliModuleURL), 'utf8')) as { name?: string; version?: string };
-  return `${pkg.name ?? 'dorsvr'} ${pkg.version ?? '0.0.0'}`;
+  const name = pkg.name ?? 'dorsvr';
+  return `${command === undefined ? name : `${command} (${name})`} ${pkg.version ?? '0.0.0'}`;
 }
 
 /**
@@ -131,6 +140,60 @@ export function readPassword(source: { env?: string | undefined; file?: string |
   return undefined;
 }
 
+/** The URL schemes the client CLIs take, as `--help` explains them (every one {@link parseRTSPURL} takes). */
+export const RTSP_URL_SCHEMES_HELP =
+  'URLs: rtsp://[user:pass@]host[:port]/path (port 554), rtsps:// (RTSP over TLS, port 322), rtsph:// (RTSP\n' +
+  'tunnelled over HTTP, port 80), rtspsh:// (over HTTPS, port 443); IPv6 hosts in brackets. The server\'s TLS\n' +
+  'certificate is verified against Node\'s CAs (or --ca), and its name against the host; an untrusted one is refused.';
+
+/** The TLS options of the client CLIs (`--ca`, `--insecure`), as `--help` lists them. */
+export const TLS_CLI_OPTIONS: readonly CLIOption[] = [
+  { name: 'ca', values: ['file'], description: "for rtsps:// and rtspsh://: trust the CA certificate(s) in this PEM file instead of Node's (a self-signed server certificate itself will do)", default: "Node's CA store" },
+  { name: 'insecure', short: 'k', description: "for rtsps:// and rtspsh://: do not verify the server's certificate (anyone on the path could read and change the stream)", default: 'off: a certificate that does not verify is refused' },
+];
+
+/**
+ * Checks a CLI's URL argument: one {@link parseRTSPURL} takes (`rtsp://`, `rtsps://`, `rtsph://`,
+ * `rtspsh://`, `rtspu://`). Throws {@link CLIUsageError} saying which schemes there are.
+ */
+export function checkRTSPURL(url: string): void {
+  try {
+    parseRTSPURL(url);
+  } catch {
+    throw new CLIUsageError(`${JSON.stringify(url)} is not an rtsp:// URL (nor rtsps://, rtsph://, rtspsh://)`);
+  }
+}
+
+/**
+ * The TLS options `--ca file` / `--insecure` ask for (see {@link TLS_CLI_OPTIONS}): `{ ca }` with
+ * the file's certificates, `{ rejectUnauthorized: false }`, or `{}` (Node's CAs, verified). Throws
+ * {@link CLIUsageError} when the file cannot be read or holds no PEM certificate, or both are given.
+ */
+export function readTLSOptions(options: ParsedCLIArgs['options']): RTSPClientTLSOptions {
+  const ca = options.get('ca');
+  const insecure = options.has('insecure');
+  if (Array.isArray(ca) && insecure) throw new CLIUsageError('--ca and --insecure exclude each other (--ca verifies the certificate, --insecure does not)');
+  if (insecure) return { rejectUnauthorized: false };
+  if (!Array.isArray(ca)) return {};
+  const file = (ca as readonly string[])[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CLIUsageError(`--ca: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw new CLIUsageError(`--ca: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new CLIUsageError(`--ca: ${file}: a certificate does not parse (${(err as Error).message})`);
+    }
+  }
+  return { ca: pems };
+}
+
 /**
  * The user name and password of `dorsvr-client` and `dorsvr-publish` from their parsed options:
  * `-u user pass`, or `--user` (else the URL's `user@`) with `--password-env`/`--password-file`.
@@ -157,7 +220,7 @@ export function resolveCLICredentials(
   if (fromEnvOrFile !== undefined) {
     let user = value('user');
     if (user === undefined) {
-      const m = /^rtsp:\/\/([^@/]*)@/i.exec(url);
+      const m = /^rtsp[a-z]*:\/\/([^@/]*)@/i.exec(url); // any scheme checkRTSPURL takes
       try {
         user = m ? decodeURIComponent(m[1]!.split(':')[0]!) : undefined;
       } catch {
@@ -239,9 +302,13 @@ export function explainClientError(err: unknown, args: { readonly url: string; r
     if (err.code === 'ERR_RTSP_CONNECT') {
       const cause = err.cause as NodeJS.ErrnoException | undefined;
       if (cause?.code === 'ECONNREFUSED') {
-        const u = new URL(args.url.replace(/^rtsp:/i, 'http:'));
-        return `cannot connect to ${u.hostname}:${u.port || '554'}: connection refused`;
+        const u = parseRTSPURL(args.url);
+        return `cannot connect to ${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}: connection refused`;
       }
+    }
+    // A certificate that did not verify (not a handshake that failed for another reason).
+    if (err.code === 'ERR_RTSP_TLS' && /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(String((err.cause as NodeJS.ErrnoException | undefined)?.code ?? ''))) {
+      return `${oneLine(err.message)} (the server's certificate was not accepted: --ca file trusts the CA that signed it; --insecure skips the check)`;
     }
     if (err.code === 'ERR_RTSP_STATUS' && err.status === 401) {
       const hint = args.username === undefined ? 'credentials required: use -u user pass' : 'the user name or password was refused';

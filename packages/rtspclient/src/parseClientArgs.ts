@@ -1,8 +1,12 @@
-import { CLIUsageError, formatHelp, parseCLIArgs, resolveCLICredentials, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
 export interface ClientArgs {
+  /** The stream: `rtsp://`, `rtsps://` (TLS), `rtsph://` / `rtspsh://` (tunnelled over HTTP / HTTPS). */
   url: string;
+  /** `--ca file` / `--insecure`: how an `rtsps://` server's certificate is checked (default: against Node's CAs). */
+  tls: RTSPClientTLSOptions;
   /** `-t`: RTP over the RTSP connection; otherwise UDP with automatic fallback to TCP. */
   tcp: boolean;
   /** `-d seconds`: record this long, then TEARDOWN. */
@@ -22,7 +26,7 @@ export interface ClientArgs {
 
 /** The usage line `dorsvr-client` prints on bad arguments. */
 export const CLIENT_USAGE =
-  'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR | --password-file file] [-F prefix] [-Q] [-o dir] [-q | --json]';
+  'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR | --password-file file] [-F prefix] [-Q] [-o dir] [--ca file | -k] [-q | --json]';
 
 /** Every option of `dorsvr-client`, as `--help` lists them. */
 export const CLIENT_OPTIONS: readonly CLIOption[] = [
@@ -32,6 +36,7 @@ export const CLIENT_OPTIONS: readonly CLIOption[] = [
   { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: 'the URL\'s user' },
   { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
   { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  ...TLS_CLI_OPTIONS,
   { name: 'prefix', short: 'F', values: ['prefix'], description: 'put this before every file name', default: '""' },
   { name: 'qos', short: 'Q', description: 'print QoS statistics every second, not only at the end', default: 'off' },
   { name: 'output-dir', short: 'o', values: ['dir'], description: 'directory the files are written to (must exist and be writable)', default: '.' },
@@ -47,6 +52,7 @@ export function clientHelp(): string {
     CLIENT_USAGE,
     'Records every track of an RTSP stream to a file named <prefix><medium>-<codec>-<n><ext>\n' +
       '(e.g. video-H264-1.264), until the stream ends, -d seconds pass, or SIGINT/SIGTERM.\n' +
+      `${RTSP_URL_SCHEMES_HELP}\n` +
       'Exit status: 0 done, 1 failed (one line on stderr says why), 2 bad arguments.',
     CLIENT_OPTIONS,
   );
@@ -55,7 +61,7 @@ export function clientHelp(): string {
 /**
  * Parse `dorsvr-client`'s arguments (openRTSP's flags, and long names). Returns `'help'` or
  * `'version'` when asked, a message instead when they are wrong (unknown flag, missing value, no
- * URL, a second URL, a password variable that is unset or a password file that cannot be read).
+ * URL, a second URL, a URL of another scheme, an unreadable --ca file, a password variable that is unset or a password file that cannot be read).
  */
 export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ClientArgs | 'help' | 'version' | string {
   try {
@@ -68,6 +74,7 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     };
     const out: ClientArgs = {
       url: '',
+      tls: readTLSOptions(o),
       tcp: o.has('tcp'),
       durationSeconds: undefined,
       username: undefined,
@@ -87,7 +94,7 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (positional.length === 0) return 'no URL given';
     if (positional.length > 1) return `unexpected argument ${JSON.stringify(positional[1])} (one URL only)`;
     out.url = positional[0]!;
-    if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
+    checkRTSPURL(out.url);
     const credentials = resolveCLICredentials(o, out.url, env);
     if (typeof credentials === 'string') return credentials;
     out.username = credentials.username;

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { CLIUsageError, formatHelp, parseCLIArgs, readPassword, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readPassword, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-proxy` was asked to do (see {@link parseProxyArgs}). */
 export interface ProxyArgs {
-  /** The back-end `rtsp://` URLs, in order. */
+  /** The back-end URLs (`rtsp://`, `rtsps://`, `rtsph://`, `rtspsh://`), in order. */
   urls: string[];
+  /** `--ca file` / `--insecure`: how `rtsps://` back-ends' certificates are checked (default: against Node's CAs). */
+  tls: RTSPClientTLSOptions;
   /** The stream name of each URL (live555ProxyServer's: `proxyStream`, or `proxyStream-1`, `-2`, … for several; `--name` overrides in order). */
   names: string[];
   /** `--port N`: the proxy's RTSP port (default 8554). */
@@ -33,7 +36,7 @@ export interface ProxyArgs {
 
 /** The usage line `dorsvr-proxy` prints on bad arguments (and first in `--help`). */
 export const PROXY_USAGE =
-  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--status s] [-q | --json] [--metrics-port N]';
+  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--ca file | -k] [--status s] [-q | --json] [--metrics-port N]';
 
 /** Every option of `dorsvr-proxy`, as `--help` lists them. */
 export const PROXY_OPTIONS: readonly CLIOption[] = [
@@ -44,6 +47,7 @@ export const PROXY_OPTIONS: readonly CLIOption[] = [
   { name: 'backend-user', values: ['name'], description: 'back-end user name for --password-env/--password-file', default: "each URL's user" },
   { name: 'password-env', values: ['VAR'], description: "read the back-ends' password from the environment variable VAR" },
   { name: 'password-file', values: ['file'], description: "read the back-ends' password from the first line of a file" },
+  ...TLS_CLI_OPTIONS.map((o) => ({ ...o, description: o.description.replace('for rtsps:// and rtspsh://', 'for rtsps:// and rtspsh:// back-ends') })),
   { name: 'user', values: ['name:password'], repeatable: true, description: 'players must authenticate (Digest) as this user; repeatable', default: 'no authentication' },
   { name: 'user-file', values: ['file'], description: "players' users from a file, one name:password a line, # comments (keeps passwords out of ps)" },
   { name: 'name', values: ['name'], repeatable: true, description: 'stream name of the next URL, in order; repeatable', default: 'proxyStream, or proxyStream-1, -2, … for several URLs' },
@@ -60,9 +64,10 @@ export const PROXY_OPTIONS: readonly CLIOption[] = [
 export function proxyHelp(): string {
   return formatHelp(
     PROXY_USAGE,
-    'Proxies each back-end rtsp:// URL (a camera, another server) and prints the URL players use:\n' +
+    'Proxies each back-end URL (a camera, another server) and prints the URL players use:\n' +
       'rtsp://<host>:<port>/proxyStream for one URL, proxyStream-1, proxyStream-2, … for several.\n' +
       'Back-end state changes (connecting, live, retrying, idle) are printed as they happen.\n' +
+      `Back-end ${RTSP_URL_SCHEMES_HELP.replace("The server's", "A back-end's")}\n` +
       'Exit status: 0 on SIGINT/SIGTERM, 1 when the port cannot be listened on, 2 bad arguments.',
     PROXY_OPTIONS,
   );
@@ -78,7 +83,7 @@ function userPair(where: string, v: string): [string, string] {
 
 /**
  * Parse `dorsvr-proxy`'s arguments. Returns `'help'` or `'version'` when asked, or a message when
- * they are wrong (unknown option, missing value, bad port, no URL, not rtsp://, more names than
+ * they are wrong (unknown option, missing value, bad port, no URL, not an RTSP URL, an unreadable --ca file, more names than
  * URLs, a name used twice, a password variable that is unset, a file that cannot be read).
  */
 export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyArgs | 'help' | 'version' | string {
@@ -94,6 +99,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
     const out: ProxyArgs = {
       urls: [],
+      tls: readTLSOptions(o),
       names: [],
       port: 8554,
       host: undefined,
@@ -157,12 +163,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       if (!/^[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$/.test(n) || n.includes('..')) return `--name needs a stream name (letters, digits, . _ ~ - /): ${JSON.stringify(n)}`;
     }
     for (const a of positional) {
-      if (!/^rtsp:\/\//i.test(a)) return `${JSON.stringify(a)} is not an rtsp:// URL`;
-      try {
-        new URL(a);
-      } catch {
-        return `${JSON.stringify(a)} is not a valid URL`;
-      }
+      checkRTSPURL(a);
       out.urls.push(a);
     }
     if (out.urls.length === 0) return 'no back-end URL given';

@@ -1,11 +1,14 @@
-import { CLIUsageError, formatHelp, parseCLIArgs, resolveCLICredentials, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-publish` was asked to do (see {@link parsePublishArgs}). */
 export interface PublishArgs {
   /** The file to send (its extension picks the track: .264 .265 .aac .mp3 .wav .ts). */
   file: string;
-  /** Where to publish (`rtsp://[user:pass@]host[:port]/path`). */
+  /** Where to publish (`rtsp://[user:pass@]host[:port]/path`, or `rtsps://`, `rtsph://`, `rtspsh://`). */
   url: string;
+  /** `--ca file` / `--insecure`: how an `rtsps://` server's certificate is checked (default: against Node's CAs). */
+  tls: RTSPClientTLSOptions;
   /** `-t`: RTP over the RTSP connection; otherwise UDP (TCP when the server refuses UDP). */
   tcp: boolean;
   /** `--loop`: start the file again at its end, until interrupted. */
@@ -19,7 +22,7 @@ export interface PublishArgs {
 
 /** The usage line `dorsvr-publish` prints on bad arguments (and first in `--help`). */
 export const PUBLISH_USAGE =
-  'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [-q | --json]';
+  'usage: dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [--ca file | -k] [-q | --json]';
 
 /** Every option of `dorsvr-publish`, as `--help` lists them. */
 export const PUBLISH_OPTIONS: readonly CLIOption[] = [
@@ -29,6 +32,7 @@ export const PUBLISH_OPTIONS: readonly CLIOption[] = [
   { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: "the URL's user" },
   { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
   { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  ...TLS_CLI_OPTIONS,
   { name: 'quiet', short: 'q', description: 'no progress line or messages (errors still go to stderr)', default: 'off' },
   { name: 'json', description: "progress every second (packets, bytes, the server's loss/jitter/RTT reports) and the summary as JSON lines on stdout", default: 'off' },
   { name: 'help', short: 'h', description: 'print this help and exit' },
@@ -41,6 +45,7 @@ export function publishHelp(): string {
     PUBLISH_USAGE,
     'Sends a file to an RTSP server in real time (ANNOUNCE, SETUP mode=record, RECORD), as a server\n' +
       'would stream it: .264/.h264, .265/.h265, .aac, .mp3, .wav, .ts.\n' +
+      `${RTSP_URL_SCHEMES_HELP}\n` +
       'Exit status: 0 sent (or stopped by SIGINT/SIGTERM), 1 failed (one line on stderr says why), 2 bad arguments.',
     PUBLISH_OPTIONS,
   );
@@ -49,7 +54,7 @@ export function publishHelp(): string {
 /**
  * Parse `dorsvr-publish`'s arguments. Returns `'help'` or `'version'` when asked, or a message
  * instead when they are wrong (unknown flag, missing value, missing or extra file or URL, not
- * rtsp://, a password variable that is unset or a password file that cannot be read).
+ * an RTSP URL, an unreadable --ca file, a password variable that is unset or a password file that cannot be read).
  */
 export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PublishArgs | 'help' | 'version' | string {
   try {
@@ -58,11 +63,11 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     if (o.has('version')) return 'version';
     if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
     const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
-    const out: PublishArgs = { file: '', url: '', tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
+    const out: PublishArgs = { file: '', url: '', tls: readTLSOptions(o), tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
     if (positional.length < 2) return positional.length === 0 ? 'no file and no URL given' : 'no URL given';
     if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
     [out.file, out.url] = positional as [string, string];
-    if (!/^rtsp:\/\//i.test(out.url)) return `${JSON.stringify(out.url)} is not an rtsp:// URL`;
+    checkRTSPURL(out.url);
     const credentials = resolveCLICredentials(o, out.url, env);
     if (typeof credentials === 'string') return credentials;
     out.username = credentials.username;

@@ -3,7 +3,10 @@
  * dorsvr-publish: sends a file to an RTSP server in real time (ANNOUNCE, SETUP with mode=record,
  * RECORD), as the server would stream it: `.264/.h264`, `.265/.h265`, `.aac`, `.mp3`, `.wav`, `.ts`.
  *
- *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [-q | --json]
+ *   dorsvr-publish <file> <rtsp-url> [-t] [--loop] [-u user pass | --user name --password-env VAR | --password-file file] [--ca file | -k] [-q | --json]
+ *
+ * The URL may be `rtsps://` (TLS; `--ca` trusts a CA, `--insecure` skips the certificate check),
+ * `rtsph://` or `rtspsh://` (tunnelled over HTTP / HTTPS).
  *
  * stderr: a progress line (media time sent, packets, bytes, the loss the server's receiver reports
  * say) and messages (none with --quiet but errors); stdout: one summary line at the end (with
@@ -45,7 +48,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed === 'version') {
-    process.stdout.write(`${packageVersion(import.meta.url)}\n`);
+    process.stdout.write(`${packageVersion(import.meta.url, 'dorsvr-publish')}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
   }
   const args = parsed;
   status = new StatusLine(args.status);
+  if (args.tls.rejectUnauthorized === false) log("warning: --insecure: the server's TLS certificate is not verified");
   const ext = path.extname(args.file).toLowerCase();
   if (!FILE_SERVER_MEDIA_SUBSESSIONS.has(ext)) {
     process.stderr.write(`dorsvr-publish: ${args.file}: cannot publish ${ext === '' ? 'a file without extension' : `${ext} files`} (one of ${[...FILE_SERVER_MEDIA_SUBSESSIONS.keys()].join(' ')})\n`);
@@ -73,6 +77,7 @@ async function main(): Promise<number> {
     scheduler,
     username: args.username,
     password: args.password,
+    tls: args.tls,
     transport: args.tcp ? 'tcp' : 'auto',
     userAgent: 'dorsvr-publish',
   });

@@ -115,9 +115,13 @@ export class HTTPTunnelListener {
     return this.#tunnels.size;
   }
 
-  /** Listen on `port` (0: a free one) of `host` (undefined: every address, dual-stack). Rejects with `ERR_SERVER_LISTEN`. */
+  /**
+   * Listen on `port` (0: a free one) of `host` (undefined: every address, dual-stack). Rejects with
+   * `ERR_SERVER_LISTEN`, or `ERR_SERVER_CLOSED` when {@link close} came first (or while it was starting).
+   */
   async listen(port: number, host: string | undefined): Promise<number> {
     const server = this.#server;
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the HTTP tunnel listener is closed');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
@@ -132,6 +136,11 @@ export class HTTPTunnelListener {
       if (host === undefined) server.listen({ port, ipv6Only: false });
       else server.listen({ port, host });
     });
+    if (this.#closed) {
+      // close() ran while the port was being opened (a host name looked up): it found nothing to close.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new DorsvrError('ERR_SERVER_CLOSED', 'the HTTP tunnel listener was closed while it started listening');
+    }
     server.on('error', (err) => debug('HTTP listener error: %s', err.message));
     this.#port = (server.address() as AddressInfo).port;
     debug('RTSP over HTTP on port %d', this.#port);

@@ -57,7 +57,8 @@ export function resolveMetricsOptions(metrics: unknown): ResolvedMetricsOptions 
  * The Prometheus endpoint of an {@link RTSPServer}: a `node:http` server answering `GET` and
  * `HEAD /metrics` (a query string is ignored) with `render()`'s text; any other path is 404, any
  * other method on `/metrics` 405. Bounded: a connection cap, a deadline for the request head and
- * the whole request, a head size limit, and connections closed after an error answer.
+ * the whole request, a head size limit, connections closed after an error answer, and a connection
+ * on which nothing moves for `2 × headersTimeoutMs` (a client not reading its answer) closed.
  */
 export class MetricsHTTPListener {
   readonly #server: Server;
@@ -80,6 +81,9 @@ export class MetricsHTTPListener {
       (req, res) => this.#handle(req, res, render),
     );
     this.#server.maxConnections = options.maxConnections;
+    // A connection with nothing moving either way for twice the head deadline is closed: a client
+    // that never reads its answer would otherwise keep the socket (and the answer) for ever.
+    this.#server.setTimeout(options.headersTimeoutMs * 2, (socket: Socket) => socket.destroy());
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -97,10 +101,14 @@ export class MetricsHTTPListener {
     return a !== null && typeof a === 'object' ? a.address : undefined;
   }
 
-  /** Start listening; rejects with `ERR_SERVER_LISTEN` when the port cannot be had. */
+  /**
+   * Start listening; rejects with `ERR_SERVER_LISTEN` when the port cannot be had, and with
+   * `ERR_SERVER_CLOSED` when {@link close} came first (or while it was starting: nothing is left listening).
+   */
   async listen(): Promise<number> {
     const server = this.#server;
     const { port, host } = this.#options;
+    if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the metrics listener is closed');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
@@ -114,6 +122,11 @@ export class MetricsHTTPListener {
       server.once('listening', onListening);
       server.listen({ port, host });
     });
+    if (this.#closed) {
+      // close() ran while the port was being opened (a host name looked up): it found nothing to close.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new DorsvrError('ERR_SERVER_CLOSED', 'the metrics listener was closed while it started listening');
+    }
     server.on('error', (err) => debug('metrics listener error: %s', err.message));
     this.#port = (server.address() as AddressInfo).port;
     debug('metrics on http://%s:%d/metrics', host, this.#port);

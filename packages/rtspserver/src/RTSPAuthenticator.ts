@@ -12,6 +12,7 @@ import {
 } from '@dorsvr/livemedia';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
+import { booleanOption } from './booleanOption.js';
 import { normalizeAddress } from './RTSPClientConnection.js';
 
 /**
@@ -48,13 +49,14 @@ export interface AuthRequest {
 export interface RTSPAuthenticatorOptions {
   /** Seconds a nonce stays valid after it was issued or last used successfully (default 300; a positive number, else `ERR_SERVER_OPTION`). */
   nonceLifetimeSeconds?: number;
-  /** Also offer and accept Basic (default false). */
+  /** Also offer and accept Basic (default false; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasic?: boolean;
   /**
    * How many recently used nonces are remembered to renew their lifetime on use and to check
    * qop=auth nonce counts (default 10000, least recently used forgotten first). A forgotten nonce
-   * still lives its lifetime from issue; a qop=auth client using one gets `stale=true` unless its
-   * nonce count is 1 (it then takes a new nonce).
+   * still lives its lifetime from issue for clients without qop; a qop=auth client using a nonce
+   * that is not remembered and was issued no later than one forgotten gets `stale=true` (it then
+   * takes a new nonce), so a forgotten count cannot start again at 1.
    */
   maxRenewedNonces?: number;
 }
@@ -114,7 +116,7 @@ export class RTSPAuthenticator {
       throw new DorsvrError('ERR_SERVER_OPTION', `maxRenewedNonces must be a whole number ≥ 0, not ${String(maxRenewed)}`);
     }
     this.#lifetimeUs = lifetime * 1e6;
-    this.#allowBasic = options.allowBasic ?? false;
+    this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic');
     this.#maxRenewed = maxRenewed;
   }
 
@@ -161,12 +163,14 @@ export class RTSPAuthenticator {
       return false;
     }
     // A nonce count must grow: the same or a lower one is a replay. A nonce not remembered
-    // (never used, or forgotten) takes only a first count, 1.
-    if (nc !== undefined && (seen === undefined ? nc !== 1 : nc <= seen.nc)) return false;
+    // (never used, or forgotten) takes only a first count, 1 — and only if it cannot have been
+    // forgotten: one issued no later than a nonce we forgot may have been used already (stale:
+    // the client takes a new nonce, one round trip).
+    if (nc !== undefined && (seen === undefined ? nc !== 1 || issued <= this.#forgottenIssuedUpTo : nc <= seen.nc)) return false;
     if (this.#maxRenewed > 0) {
       this.#renewed.delete(nonce); // re-inserted last: Map order is least recently used first
       this.#renewed.set(nonce, { at: now, nc: nc ?? seen?.nc ?? 0 });
-      if (this.#renewed.size > this.#maxRenewed) this.#renewed.delete(this.#renewed.keys().next().value!);
+      if (this.#renewed.size > this.#maxRenewed) this.#forget(this.#renewed.keys().next().value!);
     } else if (nc !== undefined) {
       // Nothing remembered, so no count can be checked later: a qop nonce serves once.
       return nc === 1 && seen === undefined && this.#usedOnce(nonce);
@@ -178,8 +182,22 @@ export class RTSPAuthenticator {
   #usedOnce(nonce: string): boolean {
     if (this.#once.has(nonce)) return false;
     this.#once.add(nonce);
-    if (this.#once.size > 10_000) this.#once.delete(this.#once.values().next().value!);
+    if (this.#once.size > 10_000) this.#forget(this.#once.values().next().value!);
     return true;
+  }
+
+  /**
+   * The latest issue time of a nonce forgotten by the bounded memories: a qop nonce issued no later
+   * is refused as stale when it is not remembered, so eviction never lets a used count start again.
+   */
+  #forgottenIssuedUpTo = -Infinity;
+
+  #forget(nonce: string): void {
+    this.#renewed.delete(nonce);
+    this.#once.delete(nonce);
+    // Only our own nonces are remembered, so the head's issue time can be read without the MAC.
+    const issued = Number(Buffer.from(nonce.slice(0, 16), 'hex').readBigInt64BE(0)) - this.#epochUs;
+    if (issued > this.#forgottenIssuedUpTo) this.#forgottenIssuedUpTo = issued;
   }
 
   /**

@@ -43,6 +43,9 @@ export type ConnectionCloseReason = 'idle-timeout' | 'request-timeout' | 'stuck-
 
 let nextId = 1;
 
+/** Interleaved bytes batched in one turn before they are handed to the kernel anyway. */
+const FLUSH_BATCH_BYTES = 64 * 1024;
+
 /**
  * One client's TCP connection: parses its byte stream into requests and `$` frames, writes
  * responses, and carries interleaved RTP/RTCP (it is the server side of `InterleavedChannel`).
@@ -221,6 +224,12 @@ export class RTSPClientConnection {
    */
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
+    // A long turn (catching up after a stall) hands what it has batched so far to the kernel, so
+    // that a batch never counts against the send-queue bound as if the reader had not taken it.
+    if (this.#corked && this.socket.writableLength >= FLUSH_BATCH_BYTES) {
+      this.socket.uncork();
+      this.socket.cork();
+    }
     // A reader whose queue never empties (RTP keeps it near the limit) never sees 'drain': resume
     // reading its requests and RTCP as soon as the queue is back under the limit.
     if (this.#readingPaused && this.socket.writableLength <= this.#options.maxSendQueueBytes) this.#resumeReading();

@@ -22,6 +22,7 @@ import {
 } from '@dorsvr/livemedia';
 import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
+import { booleanOption } from './booleanOption.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
@@ -163,7 +164,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#accessCheck = options.accessCheck;
     if (options.tls !== undefined) checkTLSServerOptions(options.tls);
     this.#tls = options.tls;
-    this.#allowUDPWithTLS = options.allowUDPWithTLS ?? false;
+    this.#allowUDPWithTLS = booleanOption(options.allowUDPWithTLS, 'allowUDPWithTLS');
     if (options.httpPort !== undefined && (!Number.isInteger(options.httpPort) || options.httpPort < 0 || options.httpPort > 65535)) {
       throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
     }
@@ -174,15 +175,11 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
     this.#statsIntervalUs = Math.round(statsIntervalMs * 1000);
     this.#metricsOptions = options.metrics === undefined ? undefined : resolveMetricsOptions(options.metrics);
-    const anyPost: unknown = options.httpTunnelPostFromAnyAddress;
-    if (anyPost !== undefined && typeof anyPost !== 'boolean') {
-      throw new DorsvrError('ERR_SERVER_OPTION', `httpTunnelPostFromAnyAddress must be true or false, not ${String(anyPost)}`);
-    }
-    this.#httpTunnelPostFromAnyAddress = anyPost ?? false;
+    this.#httpTunnelPostFromAnyAddress = booleanOption(options.httpTunnelPostFromAnyAddress, 'httpTunnelPostFromAnyAddress');
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
-      allowBasicAuth: options.allowBasicAuth ?? false,
+      allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
       reclamationSeconds: options.reclamationSeconds ?? 65,
       maxConnections: options.maxConnections ?? 1000,
@@ -346,10 +343,28 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     return this.#connections.size;
   }
 
-  /** Start listening. Resolves with the port once bound; rejects (e.g. EADDRINUSE) otherwise. */
+  /**
+   * Start listening. Resolves with the port once bound; rejects otherwise (`ERR_SERVER_LISTEN`, e.g.
+   * EADDRINUSE), and with `ERR_SERVER_CLOSED` when {@link close} ran before every port was open
+   * (nothing is then left listening). A call while one is under way answers as that one does.
+   */
   async listen(): Promise<number> {
     if (this.#closed) throw new DorsvrError('ERR_SERVER_CLOSED', 'the server is closed');
-    if (this.#server) return this.#port;
+    if (this.#listening === undefined) {
+      const p = this.#listen();
+      this.#listening = p;
+      // A failed attempt (a port in use) may be retried.
+      p.catch(() => {
+        if (this.#listening === p) this.#listening = undefined;
+      });
+    }
+    return this.#listening;
+  }
+
+  /** The one run of {@link listen}. */
+  #listening: Promise<number> | undefined;
+
+  async #listen(): Promise<number> {
     const server = createRTSPListener({
       tls: this.#tls,
       handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
@@ -360,26 +375,40 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
+        server.off('close', onClose);
         reject(new DorsvrError('ERR_SERVER_LISTEN', `cannot listen on port ${this.#options.port}: ${err.message}`, { cause: err }));
       };
       const onListening = (): void => {
         server.off('error', onError);
+        server.off('close', onClose);
         resolve();
+      };
+      // close() before the port was bound: Node then never says 'listening'.
+      const onClose = (): void => {
+        server.off('error', onError);
+        server.off('listening', onListening);
+        reject(new DorsvrError('ERR_SERVER_CLOSED', 'the server was closed while it started listening'));
       };
       server.once('error', onError);
       server.once('listening', onListening);
+      server.once('close', onClose);
       if (this.#options.host === undefined) server.listen({ port: this.#options.port, ipv6Only: false });
       else server.listen({ port: this.#options.port, host: this.#options.host });
     }).catch((err: unknown) => {
-      this.#server = undefined;
+      if (this.#server === server) this.#server = undefined;
       throw err;
     });
+    if (this.#closed) {
+      // close() ran while the port was being opened (a host name looked up) and found nothing to close.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new DorsvrError('ERR_SERVER_CLOSED', 'the server was closed while it started listening');
+    }
     server.on('error', (err) => this.emit('error', err));
     this.#port = (server.address() as AddressInfo).port;
     debug('listening on port %d', this.#port);
     if (this.#httpPort !== undefined) await this.#listenHTTP(this.#httpPort);
     if (this.#metricsOptions !== undefined) await this.#listenMetrics(this.#metricsOptions);
-    if (this.#statsIntervalUs > 0 && this.#statsTask === 0) {
+    if (this.#statsIntervalUs > 0 && this.#statsTask === 0 && !this.#closed) {
       this.#statsTask = this.scheduler.scheduleDelayedTask(this.#statsIntervalUs, this.#statsTick);
     }
     return this.#port;

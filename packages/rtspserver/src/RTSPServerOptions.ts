@@ -46,6 +46,7 @@ export interface RTSPServerOptions {
   /**
    * With `tls`, also accept SETUP of UDP transports, whose RTP then travels unencrypted beside the
    * protected connection. Default false: a SETUP over TLS offering only UDP is answered 461.
+   * Anything but a boolean throws `ERR_SERVER_OPTION`.
    */
   allowUDPWithTLS?: boolean;
   /**
@@ -71,7 +72,7 @@ export interface RTSPServerOptions {
    * Anything that is not an `AuthenticationDatabase` throws `ERR_AUTH_DATABASE`.
    */
   authDatabase?: AuthenticationDatabase | undefined;
-  /** Also offer and accept Basic authentication (default false: Digest only). */
+  /** Also offer and accept Basic authentication (default false: Digest only; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasicAuth?: boolean;
   /**
    * Seconds a Digest nonce stays valid after it was issued or last used successfully (default

@@ -22,9 +22,10 @@ function badArgument(message: string): never {
   process.exit(2);
 }
 
+/** `dorsvr-server (@dorsvr/rtspserver) 0.1.0`: the command, its package, the version (as every dorsvr CLI says it). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+  return `dorsvr-server (${pkg.name ?? '@dorsvr/rtspserver'}) ${pkg.version ?? 'unknown'}`;
 }
 
 async function listMedia(root: string, rel = '', depth = 0): Promise<string[]> {
@@ -58,7 +59,7 @@ function parse(argv: string[]): ServerArgs {
     process.exit(0);
   }
   if (r === 'version') {
-    process.stdout.write(`dorsvr-server ${version()}\n`);
+    process.stdout.write(`${version()}\n`);
     process.exit(0);
   }
   return r;

@@ -30,6 +30,10 @@ test('loss statistics across the 65535 wrap when known packets are dropped', () 
   assert.equal(s.packetsReceived, 12);
   assert.equal(s.packetsLost, 3);
   assert.equal(s.extendedHighestSeq, 0x10009);
+  // What a user reads adds the probation packet back: 13 arrived, 3 lost, 16 expected.
+  assert.equal(s.packetsBeforeBase, 1);
+  assert.equal(s.packetsReceived + s.packetsBeforeBase, sent.length - dropped.size);
+  assert.equal(s.packetsExpected + s.packetsBeforeBase, sent.length);
   const rb = s.makeReportBlock(t);
   assert.equal(rb.ssrc, 0xabc);
   assert.equal(rb.fractionLost, Math.floor((3 * 256) / 15));
@@ -62,8 +66,25 @@ test('a new source is on probation until two packets arrive in sequence', () => 
   assert.equal(s.noteIncomingPacket(500, 0, 0, 160), false);
   assert.equal(s.valid, false);
   assert.equal(s.noteIncomingPacket(700, 0, 0, 160), false, 'not in sequence: probation restarts');
+  assert.equal(s.packetsBeforeBase, 1, 'the run so far: 700');
   assert.equal(s.noteIncomingPacket(701, 0, 0, 160), true);
   assert.equal(s.valid, true);
+  assert.equal(s.packetsBeforeBase, 1, '700, before the base 701');
+  assert.equal(s.packetsExpected, 1);
+});
+
+test('packetsBeforeBase counts the probation run: minSequential − 1 once valid', () => {
+  const s = new RTPReceptionStats(1, 8000, { minSequential: 3 });
+  assert.equal(s.packetsBeforeBase, 0);
+  s.noteIncomingPacket(10, 0, 0, 160);
+  s.noteIncomingPacket(11, 160, 20_000, 160);
+  assert.equal(s.packetsBeforeBase, 2);
+  assert.equal(s.packetsExpected, 0, 'not valid yet');
+  s.noteIncomingPacket(12, 320, 40_000, 160);
+  s.noteIncomingPacket(14, 640, 80_000, 160);
+  assert.equal(s.packetsBeforeBase, 2);
+  assert.equal(s.packetsExpected + s.packetsBeforeBase, 5, '10..14');
+  assert.equal(s.packetsReceived + s.packetsBeforeBase + s.packetsLost, 5, '4 arrived, 1 lost (13)');
 });
 
 test('LSR is the middle 32 bits of the last SR, DLSR the delay since it in 1/65536 s', () => {

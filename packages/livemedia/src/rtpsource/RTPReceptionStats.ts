@@ -166,6 +166,16 @@ export class RTPReceptionStats {
   get packetsExpected(): number {
     return this.valid ? this.extendedHighestSeq - this.#baseSeq + 1 : 0;
   }
+  /**
+   * Packets of this source that arrived in sequence just before the base sequence number, the run
+   * that RFC 3550 A.1's probation held back (minSequential − 1 once the source is valid; the run so
+   * far before that). {@link packetsExpected} and {@link packetsReceived} leave them out, as the RFC
+   * counts for receiver reports; add this to both for the counts a user reads (then expected =
+   * received + lost for a stream without duplicates).
+   */
+  get packetsBeforeBase(): number {
+    return this.#minSequential - (this.valid ? 1 : this.#probation);
+  }
   /** Cumulative packets lost (expected − received; negative when duplicates arrived). */
   get packetsLost(): number {
     return this.packetsExpected - this.#received;
