@@ -55,6 +55,8 @@ async function playToEnd(url: string, options: RTSPClientOptions) {
     const session = await client.describe();
     for (const sub of session.subsessions) await client.setup(sub);
     const sub = session.subsessions[0]!;
+    // What SETUP negotiated, read now: the session's end (BYE, the connection closing) detaches it.
+    const transport = sub.transport;
     const frames: RTPFrame[] = [];
     const ended = new Promise<void>((resolve) => {
       sub.on('frame', (f) => frames.push({ ...f, data: Buffer.from(f.data) }));
@@ -62,7 +64,7 @@ async function playToEnd(url: string, options: RTSPClientOptions) {
     });
     const play = await client.play();
     await within(ended, 30_000, `${url} to its end`);
-    return { frames, describe, play, transport: sub.transport };
+    return { frames, describe, play, transport };
   } finally {
     await client.close();
   }
