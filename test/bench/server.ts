@@ -187,6 +187,9 @@ interface Row {
   corePct: number;
   rssMiB: number;
   lossPct: number;
+  /** Packets behind the highest sequence number seen (reordered or duplicated), and packets of a foreign SSRC. */
+  late: number;
+  foreign: number;
   rtP5: number;
   rtMedian: number;
   setupMedianMs: number;
@@ -196,6 +199,10 @@ interface Row {
   ratio: number;
   errors: string[];
 }
+
+/** What the loss figure leaves out, when anything: reordered/duplicated packets and packets of another SSRC. */
+const lossNote = (r: Pick<Row, 'late' | 'foreign'>): string =>
+  r.late > 0 || r.foreign > 0 ? ` (${r.late} late, ${r.foreign} foreign)` : '';
 
 const quantile = (xs: number[], q: number): number => {
   if (xs.length === 0) return NaN;
@@ -317,6 +324,8 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
     corePct: ((b.cpuUs - a.cpuUs) / (result.windowSeconds * 1e6)) * 100,
     rssMiB: b.rss / 2 ** 20,
     lossPct: sent > 0 ? ((sent - pkts) / sent) * 100 : NaN,
+    late: ok.reduce((x, s) => x + s.late, 0),
+    foreign: ok.reduce((x, s) => x + s.foreign, 0),
     rtP5: quantile(ok.map((s) => s.realTime), 0.05),
     rtMedian: quantile(ok.map((s) => s.realTime), 0.5),
     setupMedianMs: quantile(ok.map((s) => s.setupMs), 0.5),
@@ -388,7 +397,7 @@ export async function run(): Promise<boolean> {
   const print = (r: Row): void =>
     console.log(
       `  ${r.server === 'live555' ? 'live555 ' : ''}${r.file} ${r.transport} N=${r.n}: ${r.setUp}/${r.n} set up, ${fmt(r.cpuPer1000Ms)} ms/1000 pkts (floor ${fmt(r.floorPer1000Ms)}, ×${fmt(r.ratio, 2)}), ` +
-        `${fmt(r.corePct, 0)} % core, RSS ${fmt(r.rssMiB)} MiB, loss ${fmt(r.lossPct, 2)} %, real time p5 ${fmt(r.rtP5, 3)} median ${fmt(r.rtMedian, 3)}, ` +
+        `${fmt(r.corePct, 0)} % core, RSS ${fmt(r.rssMiB)} MiB, loss ${fmt(r.lossPct, 2)} %${lossNote(r)}, real time p5 ${fmt(r.rtP5, 3)} median ${fmt(r.rtMedian, 3)}, ` +
         `setup ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms, generator ${fmt(r.genPer1000Ms)} ms/1000` +
         (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
     );
@@ -475,7 +484,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms), the bare-send floor measured in the same run at the same',
     'packet rate and N (a child process: `dgram.send` to N receivers, or `socket.write` to N TCP connections, paced in',
-    '5 ms turns) and the ratio; % of one core; server RSS with every session playing; loss; real time (RTP time',
+    '5 ms turns) and the ratio; % of one core; server RSS with every session playing; loss (sequence gaps within a session SSRC; reordered and foreign-SSRC packets named when any); real time (RTP time',
     'advanced / wall time, per session: p5 and median); DESCRIBE → first RTP (median / p95); the load generator\'s own',
     'CPU per 1000 packets (a saturated generator shows here).',
     '',
@@ -483,7 +492,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.server} | ${r.file} | ${r.transport} | ${r.n} | ${r.setUp}/${r.n} | ${fmt(r.cpuPer1000Ms)} | ${fmt(r.floorPer1000Ms)} | ${fmt(r.ratio, 2)} | ${fmt(r.corePct, 0)} | ${fmt(r.rssMiB)} | ${fmt(r.lossPct, 2)} | ${fmt(r.rtP5, 3)} / ${fmt(r.rtMedian, 3)} | ${fmt(r.setupMedianMs, 0)} / ${fmt(r.setupP95Ms, 0)} | ${fmt(r.genPer1000Ms)} |`,
+        `| ${r.server} | ${r.file} | ${r.transport} | ${r.n} | ${r.setUp}/${r.n} | ${fmt(r.cpuPer1000Ms)} | ${fmt(r.floorPer1000Ms)} | ${fmt(r.ratio, 2)} | ${fmt(r.corePct, 0)} | ${fmt(r.rssMiB)} | ${fmt(r.lossPct, 2)}${lossNote(r)} | ${fmt(r.rtP5, 3)} / ${fmt(r.rtMedian, 3)} | ${fmt(r.setupMedianMs, 0)} / ${fmt(r.setupP95Ms, 0)} | ${fmt(r.genPer1000Ms)} |`,
     ),
     '',
     '## Targets (dorsvr-server)',

@@ -30,6 +30,10 @@ export interface SessionStats {
   packets: number;
   bytes: number;
   lost: number;
+  /** Packets that arrived after a later sequence number (un-counted from `lost` again). */
+  late: number;
+  /** Packets of another SSRC than the session's first (not counted at all: someone else's stream). */
+  foreign: number;
   /** RTP-time span / wall-clock span of what arrived during the measured window (1 = real time). */
   realTime: number;
   /** DESCRIBE sent → first RTP packet, ms. */
@@ -53,7 +57,8 @@ function localAddressFor(i: number): string {
 }
 
 class Player {
-  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, realTime: 0, setupMs: 0 };
+  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, late: 0, foreign: 0, realTime: 0, setupMs: 0 };
+  #ssrc = -1;
   #sock!: Socket;
   #udp: UDPSocket | undefined;
   readonly #parser = new RTSPParser({ maxBodySize: 1 << 16 });
@@ -124,7 +129,7 @@ class Player {
   beginWindow(): void {
     this.#windowStart = true;
     this.#counting = false;
-    this.stats.packets = this.stats.bytes = this.stats.lost = 0;
+    this.stats.packets = this.stats.bytes = this.stats.lost = this.stats.late = this.stats.foreign = 0;
   }
 
   endWindow(): void {
@@ -186,6 +191,12 @@ class Player {
     if (m.length < 12) return;
     const seq = (m[2]! << 8) | m[3]!;
     const ts = ((m[4]! << 24) | (m[5]! << 16) | (m[6]! << 8) | m[7]!) >>> 0;
+    const ssrc = ((m[8]! << 24) | (m[9]! << 16) | (m[10]! << 8) | m[11]!) >>> 0;
+    if (this.#ssrc < 0) this.#ssrc = ssrc;
+    else if (ssrc !== this.#ssrc) {
+      if (this.#windowStart) this.stats.foreign++;
+      return;
+    }
     const now = performance.now();
     if (this.#firstPacket) {
       this.#firstPacket();
@@ -200,7 +211,13 @@ class Player {
     s.bytes += m.length;
     if (this.#lastSeq >= 0) {
       const gap = (seq - this.#lastSeq - 1) & 0xffff;
-      if (gap < 0x8000) s.lost += gap;
+      if (gap >= 0x8000) {
+        // Behind the highest seen: a reordered (or duplicated) packet the gap before it counted as lost.
+        s.late++;
+        if (s.lost > 0) s.lost--;
+        return;
+      }
+      s.lost += gap;
     }
     this.#lastSeq = seq;
     if (!this.#counting) {
