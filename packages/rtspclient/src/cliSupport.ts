@@ -152,6 +152,20 @@ export const TLS_CLI_OPTIONS: readonly CLIOption[] = [
   { name: 'insecure', short: 'k', description: "for rtsps:// and rtspsh://: do not verify the server's certificate (anyone on the path could read and change the stream)", default: 'off: a certificate that does not verify is refused' },
 ];
 
+/** The credential options {@link resolveCLICredentials} reads (`-u`, `--user`, `--password-env`, `--password-file`), as `--help` lists them. */
+export const CREDENTIAL_CLI_OPTIONS: readonly CLIOption[] = [
+  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: "none, or the URL's user:pass@" },
+  { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: "the URL's user" },
+  { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
+  { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+];
+
+/** `--help` and `--version`, the last options every CLI lists. */
+export const HELP_VERSION_CLI_OPTIONS: readonly CLIOption[] = [
+  { name: 'help', short: 'h', description: 'print this help and exit' },
+  { name: 'version', short: 'V', description: 'print the version and exit' },
+];
+
 /**
  * Checks a CLI's URL argument: one {@link parseRTSPURL} takes (`rtsp://`, `rtsps://`, `rtsph://`,
  * `rtspsh://`, `rtspu://`). Throws {@link CLIUsageError} saying which schemes there are.
@@ -236,6 +250,12 @@ export function resolveCLICredentials(
 
 /** How a CLI reports progress: a status line on stderr (by default), JSON lines on stdout, or nothing. */
 export type StatusMode = 'text' | 'json' | 'quiet';
+
+/** The {@link StatusMode} `--json` / `--quiet` ask for (text when neither); both is a usage error. */
+export function readStatusMode(options: ParsedCLIArgs['options']): StatusMode {
+  if (options.has('json') && options.has('quiet')) throw new CLIUsageError('--json and --quiet exclude each other');
+  return options.has('json') ? 'json' : options.has('quiet') ? 'quiet' : 'text';
+}
 
 /**
  * Progress output. `text`: on a terminal one line rewritten in place on stderr, else a line every

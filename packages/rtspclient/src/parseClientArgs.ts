@@ -1,4 +1,4 @@
-import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, CREDENTIAL_CLI_OPTIONS, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readStatusMode, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
@@ -32,18 +32,14 @@ export const CLIENT_USAGE =
 export const CLIENT_OPTIONS: readonly CLIOption[] = [
   { name: 'tcp', short: 't', description: 'receive RTP over the RTSP connection (TCP)', default: 'UDP, falling back to TCP when nothing arrives' },
   { name: 'duration', short: 'd', values: ['seconds'], description: 'record this long, then TEARDOWN', default: 'until the stream ends or SIGINT' },
-  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: 'none, or the URL\'s user:pass@' },
-  { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: 'the URL\'s user' },
-  { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
-  { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  ...CREDENTIAL_CLI_OPTIONS,
   ...TLS_CLI_OPTIONS,
   { name: 'prefix', short: 'F', values: ['prefix'], description: 'put this before every file name', default: '""' },
   { name: 'qos', short: 'Q', description: 'print QoS statistics every second, not only at the end', default: 'off' },
   { name: 'output-dir', short: 'o', values: ['dir'], description: 'directory the files are written to (must exist and be writable)', default: '.' },
   { name: 'quiet', short: 'q', description: 'no status line or progress messages (errors still go to stderr)', default: 'off' },
   { name: 'json', description: 'status every second, files and QoS as JSON lines on stdout', default: 'off' },
-  { name: 'help', short: 'h', description: 'print this help and exit' },
-  { name: 'version', short: 'V', description: 'print the version and exit' },
+  ...HELP_VERSION_CLI_OPTIONS,
 ];
 
 /** `dorsvr-client --help`. */
@@ -82,9 +78,8 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       prefix: value('prefix') ?? '',
       qosEverySecond: o.has('qos'),
       outputDir: value('output-dir') ?? '.',
-      status: o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text',
+      status: readStatusMode(o),
     };
-    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
     const d = value('duration');
     if (d !== undefined) {
       const n = Number(d);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readPassword, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readPassword, readStatusMode, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-proxy` was asked to do (see {@link parseProxyArgs}). */
@@ -56,8 +56,7 @@ export const PROXY_OPTIONS: readonly CLIOption[] = [
   { name: 'json', description: 'JSON lines on stdout: the streams, back-end state changes, player sessions opening and closing, a stats object per status tick', default: 'off' },
   { name: 'metrics-port', values: ['port'], description: 'serve Prometheus metrics at http://ADDR:port/metrics', default: 'off' },
   { name: 'metrics-host', values: ['addr'], description: 'address of the metrics endpoint (with --metrics-port)', default: '127.0.0.1' },
-  { name: 'help', short: 'h', description: 'print this help and exit' },
-  { name: 'version', short: 'V', description: 'print the version and exit' },
+  ...HELP_VERSION_CLI_OPTIONS,
 ];
 
 /** `dorsvr-proxy --help`. */
@@ -96,7 +95,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       return Array.isArray(v) ? (v as readonly string[]) : [];
     };
     const value = (name: string): string | undefined => values(name)[0];
-    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
+    const status = readStatusMode(o);
     const out: ProxyArgs = {
       urls: [],
       tls: readTLSOptions(o),
@@ -108,7 +107,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       password: undefined,
       users: [],
       statusSeconds: 10,
-      status: o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text',
+      status,
       metricsPort: undefined,
       metricsHost: '127.0.0.1',
     };

@@ -1,4 +1,4 @@
-import { checkRTSPURL, CLIUsageError, formatHelp, parseCLIArgs, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { checkRTSPURL, CLIUsageError, CREDENTIAL_CLI_OPTIONS, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readStatusMode, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-publish` was asked to do (see {@link parsePublishArgs}). */
@@ -28,15 +28,11 @@ export const PUBLISH_USAGE =
 export const PUBLISH_OPTIONS: readonly CLIOption[] = [
   { name: 'tcp', short: 't', description: 'send RTP over the RTSP connection (TCP)', default: 'UDP, TCP when the server refuses UDP' },
   { name: 'loop', description: 'start the file again at its end, until SIGINT/SIGTERM', default: 'off: send it once' },
-  { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: "none, or the URL's user:pass@" },
-  { name: 'user', values: ['name'], description: 'user name for --password-env/--password-file', default: "the URL's user" },
-  { name: 'password-env', values: ['VAR'], description: 'read the password from the environment variable VAR' },
-  { name: 'password-file', values: ['file'], description: 'read the password from the first line of a file' },
+  ...CREDENTIAL_CLI_OPTIONS,
   ...TLS_CLI_OPTIONS,
   { name: 'quiet', short: 'q', description: 'no progress line or messages (errors still go to stderr)', default: 'off' },
   { name: 'json', description: "progress every second (packets, bytes, the server's loss/jitter/RTT reports) and the summary as JSON lines on stdout", default: 'off' },
-  { name: 'help', short: 'h', description: 'print this help and exit' },
-  { name: 'version', short: 'V', description: 'print the version and exit' },
+  ...HELP_VERSION_CLI_OPTIONS,
 ];
 
 /** `dorsvr-publish --help`. */
@@ -61,8 +57,7 @@ export function parsePublishArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     const { options: o, positional } = parseCLIArgs(PUBLISH_OPTIONS, argv);
     if (o.has('help')) return 'help';
     if (o.has('version')) return 'version';
-    if (o.has('json') && o.has('quiet')) return '--json and --quiet exclude each other';
-    const status: StatusMode = o.has('json') ? 'json' : o.has('quiet') ? 'quiet' : 'text';
+    const status = readStatusMode(o);
     const out: PublishArgs = { file: '', url: '', tls: readTLSOptions(o), tcp: o.has('tcp'), loop: o.has('loop'), username: undefined, password: undefined, status };
     if (positional.length < 2) return positional.length === 0 ? 'no file and no URL given' : 'no URL given';
     if (positional.length > 2) return `unexpected argument ${JSON.stringify(positional[2])} (one file and one URL)`;
