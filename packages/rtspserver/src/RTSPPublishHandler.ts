@@ -338,15 +338,28 @@ export class RTSPPublishHandler {
   // -------------------------------------------------------------------------------------------
   // RECORD, TEARDOWN
 
+  /**
+   * The session of a RECORD or PAUSE and the stream it publishes, once the publisher is authorized
+   * again for its path; or the answer: the authorization's, or 455 when the session publishes nothing
+   * (any more).
+   */
+  async #publishingSession(ctx: RTSPRequestContext): Promise<{ session: RTSPClientSession; stream: PublishedStream } | RTSPResponse> {
+    const core = this.#host.core;
+    const session = core.sessions.requireFromRequest(ctx.request);
+    const stream = this.#bySession.get(session.id);
+    const denied = await core.authorize(ctx, new ServerMediaSession(stream?.path ?? session.streamName), 'publish');
+    if (denied) return denied;
+    if (!stream || stream.ended) return { status: 455, headers: ctx.headers, reason: 'Session Does Not Publish' };
+    return { session, stream };
+  }
+
   /** RECORD: the path becomes visible to readers. */
   async handleRecord(ctx: RTSPRequestContext): Promise<RTSPResponse> {
     const { request: req, headers } = ctx;
     const core = this.#host.core;
-    const session = core.sessions.requireFromRequest(req);
-    const stream = this.#bySession.get(session.id);
-    const denied = await core.authorize(ctx, new ServerMediaSession(stream?.path ?? session.streamName), 'publish');
-    if (denied) return denied;
-    if (!stream || stream.ended) return { status: 455, headers, reason: 'Session Does Not Publish' };
+    const found = await this.#publishingSession(ctx);
+    if ('status' in found) return found;
+    const { session, stream } = found;
     if (!stream.inputs.some((i) => i !== undefined)) return { status: 455, headers, reason: 'No Track Set Up' };
     headers.append('Session', core.sessions.sessionHeader(session));
     if (stream.recording) {
@@ -379,11 +392,9 @@ export class RTSPPublishHandler {
   async handlePause(ctx: RTSPRequestContext): Promise<RTSPResponse> {
     const { request: req, headers } = ctx;
     const core = this.#host.core;
-    const session = core.sessions.requireFromRequest(req);
-    const stream = this.#bySession.get(session.id);
-    const denied = await core.authorize(ctx, new ServerMediaSession(stream?.path ?? session.streamName), 'publish');
-    if (denied) return denied;
-    if (!stream || stream.ended) return { status: 455, headers, reason: 'Session Does Not Publish' };
+    const found = await this.#publishingSession(ctx);
+    if ('status' in found) return found;
+    const { session, stream } = found;
     headers.append('Session', core.sessions.sessionHeader(session));
     if (!stream.recording) return { status: 455, headers, reason: 'Not Recording' };
     const which = this.#tracksAddressed(stream, req.uri);
