@@ -227,21 +227,7 @@ function serve(js: string, args: readonly string[] = []): { child: ChildProcess;
 }
 
 /** Run node with `args` in `cwd`; killed after 60 s. */
-function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runIn = (cwd: string, args: readonly string[]) => runPeer(process.execPath, args, 60_000, undefined, cwd);
 
 /** ffprobe an RTSP URL over TCP: each stream's codec, sample rate and channels. */
 async function probeURL(url: string): Promise<Array<{ codec_name: string; sample_rate?: string; channels?: number; width?: number }>> {

@@ -58,21 +58,7 @@ function compile(names: readonly string[], sources: Record<string, string> = {},
 }
 
 /** Run node with `args` in `cwd`; killed after 30 s. */
-function runIn(cwd: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runIn = (cwd: string, args: readonly string[]) => runPeer(process.execPath, args, 30_000, undefined, cwd);
 
 test('the README server and client snippets build as written; ffmpeg plays the server, the client records it', async () => {
   const js = compile(['server', 'client']);

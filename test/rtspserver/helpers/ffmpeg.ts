@@ -11,16 +11,18 @@ export interface PeerResult {
 
 /**
  * Run a peer program to completion, killing it after `timeoutMs` (the result says so);
- * `onStdout` sees the output so far each time more arrives (to signal the child mid-run).
+ * `onStdout` sees the output so far each time more arrives (to signal the child mid-run); `cwd`
+ * is the child's working directory (default: ours).
  */
 export function runPeer(
   file: string,
   args: readonly string[],
   timeoutMs = 30_000,
   onStdout?: (all: string, child: ChildProcess) => void,
+  cwd?: string,
 ): Promise<PeerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
