@@ -12,6 +12,7 @@ import { H265VideoRTPSink } from '../rtp/H265VideoRTPSink.js';
 import { MPEG4GenericRTPSink } from '../rtp/MPEG4GenericRTPSink.js';
 import { MPEG1or2AudioRTPSink } from '../rtp/MPEG1or2AudioRTPSink.js';
 import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
+import { createMPEG2TransportRTPSink } from '../rtp/createMPEG2TransportRTPSink.js';
 import { OnDemandServerMediaSubsession, type OnDemandServerMediaSubsessionOptions } from './OnDemandServerMediaSubsession.js';
 import { SharedLiveSource } from './SharedLiveSource.js';
 import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
@@ -226,16 +227,7 @@ export class LiveServerMediaSubsession extends OnDemandServerMediaSubsession {
     }
     switch (this.codec) {
       case 'ts':
-        return new SimpleRTPSink({
-          scheduler,
-          maxPacketSize,
-          rtpInterface,
-          payloadType: 33,
-          sdpMediaType: 'video',
-          rtpTimestampFrequency: 90_000,
-          rtpPayloadFormatName: 'MP2T',
-          unitSize: 188,
-        });
+        return createMPEG2TransportRTPSink({ scheduler, maxPacketSize, rtpInterface });
       case 'mp3':
         return new MPEG1or2AudioRTPSink({ scheduler, maxPacketSize, rtpInterface });
       default: {

@@ -1,6 +1,6 @@
 import type { FramedSource } from '../core/FramedSource.js';
 import { MPEG2TransportStreamFramer } from '../mpeg2ts/MPEG2TransportStreamFramer.js';
-import { SimpleRTPSink } from '../rtp/SimpleRTPSink.js';
+import { createMPEG2TransportRTPSink } from '../rtp/createMPEG2TransportRTPSink.js';
 import { FileServerMediaSubsession } from './FileServerMediaSubsession.js';
 import type { RTPInterfaceLike, RTPSinkLike } from './StreamTransport.js';
 
@@ -14,16 +14,7 @@ export class MPEG2TransportFileServerMediaSubsession extends FileServerMediaSubs
   }
 
   protected override createNewRTPSink(rtpInterface: RTPInterfaceLike): RTPSinkLike {
-    return new SimpleRTPSink({
-      scheduler: this.scheduler,
-      maxPacketSize: this.maxPacketSize,
-      rtpInterface,
-      payloadType: 33,
-      sdpMediaType: 'video',
-      rtpTimestampFrequency: 90_000,
-      rtpPayloadFormatName: 'MP2T',
-      unitSize: 188,
-    });
+    return createMPEG2TransportRTPSink({ scheduler: this.scheduler, maxPacketSize: this.maxPacketSize, rtpInterface });
   }
 
   protected override estimatedBitrateKbps(): number {
