@@ -371,6 +371,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       tls: this.#tls,
       handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
       onSocket: (socket) => this.#onConnection(socket),
+      maxConnectionsPerAddress: this.#options.maxConnectionsPerAddress,
     });
     server.maxConnections = this.#options.maxConnections;
     this.#server = server;
@@ -444,6 +445,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       tls: this.#tls,
       requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
       maxConnections: this.#options.maxConnections,
+      maxConnectionsPerAddress: this.#options.maxConnectionsPerAddress,
       serverName: this.#options.serverName,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
       postFromAnyAddress: this.#httpTunnelPostFromAnyAddress,
