@@ -36,12 +36,29 @@ class Collector implements AnnexBNalSink {
   }
 }
 
+/**
+ * Copies of NAL units shared between parsers reading the same bytes (see
+ * {@link AnnexBParserOptions.copies}): many parsers of one file then hold one copy of each NAL unit
+ * that straddles two chunks, not one each.
+ */
+export interface AnnexBNalCopyCache {
+  /** A copy made earlier of the `length` bytes at stream offset `offset`, if one is held. */
+  find(offset: number, length: number): Uint8Array | undefined;
+  /** A copy this parser made of the bytes at stream offset `offset` (never written to afterwards). */
+  add(offset: number, copy: Uint8Array): void;
+}
+
 /** Options of {@link AnnexBParser}. */
 export interface AnnexBParserOptions {
   /** Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`. */
   maxNalSize?: number;
   /** Stream offset of the first byte pushed (default 0), e.g. after seeking. */
   startOffset?: number;
+  /**
+   * Where a NAL unit that straddles chunks is looked for before it is copied, and its copy put
+   * (default none). A copy found is used only when its bytes are the NAL unit's.
+   */
+  copies?: AnnexBNalCopyCache;
 }
 
 /**
@@ -51,6 +68,7 @@ export interface AnnexBParserOptions {
  */
 export class AnnexBParser {
   readonly #maxNalSize: number;
+  readonly #copies: AnnexBNalCopyCache | undefined;
   /** Chunks (or parts) holding the current NAL unit's bytes so far, oldest first. */
   #pieces: Uint8Array[] = [];
   /** Pieces in use (the array is reused: one per NAL unit would be an allocation per NAL unit). */
@@ -80,6 +98,7 @@ export class AnnexBParser {
   constructor(options: AnnexBParserOptions = {}) {
     this.#maxNalSize = options.maxNalSize ?? 16 * 1024 * 1024;
     this.#offset = options.startOffset ?? 0;
+    this.#copies = options.copies;
   }
 
   /** Stream offset of the next byte to be pushed. */
@@ -251,17 +270,22 @@ export class AnnexBParser {
         data = this.#pieces[0]!.subarray(0, fromPieces);
         inChunk = true;
       } else {
-        const buf = new Uint8Array(len);
-        let o = 0;
-        for (let i = 0; i < this.#pieceCount; i++) {
-          const p = this.#pieces[i]!;
-          if (o >= fromPieces) break;
-          const take = Math.min(p.length, fromPieces - o);
-          buf.set(take === p.length ? p : p.subarray(0, take), o);
-          o += take;
+        const shared = this.#copies?.find(start, len);
+        if (shared !== undefined && this.#holds(shared, chunk, fromPieces, fromChunk)) data = shared;
+        else {
+          const buf = new Uint8Array(len);
+          let o = 0;
+          for (let i = 0; i < this.#pieceCount; i++) {
+            const p = this.#pieces[i]!;
+            if (o >= fromPieces) break;
+            const take = Math.min(p.length, fromPieces - o);
+            buf.set(take === p.length ? p : p.subarray(0, take), o);
+            o += take;
+          }
+          if (chunk && fromChunk > 0) buf.set(chunk.subarray(0, fromChunk), o);
+          data = buf;
+          this.#copies?.add(start, buf);
         }
-        if (chunk && fromChunk > 0) buf.set(chunk.subarray(0, fromChunk), o);
-        data = buf;
       }
     }
     // trailing_zero_8bits belong to the next start code, not to the NAL unit.
@@ -269,6 +293,20 @@ export class AnnexBParser {
     if (len === 0) return;
     if (len > this.#maxNalSize) this.#tooLarge(len);
     out.nalUnit(len === data.length ? data : data.subarray(0, len), start, inChunk);
+  }
+
+  /** True when `copy` holds the bytes of #pieces (the first `fromPieces`) followed by `chunk`'s first `fromChunk`. */
+  #holds(copy: Uint8Array, chunk: Uint8Array | null, fromPieces: number, fromChunk: number): boolean {
+    const view = (u: Uint8Array, from: number, n: number): Buffer => Buffer.from(u.buffer, u.byteOffset + from, n);
+    let o = 0;
+    for (let i = 0; i < this.#pieceCount && o < fromPieces; i++) {
+      const p = this.#pieces[i]!;
+      const take = Math.min(p.length, fromPieces - o);
+      if (!view(p, 0, take).equals(view(copy, o, take))) return false;
+      o += take;
+    }
+    if (o !== fromPieces) return false;
+    return fromChunk === 0 || (chunk !== null && view(chunk, 0, fromChunk).equals(view(copy, o, fromChunk)));
   }
 
   #tooLarge(len: number): never {

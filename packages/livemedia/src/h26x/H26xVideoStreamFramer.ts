@@ -10,6 +10,7 @@ import { isSeekableByteStream, type SeekableByteStream } from '../sources/Seekab
 import { FileIndexCache, fileIndexKey } from '../sources/FileIndexCache.js';
 import { parameterSetCopy } from '../rtp/parameterSetCopy.js';
 import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
+import { SharedNalCopies } from './SharedNalCopies.js';
 import { H26xKeyFrameTableBuilder, type H26xKeyFrameEntry, type H26xKeyFrameTable, type H26xTiming } from './H26xKeyFrameTable.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
@@ -195,6 +196,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   #recording: H26xKeyFrameTableBuilder | undefined;
   #preparing: Promise<void> | undefined;
   #pendingSeek: { npt: number } | { entry: IndexEntry | null } | undefined;
+  #fileKey: string | undefined;
 
   constructor(inputSource: FramedSource, options: H26xVideoStreamFramerOptions = {}) {
     super(inputSource);
@@ -208,8 +210,19 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       maxAccessUnitSize: options.maxAccessUnitSize ?? 64 * 1024 * 1024,
       maxPrepareBytes: options.maxPrepareBytes ?? 8 * 1024 * 1024,
     };
-    this.#parser = new AnnexBParser({ maxNalSize: this.#options.maxNalSize });
+    // NAL units across chunk boundaries of a file: one copy shared by every framer of that file.
+    const copies = new SharedNalCopies(() => this.#fileVersion());
+    this.#parser = new AnnexBParser({ maxNalSize: this.#options.maxNalSize, copies });
     this.#timing = { pt0: 0, n0: 0, frameDurationUs: 1e6 / defaultFrameRate };
+  }
+
+  /** What names the version of the file read (path, inode, size, mtime), once it is open; undefined for other inputs. */
+  #fileVersion(): string | undefined {
+    if (this.#fileKey !== undefined) return this.#fileKey;
+    const input = this.inputSource;
+    if (!(input instanceof ByteStreamFileSource) || input.fileSize === undefined) return undefined;
+    this.#fileKey = `${input.inode ?? 0}\0${input.fileSize}\0${input.mtimeMs ?? 0}\0${input.path}`;
+    return this.#fileKey;
   }
 
   // ---- codec hooks ----
