@@ -185,7 +185,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       maxConnections: options.maxConnections ?? 1000,
       maxSessions: options.maxSessions ?? 1000,
       maxRequestSize: options.maxRequestSize ?? 65536,
-      maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
+      maxSendQueueBytes: positive(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes'),
       serverName: options.serverName ?? 'dorsvr/0.1',
       idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
       requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),

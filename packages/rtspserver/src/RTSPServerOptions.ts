@@ -90,7 +90,19 @@ export interface RTSPServerOptions {
   maxSessions?: number;
   /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. */
   maxRequestSize?: number;
-  /** Bytes an interleaved connection may have queued before packets to it are dropped (default 1 MiB). */
+  /**
+   * Bytes an interleaved (TCP) connection may have queued in the server, beyond what the kernel's
+   * socket buffers hold, before RTP/RTCP packets to it are dropped (default 256 KiB; 500 drops in a
+   * row and the reader is disconnected). Unread responses beyond it stop the reading of the
+   * connection's requests. It bounds what slow readers make the server hold: at most this much
+   * each (500 stalled TCP readers: 125 MiB). A player that keeps up never comes near it: packets
+   * leave in batches of at most 64 KiB, and the kernel's buffers take a reader's stall of seconds
+   * first (ffmpeg, GStreamer and our client over loopback at ~2 Mbit/s, key frames of up to 530 KB,
+   * ffmpeg and our client stopped for up to 4 s at a time, on a loaded machine: at most 65 KiB ever
+   * queued, nothing dropped). Raise it only for readers whose kernel buffers cannot take a burst (a
+   * long, slow path) and that may fall behind by more than it for a moment. Anything but a positive
+   * number throws `ERR_SERVER_OPTION`.
+   */
   maxSendQueueBytes?: number;
   /** `Server:` header value (default `dorsvr/0.1`). */
   serverName?: string;
