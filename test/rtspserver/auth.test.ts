@@ -451,3 +451,44 @@ test('replay: a qop nonce forgotten by the bounded memory cannot start its count
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: issue(), nc: 1 })), ok, 'a nonce issued after it starts at 1');
   scheduler.close();
 });
+
+test('requireQop: a right Digest answer without qop (RFC 2069) is refused like a wrong password (401, not stale), so no header can be replayed; qop=auth answers and Basic (when allowed) are unaffected', () => {
+  const { auth, db, scheduler } = authenticator({ requireQop: true, allowBasic: true });
+  const req = { method: 'DESCRIBE', uri: 'rtsp://h/test.264', clientAddress: '192.0.2.7' };
+  const n = nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  const plain = digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, req, plain), { ok: false, status: 401, stale: false });
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), { ok: true, username: 'alice' });
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), { ok: false, status: 401, stale: true }, 'its replay');
+  assert.deepEqual(auth.verify(db, req, `Basic ${Buffer.from('alice:pw').toString('base64')}`), { ok: true, username: 'alice' });
+  scheduler.close();
+  // Off by default: the same RFC 2069 answer is accepted.
+  const lax = authenticator();
+  const m = nonceOf(lax.auth.challenges(lax.db, false, '192.0.2.7'));
+  assert.equal(lax.auth.verify(lax.db, req, digest({ realm: 'r', nonce: m, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' })).ok, true);
+  lax.scheduler.close();
+});
+
+test('over the wire: requireDigestQop refuses a DESCRIBE answered without qop (401 with fresh challenges), serves one with qop=auth', async () => {
+  const scheduler = virtualScheduler();
+  const db = new UserAuthenticationDatabase({ realm: 'r' }).addUser('alice', 'pw');
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', authDatabase: db, requireDigestQop: true });
+  server.addServerMediaSession(new ServerMediaSession('test.264').addSubsession(new RecordingSubsession({ duration: 10 })));
+  const port = await server.listen();
+  const c = await RawRTSPClient.connect(port);
+  try {
+    const url = `rtsp://127.0.0.1:${port}/test.264`;
+    const first = await c.request('DESCRIBE', url);
+    assert.equal(first.status, 401);
+    const n = nonceOf(first.all['www-authenticate']!);
+    const plain = await c.request('DESCRIBE', url, { Authorization: digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: url }) });
+    assert.equal(plain.status, 401);
+    assert.doesNotMatch(plain.all['www-authenticate']!.join('\n'), /stale=true/);
+    const withQop = await c.request('DESCRIBE', url, { Authorization: digestQop({ nonce: n, nc: 1, uri: url }) });
+    assert.equal(withQop.status, 200);
+  } finally {
+    c.close();
+    await server.close();
+    scheduler.close();
+  }
+});

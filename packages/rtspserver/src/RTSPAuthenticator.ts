@@ -52,6 +52,14 @@ export interface RTSPAuthenticatorOptions {
   /** Also offer and accept Basic (default false; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasic?: boolean;
   /**
+   * Accept only Digest answers with `qop=auth` (default false; anything but a boolean throws
+   * `ERR_SERVER_OPTION`). An answer without qop (RFC 2069: GStreamer's rtspsrc, live555's
+   * RTSPClient) is then refused with 401 and fresh challenges, as a wrong password is: such a
+   * client cannot play. What it buys: every accepted Digest header carries a nonce count, so no
+   * captured header can be replayed, from any address (Basic, when allowed, is unaffected).
+   */
+  requireQop?: boolean;
+  /**
    * How many recently used nonces are remembered to renew their lifetime on use and to check
    * qop=auth nonce counts (default 10000, least recently used forgotten first). A forgotten nonce
    * still lives its lifetime from issue for clients without qop; a qop=auth client using a nonce
@@ -88,12 +96,14 @@ const NONCE_HEX_LENGTH = 64;
  * count that does not increase for its nonce (a replay) is refused with `stale=true`. A client that
  * answers without qop (RFC 2069: GStreamer, live555) is still accepted, and its header could be
  * replayed from the same address while the nonce lives: such a response does not change from one
- * request to the next, so nothing tells a replay from the client's own keep-alive.
+ * request to the next, so nothing tells a replay from the client's own keep-alive. With
+ * {@link RTSPAuthenticatorOptions.requireQop} such answers are refused instead.
  */
 export class RTSPAuthenticator {
   readonly #scheduler: Pick<TaskScheduler, 'now'>;
   readonly #lifetimeUs: number;
   readonly #allowBasic: boolean;
+  readonly #requireQop: boolean;
   readonly #maxRenewed: number;
   readonly #secret = randomBytes(32);
   /** Added to the clock in nonces, so they do not tell how long the server has been running. */
@@ -117,6 +127,7 @@ export class RTSPAuthenticator {
     }
     this.#lifetimeUs = lifetime * 1e6;
     this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic');
+    this.#requireQop = booleanOption(options.requireQop, 'requireQop');
     this.#maxRenewed = maxRenewed;
   }
 
@@ -241,6 +252,7 @@ export class RTSPAuthenticator {
     if (typeof ha1 !== 'string') return fail;
     // qop=auth-int is not offered; a client answering with it is refused rather than half-checked.
     if (c.qop !== undefined && c.qop !== 'auth') return fail;
+    if (c.qop === undefined && this.#requireQop) return fail;
     if (!verifyDigestAuthorization({ credentials: c, method: request.method, ha1 })) return fail;
     let nc: number | undefined;
     if (c.qop === 'auth') {

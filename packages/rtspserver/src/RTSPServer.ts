@@ -180,6 +180,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
       allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
+      requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop'),
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
       reclamationSeconds: options.reclamationSeconds ?? 65,
       maxConnections: options.maxConnections ?? 1000,
@@ -195,6 +196,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
       allowBasic: this.#options.allowBasicAuth,
+      requireQop: this.#options.requireDigestQop,
     });
     this.#sessions = new RTSPSessionRegistry(this.scheduler, {
       reclamationSeconds: this.#options.reclamationSeconds,

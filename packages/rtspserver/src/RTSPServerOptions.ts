@@ -75,6 +75,17 @@ export interface RTSPServerOptions {
   /** Also offer and accept Basic authentication (default false: Digest only; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasicAuth?: boolean;
   /**
+   * Accept only Digest answers that use `qop=auth` (default false; anything but a boolean throws
+   * `ERR_SERVER_OPTION`). Such answers count requests (`nc`), so a captured `Authorization` header
+   * is refused when replayed, from any address. Players answering without qop are then refused
+   * (401) and cannot play: GStreamer's rtspsrc (tested), and by their source live555's RTSP client
+   * and the players built on it (openRTSP, VLC; not run here); ffmpeg/ffprobe and our `RTSPClient`
+   * use qop and are unaffected. Without it (the
+   * default), an answer without qop is accepted, and its header could be replayed from the
+   * client's own address (IPv6: its /64) while its nonce lives (`nonceLifetimeSeconds`).
+   */
+  requireDigestQop?: boolean;
+  /**
    * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
    * 300); then the client is answered `stale=true` and retries with a new one.
    */

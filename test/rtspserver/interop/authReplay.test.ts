@@ -31,10 +31,10 @@ class CapturingServer extends DynamicRTSPServer {
   }
 }
 
-async function securedServer() {
+async function securedServer(requireDigestQop = false) {
   const scheduler = new BasicTaskScheduler();
   const db = new UserAuthenticationDatabase({ realm: 'replay' }).addUser('viewer', 'pa55');
-  const server = new CapturingServer({ scheduler, root: fixture(''), port: 0, host: '127.0.0.1', authDatabase: db });
+  const server = new CapturingServer({ scheduler, root: fixture(''), port: 0, host: '127.0.0.1', authDatabase: db, requireDigestQop });
   await server.listen();
   return {
     server,
@@ -102,6 +102,33 @@ test('our RTSPClient plays with Digest qop=auth, its header replays are refused;
     assert.doesNotMatch(gst, /qop=/, `GStreamer answers without qop: ${gst}`);
     assert.deepEqual(await replay(s.server.port, gst, '127.0.0.2'), { status: 401, stale: true }, 'from another address');
     assert.equal((await replay(s.server.port, gst, '127.0.0.1')).status, 200, 'from its own address, while the nonce lives: not preventable without qop');
+  } finally {
+    await s.close();
+  }
+});
+
+test('requireDigestQop: ffmpeg (qop=auth) still plays; GStreamer rtspsrc (no qop) is refused with 401 and cannot play; no accepted header can be replayed', async () => {
+  const s = await securedServer(true);
+  try {
+    const out = join(tmp.dir, 'ffmpeg-qop-required.mkv');
+    const r = await ffmpegCopy(`rtsp://viewer:pa55@127.0.0.1:${s.server.port}/test.264`, 'tcp', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await probe(out)).frames, 50);
+    const header = s.server.accepted.at(-1)!;
+    assert.match(header, /qop="?auth"?/, header);
+    assert.deepEqual(await replay(s.server.port, header, '127.0.0.1'), { status: 401, stale: true }, 'replayed from its own address');
+    const accepted = s.server.accepted.length;
+
+    const bound = 15_000;
+    const g = await runPeer(
+      findPeer('gst-launch-1.0'),
+      ['-e', 'rtspsrc', `location=rtsp://127.0.0.1:${s.server.port}/test.264`, 'protocols=tcp', 'user-id=viewer', 'user-pw=pa55', '!', 'fakesink'],
+      bound,
+    );
+    assert.equal(g.signal, null, 'gst-launch gave up by itself');
+    assert.notEqual(g.code, 0, 'GStreamer did not play');
+    assert.match(`${g.stdout}\n${g.stderr}`, /Unauthorized|401/i);
+    assert.equal(s.server.accepted.length, accepted, 'no DESCRIBE of GStreamer was served');
   } finally {
     await s.close();
   }
