@@ -5,6 +5,7 @@ import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSP
 import type { RTSPAccessAction } from './RTSPRequestContext.js';
 import type { PublishOptions } from './PublishPolicy.js';
 import type { RTSPServer } from './RTSPServer.js'; // the {@link}s below
+import type { RTSPAuthenticator } from './RTSPAuthenticator.js'; // the {@link}s below
 import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './PublishedStream.js';
 import type { RTSPServerStats } from './RTSPServerStats.js';
 import type { MetricsOptions } from './MetricsHTTPListener.js';
@@ -80,9 +81,9 @@ export interface RTSPServerOptions {
    * is refused when replayed, from any address. Players answering without qop are then refused
    * (401) and cannot play: GStreamer's rtspsrc (tested), and by their source live555's RTSP client
    * and the players built on it (openRTSP, VLC; not run here); ffmpeg/ffprobe and our `RTSPClient`
-   * use qop and are unaffected. Without it (the
-   * default), an answer without qop is accepted, and its header could be replayed from the
-   * client's own address (IPv6: its /64) while its nonce lives (`nonceLifetimeSeconds`).
+   * use qop and are unaffected. Without it (the default), an answer without qop is accepted, but
+   * a nonce then authorizes each method and uri once (see {@link RTSPAuthenticator}): its replay
+   * is `stale=true`, and GStreamer retries its repeated keep-alives with the new nonce.
    */
   requireDigestQop?: boolean;
   /**
