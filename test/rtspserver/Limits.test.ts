@@ -275,3 +275,19 @@ test('hostile: malformed requests pipelined behind a slow one count against the 
     await f.done();
   }
 });
+
+test('maxSendQueueBytes must be a positive number: a string, zero, NaN or Infinity (no bound at all) is refused with ERR_SERVER_OPTION', () => {
+  const scheduler = virtualScheduler();
+  try {
+    for (const bad of ['262144', 0, -1, Number.NaN, Number.POSITIVE_INFINITY, null]) {
+      assert.throws(
+        () => new RTSPServer({ scheduler, port: 0, maxSendQueueBytes: bad as number }),
+        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_SERVER_OPTION' && e.message.includes('maxSendQueueBytes'),
+        String(bad),
+      );
+    }
+    void new RTSPServer({ scheduler, port: 0, maxSendQueueBytes: 64 * 1024 }).close();
+  } finally {
+    scheduler.close();
+  }
+});

@@ -182,12 +182,13 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
       allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
+      requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop'),
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
       reclamationSeconds: options.reclamationSeconds ?? 65,
       maxConnections: options.maxConnections ?? 1000,
       maxSessions: options.maxSessions ?? 1000,
       maxRequestSize: options.maxRequestSize ?? 65536,
-      maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
+      maxSendQueueBytes: positive(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes'),
       serverName: options.serverName ?? 'dorsvr/0.1',
       idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
       requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
@@ -197,6 +198,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
       allowBasic: this.#options.allowBasicAuth,
+      requireQop: this.#options.requireDigestQop,
     });
     this.#sessions = new RTSPSessionRegistry(this.scheduler, {
       reclamationSeconds: this.#options.reclamationSeconds,
