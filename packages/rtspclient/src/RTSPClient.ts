@@ -61,7 +61,8 @@ export interface RTSPClientOptions {
   /**
    * Also answer Digest challenges from another origin (scheme, host or port) that a redirect led
    * to (default false: credentials go only to the origin of the URL they came with, as browsers
-   * and undici do). Basic is never sent to another origin, even with this set.
+   * and undici do). Basic is never sent to another origin, even with this set. Anything but a
+   * boolean throws `ERR_RTSP_CLIENT_OPTION` (the string `'false'` used to turn it on).
    */
   sendCredentialsAfterRedirect?: boolean;
   /** Default transport of {@link RTSPClient.setup} (default `auto`). */
@@ -301,7 +302,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     const username = options.username ?? u.username;
     const password = options.password ?? u.password;
     this.#credentials = username === undefined ? undefined : { username, password: password ?? '' };
-    this.#sendCredentialsAfterRedirect = options.sendCredentialsAfterRedirect ?? false;
+    this.#sendCredentialsAfterRedirect = booleanOption(options.sendCredentialsAfterRedirect, 'sendCredentialsAfterRedirect');
     this.#acceptMediaFromAnyAddress = booleanOption(options.acceptMediaFromAnyAddress, 'acceptMediaFromAnyAddress');
     this.#origin = originOf(u);
     if (this.#credentials !== undefined) {
