@@ -325,7 +325,9 @@ test("the publishing guide's server takes ffmpeg's stream and the guide's RTSPCl
     const url = await server.url; // rtsp://127.0.0.1:<port>/live/cam1
     const withUser = url.replace('rtsp://', 'rtsp://cam:s3cret@');
     const ffmpeg = findPeer('ffmpeg');
-    const publishArgs = (to: string): string[] => ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '3', '-i', join(repoRoot, 'test', 'fixtures', 'test.264'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', to];
+    // test.ts's H.264 video four times (8 s at -re): ffmpeg cannot loop a raw .264 (it cannot seek
+    // it), which then ended after its 2 s, and under load before ffprobe had a key frame (width 0).
+    const publishArgs = (to: string): string[] => ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '3', '-i', join(repoRoot, 'test', 'fixtures', 'test.ts'), '-map', '0:v', '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', to];
     const publishing = runPeer(ffmpeg, publishArgs(withUser), 30_000);
     // Read it while it is published: once the server said so.
     for (let i = 0; i < 100 && !out.includes('live/cam1: 1 track(s) live'); i++) await new Promise((r) => setTimeout(r, 100));
