@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   });
   server.on('unpublish', (p, reason, stats) => {
     log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`);
-    json('unpublish', { path: p.path, reason, packets: stats.rtpPackets, bytes: stats.rtpBytes, rtcpPackets: stats.rtcpPackets, oversized: stats.oversized, foreign: stats.foreign });
+    json('unpublish', { path: p.path, reason, packets: stats.rtpPackets, bytes: stats.rtpBytes, rtcpPackets: stats.rtcpPackets, oversized: stats.oversized, foreign: stats.foreign, whilePaused: stats.whilePaused });
   });
   server.on('sessionClosed', (s, reason, stats) => {
     log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`);
