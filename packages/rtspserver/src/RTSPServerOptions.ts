@@ -133,7 +133,8 @@ export interface RTSPServerOptions {
   requestTimeoutSeconds?: number;
   /**
    * Most simultaneous TCP connections from one IP address (an IPv6 client: its /64) (default
-   * 100); more are closed at accept.
+   * 100); more are closed at accept. Counted from accept, so under TLS a handshake not yet done
+   * counts; the RTSP-over-HTTP port (`httpPort`) has a count of its own with the same limit.
    */
   maxConnectionsPerAddress?: number;
   /** Most simultaneous sessions created from one IP address (IPv6: one /64) (default 100); SETUP beyond answers 453. */
