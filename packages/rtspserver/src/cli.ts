@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       rtpPortRange: args.rtpPortRange,
       authDatabase,
       allowBasicAuth: args.basic,
+      requireDigestQop: args.requireQop,
       // With --user, publishing needs those credentials too (the server's database).
       publish: args.publish,
       // The status line (or --json's stats objects) comes from the server's 'stats' event.
