@@ -77,7 +77,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   // chunk of a scatter/gather send (and an array for them), which costs more CPU and garbage than
   // copying ~1.3 KB; a single chunk goes to the kernel as it is. The buffer is reused for the next
   // packet, unless the sender said it still holds it (a queued send): then a fresh one is made.
-  #packet: Uint8Array | undefined;
+  #packet: Uint8Array = EMPTY;
   /** A view of `#packet`'s first `#view.length` bytes, remade only when the packet size changes. */
   #view: Uint8Array = EMPTY;
   /** The chunk list handed to the sender: [the packet]. */
@@ -190,7 +190,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   /** The packet buffer, with room for `size` bytes (a larger one for an oversized packet). */
   #packetFor(size: number): Uint8Array {
     const packet = this.#packet;
-    if (packet !== undefined && packet.length >= size) return packet;
+    if (packet.length >= size) return packet;
     this.#view = EMPTY;
     return (this.#packet = new Uint8Array(Math.max(size, this.maxPacketSize)));
   }
@@ -224,14 +224,14 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   /** Hand the packet's first `size` bytes to the sender; a sender that still holds them keeps the buffer (a fresh one is made). */
   #dispatch(size: number): void {
     let view = this.#view;
-    if (view.length !== size) view = this.#view = this.#packet!.subarray(0, size);
+    if (view.length !== size) view = this.#view = this.#packet.subarray(0, size);
     const one = this.#one;
     one[0] = view;
     const retained = this.#rtpInterface.send(one) === true;
     one[0] = EMPTY;
     this.#retained = retained;
     if (retained) {
-      this.#packet = undefined;
+      this.#packet = EMPTY;
       this.#view = EMPTY;
       this.#retainedCount++;
     }
