@@ -1,6 +1,6 @@
 // The server benchmark's load generator: N RTSP players on loopback, built on this project's RTSP
 // codec (serializeRTSPRequest + RTSPParser), cheap enough to share the machine with the server.
-// Each session: DESCRIBE, SETUP (UDP client_port or TCP interleaved), PLAY, D seconds of RTP
+// Each session: DESCRIBE, SETUP (UDP client_port: an even RTP port and the RTCP port above it, both bound; or TCP interleaved), PLAY, D seconds of RTP
 // counted (packets, bytes, sequence gaps, RTP-time span vs wall-clock span), TEARDOWN.
 // Sessions are set up `batch` at a time. Every wait is bounded; the generator stops by itself.
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
@@ -61,6 +61,8 @@ class Player {
   #ssrc = -1;
   #sock!: Socket;
   #udp: UDPSocket | undefined;
+  /** The RTCP port (RTP port + 1), held so that no other session takes it as its RTP port. */
+  #rtcp: UDPSocket | undefined;
   readonly #parser = new RTSPParser({ maxBodySize: 1 << 16 });
   #cseq = 0;
   #pending: { resolve: (r: RTSPResponse) => void; reject: (e: Error) => void } | undefined;
@@ -102,11 +104,11 @@ class Player {
     const trackURL = control.startsWith('rtsp://') ? control : control === '*' || control === '' ? base : base + control;
     let transport: string;
     if (this.o.transport === 'udp') {
-      const udp = createSocket('udp4');
+      const { rtp: udp, rtcp } = await bindPortPair(local);
       this.#udp = udp;
+      this.#rtcp = rtcp;
       udp.on('message', (m) => this.#onRTP(m));
-      udp.on('error', () => {});
-      await new Promise<void>((resolve) => udp.bind(0, local, resolve));
+      rtcp.on('message', () => {});
       // Room for a key frame's burst while the generator waits for the CPU (capped by rmem_max).
       try {
         udp.setRecvBufferSize(1 << 20);
@@ -155,6 +157,8 @@ class Player {
     this.#sock?.destroy();
     this.#udp?.close();
     this.#udp = undefined;
+    this.#rtcp?.close();
+    this.#rtcp = undefined;
   }
 
   #fail(e: Error): void {
@@ -228,6 +232,41 @@ class Player {
     this.#lastTs = ts;
     this.#lastAt = now;
   }
+}
+
+/** A UDP socket bound to `port` on `address` (0: any free port), or undefined when that port is taken. */
+function bindUDP(address: string, port: number): Promise<UDPSocket | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(undefined);
+    });
+    s.bind(port, address, () => {
+      s.removeAllListeners('error');
+      s.on('error', () => {});
+      resolve(s);
+    });
+  });
+}
+
+/**
+ * An even RTP port and the odd RTCP port above it, both bound, as an RTP receiver does (RFC 3550
+ * §11). Holding the RTCP port matters: the server sends its sender reports there, and a port left
+ * free may be another session's RTP port — whose player then sees packets of a foreign SSRC (the
+ * bench saw 2–6 per UDP row for dorsvr, and the SR rate of live555 made hundreds). Bounded attempts.
+ */
+async function bindPortPair(address: string): Promise<{ rtp: UDPSocket; rtcp: UDPSocket }> {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const a = await bindUDP(address, 0);
+    if (!a) continue;
+    const p = a.address().port;
+    const other = p % 2 === 0 ? p + 1 : p - 1;
+    const b = other > 0 && other < 65536 ? await bindUDP(address, other) : undefined;
+    if (b) return p % 2 === 0 ? { rtp: a, rtcp: b } : { rtp: b, rtcp: a };
+    a.close();
+  }
+  throw new Error(`no free RTP/RTCP port pair on ${address} in 64 attempts`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
