@@ -19,9 +19,31 @@ export interface LoadOptions {
   batch?: number;
   /** RTP clock rate of the stream (90000 for video and MPEG-TS). */
   clockRate?: number;
-  /** Called when every session plays (the measured window starts) and when the window ends. */
-  onWindowStart?: () => void;
-  onWindowEnd?: () => void;
+  /** Measured windows of `seconds` each (default 1). */
+  windows?: number;
+  /** Seconds of play before each window, not measured (default 2 before the first, 0.5 after a resume). */
+  settleSeconds?: number;
+  /**
+   * When given, runs after each window i with every session PAUSEd (e.g. the floor, measured while
+   * the server has nothing to send); PLAY without a Range resumes them before the next window.
+   */
+  between?: (i: number, window: WindowStats) => Promise<void>;
+  /** Called when window i starts (every session plays) and when it ends. */
+  onWindowStart?: (i: number) => void;
+  onWindowEnd?: (i: number) => void;
+}
+
+/** What all sessions received during one measured window. */
+export interface WindowStats {
+  /** Sessions playing. */
+  sessions: number;
+  packets: number;
+  bytes: number;
+  /** RTP timestamps seen change (frames, or MPEG-TS packet groups) summed over sessions. */
+  frames: number;
+  seconds: number;
+  /** The generator's own CPU during the window, µs. */
+  generatorCpuUs: number;
 }
 
 export interface SessionStats {
@@ -34,7 +56,8 @@ export interface SessionStats {
   late: number;
   /** Packets of another SSRC than the session's first (not counted at all: someone else's stream). */
   foreign: number;
-  /** RTP-time span / wall-clock span of what arrived during the measured window (1 = real time). */
+  frames: number;
+  /** RTP-time span / wall-clock span of what arrived during the measured windows (1 = real time). */
   realTime: number;
   /** DESCRIBE sent → first RTP packet, ms. */
   setupMs: number;
@@ -42,10 +65,11 @@ export interface SessionStats {
 
 export interface LoadResult {
   sessions: SessionStats[];
-  /** Packets received by all sessions during the measured window. */
+  windows: WindowStats[];
+  /** Packets received by all sessions during the measured windows. */
   windowPackets: number;
   windowSeconds: number;
-  /** The generator's own CPU during the window, µs. */
+  /** The generator's own CPU during the windows, µs. */
   generatorCpuUs: number;
 }
 
@@ -57,7 +81,7 @@ function localAddressFor(i: number): string {
 }
 
 class Player {
-  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, late: 0, foreign: 0, realTime: 0, setupMs: 0 };
+  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, late: 0, foreign: 0, frames: 0, realTime: 0, setupMs: 0 };
   #ssrc = -1;
   #sock!: Socket;
   #udp: UDPSocket | undefined;
@@ -73,6 +97,10 @@ class Player {
   #lastTs = 0;
   #firstAt = 0;
   #lastAt = 0;
+  /** RTP seconds and wall seconds summed over the windows ended. */
+  #rtpSum = 0;
+  #wallSum = 0;
+  #base = '';
   #windowStart = false;
   #tStart = 0;
   #firstPacket: (() => void) | undefined;
@@ -101,6 +129,7 @@ class Player {
     const sdp = Buffer.from(desc.body).toString('latin1');
     const control = /a=control:(\S+)/.exec(sdp.slice(sdp.indexOf('m=')))?.[1] ?? '';
     const base = desc.headers.get('Content-Base') ?? `${url}/`;
+    this.#base = base;
     const trackURL = control.startsWith('rtsp://') ? control : control === '*' || control === '' ? base : base + control;
     let transport: string;
     if (this.o.transport === 'udp') {
@@ -127,18 +156,28 @@ class Player {
     this.stats.ok = true;
   }
 
-  /** The measured window starts: counts from here on. */
+  /** A measured window starts: counts from here on (added to those of earlier windows). */
   beginWindow(): void {
     this.#windowStart = true;
     this.#counting = false;
-    this.stats.packets = this.stats.bytes = this.stats.lost = this.stats.late = this.stats.foreign = 0;
   }
 
   endWindow(): void {
-    const wall = (this.#lastAt - this.#firstAt) / 1000;
-    const rtp = ((this.#lastTs - this.#firstTs) >>> 0) / (this.o.clockRate ?? 90000);
-    this.stats.realTime = wall > 0 ? rtp / wall : 0;
+    if (this.#counting) {
+      this.#wallSum += (this.#lastAt - this.#firstAt) / 1000;
+      this.#rtpSum += ((this.#lastTs - this.#firstTs) >>> 0) / (this.o.clockRate ?? 90000);
+    }
+    this.stats.realTime = this.#wallSum > 0 ? this.#rtpSum / this.#wallSum : 0;
     this.#windowStart = false;
+  }
+
+  /** PAUSE (between windows) and PLAY without a Range (resume where it paused). */
+  async pause(): Promise<void> {
+    await this.#request('PAUSE', this.#base, { Session: this.#session });
+  }
+
+  async resume(): Promise<void> {
+    await this.#request('PLAY', this.#base, { Session: this.#session });
   }
 
   async stop(): Promise<void> {
@@ -224,6 +263,7 @@ class Player {
       s.lost += gap;
     }
     this.#lastSeq = seq;
+    if (ts !== this.#lastTs || !this.#counting) s.frames++;
     if (!this.#counting) {
       this.#counting = true;
       this.#firstTs = ts;
@@ -285,21 +325,54 @@ function cpuUs(): number {
 /** Runs N sessions against the server; resolves when all are torn down. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const batch = o.batch ?? 50;
+  const windows = Math.max(1, Math.floor(o.windows ?? 1));
   const players = Array.from({ length: o.sessions }, (_, i) => new Player(i, o));
   for (let i = 0; i < players.length; i += batch) {
     await Promise.all(players.slice(i, i + batch).map((p) => p.start().catch((e: Error) => (p.stats.error ??= e.message))));
   }
   const live = players.filter((p) => p.stats.ok);
-  o.onWindowStart?.();
-  for (const p of live) p.beginWindow();
-  const cpu0 = cpuUs();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, o.seconds * 1000));
-  const generatorCpuUs = cpuUs() - cpu0;
-  o.onWindowEnd?.();
-  const windowSeconds = (performance.now() - t0) / 1000;
-  for (const p of live) p.endWindow();
-  const windowPackets = live.reduce((a, p) => a + p.stats.packets, 0);
-  await Promise.all(players.map((p) => p.stop()));
-  return { sessions: players.map((p) => p.stats), windowPackets, windowSeconds, generatorCpuUs };
+  const sum = (f: (s: SessionStats) => number): number => live.reduce((a, p) => a + f(p.stats), 0);
+  const sleep = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
+  const result: WindowStats[] = [];
+  try {
+    for (let w = 0; w < windows; w++) {
+      if (w > 0 && o.between) {
+        await Promise.all(live.map((p) => p.resume().catch((e: Error) => (p.stats.error ??= `PLAY (resume): ${e.message}`))));
+      }
+      await sleep(o.settleSeconds ?? (w === 0 ? 2 : 0.5));
+      const before = { packets: sum((s) => s.packets), bytes: sum((s) => s.bytes), frames: sum((s) => s.frames) };
+      o.onWindowStart?.(w);
+      for (const p of live) p.beginWindow();
+      const cpu0 = cpuUs();
+      const t0 = performance.now();
+      await sleep(o.seconds);
+      const generatorCpuUs = cpuUs() - cpu0;
+      o.onWindowEnd?.(w);
+      const seconds = (performance.now() - t0) / 1000;
+      for (const p of live) p.endWindow();
+      const stats: WindowStats = {
+        sessions: live.length,
+        packets: sum((s) => s.packets) - before.packets,
+        bytes: sum((s) => s.bytes) - before.bytes,
+        frames: sum((s) => s.frames) - before.frames,
+        seconds,
+        generatorCpuUs,
+      };
+      result.push(stats);
+      if (o.between) {
+        // Every session paused while `between` runs; a session whose PAUSE or PLAY fails says so.
+        await Promise.all(live.map((p) => p.pause().catch((e: Error) => (p.stats.error ??= `PAUSE: ${e.message}`))));
+        await o.between(w, stats);
+      }
+    }
+  } finally {
+    await Promise.all(players.map((p) => p.stop()));
+  }
+  return {
+    sessions: players.map((p) => p.stats),
+    windows: result,
+    windowPackets: result.reduce((a, w) => a + w.packets, 0),
+    windowSeconds: result.reduce((a, w) => a + w.seconds, 0),
+    generatorCpuUs: result.reduce((a, w) => a + w.generatorCpuUs, 0),
+  };
 }
