@@ -21,13 +21,15 @@ export interface LoadOptions {
   clockRate?: number;
   /** Measured windows of `seconds` each (default 1). */
   windows?: number;
-  /** Seconds of play before each window, not measured (default 2 before the first, 0.5 after a resume). */
+  /** Seconds of play before each window, not measured (default 3 before the first, 0.5 after a resume). */
   settleSeconds?: number;
   /**
    * When given, runs after each window i with every session PAUSEd (e.g. the floor, measured while
    * the server has nothing to send); PLAY without a Range resumes them before the next window.
    */
   between?: (i: number, window: WindowStats) => Promise<void>;
+  /** Called once every session is set up and playing, before the first settle. */
+  onPlaying?: () => void;
   /** Called when window i starts (every session plays) and when it ends. */
   onWindowStart?: (i: number) => void;
   onWindowEnd?: (i: number) => void;
@@ -331,6 +333,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     await Promise.all(players.slice(i, i + batch).map((p) => p.start().catch((e: Error) => (p.stats.error ??= e.message))));
   }
   const live = players.filter((p) => p.stats.ok);
+  o.onPlaying?.();
   const sum = (f: (s: SessionStats) => number): number => live.reduce((a, p) => a + f(p.stats), 0);
   const sleep = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
   const result: WindowStats[] = [];
@@ -339,7 +342,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (w > 0 && o.between) {
         await Promise.all(live.map((p) => p.resume().catch((e: Error) => (p.stats.error ??= `PLAY (resume): ${e.message}`))));
       }
-      await sleep(o.settleSeconds ?? (w === 0 ? 2 : 0.5));
+      await sleep(o.settleSeconds ?? (w === 0 ? 3 : 0.5));
       const before = { packets: sum((s) => s.packets), bytes: sum((s) => s.bytes), frames: sum((s) => s.frames) };
       o.onWindowStart?.(w);
       for (const p of live) p.beginWindow();
