@@ -765,6 +765,15 @@ function verdict(sp: Spread, limit: number): string {
   return `within noise (the ${sp.all.length} values straddle ${limit})`;
 }
 
+/** Other processes' CPU above which a row's figures are called disturbed (% of one core). */
+const DISTURBED_PCT = 25;
+
+/** Said after a target whose rows other processes disturbed. */
+function disturbed(...rs: Array<Row | undefined>): string {
+  const worst = Math.max(...rs.map((r) => r?.othersPct ?? 0));
+  return worst > DISTURBED_PCT ? ` (disturbed: other processes used up to ${fmt(worst, 0)} % of a core during it)` : '';
+}
+
 /** Each CPU and real-time target of issue #12 for dorsvr, held or missed by how much, from this run's rows. */
 function targetLines(rows: Row[]): string[] {
   const out: string[] = [];
@@ -772,7 +781,7 @@ function targetLines(rows: Row[]): string[] {
     if (r.server !== 'dorsvr') continue;
     const where = `${r.file} ${r.transport} N=${r.n}`;
     if ((r.n === 50 || r.n === 200) && r.n <= FLOOR_MAX_N) {
-      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.length} window/floor pairs — ${verdict(r.ratio, 1.5)}`);
+      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.length} window/floor pairs — ${verdict(r.ratio, 1.5)}${disturbed(r)}`);
     }
     if (r.n === 10) {
       const l = rows.find((x) => x.server === 'live555' && x.file === r.file && x.transport === r.transport && x.n === r.n);
@@ -781,15 +790,15 @@ function targetLines(rows: Row[]): string[] {
         const q = spread(r.ratio.all.flatMap((d) => l.ratio.all.map((x) => d / x)));
         out.push(
           `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 (×${fmtS(r.ratio, 2)} its floor) vs live555MediaServer ${fmtS(l.cpu)} ms (×${fmtS(l.ratio, 2)} its floor); ` +
-            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.length} pairs — ${verdict(q, 1)}`,
+            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.length} pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
         );
       } else {
-        out.push(`- CPU ≤ live555 (the issue's 20 ms/1000; live555 not measured here), ${where}: ${fmtS(r.cpu)} ms — ${verdict(r.cpu, 20)}`);
+        out.push(`- CPU ≤ live555 (the issue's 20 ms/1000; live555 not measured here), ${where}: ${fmtS(r.cpu)} ms — ${verdict(r.cpu, 20)}${disturbed(r)}`);
       }
     }
     if (r.n >= 500) {
       const ok = r.setUp === r.n && r.rtP5 >= 0.99 && r.lossPct === 0;
-      out.push(`- real time at N=${r.n}, ${r.file} ${r.transport}: ${r.setUp}/${r.n} set up, p5 ${fmt(r.rtP5, 3)}, loss ${fmt(r.lossPct, 2)} % — ${ok ? 'holds' : 'misses'}; setup median/p95 ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms`);
+      out.push(`- real time at N=${r.n}, ${r.file} ${r.transport}: ${r.setUp}/${r.n} set up, p5 ${fmt(r.rtP5, 3)}, loss ${fmt(r.lossPct, 2)} % — ${ok ? 'holds' : 'misses'}; setup median/p95 ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms${disturbed(r)}`);
     }
   }
   return out;
