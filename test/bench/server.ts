@@ -248,7 +248,7 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
   return { child, port, stop: stopper(child) };
 }
 
-/** Median, min and max of a list (NaN when empty). */
+/** A figure over k measurements: its central value (pooled, or the median), min and max (NaN when none). */
 interface Spread {
   median: number;
   min: number;
@@ -257,12 +257,16 @@ interface Spread {
   all: number[];
 }
 
-function spread(xs: number[]): Spread {
+/**
+ * `central` replaces the median when given: CPU per packet is pooled (all CPU / all packets), so
+ * that a mark-compact or a stall that fell in one window counts as much as it cost.
+ */
+function spread(xs: number[], central?: number): Spread {
   const v = xs.filter((x) => Number.isFinite(x));
   if (v.length === 0) return { median: NaN, min: NaN, max: NaN, all: xs };
   const s = [...v].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const median = central ?? (s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2);
   return { median, min: s[0]!, max: s[s.length - 1]!, all: xs };
 }
 
@@ -594,9 +598,27 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const ok = result.sessions.filter((s) => s.ok);
   const pkts = result.windowPackets;
   const sent = ok.reduce((x, s) => x + s.packets + s.lost, 0);
-  const cpu = spread(result.windows.map((w, i) => (w.packets > 0 ? (windows[i]!.cpuUs / w.packets) : NaN)));
-  const floor = spread(bursts.map((f) => (f.packets > 0 ? f.cpuUs / f.packets : NaN)));
-  const ratio = spread(bursts.map((_, i) => cpu.all[i]! / floor.all[i]!));
+  const pooled = (cpuUs: number, packets: number): number => (packets > 0 ? cpuUs / packets : NaN);
+  const cpuPooled = pooled(
+    windows.reduce((x, w) => x + w.cpuUs, 0),
+    result.windows.reduce((x, w) => x + w.packets, 0),
+  );
+  const floorPooled = pooled(
+    bursts.reduce((x, f) => x + f.cpuUs, 0),
+    bursts.reduce((x, f) => x + f.packets, 0),
+  );
+  const cpu = spread(
+    result.windows.map((w, i) => pooled(windows[i]!.cpuUs, w.packets)),
+    cpuPooled,
+  );
+  const floor = spread(
+    bursts.map((f) => pooled(f.cpuUs, f.packets)),
+    floorPooled,
+  );
+  const ratio = spread(
+    bursts.map((_, i) => cpu.all[i]! / floor.all[i]!),
+    bursts.length ? cpuPooled / floorPooled : undefined,
+  );
   const nominal = nominalRate(dir, file);
   const shares = ok.map((s) => (file === 'ts' ? s.packets : s.frames) / result.windowSeconds / nominal);
   const cpuUsTotal = windows.reduce((x, w) => x + w.cpuUs, 0);
@@ -818,11 +840,11 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
       : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run, each with its own floor bursts.`,
     '',
-    'Columns: server CPU per 1000 RTP packets delivered (ms: median of the windows, min–max); the bare-send floor, a child',
+    'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
     'destinations: UDP `send` on one connected socket each, TCP corked `write`s of each turn\'s interleaved frames, woken in',
     '4 ms slots like dorsvr\'s scheduler) in bursts taken between the windows; the ratio of each window to the burst after it',
-    '(median, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
+    '(pooled, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
     'reordered and foreign-SSRC packets named when any); real time (RTP time advanced / wall time, per session: p5 and',
     'median; live555 stamps MPEG-TS packets with the time it read them, so for its MPEG-TS rows this says nothing: see the next column);',
     'packets (MPEG-TS; ÷ the file\'s mean packet rate, which moves a few % along the file) or frames (H.264; ÷ 25) received',
