@@ -243,3 +243,51 @@ test('control characters: a NUL in the URL\'s host or in a header is a 400, and 
     await f.done();
   }
 });
+
+test('hostile: malformed requests pipelined behind a slow one count against the 64 unanswered requests (they used to queue their 400s without bound); a few are all answered', async () => {
+  let release: () => void = () => undefined;
+  let gate = new Promise<void>((r) => (release = r));
+  const f = await setup({ accessCheck: async () => (await gate, true) });
+  try {
+    // A few: each gets its 400 once the slow request is answered, and the connection goes on.
+    const few = await f.connect();
+    few.write(`DESCRIBE ${f.url} RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+    await settle(50);
+    few.write('a\r\n\r\n'.repeat(10));
+    await settle(50);
+    release();
+    assert.equal((await few.response()).status, 200);
+    for (let i = 0; i < 10; i++) assert.equal((await few.response()).status, 400);
+    assert.equal((await few.request('OPTIONS', '*')).status, 200);
+
+    // A flood: 5 bytes each, thousands behind the slow request; the connection is cut.
+    gate = new Promise<void>((r) => (release = r));
+    const flood = await f.connect();
+    flood.write(`DESCRIBE ${f.url} RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+    await settle(50);
+    flood.write('a\r\n\r\n'.repeat(20_000));
+    await until(() => flood.closed, 'the flood to be cut');
+    release();
+    const other = await f.connect();
+    assert.equal((await other.request('OPTIONS', '*')).status, 200, 'others are served');
+  } finally {
+    release();
+    await f.done();
+  }
+});
+
+test('maxSendQueueBytes must be a positive number: a string, zero, NaN or Infinity (no bound at all) is refused with ERR_SERVER_OPTION', () => {
+  const scheduler = virtualScheduler();
+  try {
+    for (const bad of ['262144', 0, -1, Number.NaN, Number.POSITIVE_INFINITY, null]) {
+      assert.throws(
+        () => new RTSPServer({ scheduler, port: 0, maxSendQueueBytes: bad as number }),
+        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_SERVER_OPTION' && e.message.includes('maxSendQueueBytes'),
+        String(bad),
+      );
+    }
+    void new RTSPServer({ scheduler, port: 0, maxSendQueueBytes: 64 * 1024 }).close();
+  } finally {
+    scheduler.close();
+  }
+});

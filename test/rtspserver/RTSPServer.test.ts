@@ -142,6 +142,15 @@ test('unsupported things: 501, 405 with Allow, 551 with Unsupported, 461, 459, 4
     assert.equal(r551.headers['unsupported'], 'com.example.teleport');
     assert.equal((await c.request('SETUP', `${f.url}/av/track1`, { Transport: 'RTP/SAVP;unicast;client_port=5000-5001' })).status, 461);
     assert.equal((await c.request('SETUP', `${f.url}/av/track1`, { Transport: 'RTP/AVP;multicast' })).status, 461);
+    // hostile client ports: an RTCP port of 65536 (65535 + 1) or 0 was accepted and echoed back;
+    // such a spec is skipped (461 when it is the only one; the next usable spec is taken).
+    for (const cp of ['65535', '5000-0', '0-1', '0']) {
+      assert.equal((await c.request('SETUP', `${f.url}/av/track1`, { Transport: `RTP/AVP;unicast;client_port=${cp}` })).status, 461, cp);
+    }
+    const fallback = await c.request('SETUP', `${f.url}/av/track1`, { Transport: 'RTP/AVP;unicast;client_port=65535,RTP/AVP;unicast;client_port=65532' });
+    assert.equal(fallback.status, 200);
+    assert.match(fallback.headers['transport']!, /client_port=65532-65533;/);
+    assert.equal((await c.request('TEARDOWN', `${f.url}/av`, { Session: fallback.headers['session']!.split(';')[0]! })).status, 200);
     assert.equal((await c.request('SETUP', `${f.url}/av/track1`)).status, 461);
     // SETUP of the aggregate URL of a two-track stream is not allowed.
     assert.equal((await c.request('SETUP', `${f.url}/av`, { Transport: 'RTP/AVP;unicast;client_port=5000-5001' })).status, 459);

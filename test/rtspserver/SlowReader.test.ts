@@ -23,7 +23,7 @@ class BigClipSubsession extends OnDemandServerMediaSubsession {
 
 test('a TCP reader that stops reading is dropped, then disconnected; a reader on the same shared stream gets every packet', async () => {
   const scheduler = new BasicTaskScheduler();
-  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', maxSendQueueBytes: 512 * 1024 });
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' }); // the default send queue (256 KiB)
   server.addServerMediaSession(new ServerMediaSession('big').addSubsession(new BigClipSubsession({ scheduler, reuseFirstSource: true })));
   await server.listen();
   const closed: SessionCloseReason[] = [];

@@ -97,9 +97,11 @@ test('nonces: each use renews the lifetime; renewals are remembered for the most
   for (const n of [a, b, c]) assert.equal(check(n).ok, true); // a is now the least recently used
   assert.equal(auth.renewedNonceCount, 2);
   scheduler.advance(20e6); // 40 s after issue, 20 s after last use
-  assert.equal(check(b).ok, true, 'renewed by its use');
-  assert.equal(check(c).ok, true, 'renewed by its use');
-  assert.deepEqual(check(a), { ok: false, status: 401, stale: true }, 'forgotten renewal: 40 s after issue is stale');
+  // (Another request than the first: without qop a nonce authorizes each method and uri once.)
+  const again = { method: 'GET_PARAMETER' };
+  assert.equal(check(b, undefined, again).ok, true, 'renewed by its use');
+  assert.equal(check(c, undefined, again).ok, true, 'renewed by its use');
+  assert.deepEqual(check(a, undefined, again), { ok: false, status: 401, stale: true }, 'forgotten renewal: 40 s after issue is stale');
   assert.equal(auth.renewedNonceCount, 2);
   scheduler.close();
 });
@@ -388,7 +390,8 @@ test('replay: a nonce is bound to the address it was challenged to (an IPv6 clie
   const n = nonceOf(auth.challenges(db, false, '192.0.2.7'));
   const header = digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
   assert.deepEqual(auth.verify(db, req('192.0.2.7'), header), { ok: true, username: 'alice' });
-  assert.deepEqual(auth.verify(db, req('::ffff:192.0.2.7'), header), { ok: true, username: 'alice' }, 'the same address, dual-stack');
+  const keepAlive = digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'GET_PARAMETER', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, { ...req('::ffff:192.0.2.7'), method: 'GET_PARAMETER' }, keepAlive), { ok: true, username: 'alice' }, 'the same address, dual-stack');
   assert.deepEqual(auth.verify(db, req('192.0.2.8'), header), { ok: false, status: 401, stale: true });
   assert.deepEqual(auth.verify(db, req(undefined), header), { ok: false, status: 401, stale: true });
   const n6 = nonceOf(auth.challenges(db, false, '2001:db8:0:1::5'));
@@ -398,7 +401,7 @@ test('replay: a nonce is bound to the address it was challenged to (an IPv6 clie
   scheduler.close();
 });
 
-test('replay: challenges offer qop="auth"; with it a nonce count must grow per nonce (a replayed header is stale); without qop (RFC 2069) a header still works, again and again', () => {
+test('replay: challenges offer qop="auth"; with it a nonce count must grow per nonce (a replayed header is stale); without qop (RFC 2069) a nonce authorizes each method and uri once, at most 16', () => {
   const { auth, db, scheduler } = authenticator();
   const ch = auth.challenges(db, false, '192.0.2.7');
   assert.ok(ch.slice(0, 2).every((c) => /qop="auth"/.test(c)), ch.join(' | '));
@@ -417,15 +420,31 @@ test('replay: challenges offer qop="auth"; with it a nonce count must grow per n
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: fresh, nc: 5 })), stale);
   // qop=auth-int is not offered: refused, not half-checked.
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: fresh, nc: 1, qop: 'auth-int' })), { ok: false, status: 401, stale: false });
-  // RFC 2069 clients (GStreamer, live555) answer without qop: accepted, repeatedly (their keep-alives look the same).
-  const plain = digest({ realm: 'r', nonce: fresh, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  // RFC 2069 clients (GStreamer, live555) answer without qop: the same request again with the same
+  // nonce (a replay, or the client's own keep-alive) is stale, another method or uri is fine.
+  const plainHeader = (nonce: string, method: string, uri: string): string => digest({ realm: 'r', nonce, user: 'alice', pass: 'pw', method, uri });
+  const plain = plainHeader(fresh, 'DESCRIBE', 'rtsp://h/test.264');
   assert.deepEqual(auth.verify(db, req, plain), ok);
-  assert.deepEqual(auth.verify(db, req, plain), ok);
-  // With nothing remembered (maxRenewedNonces: 0) a qop nonce serves one request.
+  assert.deepEqual(auth.verify(db, req, plain), stale, 'the same header again');
+  const setup = { method: 'SETUP', uri: 'rtsp://h/test.264/track1', clientAddress: '192.0.2.7' };
+  assert.deepEqual(auth.verify(db, setup, plainHeader(fresh, 'SETUP', setup.uri)), ok, 'another method and uri');
+  assert.deepEqual(auth.verify(db, setup, plainHeader(fresh, 'SETUP', setup.uri)), stale);
+  const many = nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  for (let i = 1; i <= 16; i++) {
+    const r = { method: 'SETUP', uri: `rtsp://h/test.264/track${i}`, clientAddress: '192.0.2.7' };
+    assert.deepEqual(auth.verify(db, r, plainHeader(many, 'SETUP', r.uri)), ok, `track ${i}`);
+  }
+  const seventeenth = { method: 'SETUP', uri: 'rtsp://h/test.264/track17', clientAddress: '192.0.2.7' };
+  assert.deepEqual(auth.verify(db, seventeenth, plainHeader(many, 'SETUP', seventeenth.uri)), stale, 'a 17th request: a new nonce');
+  // With nothing remembered (maxRenewedNonces: 0) a qop nonce serves one request, a plain one one per method and uri.
   const once = authenticator({ maxRenewedNonces: 0 });
   const m = nonceOf(once.auth.challenges(once.db, false, '192.0.2.7'));
   assert.deepEqual(once.auth.verify(once.db, req, digestQop({ nonce: m, nc: 1 })), ok);
   assert.deepEqual(once.auth.verify(once.db, req, digestQop({ nonce: m, nc: 2 })), stale);
+  const p = nonceOf(once.auth.challenges(once.db, false, '192.0.2.7'));
+  assert.deepEqual(once.auth.verify(once.db, req, plainHeader(p, 'DESCRIBE', req.uri)), ok);
+  assert.deepEqual(once.auth.verify(once.db, req, plainHeader(p, 'DESCRIBE', req.uri)), stale);
+  assert.deepEqual(once.auth.verify(once.db, setup, plainHeader(p, 'SETUP', setup.uri)), ok);
   once.scheduler.close();
   scheduler.close();
 });
@@ -447,7 +466,51 @@ test('replay: a qop nonce forgotten by the bounded memory cannot start its count
   assert.equal(auth.renewedNonceCount, 2);
   assert.deepEqual(auth.verify(db, req, first), stale, 'the captured first request of a forgotten nonce, replayed');
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: unused, nc: 1 })), stale, 'issued before a forgotten nonce: it may have been used');
+  const plainSetup = { method: 'SETUP', uri: 'rtsp://h/test.264/track1', clientAddress: '192.0.2.7' };
+  const plainFor = (nonce: string): string => digest({ realm: 'r', nonce, user: 'alice', pass: 'pw', method: 'SETUP', uri: plainSetup.uri });
+  assert.deepEqual(auth.verify(db, plainSetup, plainFor(a)), stale, 'without qop, a forgotten nonce cannot authorize again either');
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: c, nc: 2 })), ok, 'a remembered nonce goes on counting');
   assert.deepEqual(auth.verify(db, req, digestQop({ nonce: issue(), nc: 1 })), ok, 'a nonce issued after it starts at 1');
   scheduler.close();
+});
+
+test('requireQop: a right Digest answer without qop (RFC 2069) is refused like a wrong password (401, not stale), so no header can be replayed; qop=auth answers and Basic (when allowed) are unaffected', () => {
+  const { auth, db, scheduler } = authenticator({ requireQop: true, allowBasic: true });
+  const req = { method: 'DESCRIBE', uri: 'rtsp://h/test.264', clientAddress: '192.0.2.7' };
+  const n = nonceOf(auth.challenges(db, false, '192.0.2.7'));
+  const plain = digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' });
+  assert.deepEqual(auth.verify(db, req, plain), { ok: false, status: 401, stale: false });
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), { ok: true, username: 'alice' });
+  assert.deepEqual(auth.verify(db, req, digestQop({ nonce: n, nc: 1 })), { ok: false, status: 401, stale: true }, 'its replay');
+  assert.deepEqual(auth.verify(db, req, `Basic ${Buffer.from('alice:pw').toString('base64')}`), { ok: true, username: 'alice' });
+  scheduler.close();
+  // Off by default: the same RFC 2069 answer is accepted.
+  const lax = authenticator();
+  const m = nonceOf(lax.auth.challenges(lax.db, false, '192.0.2.7'));
+  assert.equal(lax.auth.verify(lax.db, req, digest({ realm: 'r', nonce: m, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: 'rtsp://h/test.264' })).ok, true);
+  lax.scheduler.close();
+});
+
+test('over the wire: requireDigestQop refuses a DESCRIBE answered without qop (401 with fresh challenges), serves one with qop=auth', async () => {
+  const scheduler = virtualScheduler();
+  const db = new UserAuthenticationDatabase({ realm: 'r' }).addUser('alice', 'pw');
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1', authDatabase: db, requireDigestQop: true });
+  server.addServerMediaSession(new ServerMediaSession('test.264').addSubsession(new RecordingSubsession({ duration: 10 })));
+  const port = await server.listen();
+  const c = await RawRTSPClient.connect(port);
+  try {
+    const url = `rtsp://127.0.0.1:${port}/test.264`;
+    const first = await c.request('DESCRIBE', url);
+    assert.equal(first.status, 401);
+    const n = nonceOf(first.all['www-authenticate']!);
+    const plain = await c.request('DESCRIBE', url, { Authorization: digest({ realm: 'r', nonce: n, user: 'alice', pass: 'pw', method: 'DESCRIBE', uri: url }) });
+    assert.equal(plain.status, 401);
+    assert.doesNotMatch(plain.all['www-authenticate']!.join('\n'), /stale=true/);
+    const withQop = await c.request('DESCRIBE', url, { Authorization: digestQop({ nonce: n, nc: 1, uri: url }) });
+    assert.equal(withQop.status, 200);
+  } finally {
+    c.close();
+    await server.close();
+    scheduler.close();
+  }
 });

@@ -57,6 +57,12 @@ interface Pending {
   timer: TaskToken;
 }
 
+/**
+ * Bytes we may have queued to the server (it is not reading them) beyond which we stop writing what
+ * can be lost: interleaved RTCP/RTP, and our answers to the server's own requests.
+ */
+const MAX_QUEUED_BYTES = 1 << 20;
+
 /** Methods a client answers 200 when a server (a camera) sends them to us; others get 501. */
 const ANSWERED = new Set(['OPTIONS', 'GET_PARAMETER']);
 
@@ -166,7 +172,7 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.#closed) return false;
     // A stalled server must not make us buffer without bound; RTCP and RTP can be lost.
-    if (this.#socket.writableLength > 1 << 20) return false;
+    if (this.#socket.writableLength > MAX_QUEUED_BYTES) return false;
     let len = 0;
     for (const c of chunks) len += c.length;
     if (len > 0xffff) return false;
@@ -228,6 +234,12 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
 
   #answer(status: number, cseq: number | undefined): void {
     if (this.#closed) return;
+    // A server that floods us with requests and never reads the answers must not make us queue
+    // them without bound (each answer is longer than the request that asked for it).
+    if (this.#socket.writableLength > MAX_QUEUED_BYTES) {
+      debug('server request (CSeq %s) not answered: %d bytes it has not read are queued', cseq, this.#socket.writableLength);
+      return;
+    }
     const headers = new RTSPHeaders();
     if (cseq !== undefined) headers.append('CSeq', cseq);
     if (status === 200) headers.append('Public', 'OPTIONS, GET_PARAMETER');

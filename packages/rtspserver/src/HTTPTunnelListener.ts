@@ -19,6 +19,11 @@ export interface HTTPTunnelListenerOptions {
   readonly requestTimeoutSeconds: number;
   /** Most simultaneous connections on the HTTP port (GET and POST halves count alike). */
   readonly maxConnections: number;
+  /**
+   * Most simultaneous connections on the HTTP port from one address (an IPv6 /64), counted from
+   * accept (under TLS, before the handshake); more are closed at accept. Undefined: no limit of its own.
+   */
+  readonly maxConnectionsPerAddress?: number | undefined;
   /** `Server:` header of the answers. */
   readonly serverName: string;
   /**
@@ -101,6 +106,7 @@ export class HTTPTunnelListener {
       tls: options.tls,
       handshakeTimeoutMs: options.requestTimeoutSeconds * 1000,
       onSocket: (socket) => this.#onSocket(socket),
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress,
     });
     this.#server.maxConnections = options.maxConnections;
   }

@@ -52,14 +52,26 @@ export interface RTSPAuthenticatorOptions {
   /** Also offer and accept Basic (default false; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasic?: boolean;
   /**
-   * How many recently used nonces are remembered to renew their lifetime on use and to check
-   * qop=auth nonce counts (default 10000, least recently used forgotten first). A forgotten nonce
-   * still lives its lifetime from issue for clients without qop; a qop=auth client using a nonce
-   * that is not remembered and was issued no later than one forgotten gets `stale=true` (it then
-   * takes a new nonce), so a forgotten count cannot start again at 1.
+   * Accept only Digest answers with `qop=auth` (default false; anything but a boolean throws
+   * `ERR_SERVER_OPTION`). An answer without qop (RFC 2069: GStreamer's rtspsrc, live555's
+   * RTSPClient) is then refused with 401 and fresh challenges, as a wrong password is: such a
+   * client cannot play. What it buys: every accepted Digest header carries a nonce count, so no
+   * captured header can be replayed, from any address (Basic, when allowed, is unaffected).
+   */
+  requireQop?: boolean;
+  /**
+   * How many recently used nonces are remembered to renew their lifetime on use, to check
+   * qop=auth nonce counts and the requests a nonce authorized without qop (default 10000, least
+   * recently used forgotten first). A client using a nonce that is not remembered and was issued
+   * no later than one forgotten gets `stale=true` (it then takes a new nonce), so a forgotten
+   * nonce's count cannot start again at 1, nor its requests be made again. With 0, a qop=auth
+   * nonce serves one request and a nonce without qop one request per method and uri.
    */
   maxRenewedNonces?: number;
 }
+
+/** Requests (method and uri) one nonce may authorize without qop; then the client takes a new one. */
+const MAX_PLAIN_USES_PER_NONCE = 16;
 
 /** Bytes of a nonce: issue time (8), random (8), HMAC-SHA-256 of both and the client's address truncated (16). */
 const NONCE_HEX_LENGTH = 64;
@@ -86,14 +98,18 @@ const NONCE_HEX_LENGTH = 64;
  * so a captured header is refused (`stale=true`) from anywhere else. The challenges offer
  * `qop="auth"`: a client that uses it (ffmpeg, our RTSPClient) counts its requests in `nc`, and a
  * count that does not increase for its nonce (a replay) is refused with `stale=true`. A client that
- * answers without qop (RFC 2069: GStreamer, live555) is still accepted, and its header could be
- * replayed from the same address while the nonce lives: such a response does not change from one
- * request to the next, so nothing tells a replay from the client's own keep-alive.
+ * answers without qop (RFC 2069: GStreamer, live555) is still accepted, but its response does not
+ * change from one request to the next, so a nonce authorizes each method and uri (e.g. `SETUP` of
+ * one track) once, and at most 16 of them: a captured header replayed is `stale=true`, and so is
+ * the client's own repeated request (a keep-alive), which then retries with the fresh nonce of that
+ * answer (GStreamer's rtspsrc does: one more round trip per keep-alive). With
+ * {@link RTSPAuthenticatorOptions.requireQop} such answers are refused instead.
  */
 export class RTSPAuthenticator {
   readonly #scheduler: Pick<TaskScheduler, 'now'>;
   readonly #lifetimeUs: number;
   readonly #allowBasic: boolean;
+  readonly #requireQop: boolean;
   readonly #maxRenewed: number;
   readonly #secret = randomBytes(32);
   /** Added to the clock in nonces, so they do not tell how long the server has been running. */
@@ -102,7 +118,7 @@ export class RTSPAuthenticator {
    * Recently used nonces → last successful use (µs, scheduler clock) and the highest qop nonce
    * count accepted (0: none yet), least recent first.
    */
-  readonly #renewed = new Map<string, { at: number; nc: number }>();
+  readonly #renewed = new Map<string, { at: number; nc: number; uses?: Set<string> }>();
 
   constructor(scheduler: Pick<TaskScheduler, 'now'>, options: RTSPAuthenticatorOptions = {}) {
     this.#scheduler = scheduler;
@@ -117,6 +133,7 @@ export class RTSPAuthenticator {
     }
     this.#lifetimeUs = lifetime * 1e6;
     this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic');
+    this.#requireQop = booleanOption(options.requireQop, 'requireQop');
     this.#maxRenewed = maxRenewed;
   }
 
@@ -150,9 +167,10 @@ export class RTSPAuthenticator {
 
   /**
    * True when the nonce is one of ours for `address` and was issued, or last used, within its
-   * lifetime, and (with qop) `nc` is above every count accepted for it so far; renews it.
+   * lifetime, and (with qop) `nc` is above every count accepted for it so far, or (without qop) it
+   * has not authorized `use` (method and uri) yet; renews it.
    */
-  #useNonce(nonce: string, address: string, nc: number | undefined): boolean {
+  #useNonce(nonce: string, address: string, nc: number | undefined, use: string): boolean {
     const issued = this.#issuedAt(nonce, address);
     if (issued === undefined) return false;
     const now = this.#scheduler.now();
@@ -167,18 +185,26 @@ export class RTSPAuthenticator {
     // forgotten: one issued no later than a nonce we forgot may have been used already (stale:
     // the client takes a new nonce, one round trip).
     if (nc !== undefined && (seen === undefined ? nc !== 1 || issued <= this.#forgottenIssuedUpTo : nc <= seen.nc)) return false;
+    // Without qop a header does not change between uses: each (method, uri) may use a nonce once.
+    let uses = seen?.uses;
+    if (nc === undefined) {
+      if (seen === undefined ? issued <= this.#forgottenIssuedUpTo : uses?.has(use) === true) return false;
+      if ((uses?.size ?? 0) >= MAX_PLAIN_USES_PER_NONCE) return false;
+      uses = new Set(uses).add(use);
+    }
     if (this.#maxRenewed > 0) {
       this.#renewed.delete(nonce); // re-inserted last: Map order is least recently used first
-      this.#renewed.set(nonce, { at: now, nc: nc ?? seen?.nc ?? 0 });
+      this.#renewed.set(nonce, { at: now, nc: nc ?? seen?.nc ?? 0, uses });
       if (this.#renewed.size > this.#maxRenewed) this.#forget(this.#renewed.keys().next().value!);
-    } else if (nc !== undefined) {
-      // Nothing remembered, so no count can be checked later: a qop nonce serves once.
-      return nc === 1 && seen === undefined && this.#usedOnce(nonce);
+    } else {
+      // Nothing remembered, so nothing can be checked later: a qop nonce serves once, a plain one
+      // once per method and uri.
+      return nc === undefined ? this.#usedOnce(`${nonce} ${use}`) : nc === 1 && this.#usedOnce(nonce);
     }
     return true;
   }
 
-  /** With `maxRenewedNonces: 0`: a qop=auth nonce serves one request (remembered in a set bounded like the map would be). */
+  /** With `maxRenewedNonces: 0`: a qop=auth nonce serves one request, a plain one one request per method and uri (remembered in a set bounded like the map would be). */
   #usedOnce(nonce: string): boolean {
     if (this.#once.has(nonce)) return false;
     this.#once.add(nonce);
@@ -241,13 +267,14 @@ export class RTSPAuthenticator {
     if (typeof ha1 !== 'string') return fail;
     // qop=auth-int is not offered; a client answering with it is refused rather than half-checked.
     if (c.qop !== undefined && c.qop !== 'auth') return fail;
+    if (c.qop === undefined && this.#requireQop) return fail;
     if (!verifyDigestAuthorization({ credentials: c, method: request.method, ha1 })) return fail;
     let nc: number | undefined;
     if (c.qop === 'auth') {
       if (c.nc === undefined || !/^[0-9a-fA-F]{8}$/.test(c.nc)) return fail;
       nc = Number.parseInt(c.nc, 16);
     }
-    if (!this.#useNonce(c.nonce, addressKey(request.clientAddress), nc)) return { ok: false, status: 401, stale: true };
+    if (!this.#useNonce(c.nonce, addressKey(request.clientAddress), nc, `${request.method} ${c.uri}`)) return { ok: false, status: 401, stale: true };
     return { ok: true, username: c.username };
   }
 }

@@ -10,7 +10,7 @@ const debug = createDebug('dorsvr:rtspserver:connection');
 export interface RTSPClientConnectionOptions {
   /** Bytes of request (start line + headers + body) accepted (default 64 KiB). */
   maxRequestSize: number;
-  /** Bytes the socket may have queued before interleaved packets are dropped (default 1 MiB). */
+  /** Bytes the socket may have queued before interleaved packets are dropped (the server's default: 256 KiB). */
   maxSendQueueBytes: number;
   /** Consecutive dropped packets after which a reader is judged stuck and disconnected. */
   maxConsecutiveDrops: number;

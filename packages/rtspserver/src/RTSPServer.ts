@@ -65,6 +65,8 @@ export const RTSP_SERVER_METHODS = Object.freeze([
   'GET_PARAMETER',
   'SET_PARAMETER',
 ]);
+/** Requests (well-formed or not) received on one connection and not yet answered, before it is closed. */
+const MAX_PIPELINED_REQUESTS = 64;
 /** RTSP methods known but not accepted by a play-only resource (answered 405 with `Allow:`). */
 const NOT_ALLOWED = new Set(['REDIRECT']);
 
@@ -180,12 +182,13 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
       allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
+      requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop'),
       nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
       reclamationSeconds: options.reclamationSeconds ?? 65,
       maxConnections: options.maxConnections ?? 1000,
       maxSessions: options.maxSessions ?? 1000,
       maxRequestSize: options.maxRequestSize ?? 65536,
-      maxSendQueueBytes: options.maxSendQueueBytes ?? 1 << 20,
+      maxSendQueueBytes: positive(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes'),
       serverName: options.serverName ?? 'dorsvr/0.1',
       idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
       requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
@@ -195,6 +198,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
       allowBasic: this.#options.allowBasicAuth,
+      requireQop: this.#options.requireDigestQop,
     });
     this.#sessions = new RTSPSessionRegistry(this.scheduler, {
       reclamationSeconds: this.#options.reclamationSeconds,
@@ -369,6 +373,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       tls: this.#tls,
       handshakeTimeoutMs: this.#options.requestTimeoutSeconds * 1000,
       onSocket: (socket) => this.#onConnection(socket),
+      maxConnectionsPerAddress: this.#options.maxConnectionsPerAddress,
     });
     server.maxConnections = this.#options.maxConnections;
     this.#server = server;
@@ -442,6 +447,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       tls: this.#tls,
       requestTimeoutSeconds: this.#options.requestTimeoutSeconds,
       maxConnections: this.#options.maxConnections,
+      maxConnectionsPerAddress: this.#options.maxConnectionsPerAddress,
       serverName: this.#options.serverName,
       maxSendQueueBytes: this.#options.maxSendQueueBytes,
       postFromAnyAddress: this.#httpTunnelPostFromAnyAddress,
@@ -714,27 +720,31 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
           }
           break;
         }
-        case 'request': {
-          if (state.pending >= 64) {
+        case 'request':
+        case 'error': {
+          if (item.type === 'error' && item.isRequest === false) break;
+          // A malformed request waits for its 400 in the same queue as the others, so it counts
+          // against the same bound (a few bytes of garbage each must not queue answers unbounded
+          // behind a request that takes its time).
+          if (state.pending >= MAX_PIPELINED_REQUESTS) {
             debug('connection %d: too many pipelined requests, closing', state.conn.id);
             state.conn.close('too-many-requests');
             return;
           }
           state.pending++;
-          const req = item;
+          const next =
+            item.type === 'request'
+              ? () => this.#handleRequest(state, item)
+              : () => {
+                  const headers = new RTSPHeaders();
+                  headers.append('CSeq', item.cseq ?? 0);
+                  this.#commonHeaders(headers);
+                  this.#send(state.conn, { status: item.error.status ?? 400, headers });
+                };
           state.queue = state.queue
-            .then(() => this.#handleRequest(state, req))
+            .then(next)
             .catch((err: unknown) => void this.emit('error', err))
             .finally(() => state.pending--);
-          break;
-        }
-        case 'error': {
-          if (item.isRequest === false) break;
-          const headers = new RTSPHeaders();
-          headers.append('CSeq', item.cseq ?? 0);
-          this.#commonHeaders(headers);
-          const status = item.error.status ?? 400;
-          state.queue = state.queue.then(() => this.#send(state.conn, { status, headers }));
           break;
         }
         case 'response':

@@ -5,6 +5,7 @@ import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSP
 import type { RTSPAccessAction } from './RTSPRequestContext.js';
 import type { PublishOptions } from './PublishPolicy.js';
 import type { RTSPServer } from './RTSPServer.js'; // the {@link}s below
+import type { RTSPAuthenticator } from './RTSPAuthenticator.js'; // the {@link}s below
 import type { PublishedStream, PublishEndReason, PublishedStreamStats } from './PublishedStream.js';
 import type { RTSPServerStats } from './RTSPServerStats.js';
 import type { MetricsOptions } from './MetricsHTTPListener.js';
@@ -75,6 +76,17 @@ export interface RTSPServerOptions {
   /** Also offer and accept Basic authentication (default false: Digest only; anything but a boolean throws `ERR_SERVER_OPTION`). */
   allowBasicAuth?: boolean;
   /**
+   * Accept only Digest answers that use `qop=auth` (default false; anything but a boolean throws
+   * `ERR_SERVER_OPTION`). Such answers count requests (`nc`), so a captured `Authorization` header
+   * is refused when replayed, from any address. Players answering without qop are then refused
+   * (401) and cannot play: GStreamer's rtspsrc (tested), and by their source live555's RTSP client
+   * and the players built on it (openRTSP, VLC; not run here); ffmpeg/ffprobe and our `RTSPClient`
+   * use qop and are unaffected. Without it (the default), an answer without qop is accepted, but
+   * a nonce then authorizes each method and uri once (see {@link RTSPAuthenticator}): its replay
+   * is `stale=true`, and GStreamer retries its repeated keep-alives with the new nonce.
+   */
+  requireDigestQop?: boolean;
+  /**
    * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
    * 300); then the client is answered `stale=true` and retries with a new one.
    */
@@ -90,7 +102,19 @@ export interface RTSPServerOptions {
   maxSessions?: number;
   /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. */
   maxRequestSize?: number;
-  /** Bytes an interleaved connection may have queued before packets to it are dropped (default 1 MiB). */
+  /**
+   * Bytes an interleaved (TCP) connection may have queued in the server, beyond what the kernel's
+   * socket buffers hold, before RTP/RTCP packets to it are dropped (default 256 KiB; 500 drops in a
+   * row and the reader is disconnected). Unread responses beyond it stop the reading of the
+   * connection's requests. It bounds what slow readers make the server hold: at most this much
+   * each (500 stalled TCP readers: 125 MiB). A player that keeps up never comes near it: packets
+   * leave in batches of at most 64 KiB, and the kernel's buffers take a reader's stall of seconds
+   * first (ffmpeg, GStreamer and our client over loopback at ~2 Mbit/s, key frames of up to 530 KB,
+   * ffmpeg and our client stopped for up to 4 s at a time, on a loaded machine: at most 65 KiB ever
+   * queued, nothing dropped). Raise it only for readers whose kernel buffers cannot take a burst (a
+   * long, slow path) and that may fall behind by more than it for a moment. Anything but a positive
+   * number throws `ERR_SERVER_OPTION`.
+   */
   maxSendQueueBytes?: number;
   /** `Server:` header value (default `dorsvr/0.1`). */
   serverName?: string;
@@ -109,7 +133,8 @@ export interface RTSPServerOptions {
   requestTimeoutSeconds?: number;
   /**
    * Most simultaneous TCP connections from one IP address (an IPv6 client: its /64) (default
-   * 100); more are closed at accept.
+   * 100); more are closed at accept. Counted from accept, so under TLS a handshake not yet done
+   * counts; the RTSP-over-HTTP port (`httpPort`) has a count of its own with the same limit.
    */
   maxConnectionsPerAddress?: number;
   /** Most simultaneous sessions created from one IP address (IPv6: one /64) (default 100); SETUP beyond answers 453. */

@@ -2,6 +2,8 @@ import { createServer as createTCPServer, type Server, type Socket } from 'node:
 import { createSecureContext, createServer as createTLSServer, type TlsOptions } from 'node:tls';
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
+import { clientAddressKey } from './clientAddressKey.js';
+import { normalizeAddress } from './RTSPClientConnection.js';
 
 const debug = createDebug('dorsvr:rtspserver:listener');
 
@@ -13,6 +15,12 @@ export interface RTSPListenerOptions {
   readonly handshakeTimeoutMs: number;
   /** A connection is ready for RTSP (after the TLS handshake, under TLS). */
   readonly onSocket: (socket: Socket) => void;
+  /**
+   * Most TCP connections from one address (an IPv6 /64, see `clientAddressKey`) open at once,
+   * counted from accept — under TLS from before the handshake, so that one address cannot hold
+   * every place with handshakes it never finishes. More are closed at accept. Undefined: no limit.
+   */
+  readonly maxConnectionsPerAddress?: number | undefined;
 }
 
 /**
@@ -21,16 +29,41 @@ export interface RTSPListenerOptions {
  * reaches `onSocket`.
  */
 export function createRTSPListener(options: RTSPListenerOptions): Server {
-  if (options.tls === undefined) return createTCPServer({ noDelay: true }, options.onSocket);
+  const admit = perAddressLimit(options.maxConnectionsPerAddress);
+  if (options.tls === undefined) return createTCPServer({ noDelay: true }, (socket) => admit(socket) && options.onSocket(socket));
   const server = createTLSServer({ ...options.tls, handshakeTimeout: options.handshakeTimeoutMs }, (socket) => {
     socket.setNoDelay(true);
     options.onSocket(socket);
   });
+  // The raw TCP sockets, as they are accepted (their TLS handshake has not begun).
+  server.on('connection', (socket: Socket) => void admit(socket));
   server.on('tlsClientError', (err, socket) => {
     debug('TLS handshake with %s:%d failed: %s', socket.remoteAddress, socket.remotePort, err.message);
     socket.destroy();
   });
   return server;
+}
+
+/** Counts open sockets per address; returns whether one just accepted may stay (else destroys it). */
+function perAddressLimit(max: number | undefined): (socket: Socket) => boolean {
+  if (max === undefined) return () => true;
+  const open = new Map<string, number>();
+  return (socket) => {
+    const key = clientAddressKey(normalizeAddress(socket.remoteAddress ?? ''));
+    const n = open.get(key) ?? 0;
+    if (n >= max) {
+      debug('refusing a connection from %s: %d open already (maxConnectionsPerAddress)', key, n);
+      socket.destroy();
+      return false;
+    }
+    open.set(key, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left > 0) open.set(key, left);
+      else open.delete(key);
+    });
+    return true;
+  };
 }
 
 /**

@@ -78,6 +78,29 @@ test('a NAL unit inside one chunk is a view of it; one that straddles chunks is 
   assert.equal(last[0]!.offset, 17);
 });
 
+test('a NAL unit that straddles chunks is taken from the copy cache when its bytes match, else copied and offered to it', () => {
+  const bytes = Uint8Array.of(0, 0, 0, 1, 0x67, 1, 2, 3, 0, 0, 1, 0x68, 4, 5, 0, 0, 1, 0x65, 9);
+  const held = new Map<number, Uint8Array>();
+  const cache = { find: (offset: number, length: number) => (held.get(offset)?.length === length ? held.get(offset) : undefined), add: (offset: number, copy: Uint8Array) => void held.set(offset, copy) };
+  const run = (): Uint8Array => {
+    const p = new AnnexBParser({ copies: cache });
+    p.push(bytes.slice(0, 13));
+    const [nal] = p.push(bytes.slice(13));
+    return nal!.data;
+  };
+  const first = run();
+  assert.deepEqual([...first], [0x68, 4, 5]);
+  assert.equal(held.get(11), first, 'the copy is offered to the cache at its stream offset');
+  assert.equal(run(), first, 'a second parser of the same bytes uses that copy');
+  // A cached copy of the right length but other bytes (another file, changed since) is not used.
+  const wrong = Uint8Array.of(0x68, 4, 6);
+  held.set(11, wrong);
+  const third = run();
+  assert.notEqual(third, wrong);
+  assert.deepEqual([...third], [0x68, 4, 5]);
+  assert.deepEqual([...wrong], [0x68, 4, 6], 'the cached copy is not written to');
+});
+
 test('start codes split 00|00 01 and 00 00|01 across chunks are found', () => {
   for (const cut of [1, 2, 3, 4, 5, 6, 7]) {
     const bytes = Uint8Array.of(0, 0, 1, 0x41, 7, 0, 0, 1, 0x41, 8);

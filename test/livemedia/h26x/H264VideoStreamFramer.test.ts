@@ -198,3 +198,30 @@ test('indexing a long file (blocking reads) gives the event loop a turn per chun
     assert.ok(turns >= 16, `the event loop turned ${turns} times while 16 chunks were indexed`);
   });
 });
+
+test('framers playing one file share the copy of each NAL unit that straddles two chunks; their frames are the file\'s NAL units', async () => {
+  const path = fixture('test.264');
+  const open = async (): Promise<H264VideoStreamFramer> => new H264VideoStreamFramer(await ByteStreamFileSource.open(path, { chunkSize: 1024 }));
+  const [a, b] = [await open(), await open()];
+  const fromMemory = new H264VideoStreamFramer(new ByteStreamMemorySource(readFileSync(path)));
+  try {
+    const [fa, fb, fm] = [await collect(a), await collect(b), await collect(fromMemory)];
+    assert.equal(fa.length, fm.length);
+    assert.equal(fb.length, fm.length);
+    let straddling = 0;
+    for (let i = 0; i < fm.length; i++) {
+      assert.deepEqual(fa[i]!.data, fm[i]!.data);
+      assert.deepEqual(fb[i]!.data, fm[i]!.data);
+      // A copy is a Uint8Array of its own; a view of a 1 KiB chunk is not.
+      if (fa[i]!.data.buffer.byteLength !== 1024) {
+        straddling++;
+        assert.equal(fb[i]!.data.buffer, fa[i]!.data.buffer, `NAL unit ${i}: one copy for both framers`);
+      }
+    }
+    assert.ok(straddling >= 5, `NAL units across 1 KiB chunks: ${straddling}`);
+  } finally {
+    a.close();
+    b.close();
+    fromMemory.close();
+  }
+});

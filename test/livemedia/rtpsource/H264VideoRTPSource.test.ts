@@ -185,3 +185,22 @@ test('bad packets are counted, never thrown; other payload types are ignored; cl
   src.close();
   assert.equal(await pending, null);
 });
+
+test('hostile: a NAL unit sent as 1-byte FU-A fragments is dropped past 16384 fragments (the 8 MiB bound alone let a peer make a source hold ~1 GB of fragment views), and the next frame arrives', async () => {
+  const sched = new VirtualTaskScheduler();
+  const src = new H264VideoRTPSource({ scheduler: sched });
+  const damaged: RTPDamagedFrameInfo[] = [];
+  src.on('damaged', (d) => damaged.push(d));
+  const n = 16384 + 100;
+  for (let i = 0; i < n; i++) {
+    const fu = (i === 0 ? 0x80 : 0) | (i === n - 1 ? 0x40 : 0) | 5;
+    src.injectPacket(rtp({ seq: i & 0xffff, ts: 90_000, marker: i === n - 1, payload: [0x7c, fu, 0x11] }));
+  }
+  src.injectPacket(rtp({ seq: n & 0xffff, ts: 93_000, marker: true, payload: P1 }));
+  const [frame] = await collect(src, 1);
+  assert.deepEqual(frame!.data, P1, 'the huge fragmented frame was dropped, the next one delivered');
+  assert.equal(damaged.length, 1, 'reported once, its remaining fragments skipped quietly');
+  assert.match(damaged[0]!.reason, /more than 16384 fragments/);
+  assert.equal(src.lostPackets, 0);
+  src.close();
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimpleRTPSource, H264VideoRTPSource } from '@dorsvr/livemedia';
-import { VirtualTaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, VirtualTaskScheduler } from '@dorsvr/scheduler';
 import { rtp } from './rtpPackets.js';
 
 function hex(s: string): Uint8Array {
@@ -133,4 +133,18 @@ test('after an RTCP BYE, packets still in flight for byeGraceUs are taken; then 
   for (let f = await src.getNextFrame(); f !== null; f = await src.getNextFrame()) got.push(f.data[0]!);
   assert.deepEqual(got, [0, 1, 2, 3]);
   src.close();
+});
+
+test('hostile: a clock rate of 0 (a peer\'s `a=rtpmap:96 H264/0`) is no rtpmap and no depacketizer, not a source whose every presentation time is NaN', async () => {
+  const { createRTPSource, parseRtpmap, parseSDP } = await import('@dorsvr/livemedia');
+  assert.equal(parseRtpmap('96 H264/0'), undefined);
+  const sdp = parseSDP('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/0\r\n');
+  assert.deepEqual(sdp.media[0]!.rtpmaps, []);
+  for (const hz of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(
+      () => createRTPSource({ encodingName: 'H264', clockRate: hz, scheduler: new VirtualTaskScheduler() }),
+      (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_RTP_UNSUPPORTED_CODEC',
+      String(hz),
+    );
+  }
 });

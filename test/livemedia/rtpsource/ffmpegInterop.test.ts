@@ -66,8 +66,15 @@ interface Capture {
 async function capture(inputArgs: string[], outputArgs: string[], output?: (url: string) => string[]): Promise<Capture> {
   const [rtpSock, rtcpSock] = await portPair();
   const got: Capture = { rtp: [], rtcp: [] };
-  rtpSock.on('message', (m) => got.rtp.push(new Uint8Array(m)));
-  rtcpSock.on('message', (m) => got.rtcp.push(new Uint8Array(m)));
+  // ffmpeg's datagrams are in our sockets' queues when it has exited (loopback); a marker sent to
+  // each socket after that comes out of its queue after all of them.
+  const marker = Buffer.from('dorsvr: every datagram before this one was read');
+  const drained = [rtpSock, rtcpSock].map(
+    (sock, i) =>
+      new Promise<void>((resolve) =>
+        sock.on('message', (m) => (m.equals(marker) ? resolve() : (i === 0 ? got.rtp : got.rtcp).push(new Uint8Array(m)))),
+      ),
+  );
   const port = rtpSock.address().port;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -85,7 +92,9 @@ async function capture(inputArgs: string[], outputArgs: string[], output?: (url:
         else reject(new Error(`ffmpeg exited ${code}: ${stderr}`));
       });
     });
-    await new Promise((r) => setTimeout(r, 200)); // the last datagrams in flight
+    rtpSock.send(marker, port, '127.0.0.1');
+    rtcpSock.send(marker, port + 1, '127.0.0.1');
+    await Promise.all(drained);
   } finally {
     rtpSock.close();
     rtcpSock.close();

@@ -4,10 +4,12 @@ import fc from 'fast-check';
 import { DorsvrError } from '@dorsvr/scheduler';
 import {
   RTSPParser,
+  RTSPHeaders,
   serializeRTSPRequest,
   serializeRTSPResponse,
   writeInterleavedHeader,
   type RTSPParsedItem,
+  type RTSPParseFailure,
   type RTSPRequest,
   type RTSPResponse,
 } from '@dorsvr/livemedia';
@@ -178,6 +180,51 @@ test('total header size limit and invalid Content-Length', () => {
 test('header continuation lines are folded into the previous value', () => {
   const [r] = parseAll([enc('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Long: a,\r\n  b\r\n\r\n')]) as RTSPRequest[];
   assert.equal(r!.headers.get('x-long'), 'a, b');
+});
+
+test('hostile: a head of 99 headers then 16000 continuation lines adds each header once (it used to rebuild the block per line: ~190 ms of CPU per 64 KiB request)', () => {
+  let head = 'OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n';
+  for (let i = 0; i < 98; i++) head += `X-${i}: v\r\n`;
+  head += 'X-Folded: a\r\n' + ' b\r\n'.repeat(16000) + '\r\n';
+  const original = RTSPHeaders.prototype.append;
+  let appends = 0;
+  RTSPHeaders.prototype.append = function (this: RTSPHeaders, name: string, value: string | number) {
+    appends++;
+    return original.call(this, name, value);
+  };
+  let items: RTSPParsedItem[];
+  try {
+    items = new RTSPParser().push(enc(head));
+  } finally {
+    RTSPHeaders.prototype.append = original;
+  }
+  assert.equal(items.length, 1);
+  const r = items[0] as RTSPRequest;
+  assert.equal(r.type, 'request');
+  assert.equal(r.headers.size, 100);
+  assert.equal(r.headers.get('x-folded'), `a${' b'.repeat(16000)}`);
+  assert.equal(appends, 100, 'one append per header line, whatever its continuations');
+  // A continuation after a CSeq still leaves the CSeq in a failure of that head.
+  const [f] = new RTSPParser({ maxHeaderCount: 1 }).push(enc('OPTIONS * RTSP/1.0\r\nCSeq: 9\r\n x\r\nA: b\r\n\r\n'));
+  assert.equal(f!.type, 'error');
+  assert.equal((f as RTSPParseFailure).cseq, undefined, 'a folded CSeq value is no longer a number');
+  const [g] = new RTSPParser({ maxHeaderCount: 1 }).push(enc('OPTIONS * RTSP/1.0\r\nCSeq: 9\r\nA: b\r\n\r\n'));
+  assert.equal((g as RTSPParseFailure).cseq, 9);
+});
+
+test('hostile: failures caused by a peer\'s bytes carry no stack trace (capturing one cost ~10 µs a failure: 64 KiB of "a\\n\\n" was 250 ms of CPU)', () => {
+  const items = new RTSPParser().push(enc('a\n\n'.repeat(1000)));
+  assert.equal(items.length, 1000);
+  for (const item of items) {
+    assert.equal(item.type, 'error');
+    const err = (item as RTSPParseFailure).error;
+    assert.ok(err instanceof DorsvrError);
+    assert.equal(err.status, 400);
+    assert.doesNotMatch(err.stack ?? '', /\n\s+at /, 'no stack frames');
+  }
+  // The process's own limit is left as it was.
+  assert.equal(Error.stackTraceLimit > 0, true);
+  assert.match(new Error('x').stack ?? '', /\n\s+at /);
 });
 
 test('end() reports a message cut off mid-way, and nothing when idle', () => {

@@ -36,12 +36,29 @@ class Collector implements AnnexBNalSink {
   }
 }
 
+/**
+ * Copies of NAL units shared between parsers reading the same bytes (see
+ * {@link AnnexBParserOptions.copies}): many parsers of one file then hold one copy of each NAL unit
+ * that straddles two chunks, not one each.
+ */
+export interface AnnexBNalCopyCache {
+  /** A copy made earlier of the `length` bytes at stream offset `offset`, if one is held. */
+  find(offset: number, length: number): Uint8Array | undefined;
+  /** A copy this parser made of the bytes at stream offset `offset` (never written to afterwards). */
+  add(offset: number, copy: Uint8Array): void;
+}
+
 /** Options of {@link AnnexBParser}. */
 export interface AnnexBParserOptions {
   /** Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`. */
   maxNalSize?: number;
   /** Stream offset of the first byte pushed (default 0), e.g. after seeking. */
   startOffset?: number;
+  /**
+   * Where a NAL unit that straddles chunks is looked for before it is copied, and its copy put
+   * (default none). A copy found is used only when its bytes are the NAL unit's.
+   */
+  copies?: AnnexBNalCopyCache;
 }
 
 /**
@@ -51,9 +68,15 @@ export interface AnnexBParserOptions {
  */
 export class AnnexBParser {
   readonly #maxNalSize: number;
-  /** Chunks (or parts) holding the current NAL unit's bytes so far, oldest first. */
-  #pieces: Uint8Array[] = [];
-  /** Pieces in use (the array is reused: one per NAL unit would be an allocation per NAL unit). */
+  readonly #copies: AnnexBNalCopyCache | undefined;
+  /**
+   * Where the current NAL unit's bytes so far are, oldest first: piece i is
+   * `#pieceBytes[i][#pieceStart[i] .. #pieceEnd[i])` (kept as numbers, not views: no object per
+   * piece). The arrays are reused; `#pieceCount` are in use.
+   */
+  readonly #pieceBytes: Uint8Array[] = [];
+  readonly #pieceStart: number[] = [];
+  readonly #pieceEnd: number[] = [];
   #pieceCount = 0;
   #piecesLength = 0;
   /** Stream offset of the first byte of the current NAL unit, or -1 before the first start code. */
@@ -74,12 +97,13 @@ export class AnnexBParser {
   #parentEnd = 0;
   /** A Buffer over #parent for the start-code search, made once per parent rather than per slice. */
   #parentSearch: Buffer = EMPTY_BUFFER;
-  /** Every piece in #pieces is a slice of #parent, back to back: a NAL unit across them is one view. */
+  /** Every piece is a slice of #parent, back to back: a NAL unit across them is one view. */
   #piecesInParent = false;
 
   constructor(options: AnnexBParserOptions = {}) {
     this.#maxNalSize = options.maxNalSize ?? 16 * 1024 * 1024;
     this.#offset = options.startOffset ?? 0;
+    this.#copies = options.copies;
   }
 
   /** Stream offset of the next byte to be pushed. */
@@ -94,7 +118,7 @@ export class AnnexBParser {
   retains(chunk: Uint8Array): boolean {
     if (this.#pieceCount === 0) return false;
     const ab = chunk.buffer;
-    for (let i = 0; i < this.#pieceCount; i++) if (this.#pieces[i]!.buffer === ab) return true;
+    for (let i = 0; i < this.#pieceCount; i++) if (this.#pieceBytes[i]!.buffer === ab) return true;
     return false;
   }
 
@@ -123,11 +147,11 @@ export class AnnexBParser {
     // NAL units are cut as plain Uint8Array views: a Buffer's subarray costs several times more
     // (it constructs a Buffer subclass instance), and there is one per NAL unit.
     const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.length);
-    this.#push(chunk, out, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length), 0);
+    this.#push(chunk, 0, chunk.length, out, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
   }
 
   #clearPieces(): void {
-    const pieces = this.#pieces;
+    const pieces = this.#pieceBytes;
     for (let i = 0; i < this.#pieceCount; i++) pieces[i] = EMPTY; // no reference kept to old chunks
     this.#pieceCount = 0;
     this.#piecesLength = 0;
@@ -150,40 +174,44 @@ export class AnnexBParser {
       this.#piecesInParent = false;
     }
     this.#parentEnd = end;
-    this.#push(new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start), out, this.#parentSearch, start);
+    this.#push(chunk, start, end, out, this.#parentSearch);
   }
 
-  /** Push `chunk`, which is `search[at, at + chunk.length)` (a Buffer over the same bytes, for the search). */
-  #push(chunk: Uint8Array, out: AnnexBNalSink, search: Buffer, at: number): void {
+  /**
+   * Push `bytes[from, to)` (no view of it is made); `search` is a Buffer over the same memory as
+   * `bytes`, with the same indexes, for the start-code search.
+   */
+  #push(bytes: Uint8Array, from: number, to: number, out: AnnexBNalSink, search: Buffer): void {
     const base = this.#offset;
-    const n = chunk.length;
+    const n = to - from;
     // The chunk's buffer and offset, read once: the `buffer` getter is a slow builtin call.
-    this.#chunkBuffer = chunk.buffer;
-    this.#chunkOffset = chunk.byteOffset;
+    this.#chunkBuffer = bytes.buffer;
+    this.#chunkOffset = bytes.byteOffset;
     // Start codes whose `00 00` began in earlier chunks.
-    if (this.#prev1 === 0 && this.#prev2 === 0 && chunk[0] === 1) this.#startCodeAt(chunk, base, 0, out);
-    else if (n >= 2 && this.#prev1 === 0 && chunk[0] === 0 && chunk[1] === 1) this.#startCodeAt(chunk, base, 1, out);
+    if (this.#prev1 === 0 && this.#prev2 === 0 && bytes[from] === 1) this.#startCodeAt(bytes, from, base, 0, out);
+    else if (n >= 2 && this.#prev1 === 0 && bytes[from] === 0 && bytes[from + 1] === 1) this.#startCodeAt(bytes, from, base, 1, out);
     // Start codes inside this chunk: their 01 bytes, found by Buffer's native byte search (memchr:
     // about twice as fast on coded video as searching the 3-byte pattern, and many times faster
     // than a byte loop or TypedArray#indexOf), then the two zeros before checked here.
-    const stop = at + n;
-    for (let s = search.indexOf(1, at + 2); s >= 0 && s < stop; s = search.indexOf(1, s + 1)) {
-      const k = s - at;
-      if (chunk[k - 1] === 0 && chunk[k - 2] === 0) this.#startCodeAt(chunk, base, k, out);
+    for (let s = search.indexOf(1, from + 2); s >= 0 && s < to; s = search.indexOf(1, s + 1)) {
+      if (bytes[s - 1] === 0 && bytes[s - 2] === 0) this.#startCodeAt(bytes, from, base, s - from, out);
     }
-    // Keep the tail of the current NAL unit.
+    // Keep where the tail of the current NAL unit is.
     if (this.#nalStart >= 0) {
-      const from = Math.max(0, this.#nalStart - base);
-      if (from < n) {
+      const tail = Math.max(0, this.#nalStart - base);
+      if (tail < n) {
         if (this.#pieceCount === 0) this.#piecesInParent = this.#parent !== null;
         else if (this.#parent === null) this.#piecesInParent = false;
-        this.#pieces[this.#pieceCount++] = from === 0 ? chunk : chunk.subarray(from);
-        this.#piecesLength += n - from;
+        const k = this.#pieceCount++;
+        this.#pieceBytes[k] = bytes;
+        this.#pieceStart[k] = from + tail;
+        this.#pieceEnd[k] = to;
+        this.#piecesLength += n - tail;
         if (this.#piecesLength > this.#maxNalSize + 4) this.#tooLarge(this.#piecesLength);
       }
     }
-    this.#prev2 = n >= 2 ? chunk[n - 2]! : this.#prev1;
-    this.#prev1 = chunk[n - 1]!;
+    this.#prev2 = n >= 2 ? bytes[to - 2]! : this.#prev1;
+    this.#prev1 = bytes[to - 1]!;
     this.#offset = base + n;
   }
 
@@ -196,15 +224,15 @@ export class AnnexBParser {
 
   /** Like {@link end}, handing the last NAL unit (if any) to `out`. */
   endTo(out: AnnexBNalSink): void {
-    if (this.#nalStart >= 0) this.#take(null, this.#offset, this.#offset, out);
+    if (this.#nalStart >= 0) this.#take(null, 0, this.#offset, this.#offset, out);
     this.reset(this.#offset);
   }
 
-  /** A start code's `01` byte is at `chunk[idx]` (stream offset base+idx). */
-  #startCodeAt(chunk: Uint8Array, base: number, idx: number, out: AnnexBNalSink): void {
+  /** A start code's `01` byte is at `bytes[from + idx]` (stream offset base+idx). */
+  #startCodeAt(bytes: Uint8Array, from: number, base: number, idx: number, out: AnnexBNalSink): void {
     const codeStart = base + idx - 2; // first byte of `00 00 01`
     if (this.#nalStart >= 0 && codeStart >= this.#nalStart) {
-      this.#take(chunk, base, codeStart, out);
+      this.#take(bytes, from, base, codeStart, out);
     } else if (this.#nalStart >= 0) {
       // `00 00 01` overlapping the previous start code (e.g. `00 00 01 01`) cannot happen: the NAL
       // header byte is never 0. Ignore defensively.
@@ -216,59 +244,78 @@ export class AnnexBParser {
 
   /**
    * The current NAL unit, from #nalStart up to stream offset `end` (exclusive), whose bytes are in
-   * #pieces followed by `chunk` (stream offset `base`), trailing zero bytes removed: to `out`,
-   * unless empty.
+   * the pieces followed by `bytes` from index `from` (stream offset `base`), trailing zero bytes
+   * removed: to `out`, unless empty.
    */
-  #take(chunk: Uint8Array | null, base: number, end: number, out: AnnexBNalSink): void {
+  #take(bytes: Uint8Array | null, from: number, base: number, end: number, out: AnnexBNalSink): void {
     const start = this.#nalStart;
     let len = end - start;
     if (len <= 0) return;
     if (len > this.#maxNalSize + 4) this.#tooLarge(len);
     let data: Uint8Array;
     let inChunk = false;
-    if (start >= base && chunk) {
+    if (start >= base && bytes) {
       // Within this chunk: drop the trailing zero bytes before cutting the view (one view, not two).
-      let e = end - base;
-      const s = start - base;
-      while (e > s && chunk[e - 1] === 0) e--;
+      let e = from + end - base;
+      const s = from + start - base;
+      while (e > s && bytes[e - 1] === 0) e--;
       if (e === s) return;
       if (e - s > this.#maxNalSize) this.#tooLarge(e - s);
       // A view built directly: half the cost of subarray (no species lookup), once per NAL unit.
       out.nalUnit(new Uint8Array(this.#chunkBuffer, this.#chunkOffset + s, e - s), start, true);
       return;
-    } else {
-      // Straddles chunks: pieces hold [start, base), chunk holds [base, end).
-      // Copied even when it lies in one earlier chunk (views are only ever of the chunk just
-      // pushed), except at the end of the stream, where a view of the last chunk is kept.
-      const fromChunk = chunk ? Math.max(0, end - base) : 0;
-      const fromPieces = len - fromChunk;
-      if (this.#piecesInParent && this.#pieceCount > 0) {
-        // Slices of one chunk pushed back to back (and this one, if any, right after them): the
-        // NAL unit is one view of that chunk's memory.
-        data = new Uint8Array(this.#chunkBuffer, this.#pieces[0]!.byteOffset, len);
-        inChunk = true;
-      } else if (chunk === null && this.#pieceCount === 1) {
-        data = this.#pieces[0]!.subarray(0, fromPieces);
-        inChunk = true;
-      } else {
-        const buf = new Uint8Array(len);
-        let o = 0;
-        for (let i = 0; i < this.#pieceCount; i++) {
-          const p = this.#pieces[i]!;
-          if (o >= fromPieces) break;
-          const take = Math.min(p.length, fromPieces - o);
-          buf.set(take === p.length ? p : p.subarray(0, take), o);
-          o += take;
-        }
-        if (chunk && fromChunk > 0) buf.set(chunk.subarray(0, fromChunk), o);
-        data = buf;
+    }
+    // Straddles chunks: the pieces hold [start, base), bytes hold [base, end).
+    // Copied even when it lies in one earlier chunk (views are only ever of the chunk just
+    // pushed), except at the end of the stream, where a view of the last chunk is kept.
+    const fromChunk = bytes ? Math.max(0, end - base) : 0;
+    const fromPieces = len - fromChunk;
+    if ((this.#piecesInParent && this.#pieceCount > 0) || (bytes === null && this.#pieceCount === 1)) {
+      // Slices of one chunk pushed back to back (and this one, if any, right after them), or the
+      // last NAL unit of the stream in the last chunk: the NAL unit is one view of that memory.
+      const first = this.#pieceBytes[0]!;
+      const at = this.#pieceStart[0]!;
+      while (len > 0 && first[at + len - 1] === 0) len--; // the NAL unit's bytes are all in `first`, from `at`
+      if (len === 0) return;
+      if (len > this.#maxNalSize) this.#tooLarge(len);
+      out.nalUnit(new Uint8Array(first.buffer, first.byteOffset + at, len), start, true);
+      return;
+    }
+    const shared = this.#copies?.find(start, len);
+    if (shared !== undefined && this.#holds(shared, bytes, from, fromPieces, fromChunk)) data = shared;
+    else {
+      const buf = new Uint8Array(len);
+      let o = 0;
+      for (let i = 0; i < this.#pieceCount && o < fromPieces; i++) {
+        const p = this.#pieceBytes[i]!;
+        const ps = this.#pieceStart[i]!;
+        const take = Math.min(this.#pieceEnd[i]! - ps, fromPieces - o);
+        buf.set(p.subarray(ps, ps + take), o);
+        o += take;
       }
+      if (bytes && fromChunk > 0) buf.set(bytes.subarray(from, from + fromChunk), o);
+      data = buf;
+      this.#copies?.add(start, buf);
     }
     // trailing_zero_8bits belong to the next start code, not to the NAL unit.
     while (len > 0 && data[len - 1] === 0) len--;
     if (len === 0) return;
     if (len > this.#maxNalSize) this.#tooLarge(len);
     out.nalUnit(len === data.length ? data : data.subarray(0, len), start, inChunk);
+  }
+
+  /** True when `copy` holds the pieces' first `fromPieces` bytes followed by `fromChunk` bytes of `bytes` at `from`. */
+  #holds(copy: Uint8Array, bytes: Uint8Array | null, from: number, fromPieces: number, fromChunk: number): boolean {
+    const view = (u: Uint8Array, at: number, n: number): Buffer => Buffer.from(u.buffer, u.byteOffset + at, n);
+    let o = 0;
+    for (let i = 0; i < this.#pieceCount && o < fromPieces; i++) {
+      const ps = this.#pieceStart[i]!;
+      const take = Math.min(this.#pieceEnd[i]! - ps, fromPieces - o);
+      if (!view(this.#pieceBytes[i]!, ps, take).equals(view(copy, o, take))) return false;
+      o += take;
+    }
+    if (o !== fromPieces) return false;
+    return fromChunk === 0 || (bytes !== null && view(bytes, from, fromChunk).equals(view(copy, o, fromChunk)));
   }
 
   #tooLarge(len: number): never {

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
-import type { Frame, FrameOwner } from '../core/Frame.js';
+import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
 import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
@@ -10,6 +10,8 @@ import { isSeekableByteStream, type SeekableByteStream } from '../sources/Seekab
 import { FileIndexCache, fileIndexKey } from '../sources/FileIndexCache.js';
 import { parameterSetCopy } from '../rtp/parameterSetCopy.js';
 import { AnnexBParser, type AnnexBNalSink } from './AnnexBParser.js';
+import { SharedNalCopies } from './SharedNalCopies.js';
+import { H26xFrameQueue } from './H26xFrameQueue.js';
 import { H26xKeyFrameTableBuilder, type H26xKeyFrameEntry, type H26xKeyFrameTable, type H26xTiming } from './H26xKeyFrameTable.js';
 
 const debug = createDebug('dorsvr:livemedia:h26x');
@@ -125,20 +127,8 @@ export const h26xIndexCache = new FileIndexCache<unknown>(
  * holds well over a thousand NAL units). A NAL unit across slices is still a view of the chunk.
  */
 const PARSE_SLICE = 16 * 1024;
-/** What reused arrays hold in place of a NAL unit or frame that is gone. */
-const DELIVERED: QueuedFrame = { data: new Uint8Array(0), presentationTime: 0, duration: 0, endOfAccessUnit: true, key: false, owner: undefined };
 /** More NAL units than any picture can have slices (8K H.264 has 139264 macroblocks). */
 const MAX_NALS_PER_ACCESS_UNIT = 1 << 18;
-
-/** A frame in the framer's queue: made when its NAL unit is found, timed once its access unit is complete. */
-interface QueuedFrame {
-  data: Uint8Array;
-  presentationTime: number;
-  duration: number;
-  endOfAccessUnit: boolean;
-  key: boolean;
-  owner: FrameOwner | undefined;
-}
 
 /**
  * The common part of live555's H264/H265VideoStreamFramer: splits an Annex-B byte stream (from a
@@ -160,15 +150,8 @@ interface QueuedFrame {
 export abstract class H26xVideoStreamFramer extends FramedFilter {
   readonly #options: Required<H26xVideoStreamFramerOptions>;
   readonly #parser: AnnexBParser;
-  /**
-   * One frame per NAL unit, in stream order: `#queue[#queueHead .. #queueReady)` are ready for
-   * delivery, `[#queueReady .. #queueTail)` are the access unit being gathered (not timed yet). The
-   * array is reused (emptied by index, not by length: setting an array's length drops its storage).
-   */
-  #queue: QueuedFrame[] = [];
-  #queueHead = 0;
-  #queueReady = 0;
-  #queueTail = 0;
+  /** The NAL units found and not delivered yet: those ready, then the access unit being gathered. */
+  readonly #queue = new H26xFrameQueue();
   /** The access unit being gathered: its bytes, whether it has a picture, a key picture, its first byte. */
   #auBytes = 0;
   #auHasVCL = false;
@@ -195,6 +178,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
   #recording: H26xKeyFrameTableBuilder | undefined;
   #preparing: Promise<void> | undefined;
   #pendingSeek: { npt: number } | { entry: IndexEntry | null } | undefined;
+  #fileKey: string | undefined;
 
   constructor(inputSource: FramedSource, options: H26xVideoStreamFramerOptions = {}) {
     super(inputSource);
@@ -208,8 +192,19 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
       maxAccessUnitSize: options.maxAccessUnitSize ?? 64 * 1024 * 1024,
       maxPrepareBytes: options.maxPrepareBytes ?? 8 * 1024 * 1024,
     };
-    this.#parser = new AnnexBParser({ maxNalSize: this.#options.maxNalSize });
+    // NAL units across chunk boundaries of a file: one copy shared by every framer of that file.
+    const copies = new SharedNalCopies(() => this.#fileVersion());
+    this.#parser = new AnnexBParser({ maxNalSize: this.#options.maxNalSize, copies });
     this.#timing = { pt0: 0, n0: 0, frameDurationUs: 1e6 / defaultFrameRate };
+  }
+
+  /** What names the version of the file read (path, inode, size, mtime), once it is open; undefined for other inputs. */
+  #fileVersion(): string | undefined {
+    if (this.#fileKey !== undefined) return this.#fileKey;
+    const input = this.inputSource;
+    if (!(input instanceof ByteStreamFileSource) || input.fileSize === undefined) return undefined;
+    this.#fileKey = `${input.inode ?? 0}\0${input.fileSize}\0${input.mtimeMs ?? 0}\0${input.path}`;
+    return this.#fileKey;
   }
 
   // ---- codec hooks ----
@@ -427,14 +422,12 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     const offset = entry ? entry.byteOffset : 0;
     input.seekToByte(offset);
     // What was read before the seek is dropped: let go of its chunks.
-    for (let i = this.#queueHead; i < this.#queueTail; i++) this.#queue[i]!.owner?.releaseFrame(this.#queue[i]!);
+    this.#queue.clear();
     this.#currentUse?.release();
     this.#current = null;
     this.#currentUse = undefined;
     this.#releaseHeld(true);
     this.#parser.reset(offset);
-    this.#queue = [];
-    this.#queueHead = this.#queueReady = this.#queueTail = 0;
     this.#resetAccessUnit();
     this.#ended = false;
     this.#n = entry ? entry.accessUnit : 0;
@@ -464,7 +457,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     // the one that needs the next chunk is answered synchronously.
     if (this.#pendingSeek === undefined) {
       for (;;) {
-        if (this.#queueHead < this.#queueReady) return this.#dequeue();
+        if (this.#queue.readyCount > 0) return this.#queue.take();
         if (this.#current === null) break;
         this.#feedSlice();
       }
@@ -472,27 +465,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     return this.#readFrameAsync();
   }
 
-  #dequeue(): Frame {
-    const q = this.#queue;
-    const f = q[this.#queueHead]!;
-    q[this.#queueHead++] = DELIVERED; // no reference kept to what went out
-    if (this.#queueHead === this.#queueReady) {
-      // All ready frames went out: the access unit being gathered moves to the front.
-      const pending = this.#queueTail - this.#queueReady;
-      for (let i = 0; i < pending; i++) {
-        q[i] = q[this.#queueReady + i]!;
-        q[this.#queueReady + i] = DELIVERED;
-      }
-      this.#queueHead = this.#queueReady = 0;
-      this.#queueTail = pending;
-    }
-    return f;
-  }
-
   async #readFrameAsync(): Promise<Frame | null> {
     for (;;) {
       if (this.#pendingSeek) await this.#applyPendingSeek();
-      if (this.#queueHead < this.#queueReady) return this.#dequeue();
+      if (this.#queue.readyCount > 0) return this.#queue.take();
       if (this.#ended || this.closed) return null;
       const pumping = this.#pump();
       if (pumping !== undefined) await pumping;
@@ -587,17 +563,10 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#nalsSeen++;
     if (this.#auHasVCL && (info.startsAccessUnit || (info.vcl && info.firstSliceOfPicture))) this.#completeAccessUnit();
-    if (this.#queueTail === this.#queueReady) this.#auOffset = offset;
-    this.#queue[this.#queueTail++] = {
-      data,
-      presentationTime: 0,
-      duration: 0,
-      endOfAccessUnit: false,
-      key: false,
-      owner: inChunk ? this.#nalChunk?.cut() : undefined,
-    };
+    if (this.#queue.pendingCount === 0) this.#auOffset = offset;
+    this.#queue.push(data, inChunk ? this.#nalChunk?.cut() : undefined);
     this.#auBytes += data.length;
-    if (this.#auBytes > this.#options.maxAccessUnitSize || this.#queueTail - this.#queueReady > MAX_NALS_PER_ACCESS_UNIT) {
+    if (this.#auBytes > this.#options.maxAccessUnitSize || this.#queue.pendingCount > MAX_NALS_PER_ACCESS_UNIT) {
       throw new DorsvrError(
         'ERR_H26X_AU_TOO_LARGE',
         `access unit at byte ${this.#auOffset} exceeds ${this.#options.maxAccessUnitSize} bytes or ${MAX_NALS_PER_ACCESS_UNIT} NAL units`,
@@ -621,9 +590,7 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
 
   /** Time the access unit gathered and make its frames ready (or, indexing, record a key frame). */
   #completeAccessUnit(): void {
-    const first = this.#queueReady;
-    const end = this.#queueTail;
-    if (first === end) return;
+    if (this.#queue.pendingCount === 0) return;
     const hasVCL = this.#auHasVCL;
     const key = this.#auKey;
     this.#resetAccessUnit();
@@ -636,27 +603,14 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     // A trailing access unit without a picture (e.g. end-of-stream NAL units) takes no time.
     const duration = hasVCL ? this.#ptOf(n + 1) - pt : 0;
     if (hasVCL) this.#n++;
-    const q = this.#queue;
     if (this.#recording) {
       // Indexing only: nothing is delivered.
-      for (let i = first; i < end; i++) {
-        q[i]!.owner?.releaseFrame(q[i]!);
-        q[i] = DELIVERED;
-      }
-      this.#queueTail = first;
+      this.#queue.dropPending();
       if (key && hasVCL) {
         this.#recording.push(n, pt, Math.max(0, this.#auOffset - 3), this.#timing);
       }
       return;
     }
-    for (let i = first; i < end; i++) {
-      const f = q[i]!;
-      f.presentationTime = pt;
-      f.key = key;
-    }
-    const last = q[end - 1]!;
-    last.duration = duration;
-    last.endOfAccessUnit = true;
-    this.#queueReady = end;
+    this.#queue.completeAccessUnit(pt, duration, key);
   }
 }

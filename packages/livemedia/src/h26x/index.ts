@@ -1,5 +1,5 @@
 // Barrel of this area: add `export … from` lines for each public file here.
-export { AnnexBParser, splitAnnexB, type AnnexBNalSink, type AnnexBNalUnit, type AnnexBParserOptions } from './AnnexBParser.js';
+export { AnnexBParser, splitAnnexB, type AnnexBNalCopyCache, type AnnexBNalSink, type AnnexBNalUnit, type AnnexBParserOptions } from './AnnexBParser.js';
 export { BitReader } from './BitReader.js';
 export { removeEmulationPrevention, addEmulationPrevention } from './removeEmulationPrevention.js';
 export {

@@ -190,6 +190,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
       packet[1] = payload;
       this.octetCount += payload.length;
       if (this.#dispatch(packet)) this.#two = [EMPTY, EMPTY];
+      else packet[1] = EMPTY;
     } else {
       const packet = this.#three;
       packet[0] = header;
@@ -197,6 +198,7 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
       packet[2] = payload;
       this.octetCount += prefix.length + payload.length;
       if (this.#dispatch(packet)) this.#three = [EMPTY, EMPTY, EMPTY];
+      else packet[2] = EMPTY;
     }
   }
 

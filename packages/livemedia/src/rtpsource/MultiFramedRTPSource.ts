@@ -22,6 +22,12 @@ export abstract class MultiFramedRTPSource<
   #skipTimestamp = 0;
   /** Upper bound on a reassembled frame, against a peer that never sets the end bit. */
   protected maxFrameBytes = 8 * 1024 * 1024;
+  /**
+   * Upper bound on the fragments of one reassembled frame (default 16384: an 8 MiB frame in
+   * 512-byte fragments). Each fragment held costs ~100 bytes beside its payload, so without it a
+   * peer sending 1-byte fragments made the byte bound above mean ~1 GB of heap.
+   */
+  protected maxFrameFragments = 16384;
 
   /** Handle one in-order packet. `afterLoss` is true when packets were lost just before it. */
   protected abstract processPacket(packet: RTPReceivedPacket, afterLoss: boolean): void;
@@ -59,6 +65,10 @@ export abstract class MultiFramedRTPSource<
     if (!this.#assembling) return false;
     if (this.#partsBytes + part.length > this.maxFrameBytes) {
       this.abandonFragment(`fragmented frame larger than ${this.maxFrameBytes} bytes`);
+      return false;
+    }
+    if (this.#parts.length >= this.maxFrameFragments) {
+      this.abandonFragment(`fragmented frame in more than ${this.maxFrameFragments} fragments`);
       return false;
     }
     this.#parts.push(part);

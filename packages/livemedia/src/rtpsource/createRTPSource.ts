@@ -41,6 +41,11 @@ export function createRTPSource(desc: RTPSourceDescription): RTPSource {
     name = (desc.payloadType !== undefined ? byPT[desc.payloadType] : undefined) ?? '';
   }
   const options: RTPSourceOptions = { ...desc, timestampFrequency: desc.timestampFrequency ?? desc.clockRate };
+  const hz = options.timestampFrequency;
+  if (hz !== undefined && !(Number.isFinite(hz) && hz > 0)) {
+    // A peer's `H264/0`: every presentation time would be NaN.
+    throw new DorsvrError('ERR_RTP_UNSUPPORTED_CODEC', `clock rate ${String(hz)} is not a positive number`);
+  }
   const fmtp = desc.fmtp ?? {};
   switch (name) {
     case 'H264':

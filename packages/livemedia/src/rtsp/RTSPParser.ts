@@ -35,6 +35,21 @@ function decode(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
+/**
+ * The error of a failure caused by a peer's bytes. It is built without a stack trace: the trace
+ * would only ever point into this parser, and capturing it costs ten times the rest of a failure,
+ * which a peer sending a few bytes of garbage per failure could otherwise turn into CPU.
+ */
+function peerError(code: string, message: string, status: number): DorsvrError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new DorsvrError(code, message, { status });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function looksLikeStatusLine(first: Uint8Array): boolean {
   if (first.length < 5) return false;
   const s = String.fromCharCode(first[0]!, first[1]!, first[2]!, first[3]!, first[4]!);
@@ -83,7 +98,10 @@ export class RTSPParser {
   private status = 0;
   private reason = '';
   private headers = new RTSPHeaders();
-  private lastHeaderName: string | undefined;
+  // The last header line read, held back until the next header line or the end of the head so
+  // that continuation lines (obs-fold) append to a string, not rebuild the header block each.
+  private pendingName: string | undefined;
+  private pendingValue = '';
   private headBytes = 0;
   private cseq: number | undefined;
   // Body / frame payload being assembled.
@@ -253,7 +271,7 @@ export class RTSPParser {
     const failure: RTSPParseFailure | null = truncated
       ? {
           type: 'error',
-          error: new DorsvrError('ERR_RTSP_TRUNCATED', 'stream ended inside an RTSP message or interleaved frame', { status: 400 }),
+          error: peerError('ERR_RTSP_TRUNCATED', 'stream ended inside an RTSP message or interleaved frame', 400),
           cseq: this.cseq,
           isRequest: this.isRequest,
         }
@@ -274,7 +292,8 @@ export class RTSPParser {
     this.startLine = undefined;
     this.isRequest = undefined;
     this.headers = new RTSPHeaders();
-    this.lastHeaderName = undefined;
+    this.pendingName = undefined;
+    this.pendingValue = '';
     this.headBytes = 0;
     this.cseq = undefined;
     this.buf = EMPTY;
@@ -299,9 +318,10 @@ export class RTSPParser {
 
   /** Fails the current head and skips to the blank line that ends it. */
   private headFailure(code: string, message: string, status: number, atLineStart: boolean): RTSPParseFailure {
+    this.flushPendingHeader(); // its CSeq, if it is one, goes with the failure
     const failure: RTSPParseFailure = {
       type: 'error',
-      error: new DorsvrError(code, message, { status }),
+      error: peerError(code, message, status),
       cseq: this.cseq,
       isRequest: this.isRequest,
     };
@@ -313,14 +333,18 @@ export class RTSPParser {
 
   private onLine(line: string): RTSPParsedItem | undefined {
     if (this.startLine === undefined) return this.onStartLine(line);
-    if (line.length === 0) return this.onHeadEnd();
+    if (line.length === 0) {
+      this.flushPendingHeader();
+      return this.onHeadEnd();
+    }
     const c = line.charCodeAt(0);
     if (c === 0x20 || c === 0x09) {
       // obs-fold continuation of the previous header's value
-      if (this.lastHeaderName === undefined) {
+      if (this.pendingName === undefined) {
         return this.headFailure('ERR_RTSP_PARSE', 'continuation line before any header', 400, true);
       }
-      this.appendToLastHeader(line.trim());
+      const more = line.trim();
+      this.pendingValue = this.pendingValue.length > 0 ? `${this.pendingValue} ${more}` : more;
       return undefined;
     }
     const colon = line.indexOf(':');
@@ -328,25 +352,26 @@ export class RTSPParser {
     if (!TOKEN.test(name)) {
       return this.headFailure('ERR_RTSP_PARSE', `malformed header line: ${JSON.stringify(line.slice(0, 80))}`, 400, true);
     }
+    this.flushPendingHeader();
     if (this.headers.size >= this.maxHeaderCount) {
       return this.headFailure('ERR_RTSP_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header lines`, 400, true);
     }
-    const value = line.slice(colon + 1).trim();
-    this.headers.append(name, value);
-    this.lastHeaderName = name;
-    if (this.cseq === undefined && name.length === 4 && name.toLowerCase() === 'cseq' && /^\d{1,15}$/.test(value)) {
-      this.cseq = Number(value);
-    }
+    this.pendingName = name;
+    this.pendingValue = line.slice(colon + 1).trim();
     return undefined;
   }
 
-  private appendToLastHeader(more: string): void {
-    // Rebuild the last line with the continuation appended (rare: obs-fold is deprecated).
-    const entries = [...this.headers];
-    const last = entries.pop()!;
-    const h = new RTSPHeaders(entries);
-    h.append(last[0], last[1].length > 0 ? `${last[1]} ${more}` : more);
-    this.headers = h;
+  /** Adds the header line held back (with its continuations) to the header block. */
+  private flushPendingHeader(): void {
+    const name = this.pendingName;
+    if (name === undefined) return;
+    const value = this.pendingValue;
+    this.pendingName = undefined;
+    this.pendingValue = '';
+    this.headers.append(name, value);
+    if (this.cseq === undefined && name.length === 4 && name.toLowerCase() === 'cseq' && /^\d{1,15}$/.test(value)) {
+      this.cseq = Number(value);
+    }
   }
 
   private onStartLine(line: string): RTSPParsedItem | undefined {
@@ -403,7 +428,7 @@ export class RTSPParser {
   private bodyFailure(code: string, message: string, status: number, skip: number): RTSPParseFailure {
     const failure: RTSPParseFailure = {
       type: 'error',
-      error: new DorsvrError(code, message, { status }),
+      error: peerError(code, message, status),
       cseq: this.cseq,
       isRequest: this.isRequest,
     };

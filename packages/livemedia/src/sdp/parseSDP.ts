@@ -99,10 +99,13 @@ function parseAttribute(v: string): SDPAttribute {
   return colon < 0 ? { name: v.trim(), value: undefined } : { name: v.slice(0, colon).trim(), value: v.slice(colon + 1).trim() };
 }
 
-/** Parses an `a=rtpmap` value (`96 H264/90000`, `97 MPEG4-GENERIC/44100/2`); undefined if malformed. */
+/**
+ * Parses an `a=rtpmap` value (`96 H264/90000`, `97 MPEG4-GENERIC/44100/2`); undefined if malformed,
+ * a clock rate of 0 included (every time computed from it would be NaN or infinite).
+ */
 export function parseRtpmap(value: string): SDPRtpMap | undefined {
   const m = /^\s*(\d{1,3})\s+([^/\s]+)\s*\/\s*(\d{1,10})(?:\s*\/\s*(\d{1,3}))?\s*$/.exec(value);
-  if (m === null || Number(m[1]) > 127) return undefined;
+  if (m === null || Number(m[1]) > 127 || Number(m[3]) === 0) return undefined;
   return { payloadType: Number(m[1]), encodingName: m[2]!, clockRate: Number(m[3]), channels: m[4] === undefined ? undefined : Number(m[4]) };
 }
 
