@@ -305,6 +305,8 @@ interface Row {
   floorWakeups: number;
   serverWakeups: number;
   errors: string[];
+  /** Wall time the row took, s (start, set-up, windows, bursts, teardown). */
+  tookSeconds: number;
 }
 
 /** What the loss figure leaves out, when anything: reordered/duplicated packets and packets of another SSRC. */
@@ -543,6 +545,7 @@ function nominalRate(dir: string, file: string): number {
 
 async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: number, live555?: string): Promise<Row> {
   const cpuRow = n <= FLOOR_MAX_N;
+  const began = performance.now();
   const floorProc = cpuRow ? await Floor.start(n, transport) : undefined;
   let srv: ServerProc | undefined;
   const windows: Array<{ cpuUs: number; rss: number; others: number; wake: number }> = [];
@@ -585,9 +588,11 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
             };
             const m1 = machineBusyUs();
             const g1 = selfCpuUs();
+            const t1 = performance.now();
             const f = await floorProc.run(work, FLOOR_SECONDS);
+            // Over the wall time from asking to hearing back (a starved child takes longer than its burst).
             const others = machineBusyUs() - m1 - f.cpuUs - (selfCpuUs() - g1);
-            bursts.push({ ...f, others: (others / (f.seconds * 1e6)) * 100 });
+            bursts.push({ ...f, others: (others / ((performance.now() - t1) * 1e3)) * 100 });
           }
         : undefined,
     });
@@ -654,6 +659,7 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
     floorWakeups: bursts.length ? spread(bursts.map((f) => f.turns / f.seconds)).median : NaN,
     serverWakeups: spread(windows.map((w, i) => w.wake / (result.windows[i]?.seconds ?? 1))).median,
     errors,
+    tookSeconds: (performance.now() - began) / 1000,
   };
 }
 
@@ -724,7 +730,7 @@ export async function run(): Promise<boolean> {
         `(floor ${fmtS(r.floor)}, ×${fmtS(r.ratio, 2)}; pairs ${r.ratio.all.map((x, i) => `${fmt(r.cpu.all[i]!)}/${fmt(r.floor.all[i]!)}=${fmt(x, 2)}`).join(' ')}), ` +
         `${fmt(r.corePct, 0)} % core, RSS ${fmt(r.rssMiB)} MiB (${r.rssEach.map((x) => fmt(x)).join(' ')}), loss ${fmt(r.lossPct, 2)} %${lossNote(r)}, real time p5 ${fmt(r.rtP5, 3)} median ${fmt(r.rtMedian, 3)}, delivered/nominal p5 ${fmt(r.shareP5, 3)} median ${fmt(r.shareMedian, 3)}, ` +
         `setup ${fmt(r.setupMedianMs, 0)}/${fmt(r.setupP95Ms, 0)} ms, generator ${fmt(r.genPer1000Ms)} ms/1000, others ≤ ${fmt(r.othersPct, 0)} % core, ` +
-        `wake-ups/s ${fmt(r.serverWakeups, 0)} / floor ${fmt(r.floorWakeups, 0)}` +
+        `wake-ups/s ${fmt(r.serverWakeups, 0)} / floor ${fmt(r.floorWakeups, 0)}, row took ${fmt(r.tookSeconds, 0)} s` +
         (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
     );
   for (const file of FILES) {
