@@ -21,6 +21,9 @@
 //   BENCH_SECONDS=2 seconds per measured window   BENCH_REPEATS=3 windows (and floor bursts) per row
 //   BENCH_FLOOR_SECONDS=1.5 per floor burst        BENCH_RT_SECONDS=5 the one window of rows above
 //   BENCH_FLOOR_MAX_N=200
+//   BENCH_MAX_SECONDS=540: the server bench's time budget; a row that would not fit (judged by the
+//     longest row of the same N so far) is skipped and named in the results, so that npm run bench
+//     ends within 10 minutes on a slow or loaded machine
 //   BENCH_TRANSPORTS=udp,tcp                      BENCH_FILES=ts,264
 //   BENCH_PROFILE=0|1 (default 1): one extra run at N=200 UDP under --cpu-prof, top costs reported
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
@@ -51,6 +54,8 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 2);
 const REPEATS = Math.max(1, Math.min(20, Math.floor(Number(env.BENCH_REPEATS ?? 3))));
 const RT_SECONDS = Number(env.BENCH_RT_SECONDS ?? 5);
 const FLOOR_MAX_N = Number(env.BENCH_FLOOR_MAX_N ?? 200);
+/** The server bench's own time budget, s: a row that would not fit in what is left is not measured (and the results say so). */
+const MAX_SECONDS = Number(env.BENCH_MAX_SECONDS ?? 540);
 const TRANSPORTS = (env.BENCH_TRANSPORTS ?? 'udp,tcp').split(',') as Array<'udp' | 'tcp'>;
 const FILES = (env.BENCH_FILES ?? 'ts,264').split(',');
 const PROFILE = (env.BENCH_PROFILE ?? '1') !== '0';
@@ -733,13 +738,25 @@ export async function run(): Promise<boolean> {
         `wake-ups/s ${fmt(r.serverWakeups, 0)} / floor ${fmt(r.floorWakeups, 0)}, row took ${fmt(r.tookSeconds, 0)} s` +
         (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
     );
+  const skipped: string[] = [];
+  /** False (and the row named in `skipped`) when the row would not end within MAX_SECONDS. */
+  const fits = (what: string, n: number): boolean => {
+    const like = rows.filter((r) => r.n === n).map((r) => r.tookSeconds);
+    const expect = Math.max(n > FLOOR_MAX_N ? 20 : 15, ...like);
+    if ((Date.now() - t0) / 1000 + expect <= MAX_SECONDS) return true;
+    skipped.push(what);
+    console.log(`  ${what}: not measured (time budget BENCH_MAX_SECONDS=${MAX_SECONDS} s)`);
+    return false;
+  };
   for (const file of FILES) {
     for (const transport of TRANSPORTS) {
       for (const n of NS) {
+        if (!fits(`${file} ${transport} N=${n}`, n)) continue;
         const r = await measure(dir, file, transport, n);
         rows.push(r);
         print(r);
         if (!live555 || !LIVE555_NS.includes(n)) continue;
+        if (!fits(`live555 ${file} ${transport} N=${n}`, n)) continue;
         try {
           const l = await measure(dir, file, transport, n, live555);
           rows.push(l);
@@ -771,10 +788,10 @@ export async function run(): Promise<boolean> {
     }
   }
   for (const p of perSession) console.log(`  RSS per session ${p}`);
-  const top = PROFILE ? await profileRun(dir) : [];
+  const top = PROFILE && fits('the CPU profile run', 0) ? await profileRun(dir) : [];
   for (const t of top) console.log(`  profile: ${t}`);
   console.log(`  server bench took ${fmt((Date.now() - t0) / 1000, 0)} s`);
-  if (RESULTS) writeResults(rows, perSession, top, live555Absent);
+  if (RESULTS) writeResults(rows, perSession, top, live555Absent, skipped);
   return memOk;
 }
 
@@ -832,7 +849,7 @@ function targetLines(rows: Row[]): string[] {
   return out;
 }
 
-function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined): void {
+function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined, skipped: string[]): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const lines = [
@@ -845,6 +862,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     live555Absent
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
       : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run, each with its own floor bursts.`,
+    ...(skipped.length ? ['', `**Not measured: the server bench's time budget (BENCH_MAX_SECONDS=${MAX_SECONDS} s) ran out before ${skipped.join('; ')}.**`] : []),
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
