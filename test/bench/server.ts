@@ -334,6 +334,29 @@ interface FloorWork {
   packetsPerBurst: number;
   /** Mean RTP packet size, bytes (header included). */
   size: number;
+  /** Each destination's phase within the burst period, 0–1 (the server's sessions', or random when unknown). */
+  phases?: number[];
+}
+
+/**
+ * Each session's phase within the burst period (0–1), from when its bursts arrived: the circular
+ * mean of arrival time mod period. dorsvr's sessions, set up together, send their frames in step
+ * (at N = 10 H.264 it woke ~30-50 times a second for 250 frames) where random phases would wake a
+ * floor ~150 times; live555 schedules each session on its own.
+ */
+function phasesOf(burstTimes: number[][], periodMs: number): number[] {
+  return burstTimes.map((ts) => {
+    let x = 0;
+    let y = 0;
+    for (const t of ts) {
+      const a = ((t % periodMs) / periodMs) * 2 * Math.PI;
+      x += Math.cos(a);
+      y += Math.sin(a);
+    }
+    if (ts.length === 0) return Math.random();
+    const a = Math.atan2(y, x) / (2 * Math.PI);
+    return a < 0 ? a + 1 : a;
+  });
 }
 
 interface FloorBurst {
@@ -351,7 +374,8 @@ interface FloorBurst {
  * destination `connect()`ed to it (as dorsvr's on-demand streams are), `send([header, payload])`;
  * TCP — one connection per destination, the interleaved frames of a turn written corked (one
  * `writev` per connection per turn, as dorsvr's interleaved path). Each destination gets bursts of
- * packets at the window's rate and pattern, with its own phase; the loop wakes when the next burst
+ * packets at the window's rate and pattern, in the phase its session's bursts arrived in (the
+ * server's alignment of sessions, see phasesOf); the loop wakes when the next burst
  * is due, rounded up to a 4 ms slot (dorsvr's scheduler), never busy.
  */
 class Floor {
@@ -434,7 +458,9 @@ class Floor {
   }
 
   async #burst(w: FloorWork, seconds: number): Promise<FloorBurst> {
-    this.#child.stdin!.write(`run ${seconds} ${w.count} ${w.burstsPerSecond} ${w.packetsPerBurst} ${Math.round(w.size)} ${SLOT_MS}\n`);
+    const phases = (w.phases ?? []).slice(0, w.count).map((p) => p.toFixed(3));
+    const args = [seconds, w.count, w.burstsPerSecond, w.packetsPerBurst, Math.round(w.size), SLOT_MS, ...phases];
+    this.#child.stdin!.write(`run ${args.join(' ')}\n`);
     const l = await this.#line('done ', (seconds + 20) * 1000);
     return JSON.parse(l.slice(5)) as FloorBurst;
   }
@@ -487,9 +513,9 @@ process.stdin.on('end', () => process.exit(0));
 let buf = '';
 process.stdin.on('data', (d) => {
   buf += d;
-  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) { const cmd = buf.slice(0, i).split(' '); buf = buf.slice(i + 1); if (cmd[0] === 'run') run(...cmd.slice(1).map(Number)); }
+  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) { const cmd = buf.slice(0, i).split(' '); buf = buf.slice(i + 1); if (cmd[0] === 'run') { const a = cmd.slice(1).map(Number); run(a[0], a[1], a[2], a[3], a[4], a[5], a.slice(6)); } }
 });
-function run(S, count, bps, ppb, size, slot) {
+function run(S, count, bps, ppb, size, slot, phases) {
   count = Math.min(count, N);
   const header = Buffer.alloc(12); header[0] = 0x80; header[1] = 33;
   const payload = Buffer.alloc(Math.max(1, size - 12), 0x47);
@@ -497,7 +523,7 @@ function run(S, count, bps, ppb, size, slot) {
   const period = 1000 / bps;
   const next = new Float64Array(count), acc = new Float64Array(count);
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) next[i] = t0 + Math.random() * period;
+  for (let i = 0; i < count; i++) next[i] = t0 + (i < phases.length && phases[i] >= 0 && phases[i] < 1 ? phases[i] : Math.random()) * period;
   let packets = 0, turns = 0;
   const c0 = process.cpuUsage();
   const turn = () => {
@@ -585,11 +611,13 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
       between: floorProc
         ? async (_i, w) => {
             const ok = Math.max(1, w.sessions);
+            const burstsPerSecond = Math.max(0.1, w.frames / ok / w.seconds);
             const work: FloorWork = {
               count: ok,
-              burstsPerSecond: Math.max(0.1, w.frames / ok / w.seconds),
+              burstsPerSecond,
               packetsPerBurst: w.frames > 0 ? w.packets / w.frames : 1,
               size: w.packets > 0 ? w.bytes / w.packets : 1328,
+              phases: phasesOf(w.burstTimes, 1000 / burstsPerSecond),
             };
             const m1 = machineBusyUs();
             const g1 = selfCpuUs();

@@ -43,6 +43,11 @@ export interface WindowStats {
   bytes: number;
   /** RTP timestamps seen change (frames, or MPEG-TS packet groups) summed over sessions. */
   frames: number;
+  /**
+   * Per session playing: when (performance.now(), ms) its first bursts of the window arrived (a new
+   * RTP timestamp; up to 16) — their phase, so that the floor can send with the same alignment.
+   */
+  burstTimes: number[][];
   seconds: number;
   /** The generator's own CPU during the window, µs. */
   generatorCpuUs: number;
@@ -95,6 +100,8 @@ class Player {
   #session = '';
   #lastSeq = -1;
   #counting = false;
+  /** Arrival times of the window's first bursts (new RTP timestamps), at most 16. */
+  readonly burstTimes: number[] = [];
   #firstTs = 0;
   #lastTs = 0;
   #firstAt = 0;
@@ -162,6 +169,7 @@ class Player {
   beginWindow(): void {
     this.#windowStart = true;
     this.#counting = false;
+    this.burstTimes.length = 0;
   }
 
   endWindow(): void {
@@ -265,7 +273,10 @@ class Player {
       s.lost += gap;
     }
     this.#lastSeq = seq;
-    if (ts !== this.#lastTs || !this.#counting) s.frames++;
+    if (ts !== this.#lastTs || !this.#counting) {
+      s.frames++;
+      if (this.burstTimes.length < 16) this.burstTimes.push(now);
+    }
     if (!this.#counting) {
       this.#counting = true;
       this.#firstTs = ts;
@@ -358,6 +369,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         packets: sum((s) => s.packets) - before.packets,
         bytes: sum((s) => s.bytes) - before.bytes,
         frames: sum((s) => s.frames) - before.frames,
+        burstTimes: live.map((p) => [...p.burstTimes]),
         seconds,
         generatorCpuUs,
       };
