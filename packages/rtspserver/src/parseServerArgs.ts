@@ -12,6 +12,8 @@ export interface ServerArgs {
   /** Users from `--user` and `--user-file`. */
   users: Array<[string, string]>;
   basic: boolean;
+  /** `--require-qop`: refuse Digest answers without qop (the server's `requireDigestQop`). */
+  requireQop: boolean;
   publish: boolean;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -63,6 +65,7 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   { flags: '-u, --user', value: 'NAME:PASSWORD', description: 'require Digest credentials (repeatable); also needed to publish', default: 'no authentication' },
   { flags: '--user-file', value: 'FILE', description: 'users from a file, one NAME:PASSWORD a line (keeps passwords out of ps)' },
   { flags: '--basic', description: 'also accept Basic authentication', default: 'Digest only' },
+  { flags: '--require-qop', description: 'refuse Digest answers without qop, so no captured request can be replayed (GStreamer and live555-based players then cannot play)', default: 'accepted' },
   { flags: '--publish', description: 'accept publishers (ANNOUNCE/RECORD) on any path that is not a served file', default: 'off' },
   { flags: '--tls-cert', value: 'FILE', description: 'serve RTSPS with this PEM certificate (with --tls-key)', default: 'plain RTSP' },
   { flags: '--tls-key', value: 'FILE', description: 'the PEM private key of --tls-cert' },
@@ -131,6 +134,7 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
     host: undefined,
     users: [],
     basic: false,
+    requireQop: false,
     publish: false,
     tlsCert: undefined,
     tlsKey: undefined,
@@ -192,6 +196,9 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
       }
       case '--basic':
         out.basic = true;
+        break;
+      case '--require-qop':
+        out.requireQop = true;
         break;
       case '--publish':
         out.publish = true;
@@ -268,6 +275,7 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs | 'help' | 
   }
   if (out.json && out.quiet) throw new DorsvrError('ERR_SERVER_OPTION', '--json and --quiet exclude each other');
   if (metricsHostSet && out.metricsPort === undefined) throw new DorsvrError('ERR_SERVER_OPTION', '--metrics-host needs --metrics-port');
+  if (out.requireQop && out.users.length === 0) throw new DorsvrError('ERR_SERVER_OPTION', '--require-qop needs --user or --user-file');
   if (out.multicast === undefined && (ttl !== undefined || iface !== undefined)) {
     throw new DorsvrError('ERR_SERVER_OPTION', '--multicast-ttl and --multicast-interface need --multicast');
   }
