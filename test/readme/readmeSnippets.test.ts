@@ -60,8 +60,8 @@ function compile(names: readonly string[], sources: Record<string, string> = {},
 /** Run node with `args` in `cwd`; killed after 30 s. */
 const runIn = (cwd: string, args: readonly string[]) => runPeer(process.execPath, args, 30_000, undefined, cwd);
 
-test('the README server and client snippets build as written; ffmpeg plays the server, the client records it', async () => {
-  const js = compile(['server', 'client']);
+test('the README server, client and playing snippets build as written; ffmpeg plays the server, the client records it, the player prints its frames and fails in one line', async () => {
+  const js = compile(['server', 'client', 'play']);
   // The server snippet spawns `ffmpeg` from PATH: the one the tests use goes first.
   const PATH = `${dirname(findPeer('ffmpeg'))}:${process.env.PATH ?? ''}`;
   const server = spawn(process.execPath, [js.server!], { cwd: repoRoot, env: { ...process.env, PATH, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,6 +123,23 @@ test('the README server and client snippets build as written; ffmpeg plays the s
       const n = await runIn(dir, [js.client!, 'rtsp://127.0.0.1:1/movie']);
       assert.equal(n.code, 1, n.stderr);
       assert.match(n.stderr, /^cannot record: .*(refused|ECONNREFUSED)/);
+
+      // "Playing a stream": a line per frame of the file stream to its end, exit status 0.
+      const p = await runIn(dir, [js.play!, `${base}/movie`]);
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal(p.stderr, '');
+      const lines = p.stdout.trim().split('\n');
+      assert.ok(lines.every((l) => /^\d+ \d+ \d+$/.test(l)), p.stdout.slice(0, 500));
+      // One line per NAL unit; the clip's 50 pictures are 50 RTP timestamps.
+      assert.equal(new Set(lines.map((l) => l.split(' ')[2])).size, 50, p.stdout.slice(0, 500));
+      // A refused connection and a stream that is not there: one line each, exit status 1, no unhandled rejection.
+      for (const [url, reason] of [['rtsp://127.0.0.1:1/movie', /refused|ECONNREFUSED/], [`${base}/nothing`, /404/]] as const) {
+        const f = await runIn(dir, [js.play!, url]);
+        assert.equal(f.code, 1, f.stderr);
+        assert.match(f.stderr, /^cannot play: /);
+        assert.match(f.stderr, reason);
+        assert.equal(f.stderr.trim().split('\n').length, 1, f.stderr);
+      }
     });
   } finally {
     server.kill('SIGKILL');

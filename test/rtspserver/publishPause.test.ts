@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { parseRTPHeader } from '@dorsvr/livemedia';
-import { RTSPServer, type PublishedStream } from '@dorsvr/rtspserver';
+import { RTSPServer, type PublishedStream, type PublishedStreamStats } from '@dorsvr/rtspserver';
 import { RawRTSPClient } from './helpers/RawRTSPClient.js';
 import { H264, b64, rtpPacket } from '../livemedia/relay/relayHelpers.js';
 
@@ -186,5 +186,52 @@ test("a publisher's PAUSE of one track's URL halts that track only; RECORD of th
     reader.close();
     await server.close();
     scheduler.close();
+  }
+});
+
+test("a publisher's totals count the packets dropped while it was paused (whilePaused), and a track SET UP again keeps counting: the unpublish figures and the server's totals never go back", async () => {
+  const t = await setUp();
+  try {
+    let final: PublishedStreamStats | undefined;
+    t.server.on('unpublish', (_s, _reason, stats) => (final = stats));
+    const stats = (): PublishedStreamStats => t.stream()!.stats();
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 250 && !ok(); i++) await sleep(20);
+      assert.ok(ok(), `${what}: ${JSON.stringify(stats())}`);
+    };
+    for (const key of [true, false, false]) t.send(key);
+    await until('3 packets relayed', () => stats().rtpPackets === 3);
+    assert.equal((await t.pub.request('PAUSE', t.url, { Session: t.session })).status, 200);
+    for (let i = 0; i < 4; i++) t.send(false);
+    await until('4 dropped while paused', () => stats().whilePaused === 4);
+    assert.equal(t.server.stats().totals.packetsReceived, 3);
+    // rtspclientsink sets its tracks up again before it resumes: a new input for the track.
+    const again = await t.pub.request('SETUP', `${t.url}/streamid=0`, { Session: t.session, Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' });
+    assert.equal(again.status, 200);
+    assert.deepEqual({ rtpPackets: stats().rtpPackets, whilePaused: stats().whilePaused }, { rtpPackets: 3, whilePaused: 4 }, 'the counts of the track before its second SETUP');
+    assert.equal(t.server.stats().totals.packetsReceived, 3, 'the server total (a Prometheus counter) did not go back');
+    // The answer names the channels of the new input (0-1 were still taken when it was made).
+    const channel = Number(/interleaved=(\d+)/.exec(again.headers.transport ?? '')?.[1]);
+    assert.ok(Number.isInteger(channel), again.headers.transport);
+    let seq = 1000;
+    const sendOn = (key: boolean): void => {
+      const payload = rtpPacket({ seq: seq++, ts: seq * 3000, payload: key ? H264.idr : H264.p(seq), ssrc: 0x1234 });
+      t.pub.write(Buffer.concat([Buffer.from([0x24, channel, payload.length >> 8, payload.length & 0xff]), payload]));
+    };
+    sendOn(false);
+    sendOn(false);
+    await until('6 dropped while paused', () => stats().whilePaused === 6);
+    assert.equal((await t.pub.request('RECORD', t.url, { Session: t.session })).status, 200);
+    sendOn(true);
+    sendOn(false);
+    await until('5 relayed', () => stats().rtpPackets === 5);
+    assert.equal(t.server.stats().publishedStreams[0]?.tracks[0]?.packets, 5);
+    assert.equal((await t.pub.request('TEARDOWN', t.url, { Session: t.session })).status, 200);
+    assert.ok(final, 'unpublished');
+    assert.equal(final.rtpPackets, 5);
+    assert.equal(final.whilePaused, 6);
+    assert.equal(t.server.stats().totals.packetsReceived, 5);
+  } finally {
+    await t.close();
   }
 });

@@ -11,7 +11,10 @@ const debug = createDebug('dorsvr:rtspserver:publish');
 /** Why a published stream ended. */
 export type PublishEndReason = 'teardown' | 'timeout' | 'connection-closed' | 'taken-over' | 'server-closed' | 'announce-timeout' | 'error';
 
-/** Totals of a published stream over its tracks. */
+/**
+ * Totals of a published stream over its tracks, since its ANNOUNCE: a track SET UP again keeps
+ * counting from where its earlier SETUP left off.
+ */
 export interface PublishedStreamStats {
   /** RTP packets received from the publisher. */
   rtpPackets: number;
@@ -23,6 +26,8 @@ export interface PublishedStreamStats {
   oversized: number;
   /** UDP datagrams dropped for coming from another address than the publisher's. */
   foreign: number;
+  /** RTP packets dropped, not relayed, because the publisher had PAUSEd their track. */
+  whilePaused: number;
 }
 
 /** Events of a {@link PublishedStream}. */
@@ -54,6 +59,8 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   readonly #inputs: (PublisherTrackInput | undefined)[];
   readonly #rtcpListeners: (((p: Uint8Array) => void) | undefined)[];
   #recording = false;
+  /** Per track, the counters of the inputs that later SETUPs of the track replaced. */
+  readonly #replaced: (PublisherTrackInputStats | undefined)[] = [];
   /** Per track, its input's `whilePaused` count when it was last paused. */
   readonly #droppedAtPause: number[] = [];
   #ended = false;
@@ -116,7 +123,9 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
       return;
     }
     // A paused track set up again (rtspclientsink does before it resumes) stays paused until RECORD.
-    const wasPaused = this.#inputs[index]?.paused === true;
+    const previous = this.#inputs[index];
+    const wasPaused = previous?.paused === true;
+    if (previous) this.#replaced[index] = addTrackStats({ ...ZERO_TRACK_STATS }, this.#replaced[index], previous.stats);
     this.#detachInput(index);
     if (wasPaused) {
       input.paused = true;
@@ -169,18 +178,31 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
     }
   }
 
-  /** Sum of the inputs' counters. */
+  /**
+   * The counters of track `index` since the ANNOUNCE: its input's, plus those of the inputs that
+   * earlier SETUPs of the track made (a SETUP again replaces the input, not the counts). Undefined
+   * for a track never SET UP. A new object each call.
+   */
+  trackStats(index: number): PublisherTrackInputStats | undefined {
+    const input = this.#inputs[index];
+    const replaced = this.#replaced[index];
+    if (!input && !replaced) return undefined;
+    return addTrackStats({ ...ZERO_TRACK_STATS }, replaced, input?.stats);
+  }
+
+  /** Sum of the tracks' counters ({@link trackStats}); after the end, the final ones. */
   stats(): PublishedStreamStats {
     if (this.#finalStats) return { ...this.#finalStats };
-    const out: PublishedStreamStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, oversized: 0, foreign: 0 };
-    for (const i of this.#inputs) {
-      if (!i) continue;
-      const s: PublisherTrackInputStats = i.stats;
+    const out: PublishedStreamStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, oversized: 0, foreign: 0, whilePaused: 0 };
+    for (let i = 0; i < this.#inputs.length; i++) {
+      const s = this.trackStats(i);
+      if (!s) continue;
       out.rtpPackets += s.rtpPackets;
       out.rtpBytes += s.rtpBytes;
       out.rtcpPackets += s.rtcpPackets;
       out.oversized += s.oversized;
       out.foreign += s.foreign;
+      out.whilePaused += s.whilePaused;
     }
     return out;
   }
@@ -220,4 +242,21 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
     }
     void input.close();
   }
+}
+
+const ZERO_TRACK_STATS: Readonly<PublisherTrackInputStats> = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, rtcpSent: 0, oversized: 0, foreign: 0, whilePaused: 0 };
+
+/** `into` += each of `parts` (those given), field by field; returns `into`. */
+function addTrackStats(into: PublisherTrackInputStats, ...parts: (PublisherTrackInputStats | undefined)[]): PublisherTrackInputStats {
+  for (const p of parts) {
+    if (!p) continue;
+    into.rtpPackets += p.rtpPackets;
+    into.rtpBytes += p.rtpBytes;
+    into.rtcpPackets += p.rtcpPackets;
+    into.rtcpSent += p.rtcpSent;
+    into.oversized += p.oversized;
+    into.foreign += p.foreign;
+    into.whilePaused += p.whilePaused;
+  }
+  return into;
 }

@@ -155,7 +155,7 @@ export class ServerStatsCollector {
         const input = p.inputs[i];
         const relayTrack = p.relay.tracks[i];
         const media = p.sdp.media[i];
-        const s = input?.stats;
+        const s = p.trackStats(i); // across SETUPs of the track again: the totals never go back
         const reception = relayTrack?.receptionStats;
         const tPackets = s?.rtpPackets ?? 0;
         const tBytes = s?.rtpBytes ?? 0;

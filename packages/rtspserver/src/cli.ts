@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       badArgument(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const scheduler = new BasicTaskScheduler();
+  const scheduler = new BasicTaskScheduler({ granularityUs: args.timerSlotMs * 1000 });
   let authDatabase: UserAuthenticationDatabase | undefined;
   if (args.users.length > 0) {
     authDatabase = new UserAuthenticationDatabase();
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       rtpPortRange: args.rtpPortRange,
       authDatabase,
       allowBasicAuth: args.basic,
+      requireDigestQop: args.requireQop,
       // With --user, publishing needs those credentials too (the server's database).
       publish: args.publish,
       // The status line (or --json's stats objects) comes from the server's 'stats' event.
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   });
   server.on('unpublish', (p, reason, stats) => {
     log(`unpublished ${p.path} (${reason}), ${stats.rtpPackets} packets, ${stats.rtpBytes} bytes received`);
-    json('unpublish', { path: p.path, reason, packets: stats.rtpPackets, bytes: stats.rtpBytes, rtcpPackets: stats.rtcpPackets, oversized: stats.oversized, foreign: stats.foreign });
+    json('unpublish', { path: p.path, reason, packets: stats.rtpPackets, bytes: stats.rtpBytes, rtcpPackets: stats.rtcpPackets, oversized: stats.oversized, foreign: stats.foreign, whilePaused: stats.whilePaused });
   });
   server.on('sessionClosed', (s, reason, stats) => {
     log(`session ${s.id}: closed (${reason}), ${stats.packets} packets, ${stats.bytes} bytes sent`);

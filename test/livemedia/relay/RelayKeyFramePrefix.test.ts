@@ -1,6 +1,7 @@
-// A late H.264/H.265 reader's first access unit: parameter sets, then what the publisher put
-// before the key frame in that access unit (SEI, AUD: x264 writes an SEI there, see the fixtures),
-// then the key frame. The classification of payloads, and the relay on a virtual clock.
+// A late H.264/H.265 reader's first access unit: its AUD, the parameter sets, then the rest of what
+// the publisher put before the key frame in that access unit (SEI: x264 writes one there, see the
+// fixtures), then the key frame — also when the reader began to wait after those arrived. The
+// classification of payloads, and the relay on a virtual clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -54,7 +55,7 @@ const SDP264 = [
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
 
-test('a waiting reader starts with the parameter sets, the SEI/AUD of the key frame\'s access unit, then the key frame, in one access unit', async () => {
+test('a waiting reader starts with the key frame\'s AUD, the parameter sets, the SEI of its access unit, then the key frame, in one access unit', async () => {
   const r = relayFromSDP(SDP264);
   const a = await tcpReader(r.track);
   await play(r, r.track, a.stream);
@@ -73,11 +74,59 @@ test('a waiting reader starts with the parameter sets, the SEI/AUD of the key fr
   const got = a.conn.parsedRTP();
   assert.deepEqual(
     got.map((p) => hex(p.payload)),
-    [H264.sps, H264.pps, AUD, SEI, SEI_FU[0]!, SEI_FU[1]!, H264.idr, H264.p(2)].map(hex),
+    [AUD, H264.sps, H264.pps, SEI, SEI_FU[0]!, SEI_FU[1]!, H264.idr, H264.p(2)].map(hex),
   );
   // One access unit (one timestamp) up to the IDR, consecutive sequence numbers.
   assert.equal(new Set(got.slice(0, 7).map((p) => p.timestamp)).size, 1);
   for (let i = 1; i < got.length; i++) assert.equal(got[i]!.sequenceNumber, (got[i - 1]!.sequenceNumber + 1) & 0xffff);
+  r.sms.close();
+});
+
+test('a reader whose wait begins after the key frame\'s SEI/AUD arrived (no reader, or only live ones, then) still gets them before the key frame', async () => {
+  const r = relayFromSDP(SDP264);
+  let seq = 500;
+  const push = (payload: Uint8Array, ts: number, marker = false): void => r.track.pushRTP(rtpPacket({ seq: seq++, ts, payload, marker }));
+  // Nobody reads yet: the key frame's AUD and SEI arrive, then a reader sets up and plays, then the IDR.
+  push(AUD, 3000);
+  push(SEI, 3000);
+  const a = await tcpReader(r.track);
+  await play(r, r.track, a.stream);
+  push(H264.idr, 3000, true);
+  push(H264.p(1), 6000, true);
+  assert.deepEqual(a.conn.parsedRTP().map((p) => hex(p.payload)), [AUD, H264.sps, H264.pps, SEI, H264.idr, H264.p(1)].map(hex));
+  // Now a reader plays (live, not waiting): the next key frame's SEI arrives, a second reader joins, the IDR.
+  push(SEI, 9000);
+  const b = await tcpReader(r.track);
+  await play(r, r.track, b.stream);
+  push(H264.idr, 9000, true);
+  assert.deepEqual(b.conn.parsedRTP().map((p) => hex(p.payload)), [H264.sps, H264.pps, SEI, H264.idr].map(hex));
+  // The live reader got the SEI and the IDR as they came, once each.
+  assert.deepEqual(a.conn.parsedRTP().slice(6).map((p) => hex(p.payload)), [SEI, H264.idr].map(hex));
+  r.sms.close();
+});
+
+test('H.265: an AUD and a prefix SEI that arrived before anyone waited precede a late reader\'s key frame, the AUD first', async () => {
+  const SDP265 = [
+    'v=0',
+    'o=- 0 0 IN IP4 127.0.0.1',
+    's=-',
+    't=0 0',
+    'm=video 0 RTP/AVP 96',
+    'a=rtpmap:96 H265/90000',
+    `a=fmtp:96 sprop-vps=${b64(H265.vps)};sprop-sps=${b64(H265.sps)};sprop-pps=${b64(H265.pps)}`,
+    'a=control:streamid=0',
+    '',
+  ].join('\r\n');
+  const AUD265 = Uint8Array.from([0x46, 0x01, 0x50]); // type 35
+  const r = relayFromSDP(SDP265);
+  let seq = 1;
+  const push = (payload: Uint8Array, ts: number): void => r.track.pushRTP(rtpPacket({ seq: seq++, ts, payload }));
+  push(AUD265, 3000);
+  push(SEI265, 3000);
+  const a = await tcpReader(r.track);
+  await play(r, r.track, a.stream);
+  push(H265.idr, 3000);
+  assert.deepEqual(a.conn.parsedRTP().map((p) => hex(p.payload)), [AUD265, H265.vps, H265.sps, H265.pps, SEI265, H265.idr].map(hex));
   r.sms.close();
 });
 

@@ -22,7 +22,7 @@ const debug = createDebug('dorsvr:livemedia:relay');
 export const DEFAULT_RELAY_MAX_READERS = 1000;
 /** How long a reader waits for a key frame before it is started anyway (10 s). */
 export const DEFAULT_RELAY_KEY_FRAME_WAIT_US = 10_000_000;
-/** Packets before a key frame in its access unit (SEI, AUD) kept for the readers waiting for it: at most this many… */
+/** Packets before a key frame in its access unit (SEI, AUD) kept for the readers that start at it: at most this many… */
 export const RELAY_MAX_PREFIX_PACKETS = 32;
 /** …and this many bytes; an access unit with more starts its late readers at the key frame's slice. */
 export const RELAY_MAX_PREFIX_BYTES = 65536;
@@ -174,10 +174,11 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   readonly #pendingStart = new Map<RelayReader, TaskToken>();
   readonly #pairs: { udp4: FamilyPair | undefined; udp6: FamilyPair | undefined } = { udp4: undefined, udp6: undefined };
   /**
-   * While readers wait for a key frame: copies of the payloads that came before it in its access
-   * unit and belong there (SEI, AUD; see `h264KeyFramePrefix`), all of RTP timestamp
-   * {@link #prefixTs}. A waiting reader that starts at the key frame gets them after the
-   * parameter sets. Bounded by {@link RELAY_MAX_PREFIX_PACKETS} and {@link RELAY_MAX_PREFIX_BYTES}.
+   * Copies of the payloads of the current access unit (RTP timestamp {@link #prefixTs}) that may
+   * precede a key frame there (SEI, AUD; see `h264KeyFramePrefix`), kept whether or not a reader
+   * waits yet and forgotten at its first slice. A waiting reader that starts at the key frame gets
+   * them with the parameter sets (an AUD first, as an access unit begins). Bounded by
+   * {@link RELAY_MAX_PREFIX_PACKETS} and {@link RELAY_MAX_PREFIX_BYTES}.
    */
   readonly #prefix: Uint8Array[] = [];
   #prefixTs = -1;
@@ -371,24 +372,28 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
     const h26x = pt === this.#h26xPT;
     let payload: Uint8Array | undefined;
+    // Whether a waiting reader may start here: any packet of a codec without key frames, else only
+    // the start of an H.264/H.265 key frame.
+    let start = this.#h26xPT < 0;
     if (h26x) {
       payload = packet.subarray(hl, n - pad);
       this.parameterSets.learn(payload);
+      start = this.#h265 ? isH265KeyFrameStart(payload, this.parameterSets.donl) : isH264KeyFrameStart(payload);
     }
+    // What precedes a key frame in its access unit (SEI, AUD) is kept whoever listens now: a
+    // reader whose wait begins between a key frame's SEI/AUD and its slice gets them too.
     const readers = this.#playing;
-    if (readers.length === 0) return;
+    if (readers.length === 0) {
+      if (h26x) this.#notePrefix(payload!, ts, start);
+      return;
+    }
     const chunks = this.#chunks;
     chunks[1] = packet.subarray(12);
-    // -1: not looked at yet; 0: not a start; 1: start here.
-    let start = this.#h26xPT < 0 ? 1 : -1;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
       if (r.state !== 'live') {
-        if (start < 0) {
-          start = h26x && (this.#h265 ? isH265KeyFrameStart(payload!, this.parameterSets.donl) : isH264KeyFrameStart(payload!)) ? 1 : 0;
-        }
-        if (start === 0 && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
-        this.#begin(r, pt, seq, ts, start === 1);
+        if (!start && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
+        this.#begin(r, pt, seq, ts, start);
       } else if (late && r.packetCount < 0x7000 && ((seq - r.startPublisherSeq) & 0x8000) !== 0) {
         continue;
       }
@@ -408,9 +413,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       r.packetCount++;
       r.octetCount += payloadLength;
     }
-    // Someone waits for a key frame: keep what may precede it in its access unit (start >= 0 only
-    // when a waiting reader looked at this packet).
-    if (start >= 0 && h26x) this.#notePrefix(payload!, ts, start === 1);
+    if (h26x) this.#notePrefix(payload!, ts, start); // after the readers that started at it took the prefix
     // A send Node had to queue still holds its reader's header: those readers get fresh ones.
     if (this.#udpPlaying > 0) {
       const p4 = this.#pairs.udp4?.pair;
@@ -480,7 +483,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   #begin(r: RelayReader, pt: number, seq: number, ts: number, keyStart = false): void {
     if (this.#h26xPT >= 0) {
       const prefix = keyStart && this.#prefixTs === ts ? this.#prefix : [];
-      for (const ps of prefix.length === 0 ? this.parameterSets.list() : [...this.parameterSets.list(), ...prefix]) {
+      for (const ps of prefix.length === 0 ? this.parameterSets.list() : this.#firstAccessUnitHead(prefix)) {
         const h = r.freshHeader();
         const s = r.nextSeq;
         const t = r.startRtpTime;
@@ -502,6 +505,16 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     r.tsOffset = (r.startRtpTime - ts) >>> 0;
     r.startPublisherSeq = seq;
     r.state = 'live';
+  }
+
+  /**
+   * What a late reader gets before the key frame's slice: an access unit delimiter first (an
+   * access unit begins with it, H.264 7.4.1.2.3, H.265 7.4.2.4.4), then the parameter sets, then
+   * the rest of the prefix (SEI).
+   */
+  #firstAccessUnitHead(prefix: readonly Uint8Array[]): Uint8Array[] {
+    const isAUD = (p: Uint8Array): boolean => (this.#h265 ? ((p[0]! >> 1) & 0x3f) === 35 : (p[0]! & 0x1f) === 9);
+    return [...prefix.filter(isAUD), ...this.parameterSets.list(), ...prefix.filter((p) => !isAUD(p))];
   }
 
   /** A new publisher SSRC (first packet, or the publisher restarted): readers' streams go on from where they are. */
