@@ -73,7 +73,8 @@ export interface RTSPClientOptions {
    * counted in {@link MediaSubsessionStats.foreignPackets}; when publishing, RTCP reports from
    * another address than the server's are dropped). Set it for a server whose media
    * leaves from another address than the one its RTSP answers from (a multi-homed host routing
-   * UDP out of another interface). Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
+   * UDP out of another interface); without it such a server is played over TCP in `auto` mode
+   * (after `fallbackTimeoutMs`), and not at all in `udp` mode. Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
    */
   acceptMediaFromAnyAddress?: boolean;
   /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
