@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
-import { isDorsvrError } from '@dorsvr/scheduler';
-import { RTSPParser, parseTransportHeader, type RTSPRequest } from '@dorsvr/livemedia';
+import { BasicTaskScheduler, isDorsvrError } from '@dorsvr/scheduler';
+import { H264VideoFileServerMediaSubsession, RTSPParser, ServerMediaSession, parseTransportHeader, type RTSPRequest } from '@dorsvr/livemedia';
+import { RTSPServer } from '@dorsvr/rtspserver';
+import { fixture } from '../helpers/paths.js';
 import { RTSPClient, type RTSPClientOptions } from '@dorsvr/rtspclient';
 import { FakeRTSPServer, pcmuSDP, rtpPacket } from './FakeRTSPServer.js';
-import { until } from './helpers.js';
+import { framerOutput, until, within } from './helpers.js';
 
 test('hostile: a server that floods the client with requests and never reads the answers gets at most ~1 MiB of them queued (they were queued without bound, each longer than its request)', async () => {
   const REQUESTS = 400_000; // 24 MB of answers if all were queued
@@ -135,5 +137,42 @@ test('hostile: RTP over UDP from another address than the server\'s is dropped a
       () => new RTSPClient('rtsp://127.0.0.1/x', { acceptMediaFromAnyAddress: bad as unknown as boolean }),
       (e: unknown) => isDorsvrError(e) && e.code === 'ERR_RTSP_CLIENT_OPTION',
     );
+  }
+});
+
+test('a server whose UDP leaves from another address than its RTSP (our server reached at 127.0.0.2 sends from 127.0.0.1, as a multi-homed host may): auto mode plays it over TCP after the fallback wait; acceptMediaFromAnyAddress plays it over UDP', async () => {
+  const sched = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler: sched, port: 0, host: '127.0.0.2' });
+  server.addServerMediaSession(new ServerMediaSession('cam').addSubsession(new H264VideoFileServerMediaSubsession(fixture('test.264'), { scheduler: sched })));
+  await server.listen();
+  const want = (await framerOutput('test.264')).map((b) => b.toString('hex'));
+  try {
+    for (const options of [{ transport: 'auto' as const, fallbackTimeoutMs: 800 }, { transport: 'udp' as const, acceptMediaFromAnyAddress: true }]) {
+      const client = new RTSPClient(`rtsp://127.0.0.2:${server.port}/cam`, options);
+      try {
+        const session = await client.describe();
+        const sub = session.subsessions[0]!;
+        await client.setup(sub);
+        const frames: string[] = [];
+        const reading = (async () => {
+          for await (const f of sub.frames()) frames.push(Buffer.from(f.data).toString('hex'));
+        })();
+        await client.play();
+        await within(reading, 20_000, 'the stream to end');
+        assert.deepEqual(frames, want, `every frame (${JSON.stringify(options)})`);
+        if (options.transport === 'auto') {
+          assert.equal(client.fellBackToTCP, true, 'UDP from 127.0.0.1 was not taken as the server\'s: TCP');
+          assert.ok(sub.stats.foreignPackets > 0);
+        } else {
+          assert.equal(client.fellBackToTCP, false);
+          assert.equal(sub.transport?.mode, 'udp');
+        }
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    await server.close();
+    sched.close();
   }
 });
