@@ -176,3 +176,41 @@ test('a server whose UDP leaves from another address than its RTSP (our server r
     sched.close();
   }
 });
+
+test('hostile: a response whose body is over the 4 MiB limit fails its request at once with ERR_RTSP_BODY_TOO_LARGE (it waited for the request timeout), and the connection reads on past the skipped body', async () => {
+  const BODY = 5 << 20;
+  let serverSocket: Socket | undefined;
+  const server = createServer((socket) => {
+    serverSocket = socket;
+    socket.on('error', () => undefined);
+    const parser = new RTSPParser();
+    // Answers go out in order: the DESCRIBE's head, its body a moment later, then the rest.
+    let sent = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of parser.push(chunk)) {
+        if (item.type !== 'request') continue;
+        const cseq = item.headers.get('CSeq');
+        if (item.method === 'DESCRIBE') {
+          socket.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${BODY}\r\n\r\n`);
+          sent = sent.then(() => new Promise((r) => setTimeout(r, 500))).then(() => void socket.write(Buffer.alloc(BODY, 0x61)));
+        } else sent = sent.then(() => void socket.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nPublic: OPTIONS, DESCRIBE\r\n\r\n`));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const client = new RTSPClient(`rtsp://127.0.0.1:${port}/x`, { requestTimeoutMs: 30_000 });
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      within(client.describe(), 5000, 'DESCRIBE to fail'),
+      (e: unknown) => isDorsvrError(e) && e.code === 'ERR_RTSP_BODY_TOO_LARGE',
+    );
+    assert.ok(Date.now() - started < 5000);
+    assert.equal((await within(client.options(), 10_000, 'OPTIONS after the skipped body')).status, 200);
+  } finally {
+    await client.close();
+    serverSocket?.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
