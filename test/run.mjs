@@ -18,9 +18,11 @@ if (files.length === 0) {
   console.error('no test files found under build/test');
   process.exit(1);
 }
+// --test-timeout bounds each test and each file (node runs a file as one test): 10 min, room for a
+// 2-core machine loaded well beyond the suite itself (the guides' file took 5 min at load 20).
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

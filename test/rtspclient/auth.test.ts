@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBasicAuthorization, parseDigestAuthorization, verifyDigestAuthorization, type RTSPRequest } from '@dorsvr/livemedia';
-import { RTSPClient, RTSPClientError } from '@dorsvr/rtspclient';
+import { DorsvrError } from '@dorsvr/scheduler';
+import { RTSPClient, RTSPClientAuthenticator, RTSPClientError } from '@dorsvr/rtspclient';
 import { FakeRTSPServer, pcmuSDP, type FakeAnswer } from './FakeRTSPServer.js';
 
 const USER = 'bob';
@@ -107,4 +108,18 @@ test('stale=true: a new nonce is taken and the request retried without failing; 
     await c2.close();
     await bad.fake.close();
   }
+});
+
+test('fail closed: RTSPClientAuthenticator allowBasic takes only a boolean (the string "false" allowed Basic: the password in the clear)', () => {
+  for (const bad of ['false', 0, 1]) {
+    assert.throws(
+      () => new RTSPClientAuthenticator('u', 'p', { allowBasic: bad as unknown as boolean }),
+      (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_RTSP_CLIENT_OPTION',
+      String(bad),
+    );
+  }
+  const off = new RTSPClientAuthenticator('u', 'p', { allowBasic: false });
+  assert.equal(off.onChallenge(['Basic realm="x"'], false), false, 'no Basic answer when it is off');
+  assert.equal(off.refusedBasic, true);
+  assert.equal(new RTSPClientAuthenticator('u', 'p').allowBasic, true);
 });

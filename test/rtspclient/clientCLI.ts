@@ -22,7 +22,7 @@ export interface CLIResult {
 }
 
 /** Start `dorsvr-client args…`; `onStdout` sees its output as it comes. Killed after `timeoutMs`. */
-export async function startCLI(args: readonly string[], timeoutMs = 20_000, onStdout?: (all: string, child: ChildProcess) => void): Promise<CLIResult> {
+export async function startCLI(args: readonly string[], timeoutMs = 60_000, onStdout?: (all: string, child: ChildProcess) => void): Promise<CLIResult> {
   const t0 = Date.now();
   const r = await runPeer(process.execPath, [CLI, ...args], timeoutMs, onStdout);
   return { ...r, ms: Date.now() - t0 };

@@ -35,7 +35,7 @@ test('dorsvr-client --json: status lines and the QoS count exactly the RTP packe
   const proxy = new DroppingRTSPProxy(server.port, (i) => i >= 10 && i % 25 === 0, 0, 'toClient');
   const port = await proxy.listen();
   try {
-    const r = await startCLI([`rtsp://127.0.0.1:${port}/clip.264`, '-t', '-o', out, '--json'], 30_000);
+    const r = await startCLI([`rtsp://127.0.0.1:${port}/clip.264`, '-t', '-o', out, '--json'], 60_000);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const dropped = proxy.dropped;

@@ -139,11 +139,11 @@ describe('dorsvr-client command line', { concurrency: 4 }, () => {
 
   it('a status line while recording: duration, bytes and loss (every 2 s in a log), none with --quiet', async () => {
     await withTempDir(async (dir) => {
-      const r = await startCLI([liveURL, '-d', '2.6', '-o', dir], 20_000);
+      const r = await startCLI([liveURL, '-d', '2.6', '-o', dir], 60_000);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^recording 2 s: [\d.]+ KiB, loss 0\.0 % \(audio-L16-1\.wav [\d.]+ KiB\)$/m);
       assert.match(r.stdout, /^recording audio\/L16 to /m);
-      const q = await startCLI([liveURL, '-d', '2.6', '-o', dir, '--quiet', '-F', 'q-'], 20_000);
+      const q = await startCLI([liveURL, '-d', '2.6', '-o', dir, '--quiet', '-F', 'q-'], 60_000);
       assert.equal(q.code, 0, q.stderr);
       assert.equal(q.stderr, '', 'nothing on stderr with --quiet');
       assert.match(q.stdout, /^qos q-audio-L16-1\.wav: /m, 'the QoS report is the result, still printed');
@@ -152,7 +152,7 @@ describe('dorsvr-client command line', { concurrency: 4 }, () => {
 
   it('--json: JSON lines on stdout (the files, a status every second, the QoS), nothing else', async () => {
     await withTempDir(async (dir) => {
-      const r = await startCLI([liveURL, '-d', '2.4', '-o', dir, '--json'], 20_000);
+      const r = await startCLI([liveURL, '-d', '2.4', '-o', dir, '--json'], 60_000);
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const types = lines.map((l) => l.type);

@@ -164,13 +164,13 @@ test('dorsvr-client records over rtsps:// with --ca (every NAL unit); refuses th
   const name = RECORDED_NAME['test.264']!;
 
   const dir = outDir();
-  const ok = await startCLI([url, '--ca', ca, '-o', dir], 30_000);
+  const ok = await startCLI([url, '--ca', ca, '-o', dir], 60_000);
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(readdirSync(dir), [name]);
   await checkRecording('test.264', join(dir, name));
 
   const refusedDir = outDir();
-  const refused = await startCLI([url, '-o', refusedDir], 30_000);
+  const refused = await startCLI([url, '-o', refusedDir], 60_000);
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stderr, /^dorsvr-client: TLS handshake with 127\.0\.0\.1:\d+ failed: self[- ]signed certificate.*--ca file trusts the CA that signed it; --insecure skips the check/m);
   assert.deepEqual(readdirSync(refusedDir), [], 'nothing recorded');
@@ -178,7 +178,7 @@ test('dorsvr-client records over rtsps:// with --ca (every NAL unit); refuses th
   // A CA that did not sign it is refused too.
   const other = makeTestCertificate('another');
   try {
-    const wrong = await startCLI([url, '--ca', other.certFile, '-o', outDir()], 30_000);
+    const wrong = await startCLI([url, '--ca', other.certFile, '-o', outDir()], 60_000);
     assert.equal(wrong.code, 1, wrong.stderr);
     assert.match(wrong.stderr, /TLS handshake .* failed/);
   } finally {
@@ -186,7 +186,7 @@ test('dorsvr-client records over rtsps:// with --ca (every NAL unit); refuses th
   }
 
   const laxDir = outDir();
-  const lax = await startCLI([url, '--insecure', '-o', laxDir], 30_000);
+  const lax = await startCLI([url, '--insecure', '-o', laxDir], 60_000);
   assert.equal(lax.code, 0, lax.stderr);
   assert.match(lax.stderr, /warning: --insecure: the server's TLS certificate is not verified/, 'it says so');
   await checkRecording('test.264', join(laxDir, name));
@@ -195,15 +195,15 @@ test('dorsvr-client records over rtsps:// with --ca (every NAL unit); refuses th
 test('dorsvr-client records over rtsph:// (our server\'s HTTP tunnel) and rtspsh:// (its HTTPS tunnel, with --ca)', async () => {
   const name = RECORDED_NAME['test.264']!;
   const plain = outDir();
-  const r = await startCLI([`rtsph://127.0.0.1:${httpPort}/test.264`, '-o', plain], 30_000);
+  const r = await startCLI([`rtsph://127.0.0.1:${httpPort}/test.264`, '-o', plain], 60_000);
   assert.equal(r.code, 0, r.stderr);
   await checkRecording('test.264', join(plain, name));
 
   const secure = outDir();
-  const s = await startCLI([`rtspsh://127.0.0.1:${httpsPort}/test.264`, '--ca', cert.certFile, '-o', secure], 30_000);
+  const s = await startCLI([`rtspsh://127.0.0.1:${httpsPort}/test.264`, '--ca', cert.certFile, '-o', secure], 60_000);
   assert.equal(s.code, 0, s.stderr);
   await checkRecording('test.264', join(secure, name));
-  const refused = await startCLI([`rtspsh://127.0.0.1:${httpsPort}/test.264`, '-o', outDir()], 30_000);
+  const refused = await startCLI([`rtspsh://127.0.0.1:${httpsPort}/test.264`, '-o', outDir()], 60_000);
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stderr, /certificate/);
 });
@@ -217,14 +217,14 @@ test('dorsvr-client records from GStreamer\'s RTSP server over rtsps:// with --c
     const url = gst.url('v');
     assert.match(url, /^rtsps:/);
     const dir = outDir();
-    const r = await startCLI([url, '--ca', cert.certFile, '-o', dir], 30_000);
+    const r = await startCLI([url, '--ca', cert.certFile, '-o', dir], 60_000);
     assert.equal(r.code, 0, `${r.stderr}\n${gst.stderr()}`);
     const files = readdirSync(dir);
     assert.equal(files.length, 1, files.join(', '));
     const p = await probe(join(dir, files[0]!));
     assert.deepEqual([p.codec, p.width, p.height], ['h264', 320, 240]);
     assert.ok(p.frames >= 45, `${p.frames} of 50 frames`);
-    const refused = await startCLI([url, '-o', outDir()], 30_000);
+    const refused = await startCLI([url, '-o', outDir()], 60_000);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /self[- ]signed certificate.*--ca file/);
   } finally {

@@ -3,8 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { RTSPParser } from '@dorsvr/livemedia';
-import { RTSPClient } from '@dorsvr/rtspclient';
+import { createSocket, type Socket as UDPSocket } from 'node:dgram';
+import { isDorsvrError } from '@dorsvr/scheduler';
+import { RTSPParser, parseTransportHeader, type RTSPRequest } from '@dorsvr/livemedia';
+import { RTSPClient, type RTSPClientOptions } from '@dorsvr/rtspclient';
+import { FakeRTSPServer, pcmuSDP, rtpPacket } from './FakeRTSPServer.js';
+import { until } from './helpers.js';
 
 test('hostile: a server that floods the client with requests and never reads the answers gets at most ~1 MiB of them queued (they were queued without bound, each longer than its request)', async () => {
   const REQUESTS = 400_000; // 24 MB of answers if all were queued
@@ -64,5 +68,72 @@ test('hostile: a server that floods the client with requests and never reads the
     await client.close();
     serverSocket?.destroy();
     await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+async function udpSocket(address: string): Promise<UDPSocket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, address, () => r()));
+  return s;
+}
+
+/** A PCMU server over UDP, and whoever else sends to the client's ports (127.0.0.2). */
+async function udpStream(options: RTSPClientOptions): Promise<{ frames: Buffer[]; foreign: () => number; done: () => Promise<void> }> {
+  const fake = await FakeRTSPServer.start((req: RTSPRequest) => {
+    switch (req.method) {
+      case 'DESCRIBE':
+        return { status: 200, headers: { 'Content-Type': 'application/sdp', 'Content-Base': `${req.uri}/` }, body: pcmuSDP() };
+      case 'SETUP':
+        return { status: 200, headers: { Session: 's1;timeout=60', Transport: `${req.headers.get('Transport')!};server_port=40000-40001` } };
+      default:
+        return { status: 200, headers: { Session: 's1' } };
+    }
+  });
+  const client = new RTSPClient(fake.url('cam'), { transport: 'udp', ...options });
+  const server = await udpSocket('127.0.0.1');
+  const stranger = await udpSocket('127.0.0.2');
+  const session = await client.describe();
+  const sub = session.subsessions[0]!;
+  await client.setup(sub);
+  await client.play();
+  const port = parseTransportHeader(fake.requests.find((r) => r.method === 'SETUP')!.headers.get('Transport')!)[0]!.clientPort!.rtp;
+  const frames: Buffer[] = [];
+  sub.on('frame', (f) => frames.push(Buffer.from(f.data)));
+  // The stranger first, with another SSRC, as a sequence the source would follow; then the server.
+  for (let i = 0; i < 20; i++) stranger.send(rtpPacket(500 + i, 160 * i, 0xbad, Buffer.alloc(160, 0xee)), port, '127.0.0.1');
+  for (let i = 0; i < 5; i++) server.send(rtpPacket(100 + i, 160 * i, 0x1234, Buffer.alloc(160, i)), port, '127.0.0.1');
+  await until(() => frames.some((f) => f[0] === 4), 5000, 'the server\'s 5th frame');
+  return {
+    frames,
+    foreign: () => sub.stats.foreignPackets,
+    async done() {
+      server.close();
+      stranger.close();
+      await client.close();
+      await fake.close();
+    },
+  };
+}
+
+test('hostile: RTP over UDP from another address than the server\'s is dropped and counted (anyone who found our port could feed frames in, and into every reader of a proxy); acceptMediaFromAnyAddress takes it', async () => {
+  const strict = await udpStream({});
+  try {
+    assert.deepEqual(strict.frames.map((f) => f[0]), [0, 1, 2, 3, 4], 'only the server\'s frames');
+    assert.equal(strict.foreign(), 20);
+  } finally {
+    await strict.done();
+  }
+  const open = await udpStream({ acceptMediaFromAnyAddress: true });
+  try {
+    assert.ok(open.frames.some((f) => f[0] === 0xee), 'the stranger\'s packets are taken when asked for');
+    assert.equal(open.foreign(), 0);
+  } finally {
+    await open.done();
+  }
+  for (const bad of ['false', 1, null]) {
+    assert.throws(
+      () => new RTSPClient('rtsp://127.0.0.1/x', { acceptMediaFromAnyAddress: bad as unknown as boolean }),
+      (e: unknown) => isDorsvrError(e) && e.code === 'ERR_RTSP_CLIENT_OPTION',
+    );
   }
 });

@@ -52,7 +52,7 @@ describe('dorsvr-client records every fixture codec', { concurrency: 6 }, () => 
         const { dir, cleanup } = tempDir();
         try {
           const args = [`${base}/${file}`, '-o', dir, ...(transport === 'tcp' ? ['-t'] : [])];
-          const r = await startCLI(args, 20_000);
+          const r = await startCLI(args, 60_000);
           assert.equal(r.code, 0, r.stderr);
           const name = RECORDED_NAME[file]!;
           assert.deepEqual(readdirSync(dir), [name]);
@@ -102,7 +102,7 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
         s.close(() => resolve(p));
       });
     });
-    const r = await startCLI([`rtsp://127.0.0.1:${port}/test.264`], 15_000);
+    const r = await startCLI([`rtsp://127.0.0.1:${port}/test.264`], 60_000);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `dorsvr-client: cannot connect to 127.0.0.1:${port}: connection refused\n`);
   });
@@ -131,9 +131,10 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /stopping \(1 s recorded\)/);
       assert.doesNotMatch(r.stderr, /BYE/, 'stopped before the end');
-      // At least the second asked for; the upper end is loose (a loaded machine starts node slowly):
+      // At least the second asked for; no upper end (a loaded machine starts node slowly, 15 s was
+      // not enough once):
       // that it stopped before the 2 s stream ended is what the absence of the server's BYE shows.
-      assert.ok(r.ms > 900 && r.ms < 15_000, `${r.ms} ms`);
+      assert.ok(r.ms > 900, `${r.ms} ms`);
       const path = join(dir, 'short-video-H264-1.264');
       const { nals } = checkAnnexB(readFileSync(path), readFileSync(fixture('test.264')), false, true);
       const p = await probe(path);
@@ -201,7 +202,7 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
     await av.listen();
     const { dir, cleanup } = tempDir();
     try {
-      const r = await startCLI([`rtsp://127.0.0.1:${av.port}/av`, '-o', dir, '-F', 'cam-'], 20_000);
+      const r = await startCLI([`rtsp://127.0.0.1:${av.port}/av`, '-o', dir, '-F', 'cam-'], 60_000);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(readdirSync(dir).sort(), ['cam-audio-MPEG4-GENERIC-2.aac', 'cam-video-H264-1.264']);
       assert.equal(r.stderr.match(/RTCP BYE/g)?.length, 2, 'a BYE for each track');
@@ -229,7 +230,7 @@ describe('dorsvr-client failures and stops', { concurrency: 4 }, () => {
     await natServer.listen();
     const { dir, cleanup } = tempDir();
     try {
-      const r = await startCLI([`rtsp://127.0.0.1:${natServer.port}/nat`, '-o', dir], 25_000);
+      const r = await startCLI([`rtsp://127.0.0.1:${natServer.port}/nat`, '-o', dir], 60_000);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^no RTP over UDP \(.+\): streaming over TCP instead$/m);
       await checkRecording('test.aac', join(dir, 'audio-MPEG4-GENERIC-1.aac'));

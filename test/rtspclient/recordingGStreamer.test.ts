@@ -45,7 +45,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
       const [, source, recorded] = MOUNTS[mount]!;
       it(`${source} through GStreamer's payloader over ${transport}: the file equals the source, ffprobe agrees`, async () => {
         await withTempDir(async (dir) => {
-          const r = await startCLI([gst.url(mount), '-o', dir, ...(transport === 'tcp' ? ['-t'] : [])], 20_000);
+          const r = await startCLI([gst.url(mount), '-o', dir, ...(transport === 'tcp' ? ['-t'] : [])], 60_000);
           assert.equal(r.code, 0, `${r.stderr}\n--- gst:\n${gst.stderr().slice(-2000)}`);
           assert.deepEqual(readdirSync(dir), [recorded]);
           assert.match(r.stderr, /RTCP BYE/, 'ended by the server');
@@ -70,7 +70,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
 
   it('a live x264 encode: a decodable .264, 320x240, 50 frames', async () => {
     await withTempDir(async (dir) => {
-      const r = await startCLI([gst.url('x264'), '-o', dir], 20_000);
+      const r = await startCLI([gst.url('x264'), '-o', dir], 60_000);
       assert.equal(r.code, 0, r.stderr);
       const p = await probe(join(dir, 'video-H264-1.264'));
       assert.deepEqual([p.codec, p.width, p.height, p.frames], ['h264', 320, 240, 50]);
@@ -80,7 +80,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
 
   it('an endless live stream with -d 4.5: stops then, about 4.5 s of audio; a progress line every 2 s off a terminal', async () => {
     await withTempDir(async (dir) => {
-      const r = await startCLI([gst.url('live'), '-d', '4.5', '-o', dir], 20_000);
+      const r = await startCLI([gst.url('live'), '-d', '4.5', '-o', dir], 60_000);
       assert.equal(r.code, 0, r.stderr);
       // Every 2 s, not every second: at 2 s and 4 s (one only if the timers ran late on a loaded machine).
       const progress = r.stderr.split('\n').filter((l) => /^recording \d+ s: [\d.]+ (B|KiB), loss [\d.]+ % \(audio-L16-1\.wav [\d.]+ (B|KiB)\)$/.test(l));
@@ -96,7 +96,7 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
 
   it('only a VP8 track (no depacketizer): exit 1, "no playable track", no file', async () => {
     await withTempDir(async (dir) => {
-      const r = await startCLI([gst.url('vp8'), '-o', dir], 20_000);
+      const r = await startCLI([gst.url('vp8'), '-o', dir], 60_000);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /track 1 \(video\/VP8\): no depacketizer for this codec, skipped\n/);
       assert.match(r.stderr, /dorsvr-client: no playable track in rtsp:\/\/127\.0\.0\.1:\d+\/vp8\n$/);
@@ -108,10 +108,10 @@ describe('dorsvr-client records from GStreamer RTSP server', { concurrency: 4 },
     const { dir, cleanup } = tempDir();
     const gstAuth = await startGstRtspServer({ mounts: { '/aac': MOUNTS.aac![0] }, digest: { username: 'bob', password: 'pw' } });
     try {
-      const ok = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'pw', '-o', dir], 20_000);
+      const ok = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'pw', '-o', dir], 60_000);
       assert.equal(ok.code, 0, ok.stderr);
       await checkRecording('test.aac', join(dir, 'audio-MPEG4-GENERIC-1.aac'));
-      const bad = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'wrong', '-o', dir, '-F', 'bad-'], 20_000);
+      const bad = await startCLI([gstAuth.url('aac'), '-u', 'bob', 'wrong', '-o', dir, '-F', 'bad-'], 60_000);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /401 Unauthorized.*the user name or password was refused/);
     } finally {

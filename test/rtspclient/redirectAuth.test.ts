@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBasicAuthorization, parseDigestAuthorization, verifyDigestAuthorization, type RTSPRequest } from '@dorsvr/livemedia';
+import { DorsvrError } from '@dorsvr/scheduler';
 import { RTSPClient, RTSPClientError } from '@dorsvr/rtspclient';
 import { FakeRTSPServer, pcmuSDP, type FakeAnswer } from './FakeRTSPServer.js';
 
@@ -139,4 +140,15 @@ test('a redirect within the same origin keeps the credentials (Basic included); 
     await fakeA.close();
     await fakeB.close();
   }
+});
+
+test('fail closed: sendCredentialsAfterRedirect takes only a boolean (the string "false" used to mean true and sent credentials to the origin a redirect led to)', async () => {
+  for (const bad of ['false', 'true', 0, 1, null]) {
+    assert.throws(
+      () => new RTSPClient('rtsp://127.0.0.1/x', { username: USER, password: PASS, sendCredentialsAfterRedirect: bad as unknown as boolean }),
+      (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_RTSP_CLIENT_OPTION',
+      String(bad),
+    );
+  }
+  for (const ok of [true, false, undefined]) await new RTSPClient('rtsp://127.0.0.1/x', { sendCredentialsAfterRedirect: ok }).close();
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTaskScheduler, DorsvrError } from '@dorsvr/scheduler';
 import { DynamicRTSPServer, type DynamicFileLookup, type SessionCloseReason } from '@dorsvr/rtspserver';
@@ -152,6 +152,38 @@ test('a replaced file gets a fresh description; a session on the old one plays o
     } finally {
       c.close();
       d.close();
+      await server.close();
+      scheduler.close();
+    }
+  });
+});
+
+test('hostile: SETUP of a file that is not what its name says answers 415 as its DESCRIBE does (it was a 500), the operator is told, and the connection serves on', async () => {
+  await withTempDir(async (dir) => {
+    const root = makeRoot(dir);
+    writeFileSync(join(root, 'junk.264'), Buffer.alloc(3000, 0xab));
+    writeFileSync(join(root, 'junk.wav'), Buffer.from('RIFF....WAVEjunk'));
+    const scheduler = new BasicTaskScheduler();
+    const server = new DynamicRTSPServer({ scheduler, root, port: 0, host: '127.0.0.1' });
+    const errors: unknown[] = [];
+    server.on('error', (e) => errors.push(e));
+    await server.listen();
+    const c = await RawRTSPClient.connect(server.port);
+    try {
+      const base = `rtsp://127.0.0.1:${server.port}`;
+      for (const name of ['junk.264', 'junk.wav']) {
+        for (const transport of ['RTP/AVP;unicast;client_port=5000-5001', 'RTP/AVP/TCP;interleaved=0-1']) {
+          const r = await c.request('SETUP', `${base}/${name}/track1`, { Transport: transport });
+          assert.equal(r.status, 415, `${name} over ${transport}`);
+          assert.equal(r.headers['session'], undefined, 'no session is left');
+        }
+        assert.equal((await c.request('DESCRIBE', `${base}/${name}`)).status, 415);
+      }
+      assert.equal(server.clientSessions.size, 0);
+      assert.ok(errors.length >= 4 && errors.every((e) => e instanceof DorsvrError), 'each failure reported to the operator');
+      assert.equal((await c.request('DESCRIBE', `${base}/ok.264`)).status, 200, 'the connection serves on');
+    } finally {
+      c.close();
       await server.close();
       scheduler.close();
     }

@@ -1,5 +1,6 @@
-// RTSPClientConnection's interleaved write path: the `$` frames one turn sends (a video frame's
-// packets) leave in one writev, in order, byte for byte.
+// RTSPClientConnection's interleaved write path: the `$` frames one turn sends a connection (a video
+// frame's packets) leave in one write, in order, byte for byte; bytes a socket still holds are never
+// overwritten by later packets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
@@ -36,10 +37,11 @@ async function connectionPair(maxSendQueueBytes: number) {
   };
 }
 
-test("a turn's interleaved packets leave in one writev, in order and intact", async () => {
+test("a turn's interleaved packets leave in one write, in order and intact", async () => {
   const { conn, peer, serverSide, close } = await connectionPair(1 << 20);
   try {
-    // Count what reaches the stream implementation: one _writev of many chunks, or a _write each.
+    // Count what reaches the stream implementation: one _write of every frame, or one per frame
+    // (a _writev of n chunks counts n).
     const batches: number[] = [];
     const writev = serverSide._writev!.bind(serverSide);
     const write = serverSide._write.bind(serverSide);
@@ -65,7 +67,7 @@ test("a turn's interleaved packets leave in one writev, in order and intact", as
     const deadline = Date.now() + 5000;
     while (Buffer.concat(received).length < want.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.ok(Buffer.concat(received).equals(want), 'the peer got the 7 frames, in order, byte for byte');
-    assert.deepEqual(batches, [7], `writes reaching the socket: ${JSON.stringify(batches)}`);
+    assert.deepEqual(batches, [1], `writes reaching the socket: ${JSON.stringify(batches)}`);
   } finally {
     await close();
   }
@@ -87,5 +89,49 @@ test('a long turn hands its batch to the kernel as it goes: a reader that keeps 
     assert.equal(received, 215 * 1404);
   } finally {
     await close();
+  }
+});
+
+test('bytes a slow reader\'s socket still holds stay intact while other connections\' packets go out', async () => {
+  // A reader that does not read: its kernel buffers fill, its socket queues what it is given (and
+  // keeps a reference to those bytes). Meanwhile a fast reader is sent much more than the batch
+  // memory holds, in turns that alternate between the two. Once the slow reader reads, every byte
+  // it was sent must be what was sent.
+  const slow = await connectionPair(64 << 20);
+  const fast = await connectionPair(64 << 20);
+  try {
+    slow.peer.pause();
+    const slowGot: Buffer[] = [];
+    let fastBytes = 0;
+    fast.peer.on('data', (d: Buffer) => (fastBytes += d.length));
+    const expected: Buffer[] = [];
+    let fastExpected = 0;
+    let seq = 0;
+    // Until the slow socket has queued bytes for 100 turns (bounded: loopback buffers take a few MB).
+    for (let turn = 0, queuedTurns = 0; turn < 10_000 && queuedTurns < 100; turn++) {
+      if (slow.serverSide.writableLength > 0) queuedTurns++;
+      for (let i = 0; i < 4; i++) {
+        const payload = Buffer.alloc(1316, seq & 0xff);
+        payload.writeUInt32BE(seq++, 0);
+        assert.equal(slow.conn.sendInterleaved(2, [payload]), true);
+        expected.push(Buffer.from([0x24, 2, 1316 >> 8, 1316 & 0xff]), payload);
+      }
+      for (let i = 0; i < 8; i++) {
+        assert.equal(fast.conn.sendInterleaved(0, [Buffer.alloc(12, 0xee), Buffer.alloc(1316, 0xdd)]), true);
+        fastExpected += 4 + 1328;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(slow.serverSide.writableLength > 0, 'the slow socket queued bytes (the case under test)');
+    const want = Buffer.concat(expected);
+    slow.peer.on('data', (d: Buffer) => slowGot.push(d));
+    slow.peer.resume();
+    const deadline = Date.now() + 10_000;
+    while ((Buffer.concat(slowGot).length < want.length || fastBytes < fastExpected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fastBytes, fastExpected);
+    assert.ok(Buffer.concat(slowGot).equals(want), 'the slow reader got every frame as sent');
+  } finally {
+    await slow.close();
+    await fast.close();
   }
 });

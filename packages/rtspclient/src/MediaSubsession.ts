@@ -226,6 +226,7 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
       duplicatePackets: src?.duplicatePackets ?? 0,
       latePackets: src?.latePackets ?? 0,
       malformedPackets: src?.malformedPackets ?? 0,
+      foreignPackets: this.#foreignPackets,
       overflowedFrames: src?.overflowedFrames ?? 0,
       rtcpPacketsReceived: this.#rtcpPacketsBefore + (this.#rtcp?.packetsReceived ?? 0),
       rtcpReportsSent: this.#rtcpReportsBefore + (this.#rtcp?.reportsSent ?? 0),
@@ -357,6 +358,17 @@ export class MediaSubsession extends EventEmitter<MediaSubsessionEvents> {
     this.#lastArrivalUs = now;
     if (this.#packetSink !== undefined) this.#packetSink.rtp(data);
     else this.#source?.injectPacket(data, now);
+  }
+
+  #foreignPackets = 0;
+
+  /**
+   * Client side: a UDP datagram for this stream came from another address than the server's and
+   * was dropped.
+   * @internal
+   */
+  noteForeignPacket(address: string): void {
+    if (this.#foreignPackets++ === 0) debug('%s: dropping packets from %s (not the server)', this.controlURL, address);
   }
 
   /** RTP packets received so far (all transports). */

@@ -26,6 +26,11 @@ export interface MediaSubsessionStats {
   readonly latePackets: number;
   /** Packets whose RTP header did not parse. */
   readonly malformedPackets: number;
+  /**
+   * UDP datagrams (RTP or RTCP) dropped because they came from another address than the server's
+   * (see {@link RTSPClientOptions.acceptMediaFromAnyAddress}).
+   */
+  readonly foreignPackets: number;
   /** Frames dropped because nobody read them in time. */
   readonly overflowedFrames: number;
   /** RTCP packets received from the server. */

@@ -48,6 +48,12 @@ export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOption
   scheduler?: TaskScheduler;
   /** Back-end transport: `udp`, `tcp` or `auto` (UDP, falling back to TCP; the default). */
   transport?: RTSPTransportMode;
+  /**
+   * Relay UDP packets from any address, not only the back-end's (default false), as
+   * {@link RTSPClientOptions.acceptMediaFromAnyAddress}: without it, packets others send to the
+   * back-end ports are dropped, never relayed to readers.
+   */
+  acceptMediaFromAnyAddress?: boolean;
   /** Back-end user name (overrides the URL's userinfo). */
   username?: string;
   /** Back-end password (overrides the URL's userinfo). */
@@ -236,6 +242,9 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     if (!['rtsp:', 'rtspu:', 'rtsps:', 'rtsph:', 'rtspsh:'].includes(u.protocol.toLowerCase())) {
       throw new DorsvrError('ERR_PROXY_URL', `not an rtsp:// (rtsps://, rtsph://, rtspsh://) URL: ${JSON.stringify(url)}`);
     }
+    if (options.acceptMediaFromAnyAddress !== undefined && typeof options.acceptMediaFromAnyAddress !== 'boolean') {
+      throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `acceptMediaFromAnyAddress must be true or false, not ${JSON.stringify(options.acceptMediaFromAnyAddress)}`);
+    }
     this.#backendURL = url;
     u.username = '';
     u.password = '';
@@ -388,6 +397,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     const client = new RTSPClient(this.#backendURL, {
       scheduler: this.#scheduler,
       transport: this.#useTCP ? 'tcp' : this.#options.transport ?? 'auto',
+      acceptMediaFromAnyAddress: this.#options.acceptMediaFromAnyAddress,
       username: this.#options.username,
       password: this.#options.password,
       tls: this.#options.tls,

@@ -61,11 +61,20 @@ export interface RTSPClientOptions {
   /**
    * Also answer Digest challenges from another origin (scheme, host or port) that a redirect led
    * to (default false: credentials go only to the origin of the URL they came with, as browsers
-   * and undici do). Basic is never sent to another origin, even with this set.
+   * and undici do). Basic is never sent to another origin, even with this set. Anything but a
+   * boolean throws `ERR_RTSP_CLIENT_OPTION` (the string `'false'` used to turn it on).
    */
   sendCredentialsAfterRedirect?: boolean;
   /** Default transport of {@link RTSPClient.setup} (default `auto`). */
   transport?: RTSPTransportMode;
+  /**
+   * Take RTP and RTCP over unicast UDP from any address (default false: only from the server's,
+   * the RTSP connection's peer or the `source=` its SETUP reply names; others are dropped and
+   * counted in {@link MediaSubsessionStats.foreignPackets}). Set it for a server whose media
+   * leaves from another address than the one its RTSP answers from (a multi-homed host routing
+   * UDP out of another interface). Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
+   */
+  acceptMediaFromAnyAddress?: boolean;
   /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
   fallbackTimeoutMs?: number;
   /** How long to wait for each response (default 10000). */
@@ -171,6 +180,16 @@ function originOf(u: RTSPURL): string {
   return `${scheme}//${u.host.includes(':') ? `[${u.host.toLowerCase()}]` : u.host.toLowerCase()}:${u.port}`;
 }
 
+/**
+ * A boolean option: undefined is false; anything else but a boolean (the string `'false'`, a 1)
+ * is refused rather than read as truthy (fail closed).
+ */
+function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be true or false, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
@@ -227,6 +246,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /** The user's credentials (options or URL userinfo), for the origin of the URL they came with. */
   readonly #credentials: { username: string; password: string } | undefined;
   readonly #sendCredentialsAfterRedirect: boolean;
+  readonly #acceptMediaFromAnyAddress: boolean;
   /** `scheme//host:port` requests go to now (changed by redirects). */
   #origin: string;
   /** Authenticators by origin: the user's for the first, Location userinfo's or opted-in ones for others. */
@@ -282,7 +302,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     const username = options.username ?? u.username;
     const password = options.password ?? u.password;
     this.#credentials = username === undefined ? undefined : { username, password: password ?? '' };
-    this.#sendCredentialsAfterRedirect = options.sendCredentialsAfterRedirect ?? false;
+    this.#sendCredentialsAfterRedirect = booleanOption(options.sendCredentialsAfterRedirect, 'sendCredentialsAfterRedirect');
+    this.#acceptMediaFromAnyAddress = booleanOption(options.acceptMediaFromAnyAddress, 'acceptMediaFromAnyAddress');
     this.#origin = originOf(u);
     if (this.#credentials !== undefined) {
       this.#auth = new RTSPClientAuthenticator(this.#credentials.username, this.#credentials.password);
@@ -607,8 +628,16 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       let rtcpDest: { address: string; port: number } | undefined =
         serverPorts === undefined ? undefined : { address: serverAddress, port: serverPorts.rtcp };
       pipe = new PacketPipe((chunks) => (rtcpDest === undefined ? false : p.rtcp.sendTo(chunks, rtcpDest.address, rtcpDest.port)));
-      p.rtp.on('packet', (data) => sub.handleRTPPacket(data));
+      // Anyone may send to our ports (they are easy to find): only the server's packets count.
+      const servers = new Set([serverAddress, stripMapped(conn.remoteAddress ?? this.#host)]);
+      const fromServer = (from: { address: string }): boolean => {
+        if (this.#acceptMediaFromAnyAddress || servers.has(stripMapped(from.address))) return true;
+        sub.noteForeignPacket(from.address);
+        return false;
+      };
+      p.rtp.on('packet', (data, from) => fromServer(from) && sub.handleRTPPacket(data));
       p.rtcp.on('packet', (data, from) => {
+        if (!fromServer(from)) return;
         rtcpDest ??= { address: from.address, port: from.port };
         pipe.deliver(data, from);
       });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DorsvrError } from '@dorsvr/scheduler';
 import {
   createDigestAuthorization,
   encodeBasicAuthorization,
@@ -10,7 +11,8 @@ import {
 export interface RTSPClientAuthenticatorOptions {
   /**
    * Answer a `Basic` challenge (default true). When false, a server offering only Basic gets no
-   * credentials (the client uses this after a redirect to another origin).
+   * credentials (the client uses this after a redirect to another origin). Anything but a
+   * boolean throws `ERR_RTSP_CLIENT_OPTION`.
    */
   allowBasic?: boolean;
 }
@@ -34,7 +36,10 @@ export class RTSPClientAuthenticator {
   constructor(username: string, password: string, options: RTSPClientAuthenticatorOptions = {}) {
     this.username = username;
     this.password = password;
-    this.allowBasic = options.allowBasic ?? true;
+    const allowBasic: unknown = options.allowBasic ?? true;
+    // The string 'false' must not mean "send the password in the clear" (fail closed).
+    if (typeof allowBasic !== 'boolean') throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `allowBasic must be true or false, not ${JSON.stringify(allowBasic)}`);
+    this.allowBasic = allowBasic;
   }
 
   /** True when the last challenge offered only Basic and Basic is not allowed. */

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import createDebug from 'debug';
 import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
 import { RTSPParser, type RTSPParsedItem, type ServerMediaStream } from '@dorsvr/livemedia';
+import { interleavedWriteBatch } from './InterleavedWriteBatch.js';
 import type { RTSPClientSession } from './RTSPClientSession.js';
 
 const debug = createDebug('dorsvr:rtspserver:connection');
@@ -42,9 +43,6 @@ export interface InterleavedBinding {
 export type ConnectionCloseReason = 'idle-timeout' | 'request-timeout' | 'stuck-reader' | 'too-many-requests';
 
 let nextId = 1;
-
-/** Interleaved bytes batched in one turn before they are handed to the kernel anyway. */
-const FLUSH_BATCH_BYTES = 64 * 1024;
 
 /**
  * One client's TCP connection: parses its byte stream into requests and `$` frames, writes
@@ -195,6 +193,7 @@ export class RTSPClientConnection {
    */
   writeResponse(bytes: Uint8Array): void {
     if (this.closed) return;
+    interleavedWriteBatch.flushFor(this.socket); // what was sent before goes before
     this.socket.write(bytes);
     if (this.socket.writableLength > this.#options.maxSendQueueBytes && !this.#readingPaused) {
       debug('connection %d: %d bytes unread, pausing reading', this.id, this.socket.writableLength);
@@ -224,12 +223,6 @@ export class RTSPClientConnection {
    */
   sendInterleaved(channel: number, chunks: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
-    // A long turn (catching up after a stall) hands what it has batched so far to the kernel, so
-    // that a batch never counts against the send-queue bound as if the reader had not taken it.
-    if (this.#corked && this.socket.writableLength >= FLUSH_BATCH_BYTES) {
-      this.socket.uncork();
-      this.socket.cork();
-    }
     // A reader whose queue never empties (RTP keeps it near the limit) never sees 'drain': resume
     // reading its requests and RTCP as soon as the queue is back under the limit.
     if (this.#readingPaused && this.socket.writableLength <= this.#options.maxSendQueueBytes) this.#resumeReading();
@@ -243,36 +236,13 @@ export class RTSPClientConnection {
     }
     this.#consecutiveDrops = 0;
     let len = 0;
-    for (const c of chunks) len += c.length;
+    for (let i = 0; i < chunks.length; i++) len += chunks[i]!.length;
     if (len > 0xffff) return false;
-    // One copy into a fresh buffer: the sender may reuse its header buffers as soon as we return,
-    // while the socket may hold these bytes until the kernel takes them.
-    const out = Buffer.allocUnsafe(4 + len);
-    out[0] = 0x24;
-    out[1] = channel;
-    out[2] = len >> 8;
-    out[3] = len & 0xff;
-    let off = 4;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    // The packets of one turn (a frame's, every stream's due in one scheduler slot) leave in one
-    // writev when the turn is over, not a write call each.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.socket.write(out);
+    // Copied into the process's one interleaved batch (the sender may reuse its buffers as soon as
+    // we return): this connection's packets of one turn leave in one write.
+    interleavedWriteBatch.append(this.socket, channel, chunks, len);
     return true;
   }
-
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    if (!this.socket.destroyed) this.socket.uncork();
-  };
 
   /** Close the connection and stop its timers; `reason` says why when the server decided it. Idempotent. */
   close(reason?: ConnectionCloseReason): void {
@@ -284,6 +254,7 @@ export class RTSPClientConnection {
     this.#idleTask = 0;
     this.#requestTask = 0;
     this.#sessions.clear();
+    interleavedWriteBatch.discardFor(this.socket);
     this.socket.destroy();
   }
 }

@@ -88,19 +88,21 @@ export interface RTSPServerOptions {
   requireDigestQop?: boolean;
   /**
    * Seconds a Digest nonce stays valid after it was issued or last used successfully (default
-   * 300); then the client is answered `stale=true` and retries with a new one.
+   * 300); then the client is answered `stale=true` and retries with a new one. Like every limit
+   * below, anything but a positive finite number throws `ERR_SERVER_OPTION`.
    */
   nonceLifetimeSeconds?: number;
   /**
    * Seconds of silence (no request, no RTCP) after which a session is reclaimed (default 65, as
-   * `Session: …;timeout=65` says; enforced with a grace of 10 %, at most 5 s).
+   * `Session: …;timeout=65` says; enforced with a grace of 10 %, at most 5 s). A positive number
+   * (else `ERR_SERVER_OPTION`).
    */
   reclamationSeconds?: number;
-  /** Most simultaneous TCP connections (default 1000); more are refused at accept. */
+  /** Most simultaneous TCP connections (default 1000); more are refused at accept. A positive number (else `ERR_SERVER_OPTION`). */
   maxConnections?: number;
-  /** Most simultaneous sessions (default 1000); SETUP beyond answers 453. */
+  /** Most simultaneous sessions (default 1000); SETUP beyond answers 453. A positive number (else `ERR_SERVER_OPTION`). */
   maxSessions?: number;
-  /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. */
+  /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. A positive number (else `ERR_SERVER_OPTION`). */
   maxRequestSize?: number;
   /**
    * Bytes an interleaved (TCP) connection may have queued in the server, beyond what the kernel's

@@ -10,6 +10,7 @@ import { RTSPClientSession } from './RTSPClientSession.js';
 import type { RTSPRequestContext, RTSPResponse, RTSPServerCore } from './RTSPRequestContext.js';
 import { chooseTransport, pickInterleavedChannels } from './transportNegotiation.js';
 import { sessionTarget } from './handlePlaybackRequests.js';
+import { mediaFailureStatus } from './mediaFailureStatus.js';
 
 /**
  * SETUP of a track to play: find the track, negotiate its transport (UDP to the client's ports,
@@ -91,7 +92,12 @@ export async function handleSetupRequest(core: RTSPServerCore, ctx: RTSPRequestC
     stream = await subsession.getStreamParameters(session.id, transport);
   } catch (err) {
     if (created) core.sessions.close(session, 'error');
-    throw err;
+    // A broken or vanished file is the client's 415/404, as its DESCRIBE would be (reported to the
+    // operator all the same), not a 500.
+    const status = mediaFailureStatus(err);
+    if (status === undefined) throw err;
+    core.events.emit('error', err);
+    return { status, headers };
   }
   if (core.closed || (!created && session.closed)) {
     subsession.deleteStream(stream);

@@ -87,16 +87,22 @@ test('over RTSP: DESCRIBE passes the publisher\'s fmtp, SETUP names the reader\'
 test('a relay whose sources have ended answers DESCRIBE 404 as its SETUP does (not a 200 with tracks nobody can set up)', async () => {
   const scheduler = new BasicTaskScheduler();
   const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
-  /** Three 20 ms frames of L16 silence, then the end. */
+  /**
+   * 20 ms frames of L16 silence until `ending` is set (at most 10 s of them), then the end: the
+   * source must still play at the first DESCRIBE, however slow the machine (three frames, 60 ms,
+   * were over before it under load).
+   */
   class Short extends FramedSource {
     #n = 0;
+    ending = false;
     protected readFrame(): Frame | null {
-      return this.#n < 3 ? { data: new Uint8Array(320), presentationTime: this.#n++ * 20_000, duration: 20_000 } : null;
+      return !this.ending && this.#n < 500 ? { data: new Uint8Array(320), presentationTime: this.#n++ * 20_000, duration: 20_000 } : null;
     }
   }
+  const source = new Short();
   const sms = RelayServerMediaSession.fromSources(
     'short',
-    [{ source: new Short(), createSink: (rtpInterface) => new SimpleRTPSink({ rtpInterface, scheduler, payloadType: 96, sdpMediaType: 'audio', rtpTimestampFrequency: 8000, rtpPayloadFormatName: 'L16' }) }],
+    [{ source, createSink: (rtpInterface) => new SimpleRTPSink({ rtpInterface, scheduler, payloadType: 96, sdpMediaType: 'audio', rtpTimestampFrequency: 8000, rtpPayloadFormatName: 'L16' }) }],
     { scheduler },
   );
   server.addServerMediaSession(sms);
@@ -106,6 +112,7 @@ test('a relay whose sources have ended answers DESCRIBE 404 as its SETUP does (n
     const url = `rtsp://127.0.0.1:${server.port}/short`;
     const live = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
     assert.equal(live.status, 200, 'described while its source plays');
+    source.ending = true;
     await c.waitFor(() => sms.ended, 5000, 'the source to end');
     const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
     assert.equal(d.status, 404, 'an ended relay is not described');

@@ -18,6 +18,7 @@ import {
   MPEG2TransportStreamFramer,
   SimpleRTPSink,
   splitAnnexB,
+  type Frame,
   type FramedSource,
   type MultiFramedRTPSink,
   type RTPPacketSender,
@@ -33,12 +34,13 @@ import { withTempDir } from '../../helpers/tempDir.js';
 /**
  * Copies every packet as it is sent; holds (answers true, keeps the chunks) those `hold` picks,
  * except aggregation packets (STAP-A, AP): holding one keeps its chunk for good, which would hide
- * a chunk reused under the other held packets.
+ * a chunk reused under the other held packets. Also notes the file chunks the frames played were
+ * views of ({@link watch}).
  */
 class Recorder implements RTPPacketSender {
   readonly packets: Buffer[] = [];
   readonly held: { index: number; chunks: Uint8Array[]; snapshot: Buffer }[] = [];
-  /** Chunk-sized buffers that payloads were views of: the file chunks the stream went through. */
+  /** Chunk-sized buffers that frames were views of: the file chunks the stream went through. */
   readonly chunkBuffers = new Set<ArrayBufferLike>();
   constructor(
     readonly hold: (index: number) => boolean,
@@ -48,10 +50,25 @@ class Recorder implements RTPPacketSender {
     const index = this.packets.length;
     const snapshot = Buffer.concat(chunks);
     this.packets.push(snapshot);
-    for (const c of chunks) if (c.buffer.byteLength === this.chunkSize) this.chunkBuffers.add(c.buffer);
-    if (!this.hold(index) || chunks.length > 3) return false;
+    if (!this.hold(index) || this.isAggregation(snapshot)) return false;
     this.held.push({ index, chunks: [...chunks], snapshot });
     return true;
+  }
+  /** STAP-A (24) or AP (48), by the payload's first byte (MP2T's sync byte 0x47 is neither). */
+  isAggregation(packet: Buffer): boolean {
+    return packet.length > 12 && ((packet[12]! & 0x1f) === 24 || ((packet[12]! >> 1) & 0x3f) === 48) && packet[12] !== 0x47;
+  }
+  /** Note the chunk buffer of every frame `source` hands out. */
+  watch(source: FramedSource): void {
+    const pull = source.pullFrame.bind(source);
+    const note = (f: Frame | null): Frame | null => {
+      if (f !== null && f.data.buffer.byteLength === this.chunkSize) this.chunkBuffers.add(f.data.buffer);
+      return f;
+    };
+    source.pullFrame = () => {
+      const r = pull();
+      return r instanceof Promise ? r.then(note) : note(r);
+    };
   }
 }
 
@@ -117,6 +134,7 @@ function longFile(dir: string, name: string, times: number, parameterSet?: (nal:
 async function play(c: Case, path: string, recorder: Recorder): Promise<string> {
   const scheduler = new VirtualTaskScheduler();
   const source = await c.open(path);
+  recorder.watch(source);
   const sink = c.sink({ scheduler, rtpInterface: recorder, payloadType: 96, ssrc: 0x1234, initialSequenceNumber: 0, initialTimestamp: 0 });
   await playOnVirtualClock(scheduler, sink, source, 1_000_000);
   sink.close();

@@ -12,7 +12,8 @@ export interface PeerResult {
 /**
  * Run a peer program to completion, killing it after `timeoutMs` (the result says so);
  * `onStdout` sees the output so far each time more arrives (to signal the child mid-run); `cwd`
- * is the child's working directory (default: ours).
+ * is the child's working directory (default: ours). The promise carries the `child` (to signal it
+ * on some other event).
  */
 export function runPeer(
   file: string,
@@ -20,9 +21,9 @@ export function runPeer(
   timeoutMs = 30_000,
   onStdout?: (all: string, child: ChildProcess) => void,
   cwd?: string,
-): Promise<PeerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+): Promise<PeerResult> & { child: ChildProcess } {
+  const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = new Promise<PeerResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -43,6 +44,7 @@ export function runPeer(
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return Object.assign(result, { child });
 }
 
 /** What ffprobe says of a file's first stream. */

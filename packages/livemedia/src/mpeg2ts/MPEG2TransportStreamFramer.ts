@@ -310,16 +310,21 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
     this.#lastPCRPtUs = pt;
   }
 
-  /** Bytes of the stream from the read position on: the current chunk's rest, then the read-ahead. */
+  /**
+   * Bytes of the stream from the read position on (the current chunk's rest, then the read-ahead),
+   * `skip` bytes in, into `out` (a packet's first bytes: a byte loop, no view made per call).
+   */
   #copyAhead(skip: number, out: Uint8Array): boolean {
     let need = out.length;
     let o = 0;
-    let seg: Uint8Array = this.#chunk.subarray(this.#pos);
+    let seg: Uint8Array = this.#chunk;
+    let from = this.#pos;
     for (let q = -1; ; ) {
-      if (skip >= seg.length) skip -= seg.length;
+      const len = Math.max(0, seg.length - from);
+      if (skip >= len) skip -= len;
       else {
-        const n = Math.min(need, seg.length - skip);
-        out.set(seg.subarray(skip, skip + n), o);
+        const n = Math.min(need, len - skip);
+        for (let i = 0, p = from + skip; i < n; i++) out[o + i] = seg[p + i]!;
         o += n;
         need -= n;
         skip = 0;
@@ -329,6 +334,7 @@ export class MPEG2TransportStreamFramer extends FramedFilter {
       const next = this.#queue[q];
       if (next === undefined) return false;
       seg = next;
+      from = 0;
     }
   }
 

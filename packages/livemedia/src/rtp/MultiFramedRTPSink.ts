@@ -30,8 +30,11 @@ export abstract class MultiFramedRTPSink extends RTPSink {
   #waitToken: TaskToken = 0;
   /** The frame waiting for its time (its consumption deferred: no promise per frame). */
   #waiting: Frame | undefined;
-  // The wait's callback, made once rather than as a closure per frame.
-  readonly #onDue = (): void => this.#wake();
+  // The wait's callback, made once rather than as a closure per frame. Its task has run: nothing to unschedule.
+  readonly #onDue = (): void => {
+    this.#waitToken = 0;
+    this.#wake();
+  };
 
   /** Set by {@link keepFrame} during the packetizeFrame call in progress. */
   #kept = false;
@@ -119,8 +122,10 @@ export abstract class MultiFramedRTPSink extends RTPSink {
 
   /** The waiting frame's time came (or playing stopped): send it (or hold it), then go on playing. */
   #wake(): void {
-    this.scheduler.unscheduleDelayedTask(this.#waitToken);
-    this.#waitToken = 0;
+    if (this.#waitToken !== 0) {
+      this.scheduler.unscheduleDelayedTask(this.#waitToken);
+      this.#waitToken = 0;
+    }
     const frame = this.#waiting;
     if (frame === undefined) return;
     this.#waiting = undefined;

@@ -3,12 +3,12 @@ import { DorsvrError, defaultScheduler, type TaskScheduler } from '@dorsvr/sched
 import { MediaSink, type MediaSinkEvents } from '../core/MediaSink.js';
 
 /**
- * Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks).
- * `send` returns `true` when it still holds the chunks after returning (a UDP send that Node had to
- * queue): the sink then never writes into that packet's header buffers again, nor hands the
- * frame's memory back for reuse. Anything else means the bytes were taken (sent, or copied) and
- * the buffers may be reused — the `chunks` array itself too, so a sender keeps a copy of it, as
- * Node's `dgram` does.
+ * Where an RTP sink's packets go: an RTPInterface / ServerFanout (`send` one packet as chunks; an
+ * {@link RTPSink} always sends one chunk, the whole packet). `send` returns `true` when it still
+ * holds the chunks after returning (a UDP send that Node had to queue): the sink then never writes
+ * into that packet's buffer again, nor hands the frame's memory back for reuse. Anything else
+ * means the bytes were taken (sent, or copied) and the buffers may be reused — the `chunks` array
+ * itself too, so a sender keeps a copy of it, as Node's `dgram` does.
  */
 export interface RTPPacketSender {
   send(chunks: readonly Uint8Array[]): unknown;
@@ -37,12 +37,6 @@ export interface RTPSinkOptions {
   maxPayloadSize?: number;
 }
 
-/**
- * Header slots per sink. A sender that did not keep a packet's bytes (see {@link RTPPacketSender})
- * is done with its header when `send` returns, and one it kept gets its slot replaced: a few
- * slots are plenty. (512 cost ~50 KiB of views per session.)
- */
-const HEADER_POOL = 16;
 /** Bytes of the fixed RTP header the sinks write (no CSRC, no extension). */
 const RTP_HEADER_SIZE = 12;
 
@@ -78,20 +72,18 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   #timestampShift = 0;
   /** The timestamp the next packet must carry (a preset), if any. */
   #preset: number | undefined;
-  // Headers are written in place into a ring of preallocated buffers. A slot is reused HEADER_POOL
-  // packets later, and never when its send was queued (the sender said it still holds the bytes):
-  // that slot gets a fresh buffer instead, and the queued send keeps the old one alive.
-  readonly #headerPool = new Uint8Array(HEADER_POOL * 12);
-  /** Views of the pool's slots, each made once, on first use (a view costs as much as the header). */
-  readonly #headers: Uint8Array[] = [];
-  #headerIndex = 0;
+  // Each packet is assembled in one buffer: the header written in place, the payload (and its
+  // payload header) copied after it, and sent as ONE chunk. Node's dgram makes a Buffer object per
+  // chunk of a scatter/gather send (and an array for them), which costs more CPU and garbage than
+  // copying ~1.3 KB; a single chunk goes to the kernel as it is. The buffer is reused for the next
+  // packet, unless the sender said it still holds it (a queued send): then a fresh one is made.
+  #packet: Uint8Array = EMPTY;
+  /** A view of `#packet`'s first `#view.length` bytes, remade only when the packet size changes. */
+  #view: Uint8Array = EMPTY;
+  /** The chunk list handed to the sender: [the packet]. */
+  readonly #one: Uint8Array[] = [EMPTY];
   #retained = false;
   #retainedCount = 0;
-  /** Packet arrays reused by {@link sendPayload}: [header, payload] and [header, prefix, payload]. */
-  #two: Uint8Array[] = [EMPTY, EMPTY];
-  /** Header slot of the packet being sent. */
-  #slot = 0;
-  #three: Uint8Array[] = [EMPTY, EMPTY, EMPTY];
 
   constructor(options: RTPSinkOptions) {
     super();
@@ -164,18 +156,21 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   abstract rtpTimestampAt(nowUs: number): number;
 
   /**
-   * Send one packet: header written in place, then the payload chunks as they are (no copy).
-   * All packets of a frame share its timestamp; `marker` ends a video frame.
+   * Send one packet: the header, then the payload `chunks` (copied after it, into the sink's packet
+   * buffer). All packets of a frame share its timestamp; `marker` ends a video frame.
    */
   protected sendPacket(chunks: readonly Uint8Array[], marker: boolean, presentationTimeUs: number): void {
-    const packet: Uint8Array[] = [this.#nextHeader(marker, presentationTimeUs)];
     let n = 0;
+    for (let i = 0; i < chunks.length; i++) n += chunks[i]!.length;
+    const packet = this.#packetFor(RTP_HEADER_SIZE + n);
+    this.#writeHeader(packet, marker, presentationTimeUs);
+    let off = RTP_HEADER_SIZE;
     for (let i = 0; i < chunks.length; i++) {
-      packet.push(chunks[i]!);
-      n += chunks[i]!.length;
+      packet.set(chunks[i]!, off);
+      off += chunks[i]!.length;
     }
     this.octetCount += n;
-    this.#dispatch(packet);
+    this.#dispatch(off);
   }
 
   /**
@@ -183,35 +178,25 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
    * payload header `prefix` when given (an FU indicator and header, an AU header section).
    */
   protected sendPayload(payload: Uint8Array, marker: boolean, presentationTimeUs: number, prefix?: Uint8Array): void {
-    const header = this.#nextHeader(marker, presentationTimeUs);
-    if (prefix === undefined) {
-      const packet = this.#two;
-      packet[0] = header;
-      packet[1] = payload;
-      this.octetCount += payload.length;
-      if (this.#dispatch(packet)) this.#two = [EMPTY, EMPTY];
-      else packet[1] = EMPTY;
-    } else {
-      const packet = this.#three;
-      packet[0] = header;
-      packet[1] = prefix;
-      packet[2] = payload;
-      this.octetCount += prefix.length + payload.length;
-      if (this.#dispatch(packet)) this.#three = [EMPTY, EMPTY, EMPTY];
-      else packet[2] = EMPTY;
-    }
+    const p = prefix === undefined ? 0 : prefix.length;
+    const packet = this.#packetFor(RTP_HEADER_SIZE + p + payload.length);
+    this.#writeHeader(packet, marker, presentationTimeUs);
+    if (prefix !== undefined) packet.set(prefix, RTP_HEADER_SIZE);
+    packet.set(payload, RTP_HEADER_SIZE + p);
+    this.octetCount += p + payload.length;
+    this.#dispatch(RTP_HEADER_SIZE + p + payload.length);
   }
 
-  /** The next header slot, written for one packet (the hot path: no DataView, no object). */
-  #nextHeader(marker: boolean, presentationTimeUs: number): Uint8Array {
-    const slot = this.#headerIndex;
-    this.#headerIndex = slot + 1 === HEADER_POOL ? 0 : slot + 1;
-    let header = this.#headers[slot];
-    if (header === undefined) {
-      header = this.#headerPool.subarray(slot * 12, slot * 12 + 12);
-      this.#headers.push(header); // slots are first used in order
-    }
-    this.#slot = slot;
+  /** The packet buffer, with room for `size` bytes (a larger one for an oversized packet). */
+  #packetFor(size: number): Uint8Array {
+    const packet = this.#packet;
+    if (packet.length >= size) return packet;
+    this.#view = EMPTY;
+    return (this.#packet = new Uint8Array(Math.max(size, this.maxPacketSize)));
+  }
+
+  /** The fixed header of the next packet, written at the start of `packet` (the hot path: no DataView, no object). */
+  #writeHeader(header: Uint8Array, marker: boolean, presentationTimeUs: number): void {
     const seq = this.currentSeqNo;
     if (this.#preset !== undefined) {
       // The first packet after a preset: shift the time base so that it carries the preset value.
@@ -234,18 +219,22 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
     header[11] = ssrc & 0xff;
     this.currentSeqNo = (seq + 1) & 0xffff;
     this.packetCount++;
-    return header;
   }
 
-  /** Hand the packet to the sender; true when the sender still holds it (the header slot is then replaced). */
-  #dispatch(packet: Uint8Array[]): boolean {
-    const retained = this.#rtpInterface.send(packet) === true;
+  /** Hand the packet's first `size` bytes to the sender; a sender that still holds them keeps the buffer (a fresh one is made). */
+  #dispatch(size: number): void {
+    let view = this.#view;
+    if (view.length !== size) view = this.#view = this.#packet.subarray(0, size);
+    const one = this.#one;
+    one[0] = view;
+    const retained = this.#rtpInterface.send(one) === true;
+    one[0] = EMPTY;
     this.#retained = retained;
     if (retained) {
-      this.#headers[this.#slot] = new Uint8Array(12);
+      this.#packet = EMPTY;
+      this.#view = EMPTY;
       this.#retainedCount++;
     }
-    return retained;
   }
 
   /**
@@ -257,8 +246,9 @@ export abstract class RTPSink<Events extends MediaSinkEvents = MediaSinkEvents> 
   }
 
   /**
-   * True when the sender still holds the last packet's bytes (its send was queued). A subclass that
-   * wrote a payload header into a reusable buffer must then take a fresh one for later packets.
+   * True when the sender still holds the last packet's bytes (its send was queued): the sink's own
+   * packet buffer, which it then replaces. Payloads and payload headers are copied into that
+   * buffer, so a subclass's own buffers are free again whatever this says.
    */
   protected get lastPacketRetained(): boolean {
     return this.#retained;

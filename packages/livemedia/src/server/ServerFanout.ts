@@ -181,6 +181,9 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     let udp4 = false;
     let udp6 = false;
     const destinations = this.#destinations;
+    // One chunk (an RTP sink's whole packet) is sent as it is: Node's dgram makes a Buffer object
+    // per chunk of a list, and a new array for them, on every send.
+    const msg = chunks.length === 1 ? chunks[0]! : (chunks as Uint8Array[]);
     for (let i = 0; i < destinations.length; i++) {
       const d = destinations[i]!;
       const kind = this.#kinds[i]!;
@@ -190,9 +193,9 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
           // To a literal, no callback: with one, Node queues a tick per packet to call it. Without
           // one, a failed send is dropped silently, as `swallow` would; only a failed host-name
           // lookup would be emitted as the socket's 'error', hence the callback for those.
-          if (socket === this.#connected) socket.send(chunks as Uint8Array[]);
-          else if (kind === 1) socket.send(chunks as Uint8Array[], d.port, d.address, swallow);
-          else socket.send(chunks as Uint8Array[], d.port, d.address);
+          if (socket === this.#connected) socket.send(msg);
+          else if (kind === 1) socket.send(msg, d.port, d.address, swallow);
+          else socket.send(msg, d.port, d.address);
           if (socket === this.#socket6) udp6 = true;
           else udp4 = true;
         } else this.packetsDropped++;
