@@ -19,10 +19,11 @@ test('dorsvr-server --help lists every option with its default on stdout and exi
   const h = await run(['--help']);
   assert.equal(h.code, 0, h.stderr);
   assert.equal(h.stderr, '');
-  for (const flag of ['--port', '--host', '--user', '--user-file', '--basic', '--require-qop', '--publish', '--tls-cert', '--tls-key', '--http-port', '--multicast', '--rtp-port-range', '--quiet', '--version']) {
+  for (const flag of ['--port', '--host', '--user', '--user-file', '--basic', '--require-qop', '--publish', '--tls-cert', '--tls-key', '--http-port', '--multicast', '--rtp-port-range', '--quiet', '--timer-slot', '--version']) {
     assert.ok(h.stdout.includes(flag), `--help does not mention ${flag}`);
   }
   assert.match(h.stdout, /--port N\s+RTSP port .*\(default: 8554, or 322 with TLS\)/);
+  assert.match(h.stdout, /--timer-slot MS\s+.*\(default: 8\)/);
   const v = await run(['--version']);
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'packages/rtspserver/package.json'), 'utf8')) as { version: string };
   assert.equal(v.code, 0);
@@ -41,6 +42,9 @@ test('dorsvr-server: bad arguments and a directory it cannot serve say what is w
     [[dir, '--multicast-ttl', '4'], /need --multicast/],
     [[dir, '--require-qop'], /--require-qop needs --user or --user-file/],
     [[dir, dir], /one directory only/],
+    [[dir, '--timer-slot', '0'], /--timer-slot: "0" is not a whole number of ms from 1 to 20/],
+    [[dir, '--timer-slot', '21'], /--timer-slot: "21" is not/],
+    [[dir, '--timer-slot', '4.5'], /--timer-slot: "4.5" is not/],
     [['/nonexistent/dorsvr'], /cannot serve \/nonexistent\/dorsvr: ENOENT/],
     [[fixture('test.264')], /is not a directory/],
     [[dir, '--user-file', '/nonexistent/users'], /--user-file: cannot read \/nonexistent\/users/],

@@ -264,3 +264,42 @@ test('a task due at once is not held back to the end of a granularity slot', asy
   s.close();
   assert.ok(waited < 500, `a 0 µs task waited ${waited} ms with 1 s slots`);
 });
+
+test('a task falling due while due tasks run is run by the same firing, not by a timer of its own', async () => {
+  const s = new BasicTaskScheduler({ granularityUs: 0 });
+  const realSetTimeout = globalThis.setTimeout;
+  let armed = 0;
+  globalThis.setTimeout = ((f: () => void, delay?: number) => {
+    armed++;
+    return realSetTimeout(f, delay);
+  }) as typeof setTimeout;
+  let bRan = false;
+  let bRanBeforeNextTurn: boolean | undefined;
+  try {
+    const t0 = s.now();
+    const bDue = t0 + 3500;
+    await new Promise<void>((resolve) => {
+      s.scheduleDelayedTask(1000, () => {
+        // Busy until B is due (a firing whose sends take a while): B falls due during this run.
+        while (s.now() <= bDue + 200) {
+          /* spin */
+        }
+        // Runs after this timer turn: B has run by then only if this very firing ran it.
+        setImmediate(() => {
+          bRanBeforeNextTurn = bRan;
+          resolve();
+        });
+      });
+      s.scheduleDelayedTask(bDue - s.now(), () => {
+        bRan = true;
+      });
+    });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  await sleep(20);
+  s.close();
+  assert.equal(bRan, true);
+  assert.equal(bRanBeforeNextTurn, true, 'B waited for another turn of the event loop');
+  assert.equal(armed, 1, `${armed} timers armed for two tasks one firing could run`);
+});

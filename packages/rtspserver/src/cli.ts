@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       badArgument(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const scheduler = new BasicTaskScheduler();
+  const scheduler = new BasicTaskScheduler({ granularityUs: args.timerSlotMs * 1000 });
   let authDatabase: UserAuthenticationDatabase | undefined;
   if (args.users.length > 0) {
     authDatabase = new UserAuthenticationDatabase();

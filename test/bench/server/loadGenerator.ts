@@ -1,6 +1,6 @@
 // The server benchmark's load generator: N RTSP players on loopback, built on this project's RTSP
 // codec (serializeRTSPRequest + RTSPParser), cheap enough to share the machine with the server.
-// Each session: DESCRIBE, SETUP (UDP client_port or TCP interleaved), PLAY, D seconds of RTP
+// Each session: DESCRIBE, SETUP (UDP client_port: an even RTP port and the RTCP port above it, both bound; or TCP interleaved), PLAY, D seconds of RTP
 // counted (packets, bytes, sequence gaps, RTP-time span vs wall-clock span), TEARDOWN.
 // Sessions are set up `batch` at a time. Every wait is bounded; the generator stops by itself.
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
@@ -19,9 +19,38 @@ export interface LoadOptions {
   batch?: number;
   /** RTP clock rate of the stream (90000 for video and MPEG-TS). */
   clockRate?: number;
-  /** Called when every session plays (the measured window starts) and when the window ends. */
-  onWindowStart?: () => void;
-  onWindowEnd?: () => void;
+  /** Measured windows of `seconds` each (default 1). */
+  windows?: number;
+  /** Seconds of play before each window, not measured (default 3 before the first, 0.5 after a resume). */
+  settleSeconds?: number;
+  /**
+   * When given, runs after each window i with every session PAUSEd (e.g. the floor, measured while
+   * the server has nothing to send); PLAY without a Range resumes them before the next window.
+   */
+  between?: (i: number, window: WindowStats) => Promise<void>;
+  /** Called once every session is set up and playing, before the first settle. */
+  onPlaying?: () => void;
+  /** Called when window i starts (every session plays) and when it ends. */
+  onWindowStart?: (i: number) => void;
+  onWindowEnd?: (i: number) => void;
+}
+
+/** What all sessions received during one measured window. */
+export interface WindowStats {
+  /** Sessions playing. */
+  sessions: number;
+  packets: number;
+  bytes: number;
+  /** RTP timestamps seen change (frames, or MPEG-TS packet groups) summed over sessions. */
+  frames: number;
+  /**
+   * Per session playing: when (performance.now(), ms) its first bursts of the window arrived (a new
+   * RTP timestamp; up to 16) — their phase, so that the floor can send with the same alignment.
+   */
+  burstTimes: number[][];
+  seconds: number;
+  /** The generator's own CPU during the window, µs. */
+  generatorCpuUs: number;
 }
 
 export interface SessionStats {
@@ -34,7 +63,8 @@ export interface SessionStats {
   late: number;
   /** Packets of another SSRC than the session's first (not counted at all: someone else's stream). */
   foreign: number;
-  /** RTP-time span / wall-clock span of what arrived during the measured window (1 = real time). */
+  frames: number;
+  /** RTP-time span / wall-clock span of what arrived during the measured windows (1 = real time). */
   realTime: number;
   /** DESCRIBE sent → first RTP packet, ms. */
   setupMs: number;
@@ -42,10 +72,11 @@ export interface SessionStats {
 
 export interface LoadResult {
   sessions: SessionStats[];
-  /** Packets received by all sessions during the measured window. */
+  windows: WindowStats[];
+  /** Packets received by all sessions during the measured windows. */
   windowPackets: number;
   windowSeconds: number;
-  /** The generator's own CPU during the window, µs. */
+  /** The generator's own CPU during the windows, µs. */
   generatorCpuUs: number;
 }
 
@@ -57,20 +88,28 @@ function localAddressFor(i: number): string {
 }
 
 class Player {
-  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, late: 0, foreign: 0, realTime: 0, setupMs: 0 };
+  readonly stats: SessionStats = { ok: false, packets: 0, bytes: 0, lost: 0, late: 0, foreign: 0, frames: 0, realTime: 0, setupMs: 0 };
   #ssrc = -1;
   #sock!: Socket;
   #udp: UDPSocket | undefined;
+  /** The RTCP port (RTP port + 1), held so that no other session takes it as its RTP port. */
+  #rtcp: UDPSocket | undefined;
   readonly #parser = new RTSPParser({ maxBodySize: 1 << 16 });
   #cseq = 0;
   #pending: { resolve: (r: RTSPResponse) => void; reject: (e: Error) => void } | undefined;
   #session = '';
   #lastSeq = -1;
   #counting = false;
+  /** Arrival times of the window's first bursts (new RTP timestamps), at most 16. */
+  readonly burstTimes: number[] = [];
   #firstTs = 0;
   #lastTs = 0;
   #firstAt = 0;
   #lastAt = 0;
+  /** RTP seconds and wall seconds summed over the windows ended. */
+  #rtpSum = 0;
+  #wallSum = 0;
+  #base = '';
   #windowStart = false;
   #tStart = 0;
   #firstPacket: (() => void) | undefined;
@@ -99,14 +138,15 @@ class Player {
     const sdp = Buffer.from(desc.body).toString('latin1');
     const control = /a=control:(\S+)/.exec(sdp.slice(sdp.indexOf('m=')))?.[1] ?? '';
     const base = desc.headers.get('Content-Base') ?? `${url}/`;
+    this.#base = base;
     const trackURL = control.startsWith('rtsp://') ? control : control === '*' || control === '' ? base : base + control;
     let transport: string;
     if (this.o.transport === 'udp') {
-      const udp = createSocket('udp4');
+      const { rtp: udp, rtcp } = await bindPortPair(local);
       this.#udp = udp;
+      this.#rtcp = rtcp;
       udp.on('message', (m) => this.#onRTP(m));
-      udp.on('error', () => {});
-      await new Promise<void>((resolve) => udp.bind(0, local, resolve));
+      rtcp.on('message', () => {});
       // Room for a key frame's burst while the generator waits for the CPU (capped by rmem_max).
       try {
         udp.setRecvBufferSize(1 << 20);
@@ -125,18 +165,29 @@ class Player {
     this.stats.ok = true;
   }
 
-  /** The measured window starts: counts from here on. */
+  /** A measured window starts: counts from here on (added to those of earlier windows). */
   beginWindow(): void {
     this.#windowStart = true;
     this.#counting = false;
-    this.stats.packets = this.stats.bytes = this.stats.lost = this.stats.late = this.stats.foreign = 0;
+    this.burstTimes.length = 0;
   }
 
   endWindow(): void {
-    const wall = (this.#lastAt - this.#firstAt) / 1000;
-    const rtp = ((this.#lastTs - this.#firstTs) >>> 0) / (this.o.clockRate ?? 90000);
-    this.stats.realTime = wall > 0 ? rtp / wall : 0;
+    if (this.#counting) {
+      this.#wallSum += (this.#lastAt - this.#firstAt) / 1000;
+      this.#rtpSum += ((this.#lastTs - this.#firstTs) >>> 0) / (this.o.clockRate ?? 90000);
+    }
+    this.stats.realTime = this.#wallSum > 0 ? this.#rtpSum / this.#wallSum : 0;
     this.#windowStart = false;
+  }
+
+  /** PAUSE (between windows) and PLAY without a Range (resume where it paused). */
+  async pause(): Promise<void> {
+    await this.#request('PAUSE', this.#base, { Session: this.#session });
+  }
+
+  async resume(): Promise<void> {
+    await this.#request('PLAY', this.#base, { Session: this.#session });
   }
 
   async stop(): Promise<void> {
@@ -155,6 +206,8 @@ class Player {
     this.#sock?.destroy();
     this.#udp?.close();
     this.#udp = undefined;
+    this.#rtcp?.close();
+    this.#rtcp = undefined;
   }
 
   #fail(e: Error): void {
@@ -220,6 +273,10 @@ class Player {
       s.lost += gap;
     }
     this.#lastSeq = seq;
+    if (ts !== this.#lastTs || !this.#counting) {
+      s.frames++;
+      if (this.burstTimes.length < 16) this.burstTimes.push(now);
+    }
     if (!this.#counting) {
       this.#counting = true;
       this.#firstTs = ts;
@@ -228,6 +285,41 @@ class Player {
     this.#lastTs = ts;
     this.#lastAt = now;
   }
+}
+
+/** A UDP socket bound to `port` on `address` (0: any free port), or undefined when that port is taken. */
+function bindUDP(address: string, port: number): Promise<UDPSocket | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(undefined);
+    });
+    s.bind(port, address, () => {
+      s.removeAllListeners('error');
+      s.on('error', () => {});
+      resolve(s);
+    });
+  });
+}
+
+/**
+ * An even RTP port and the odd RTCP port above it, both bound, as an RTP receiver does (RFC 3550
+ * §11). Holding the RTCP port matters: the server sends its sender reports there, and a port left
+ * free may be another session's RTP port — whose player then sees packets of a foreign SSRC (the
+ * bench saw 2–6 per UDP row for dorsvr, and the SR rate of live555 made hundreds). Bounded attempts.
+ */
+async function bindPortPair(address: string): Promise<{ rtp: UDPSocket; rtcp: UDPSocket }> {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const a = await bindUDP(address, 0);
+    if (!a) continue;
+    const p = a.address().port;
+    const other = p % 2 === 0 ? p + 1 : p - 1;
+    const b = other > 0 && other < 65536 ? await bindUDP(address, other) : undefined;
+    if (b) return p % 2 === 0 ? { rtp: a, rtcp: b } : { rtp: b, rtcp: a };
+    a.close();
+  }
+  throw new Error(`no free RTP/RTCP port pair on ${address} in 64 attempts`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -246,21 +338,56 @@ function cpuUs(): number {
 /** Runs N sessions against the server; resolves when all are torn down. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const batch = o.batch ?? 50;
+  const windows = Math.max(1, Math.floor(o.windows ?? 1));
   const players = Array.from({ length: o.sessions }, (_, i) => new Player(i, o));
   for (let i = 0; i < players.length; i += batch) {
     await Promise.all(players.slice(i, i + batch).map((p) => p.start().catch((e: Error) => (p.stats.error ??= e.message))));
   }
   const live = players.filter((p) => p.stats.ok);
-  o.onWindowStart?.();
-  for (const p of live) p.beginWindow();
-  const cpu0 = cpuUs();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, o.seconds * 1000));
-  const generatorCpuUs = cpuUs() - cpu0;
-  o.onWindowEnd?.();
-  const windowSeconds = (performance.now() - t0) / 1000;
-  for (const p of live) p.endWindow();
-  const windowPackets = live.reduce((a, p) => a + p.stats.packets, 0);
-  await Promise.all(players.map((p) => p.stop()));
-  return { sessions: players.map((p) => p.stats), windowPackets, windowSeconds, generatorCpuUs };
+  o.onPlaying?.();
+  const sum = (f: (s: SessionStats) => number): number => live.reduce((a, p) => a + f(p.stats), 0);
+  const sleep = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
+  const result: WindowStats[] = [];
+  try {
+    for (let w = 0; w < windows; w++) {
+      if (w > 0 && o.between) {
+        await Promise.all(live.map((p) => p.resume().catch((e: Error) => (p.stats.error ??= `PLAY (resume): ${e.message}`))));
+      }
+      await sleep(o.settleSeconds ?? (w === 0 ? 3 : 0.5));
+      const before = { packets: sum((s) => s.packets), bytes: sum((s) => s.bytes), frames: sum((s) => s.frames) };
+      o.onWindowStart?.(w);
+      for (const p of live) p.beginWindow();
+      const cpu0 = cpuUs();
+      const t0 = performance.now();
+      await sleep(o.seconds);
+      const generatorCpuUs = cpuUs() - cpu0;
+      o.onWindowEnd?.(w);
+      const seconds = (performance.now() - t0) / 1000;
+      for (const p of live) p.endWindow();
+      const stats: WindowStats = {
+        sessions: live.length,
+        packets: sum((s) => s.packets) - before.packets,
+        bytes: sum((s) => s.bytes) - before.bytes,
+        frames: sum((s) => s.frames) - before.frames,
+        burstTimes: live.map((p) => [...p.burstTimes]),
+        seconds,
+        generatorCpuUs,
+      };
+      result.push(stats);
+      if (o.between) {
+        // Every session paused while `between` runs; a session whose PAUSE or PLAY fails says so.
+        await Promise.all(live.map((p) => p.pause().catch((e: Error) => (p.stats.error ??= `PAUSE: ${e.message}`))));
+        await o.between(w, stats);
+      }
+    }
+  } finally {
+    await Promise.all(players.map((p) => p.stop()));
+  }
+  return {
+    sessions: players.map((p) => p.stats),
+    windows: result,
+    windowPackets: result.reduce((a, w) => a + w.packets, 0),
+    windowSeconds: result.reduce((a, w) => a + w.seconds, 0),
+    generatorCpuUs: result.reduce((a, w) => a + w.generatorCpuUs, 0),
+  };
 }
