@@ -27,6 +27,8 @@
 //   BENCH_TRANSPORTS=udp,tcp                      BENCH_FILES=ts,264
 //   BENCH_PROFILE=0|1 (default 1): one extra run at N=200 UDP under --cpu-prof, top costs reported
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
+//   BENCH_SERVER_LOG=path: dorsvr-server's stderr appended there (its DEBUG output, say)
+//   BENCH_TRACE=1: the load generator prints each request that failed (session, method, its local address, when)
 //   BENCH_SERVER_NODE_ARGS='--flag …': extra node flags for the server (to try V8 settings)
 //   BENCH_LIVE555=path/to/live555MediaServer (default: live555MediaServer on PATH; BENCH_LIVE555=0:
 //     none). When found, each row is measured for it too, in the same run, side by side, for the N in
@@ -40,7 +42,7 @@
 //     would share the port).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -56,6 +58,8 @@ const RT_SECONDS = Number(env.BENCH_RT_SECONDS ?? 5);
 const FLOOR_MAX_N = Number(env.BENCH_FLOOR_MAX_N ?? 200);
 /** The server bench's own time budget, s: a row that would not fit in what is left is not measured (and the results say so). */
 const MAX_SECONDS = Number(env.BENCH_MAX_SECONDS ?? 540);
+/** A file dorsvr-server's stderr is appended to (e.g. with DEBUG=dorsvr:rtspserver:*), for looking into a row. */
+const SERVER_LOG = env.BENCH_SERVER_LOG ?? '';
 const TRANSPORTS = (env.BENCH_TRANSPORTS ?? 'udp,tcp').split(',') as Array<'udp' | 'tcp'>;
 const FILES = (env.BENCH_FILES ?? 'ts,264').split(',');
 const PROFILE = (env.BENCH_PROFILE ?? '1') !== '0';
@@ -244,6 +248,7 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
     });
     child.stderr!.on('data', (d: Buffer) => {
       if (out.length < 1 << 16) out += d.toString();
+      if (SERVER_LOG) appendFileSync(SERVER_LOG, d);
     });
     child.once('exit', (c) => reject(new Error(`dorsvr-server exited (${c}): ${out}`)));
   }).catch((e: unknown) => {
@@ -609,7 +614,12 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
         windows.push({ cpuUs: b.cpuUs - a.cpuUs, rss: b.rss, others, wake: wakeups(pid) - w0 });
       },
       between: floorProc
-        ? async (_i, w) => {
+        ? async (_i, w, allPaused) => {
+            if (!allPaused) {
+              // The server still sends to some session: a burst now would not be the floor's alone.
+              bursts.push({ cpuUs: NaN, packets: 0, turns: 0, seconds: 0, others: 0 });
+              return;
+            }
             const ok = Math.max(1, w.sessions);
             const burstsPerSecond = Math.max(0.1, w.frames / ok / w.seconds);
             const work: FloorWork = {
@@ -637,16 +647,18 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const pkts = result.windowPackets;
   const sent = ok.reduce((x, s) => x + s.packets + s.lost, 0);
   const pooled = (cpuUs: number, packets: number): number => (packets > 0 ? cpuUs / packets : NaN);
+  // A window after a failed resume, or a burst while some session was not paused, is left out (NaN).
+  const validW = result.windows.map((w, i) => ({ cpuUs: windows[i]!.cpuUs, packets: w.packets, valid: w.valid }));
   const cpuPooled = pooled(
-    windows.reduce((x, w) => x + w.cpuUs, 0),
-    result.windows.reduce((x, w) => x + w.packets, 0),
+    validW.reduce((x, w) => x + (w.valid ? w.cpuUs : 0), 0),
+    validW.reduce((x, w) => x + (w.valid ? w.packets : 0), 0),
   );
   const floorPooled = pooled(
-    bursts.reduce((x, f) => x + f.cpuUs, 0),
-    bursts.reduce((x, f) => x + f.packets, 0),
+    bursts.reduce((x, f) => x + (Number.isFinite(f.cpuUs) ? f.cpuUs : 0), 0),
+    bursts.reduce((x, f) => x + (Number.isFinite(f.cpuUs) ? f.packets : 0), 0),
   );
   const cpu = spread(
-    result.windows.map((w, i) => pooled(windows[i]!.cpuUs, w.packets)),
+    validW.map((w) => (w.valid ? pooled(w.cpuUs, w.packets) : NaN)),
     cpuPooled,
   );
   const floor = spread(
@@ -661,6 +673,8 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const shares = ok.map((s) => (file === 'ts' ? s.packets : s.frames) / result.windowSeconds / nominal);
   const cpuUsTotal = windows.reduce((x, w) => x + w.cpuUs, 0);
   const errors = [...new Set(result.sessions.filter((s) => s.error !== undefined).map((s) => s.error!))];
+  const dropped = result.windows.filter((w) => !w.valid).length + bursts.filter((f) => !Number.isFinite(f.cpuUs)).length;
+  if (dropped > 0) errors.unshift(`${dropped} window(s)/burst(s) left out: a PAUSE or PLAY went unanswered`);
   return {
     server: live555 ? 'live555' : 'dorsvr',
     file,
@@ -851,7 +865,7 @@ function verdict(sp: Spread, limit: number): string {
     const hi = fmt((sp.max / limit - 1) * 100, 0);
     return `misses by ${lo === hi ? lo : `${lo}–${hi}`} %`;
   }
-  return `within noise (the ${sp.all.length} values straddle ${limit})`;
+  return `within noise (the ${sp.all.filter(Number.isFinite).length} values straddle ${limit})`;
 }
 
 /** Other processes' CPU above which a row's figures are called disturbed (% of one core). */
@@ -870,7 +884,7 @@ function targetLines(rows: Row[]): string[] {
     if (r.server !== 'dorsvr') continue;
     const where = `${r.file} ${r.transport} N=${r.n}`;
     if ((r.n === 50 || r.n === 200) && r.n <= FLOOR_MAX_N) {
-      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.length} window/floor pairs — ${verdict(r.ratio, 1.5)}${disturbed(r)}`);
+      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.filter(Number.isFinite).length} window/floor pairs — ${verdict(r.ratio, 1.5)}${disturbed(r)}`);
     }
     if (r.n === 10) {
       const l = rows.find((x) => x.server === 'live555' && x.file === r.file && x.transport === r.transport && x.n === r.n);
@@ -879,7 +893,7 @@ function targetLines(rows: Row[]): string[] {
         const q = spread(r.ratio.all.flatMap((d) => l.ratio.all.map((x) => d / x)));
         out.push(
           `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 (×${fmtS(r.ratio, 2)} its floor) vs live555MediaServer ${fmtS(l.cpu)} ms (×${fmtS(l.ratio, 2)} its floor); ` +
-            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.length} pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
+            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.filter(Number.isFinite).length} pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
         );
       } else {
         out.push(`- CPU ≤ live555 (the issue's 20 ms/1000; live555 not measured here), ${where}: ${fmtS(r.cpu)} ms — ${verdict(r.cpu, 20)}${disturbed(r)}`);
