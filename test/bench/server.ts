@@ -475,7 +475,9 @@ class Floor {
    * sessions settle (nothing is measured then); `run` waits for it.
    */
   warm(w: FloorWork): void {
-    this.#warm ??= this.#burst(w, 1).then(() => undefined);
+    if (this.#warm) return;
+    this.#warm = this.#burst(w, 1).then(() => undefined);
+    this.#warm.catch(() => {}); // `run` rethrows it; a row that never runs a burst must not crash the bench
   }
 
   /** One measured burst (after the warm-up). */
