@@ -799,6 +799,7 @@ export async function run(): Promise<boolean> {
         (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
     );
   const skipped: string[] = [];
+  const failed: string[] = [];
   /** False (and the row named in `skipped`) when the row would not end within MAX_SECONDS. */
   const fits = (what: string, n: number): boolean => {
     const like = rows.filter((r) => r.n === n).map((r) => r.tookSeconds);
@@ -812,7 +813,15 @@ export async function run(): Promise<boolean> {
     for (const transport of TRANSPORTS) {
       for (const n of NS) {
         if (!fits(`${file} ${transport} N=${n}`, n)) continue;
-        const r = await measure(dir, file, transport, n);
+        let r: Row;
+        try {
+          r = await measure(dir, file, transport, n);
+        } catch (err) {
+          // Said in the results; the other rows are still worth having.
+          failed.push(`${file} ${transport} N=${n}: ${(err as Error).message.trim().slice(0, 200)}`);
+          console.log(`  ${file} ${transport} N=${n}: failed: ${(err as Error).message.trim()}`);
+          continue;
+        }
         rows.push(r);
         print(r);
         if (!live555 || !LIVE555_NS.includes(n)) continue;
@@ -851,7 +860,8 @@ export async function run(): Promise<boolean> {
   const top = PROFILE && fits('the CPU profile run', 0) ? await profileRun(dir) : [];
   for (const t of top) console.log(`  profile: ${t}`);
   console.log(`  server bench took ${fmt((Date.now() - t0) / 1000, 0)} s`);
-  if (RESULTS) writeResults(rows, perSession, top, live555Absent, skipped);
+  if (RESULTS) writeResults(rows, perSession, top, live555Absent, skipped, failed);
+  if (failed.length > 0) return false;
   return memOk;
 }
 
@@ -909,7 +919,7 @@ function targetLines(rows: Row[]): string[] {
   return out;
 }
 
-function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined, skipped: string[]): void {
+function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined, skipped: string[], failed: string[]): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const lines = [
@@ -923,6 +933,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
       : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run, each with its own floor bursts.`,
     ...(skipped.length ? ['', `**Not measured: the server bench's time budget (BENCH_MAX_SECONDS=${MAX_SECONDS} s) ran out before ${skipped.join('; ')}.**`] : []),
+    ...(failed.length ? ['', `**Rows that failed: ${failed.join('; ')}.**`] : []),
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
