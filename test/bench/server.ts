@@ -6,7 +6,8 @@
 // receivers, or socket.write to N TCP connections) and the ratio. Writes bench/RESULTS.md.
 //
 // Method (each row, dorsvr and live555 alike): the server starts, N sessions are set up 50 at a time,
-// play 3 s unmeasured (set-up bursts and garbage, the JIT: dorsvr-server takes ~2 s to warm up), then BENCH_REPEATS times: a window of BENCH_SECONDS
+// play 3 s unmeasured (set-up bursts and garbage, the JIT; 10 s for dorsvr at N ≤ 10, whose code takes that long to
+// compile at that rate; BENCH_WARMUP_SECONDS, BENCH_WARMUP_SMALL_SECONDS), then BENCH_REPEATS times: a window of BENCH_SECONDS
 // measured, every session PAUSEd, the floor child sends the same packet rate, size and burst
 // pattern for BENCH_FLOOR_SECONDS, PLAY resumes (0.5 s unmeasured). Each window's server CPU is paired
 // with the floor burst taken right after it; the row reports medians and min–max, and a target is
@@ -46,6 +47,7 @@ import { accessSync, appendFileSync, constants as fsConstants, existsSync, mkdir
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { runLoad, type LoadResult } from './server/loadGenerator.js';
@@ -67,8 +69,14 @@ const RESULTS = env.BENCH_RESULTS ?? join(repoRoot, 'bench', 'RESULTS.md');
 const LIVE555_NS = (env.BENCH_LIVE555_N ?? '10,50,200').split(',').map(Number).filter((n) => n > 0);
 /** Seconds of each floor burst (after each server window). */
 const FLOOR_SECONDS = Number(env.BENCH_FLOOR_SECONDS ?? 1.5);
-/** The server scheduler's wake-up slot (BasicTaskScheduler granularityUs default), which the floor paces in too. */
-const SLOT_MS = 4;
+/**
+ * dorsvr-server's wake-up slot (its --timer-slot default, read from the build in `run`), which the
+ * floor paces in too.
+ */
+let slotMs = 8;
+/** Unmeasured play before the first window: 3 s; dorsvr at N ≤ 10 takes ~10 s to compile its hot code (smalln). */
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
+const WARMUP_SMALL_SECONDS = Number(env.BENCH_WARMUP_SMALL_SECONDS ?? 10);
 const TICK_US = 1e6 / 100; // /proc/stat counts CPU in clock ticks of 10 ms (USER_HZ 100)
 
 /**
@@ -381,7 +389,7 @@ interface FloorBurst {
  * `writev` per connection per turn, as dorsvr's interleaved path). Each destination gets bursts of
  * packets at the window's rate and pattern, in the phase its session's bursts arrived in (the
  * server's alignment of sessions, see phasesOf); the loop wakes when the next burst
- * is due, rounded up to a 4 ms slot (dorsvr's scheduler), never busy.
+ * is due, rounded up to dorsvr-server's timer slot (8 ms by default), never busy.
  */
 class Floor {
   readonly #child: ChildProcess;
@@ -464,7 +472,7 @@ class Floor {
 
   async #burst(w: FloorWork, seconds: number): Promise<FloorBurst> {
     const phases = (w.phases ?? []).slice(0, w.count).map((p) => p.toFixed(3));
-    const args = [seconds, w.count, w.burstsPerSecond, w.packetsPerBurst, Math.round(w.size), SLOT_MS, ...phases];
+    const args = [seconds, w.count, w.burstsPerSecond, w.packetsPerBurst, Math.round(w.size), slotMs, ...phases];
     this.#child.stdin!.write(`run ${args.join(' ')}\n`);
     const l = await this.#line('done ', (seconds + 20) * 1000);
     return JSON.parse(l.slice(5)) as FloorBurst;
@@ -603,6 +611,7 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
       transport,
       seconds: cpuRow ? SECONDS : RT_SECONDS,
       windows: cpuRow ? REPEATS : 1,
+      warmupSeconds: !live555 && n <= 10 ? WARMUP_SMALL_SECONDS : WARMUP_SECONDS,
       onPlaying: () => floorProc?.warm({ count: n, burstsPerSecond: 200, packetsPerBurst: 1, size: 1328 }),
       onWindowStart: () => {
         a = sample(pid);
@@ -777,6 +786,12 @@ const fmtS = (sp: Spread, d = 1): string =>
 
 export async function run(): Promise<boolean> {
   hookExit();
+  try {
+    const m = (await import(pathToFileURL(join(repoRoot, 'packages', 'rtspserver', 'dist', 'parseServerArgs.js')).href)) as { DEFAULT_SERVER_TIMER_SLOT_MS?: number };
+    if (typeof m.DEFAULT_SERVER_TIMER_SLOT_MS === 'number' && m.DEFAULT_SERVER_TIMER_SLOT_MS > 0) slotMs = m.DEFAULT_SERVER_TIMER_SLOT_MS;
+  } catch {
+    console.log(`  dorsvr-server's timer slot not found in its build: the floor paces in ${slotMs} ms slots`);
+  }
   const dir = makeMedia();
   let live555 = findLive555();
   /** Why there are no (more) live555 rows, said in the output and in RESULTS.md. */
@@ -900,12 +915,16 @@ function targetLines(rows: Row[]): string[] {
     }
     if (r.n === 10) {
       const l = rows.find((x) => x.server === 'live555' && x.file === r.file && x.transport === r.transport && x.n === r.n);
-      if (l && Number.isFinite(l.ratio.median)) {
-        // Each server against its own floor bursts (taken beside its windows), then dorsvr's against live555's: every pair.
-        const q = spread(r.ratio.all.flatMap((d) => l.ratio.all.map((x) => d / x)));
+      if (l && Number.isFinite(l.cpu.median)) {
+        // Every dorsvr window against every live555 window, CPU per packet as measured: their floors
+        // differ (each follows its server's session phases), so dividing by them would not cancel out.
+        const q = spread(
+          r.cpu.all.flatMap((d) => l.cpu.all.map((x) => d / x)),
+          r.cpu.median / l.cpu.median,
+        );
         out.push(
-          `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 (×${fmtS(r.ratio, 2)} its floor) vs live555MediaServer ${fmtS(l.cpu)} ms (×${fmtS(l.ratio, 2)} its floor); ` +
-            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.filter(Number.isFinite).length} pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
+          `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 vs live555MediaServer ${fmtS(l.cpu)} ms: ` +
+            `×${fmtS(q, 2)} over ${q.all.filter(Number.isFinite).length} window pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
         );
       } else {
         out.push(`- CPU ≤ live555 (the issue's 20 ms/1000; live555 not measured here), ${where}: ${fmtS(r.cpu)} ms — ${verdict(r.cpu, 20)}${disturbed(r)}`);
@@ -928,7 +947,8 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     `Written by \`npm run bench\` (test/bench/server.ts) on ${new Date().toISOString()}: ${cpu}, ${cpus().length} cores,`,
     `Node ${process.version}, load average at the end ${load} (other processes share the machine: absolute`,
     `figures are noisy; compare ratios taken in the same run). Sessions set up 50 at a time; rows up to N = ${FLOOR_MAX_N}: ${REPEATS} windows`,
-    `of ${SECONDS} s, each followed by a ${FLOOR_SECONDS} s floor burst with every session paused; larger N: one ${RT_SECONDS} s window, no floor.`,
+    `of ${SECONDS} s after ${WARMUP_SECONDS} s of play (${WARMUP_SMALL_SECONDS} s for dorsvr at N ≤ 10: its JIT), each followed by a ${FLOOR_SECONDS} s floor burst`,
+    `with every session paused; larger N: one ${RT_SECONDS} s window, no floor. The floor paces in ${slotMs} ms slots (dorsvr-server's).`,
     live555Absent
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
       : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run, each with its own floor bursts.`,
@@ -938,7 +958,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
     'destinations: UDP `send` on one connected socket each, TCP corked `write`s of each turn\'s interleaved frames, woken in',
-    '4 ms slots like dorsvr\'s scheduler) in bursts taken between the windows; the ratio of each window to the burst after it',
+    'dorsvr-server\'s timer slots) in bursts taken between the windows; the ratio of each window to the burst after it',
     '(pooled, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
     'reordered and foreign-SSRC packets named when any); real time (RTP time advanced / wall time, per session: p5 and',
     'median; live555 stamps MPEG-TS packets with the time it read them, so for its MPEG-TS rows this says nothing: see the next column);',

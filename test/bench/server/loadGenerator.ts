@@ -21,7 +21,9 @@ export interface LoadOptions {
   clockRate?: number;
   /** Measured windows of `seconds` each (default 1). */
   windows?: number;
-  /** Seconds of play before each window, not measured (default 3 before the first, 0.5 after a resume). */
+  /** Seconds of play before the first window, not measured (default 3). */
+  warmupSeconds?: number;
+  /** Seconds of play after a resume before the next window, not measured (default 0.5). */
   settleSeconds?: number;
   /**
    * When given, runs after each window i with every session PAUSEd (e.g. the floor, measured while
@@ -365,7 +367,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (w > 0 && o.between) {
         valid = count(await Promise.all(live.map((p) => p.resume().then(() => 0, (e: Error) => failed(e, p, 'PLAY (resume)'))))) === 0;
       }
-      await sleep(o.settleSeconds ?? (w === 0 ? 3 : 0.5));
+      await sleep(w === 0 ? (o.warmupSeconds ?? 3) : (o.settleSeconds ?? 0.5));
       const before = { packets: sum((s) => s.packets), bytes: sum((s) => s.bytes), frames: sum((s) => s.frames) };
       o.onWindowStart?.(w);
       for (const p of live) p.beginWindow();
