@@ -267,7 +267,7 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
 }
 
 /** A figure over k measurements: its central value (pooled, or the median), min and max (NaN when none). */
-interface Spread {
+export interface Spread {
   median: number;
   min: number;
   max: number;
@@ -279,7 +279,7 @@ interface Spread {
  * `central` replaces the median when given: CPU per packet is pooled (all CPU / all packets), so
  * that a mark-compact or a stall that fell in one window counts as much as it cost.
  */
-function spread(xs: number[], central?: number): Spread {
+export function spread(xs: number[], central?: number): Spread {
   const v = xs.filter((x) => Number.isFinite(x));
   if (v.length === 0) return { median: NaN, min: NaN, max: NaN, all: xs };
   const s = [...v].sort((a, b) => a - b);
@@ -357,7 +357,7 @@ interface FloorWork {
  * (at N = 10 H.264 it woke ~30-50 times a second for 250 frames) where random phases would wake a
  * floor ~150 times; live555 schedules each session on its own.
  */
-function phasesOf(burstTimes: number[][], periodMs: number): number[] {
+export function phasesOf(burstTimes: number[][], periodMs: number): number[] {
   return burstTimes.map((ts) => {
     let x = 0;
     let y = 0;
@@ -884,7 +884,7 @@ export async function run(): Promise<boolean> {
  * A target "≤ limit" over the values of k measurements: held when every value is, missed when none
  * is, and otherwise within this run's noise (the values straddle it).
  */
-function verdict(sp: Spread, limit: number): string {
+export function verdict(sp: Spread, limit: number): string {
   if (!Number.isFinite(sp.median)) return 'not measured';
   if (sp.max <= limit) return 'holds';
   if (sp.min > limit) {
