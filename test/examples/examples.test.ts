@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -159,22 +160,29 @@ test('examples/relayToneServer: the tone through the relay, recorded by ffmpeg',
 });
 
 test('examples/publishAndRead: a file published to our server and read back at the same time, by its own reader and by ffprobe', async () => {
-  for (const transport of ['tcp', 'udp']) {
-    // While the file is being published, ffprobe (a real peer) reads the same path too.
-    let ffprobe: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
-    const r = await runPeer(process.execPath, [example('publishAndRead'), join(repoRoot, 'test', 'fixtures', 'test.264'), transport], 60_000, (out) => {
-      const m = /^publishing \S+ to (rtsp:\/\/\S+) over/m.exec(out);
-      if (m && ffprobe === undefined) {
-        ffprobe = runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', m[1]!], 30_000);
-      }
-    });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^server: live is published \(1 track\(s\)\)/m);
-    const m = /^reader: video\/H264: (\d+) frames \((\d+) key frames\)$/m.exec(r.stdout);
-    assert.ok(m && Number(m[1]) > 0 && Number(m[2]) >= 1, r.stdout);
-    assert.ok(ffprobe, 'the example printed the URL it publishes to');
-    const p = await ffprobe;
-    assert.equal(p.code, 0, p.stderr);
-    assert.equal(p.stdout.trim(), 'h264,320,240', `ffprobe read the published stream over ${transport}`);
-  }
+  await withTempDir(async (dir) => {
+    // test.264 four times over (8 s, a key frame every second): ffprobe joins the published stream
+    // when it can, and after the 2 s file's last key frame (at 1 s, under load) it found no picture.
+    const file = join(dir, 'test4.264');
+    const once = readFileSync(join(repoRoot, 'test', 'fixtures', 'test.264'));
+    writeFileSync(file, Buffer.concat([once, once, once, once]));
+    for (const transport of ['tcp', 'udp']) {
+      // While the file is being published, ffprobe (a real peer) reads the same path too.
+      let ffprobe: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+      const r = await runPeer(process.execPath, [example('publishAndRead'), file, transport], 60_000, (out) => {
+        const m = /^publishing \S+ to (rtsp:\/\/\S+) over/m.exec(out);
+        if (m && ffprobe === undefined) {
+          ffprobe = runPeer(findPeer('ffprobe'), ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', m[1]!], 30_000);
+        }
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^server: live is published \(1 track\(s\)\)/m);
+      const m = /^reader: video\/H264: (\d+) frames \((\d+) key frames\)$/m.exec(r.stdout);
+      assert.ok(m && Number(m[1]) > 0 && Number(m[2]) >= 1, r.stdout);
+      assert.ok(ffprobe, 'the example printed the URL it publishes to');
+      const p = await ffprobe;
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal(p.stdout.trim(), 'h264,320,240', `ffprobe read the published stream over ${transport}`);
+    }
+  });
 });

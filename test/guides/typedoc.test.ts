@@ -12,7 +12,7 @@ import { GUIDES, guide } from './guideFiles.js';
 
 test('typedoc builds the site with no warning: the guides as documents, livemedia, rtspserver and rtspclient grouped by job', async () => {
   await withTempDir(async (dir) => {
-    const r = await runPeer(process.execPath, [join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', dir], 240_000);
+    const r = await runPeer(process.execPath, [join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', dir], 540_000);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.doesNotMatch(r.stdout + r.stderr, /\[warning\]|\[error\]/);
     const pages = readdirSync(join(dir, 'documents')).sort();

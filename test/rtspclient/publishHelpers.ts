@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { ServerMediaSession, createFileServerMediaSubsession } from '@dorsvr/livemedia';
 import { RTSPClient, RTSPClientError, type Publication, type RTSPClientOptions, type RTSPPublishOptions } from '@dorsvr/rtspclient';
 import { findPeer } from '../helpers/peers.js';
+import { udpReceiveQueuesDrained } from '../helpers/udpQueue.js';
 import { runPeer, type PeerResult } from '../rtspserver/helpers/ffmpeg.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1 (for a peer that wants a port given). */
@@ -33,9 +34,13 @@ export interface Published {
 
 /**
  * Publishes `file` to `url` with a new client and waits until the whole file was sent (or
- * `until` resolves, then stops), lingers `lingerMs` (UDP packets land before the TEARDOWN), and
- * closes the client. A connection refused (a receiver still starting) is tried again, up to
- * `connectTries` times, 100 ms apart.
+ * `until` resolves, then stops), then until the receiver has read every RTP datagram of its UDP
+ * tracks, lingers `lingerMs` more (default 0), and closes the client. A connection refused (a
+ * receiver still starting) is tried again, up to `connectTries` times, 100 ms apart.
+ *
+ * Why wait for the receiver: ffmpeg's listener polls its RTSP connection before its RTP sockets
+ * and ends at the TEARDOWN, dropping datagrams still queued (with no wait at all it lost the last
+ * frame 2 runs in 6); a fixed 300 ms did it once a loaded machine left ffmpeg unscheduled longer.
  */
 export async function publishFile(
   url: string,
@@ -51,7 +56,9 @@ export async function publishFile(
         publication.stop();
       }
       await publication.done;
-      await new Promise((resolve) => setTimeout(resolve, options.lingerMs ?? 300));
+      const ports = publication.session.tracks.flatMap((t) => (t.transport?.mode === 'udp' && t.transport.serverPorts ? [t.transport.serverPorts.rtp] : []));
+      if (!(await udpReceiveQueuesDrained(ports))) throw new Error(`the receiver left RTP datagrams unread on ports ${ports.join(', ')} for 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, options.lingerMs ?? 0));
       await client.close();
       return { client, publication };
     } catch (err) {
