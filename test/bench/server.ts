@@ -6,7 +6,8 @@
 // receivers, or socket.write to N TCP connections) and the ratio. Writes bench/RESULTS.md.
 //
 // Method (each row, dorsvr and live555 alike): the server starts, N sessions are set up 50 at a time,
-// play 3 s unmeasured (set-up bursts and garbage, the JIT: dorsvr-server takes ~2 s to warm up), then BENCH_REPEATS times: a window of BENCH_SECONDS
+// play 3 s unmeasured (set-up bursts and garbage, the JIT; 10 s for dorsvr at N ≤ 10, whose code takes that long to
+// compile at that rate; BENCH_WARMUP_SECONDS, BENCH_WARMUP_SMALL_SECONDS), then BENCH_REPEATS times: a window of BENCH_SECONDS
 // measured, every session PAUSEd, the floor child sends the same packet rate, size and burst
 // pattern for BENCH_FLOOR_SECONDS, PLAY resumes (0.5 s unmeasured). Each window's server CPU is paired
 // with the floor burst taken right after it; the row reports medians and min–max, and a target is
@@ -27,6 +28,8 @@
 //   BENCH_TRANSPORTS=udp,tcp                      BENCH_FILES=ts,264
 //   BENCH_PROFILE=0|1 (default 1): one extra run at N=200 UDP under --cpu-prof, top costs reported
 //   BENCH_RESULTS=path (default bench/RESULTS.md; empty: do not write)
+//   BENCH_SERVER_LOG=path: dorsvr-server's stderr appended there (its DEBUG output, say)
+//   BENCH_TRACE=1: the load generator prints each request that failed (session, method, its local address, when)
 //   BENCH_SERVER_NODE_ARGS='--flag …': extra node flags for the server (to try V8 settings)
 //   BENCH_LIVE555=path/to/live555MediaServer (default: live555MediaServer on PATH; BENCH_LIVE555=0:
 //     none). When found, each row is measured for it too, in the same run, side by side, for the N in
@@ -40,10 +43,11 @@
 //     would share the port).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { findPeer } from '../helpers/peers.js';
 import { repoRoot } from '../helpers/paths.js';
 import { runLoad, type LoadResult } from './server/loadGenerator.js';
@@ -56,6 +60,8 @@ const RT_SECONDS = Number(env.BENCH_RT_SECONDS ?? 5);
 const FLOOR_MAX_N = Number(env.BENCH_FLOOR_MAX_N ?? 200);
 /** The server bench's own time budget, s: a row that would not fit in what is left is not measured (and the results say so). */
 const MAX_SECONDS = Number(env.BENCH_MAX_SECONDS ?? 540);
+/** A file dorsvr-server's stderr is appended to (e.g. with DEBUG=dorsvr:rtspserver:*), for looking into a row. */
+const SERVER_LOG = env.BENCH_SERVER_LOG ?? '';
 const TRANSPORTS = (env.BENCH_TRANSPORTS ?? 'udp,tcp').split(',') as Array<'udp' | 'tcp'>;
 const FILES = (env.BENCH_FILES ?? 'ts,264').split(',');
 const PROFILE = (env.BENCH_PROFILE ?? '1') !== '0';
@@ -63,8 +69,14 @@ const RESULTS = env.BENCH_RESULTS ?? join(repoRoot, 'bench', 'RESULTS.md');
 const LIVE555_NS = (env.BENCH_LIVE555_N ?? '10,50,200').split(',').map(Number).filter((n) => n > 0);
 /** Seconds of each floor burst (after each server window). */
 const FLOOR_SECONDS = Number(env.BENCH_FLOOR_SECONDS ?? 1.5);
-/** The server scheduler's wake-up slot (BasicTaskScheduler granularityUs default), which the floor paces in too. */
-const SLOT_MS = 4;
+/**
+ * dorsvr-server's wake-up slot (its --timer-slot default, read from the build in `run`), which the
+ * floor paces in too.
+ */
+let slotMs = 8;
+/** Unmeasured play before the first window: 3 s; dorsvr at N ≤ 10 takes ~10 s to compile its hot code (smalln). */
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
+const WARMUP_SMALL_SECONDS = Number(env.BENCH_WARMUP_SMALL_SECONDS ?? 10);
 const TICK_US = 1e6 / 100; // /proc/stat counts CPU in clock ticks of 10 ms (USER_HZ 100)
 
 /**
@@ -244,6 +256,7 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
     });
     child.stderr!.on('data', (d: Buffer) => {
       if (out.length < 1 << 16) out += d.toString();
+      if (SERVER_LOG) appendFileSync(SERVER_LOG, d);
     });
     child.once('exit', (c) => reject(new Error(`dorsvr-server exited (${c}): ${out}`)));
   }).catch((e: unknown) => {
@@ -376,7 +389,7 @@ interface FloorBurst {
  * `writev` per connection per turn, as dorsvr's interleaved path). Each destination gets bursts of
  * packets at the window's rate and pattern, in the phase its session's bursts arrived in (the
  * server's alignment of sessions, see phasesOf); the loop wakes when the next burst
- * is due, rounded up to a 4 ms slot (dorsvr's scheduler), never busy.
+ * is due, rounded up to dorsvr-server's timer slot (8 ms by default), never busy.
  */
 class Floor {
   readonly #child: ChildProcess;
@@ -459,7 +472,7 @@ class Floor {
 
   async #burst(w: FloorWork, seconds: number): Promise<FloorBurst> {
     const phases = (w.phases ?? []).slice(0, w.count).map((p) => p.toFixed(3));
-    const args = [seconds, w.count, w.burstsPerSecond, w.packetsPerBurst, Math.round(w.size), SLOT_MS, ...phases];
+    const args = [seconds, w.count, w.burstsPerSecond, w.packetsPerBurst, Math.round(w.size), slotMs, ...phases];
     this.#child.stdin!.write(`run ${args.join(' ')}\n`);
     const l = await this.#line('done ', (seconds + 20) * 1000);
     return JSON.parse(l.slice(5)) as FloorBurst;
@@ -470,7 +483,9 @@ class Floor {
    * sessions settle (nothing is measured then); `run` waits for it.
    */
   warm(w: FloorWork): void {
-    this.#warm ??= this.#burst(w, 1).then(() => undefined);
+    if (this.#warm) return;
+    this.#warm = this.#burst(w, 1).then(() => undefined);
+    this.#warm.catch(() => {}); // `run` rethrows it; a row that never runs a burst must not crash the bench
   }
 
   /** One measured burst (after the warm-up). */
@@ -596,6 +611,7 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
       transport,
       seconds: cpuRow ? SECONDS : RT_SECONDS,
       windows: cpuRow ? REPEATS : 1,
+      warmupSeconds: !live555 && n <= 10 ? WARMUP_SMALL_SECONDS : WARMUP_SECONDS,
       onPlaying: () => floorProc?.warm({ count: n, burstsPerSecond: 200, packetsPerBurst: 1, size: 1328 }),
       onWindowStart: () => {
         a = sample(pid);
@@ -609,7 +625,12 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
         windows.push({ cpuUs: b.cpuUs - a.cpuUs, rss: b.rss, others, wake: wakeups(pid) - w0 });
       },
       between: floorProc
-        ? async (_i, w) => {
+        ? async (_i, w, allPaused) => {
+            if (!allPaused) {
+              // The server still sends to some session: a burst now would not be the floor's alone.
+              bursts.push({ cpuUs: NaN, packets: 0, turns: 0, seconds: 0, others: 0 });
+              return;
+            }
             const ok = Math.max(1, w.sessions);
             const burstsPerSecond = Math.max(0.1, w.frames / ok / w.seconds);
             const work: FloorWork = {
@@ -637,16 +658,18 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const pkts = result.windowPackets;
   const sent = ok.reduce((x, s) => x + s.packets + s.lost, 0);
   const pooled = (cpuUs: number, packets: number): number => (packets > 0 ? cpuUs / packets : NaN);
+  // A window after a failed resume, or a burst while some session was not paused, is left out (NaN).
+  const validW = result.windows.map((w, i) => ({ cpuUs: windows[i]!.cpuUs, packets: w.packets, valid: w.valid }));
   const cpuPooled = pooled(
-    windows.reduce((x, w) => x + w.cpuUs, 0),
-    result.windows.reduce((x, w) => x + w.packets, 0),
+    validW.reduce((x, w) => x + (w.valid ? w.cpuUs : 0), 0),
+    validW.reduce((x, w) => x + (w.valid ? w.packets : 0), 0),
   );
   const floorPooled = pooled(
-    bursts.reduce((x, f) => x + f.cpuUs, 0),
-    bursts.reduce((x, f) => x + f.packets, 0),
+    bursts.reduce((x, f) => x + (Number.isFinite(f.cpuUs) ? f.cpuUs : 0), 0),
+    bursts.reduce((x, f) => x + (Number.isFinite(f.cpuUs) ? f.packets : 0), 0),
   );
   const cpu = spread(
-    result.windows.map((w, i) => pooled(windows[i]!.cpuUs, w.packets)),
+    validW.map((w) => (w.valid ? pooled(w.cpuUs, w.packets) : NaN)),
     cpuPooled,
   );
   const floor = spread(
@@ -661,6 +684,8 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
   const shares = ok.map((s) => (file === 'ts' ? s.packets : s.frames) / result.windowSeconds / nominal);
   const cpuUsTotal = windows.reduce((x, w) => x + w.cpuUs, 0);
   const errors = [...new Set(result.sessions.filter((s) => s.error !== undefined).map((s) => s.error!))];
+  const dropped = result.windows.filter((w) => !w.valid).length + bursts.filter((f) => !Number.isFinite(f.cpuUs)).length;
+  if (dropped > 0) errors.unshift(`${dropped} window(s)/burst(s) left out: a PAUSE or PLAY went unanswered`);
   return {
     server: live555 ? 'live555' : 'dorsvr',
     file,
@@ -761,6 +786,12 @@ const fmtS = (sp: Spread, d = 1): string =>
 
 export async function run(): Promise<boolean> {
   hookExit();
+  try {
+    const m = (await import(pathToFileURL(join(repoRoot, 'packages', 'rtspserver', 'dist', 'parseServerArgs.js')).href)) as { DEFAULT_SERVER_TIMER_SLOT_MS?: number };
+    if (typeof m.DEFAULT_SERVER_TIMER_SLOT_MS === 'number' && m.DEFAULT_SERVER_TIMER_SLOT_MS > 0) slotMs = m.DEFAULT_SERVER_TIMER_SLOT_MS;
+  } catch {
+    console.log(`  dorsvr-server's timer slot not found in its build: the floor paces in ${slotMs} ms slots`);
+  }
   const dir = makeMedia();
   let live555 = findLive555();
   /** Why there are no (more) live555 rows, said in the output and in RESULTS.md. */
@@ -783,6 +814,7 @@ export async function run(): Promise<boolean> {
         (r.errors.length ? `; errors: ${r.errors.slice(0, 3).join('; ')}` : ''),
     );
   const skipped: string[] = [];
+  const failed: string[] = [];
   /** False (and the row named in `skipped`) when the row would not end within MAX_SECONDS. */
   const fits = (what: string, n: number): boolean => {
     const like = rows.filter((r) => r.n === n).map((r) => r.tookSeconds);
@@ -796,7 +828,15 @@ export async function run(): Promise<boolean> {
     for (const transport of TRANSPORTS) {
       for (const n of NS) {
         if (!fits(`${file} ${transport} N=${n}`, n)) continue;
-        const r = await measure(dir, file, transport, n);
+        let r: Row;
+        try {
+          r = await measure(dir, file, transport, n);
+        } catch (err) {
+          // Said in the results; the other rows are still worth having.
+          failed.push(`${file} ${transport} N=${n}: ${(err as Error).message.trim().slice(0, 200)}`);
+          console.log(`  ${file} ${transport} N=${n}: failed: ${(err as Error).message.trim()}`);
+          continue;
+        }
         rows.push(r);
         print(r);
         if (!live555 || !LIVE555_NS.includes(n)) continue;
@@ -835,7 +875,8 @@ export async function run(): Promise<boolean> {
   const top = PROFILE && fits('the CPU profile run', 0) ? await profileRun(dir) : [];
   for (const t of top) console.log(`  profile: ${t}`);
   console.log(`  server bench took ${fmt((Date.now() - t0) / 1000, 0)} s`);
-  if (RESULTS) writeResults(rows, perSession, top, live555Absent, skipped);
+  if (RESULTS) writeResults(rows, perSession, top, live555Absent, skipped, failed);
+  if (failed.length > 0) return false;
   return memOk;
 }
 
@@ -851,7 +892,7 @@ function verdict(sp: Spread, limit: number): string {
     const hi = fmt((sp.max / limit - 1) * 100, 0);
     return `misses by ${lo === hi ? lo : `${lo}–${hi}`} %`;
   }
-  return `within noise (the ${sp.all.length} values straddle ${limit})`;
+  return `within noise (the ${sp.all.filter(Number.isFinite).length} values straddle ${limit})`;
 }
 
 /** Other processes' CPU above which a row's figures are called disturbed (% of one core). */
@@ -870,16 +911,20 @@ function targetLines(rows: Row[]): string[] {
     if (r.server !== 'dorsvr') continue;
     const where = `${r.file} ${r.transport} N=${r.n}`;
     if ((r.n === 50 || r.n === 200) && r.n <= FLOOR_MAX_N) {
-      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.length} window/floor pairs — ${verdict(r.ratio, 1.5)}${disturbed(r)}`);
+      out.push(`- CPU ≤ 1.5× floor, ${where}: ×${fmtS(r.ratio, 2)} over ${r.ratio.all.filter(Number.isFinite).length} window/floor pairs — ${verdict(r.ratio, 1.5)}${disturbed(r)}`);
     }
     if (r.n === 10) {
       const l = rows.find((x) => x.server === 'live555' && x.file === r.file && x.transport === r.transport && x.n === r.n);
-      if (l && Number.isFinite(l.ratio.median)) {
-        // Each server against its own floor bursts (taken beside its windows), then dorsvr's against live555's: every pair.
-        const q = spread(r.ratio.all.flatMap((d) => l.ratio.all.map((x) => d / x)));
+      if (l && Number.isFinite(l.cpu.median)) {
+        // Every dorsvr window against every live555 window, CPU per packet as measured: their floors
+        // differ (each follows its server's session phases), so dividing by them would not cancel out.
+        const q = spread(
+          r.cpu.all.flatMap((d) => l.cpu.all.map((x) => d / x)),
+          r.cpu.median / l.cpu.median,
+        );
         out.push(
-          `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 (×${fmtS(r.ratio, 2)} its floor) vs live555MediaServer ${fmtS(l.cpu)} ms (×${fmtS(l.ratio, 2)} its floor); ` +
-            `dorsvr / live555, each per its floor: ×${fmtS(q, 2)} over ${q.all.length} pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
+          `- CPU ≤ live555, ${where}: dorsvr ${fmtS(r.cpu)} ms/1000 vs live555MediaServer ${fmtS(l.cpu)} ms: ` +
+            `×${fmtS(q, 2)} over ${q.all.filter(Number.isFinite).length} window pairs — ${verdict(q, 1)}${disturbed(r, l)}`,
         );
       } else {
         out.push(`- CPU ≤ live555 (the issue's 20 ms/1000; live555 not measured here), ${where}: ${fmtS(r.cpu)} ms — ${verdict(r.cpu, 20)}${disturbed(r)}`);
@@ -893,7 +938,7 @@ function targetLines(rows: Row[]): string[] {
   return out;
 }
 
-function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined, skipped: string[]): void {
+function writeResults(rows: Row[], perSession: string[], top: string[], live555Absent: string | undefined, skipped: string[], failed: string[]): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const lines = [
@@ -902,16 +947,18 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     `Written by \`npm run bench\` (test/bench/server.ts) on ${new Date().toISOString()}: ${cpu}, ${cpus().length} cores,`,
     `Node ${process.version}, load average at the end ${load} (other processes share the machine: absolute`,
     `figures are noisy; compare ratios taken in the same run). Sessions set up 50 at a time; rows up to N = ${FLOOR_MAX_N}: ${REPEATS} windows`,
-    `of ${SECONDS} s, each followed by a ${FLOOR_SECONDS} s floor burst with every session paused; larger N: one ${RT_SECONDS} s window, no floor.`,
+    `of ${SECONDS} s after ${WARMUP_SECONDS} s of play (${WARMUP_SMALL_SECONDS} s for dorsvr at N ≤ 10: its JIT), each followed by a ${FLOOR_SECONDS} s floor burst`,
+    `with every session paused; larger N: one ${RT_SECONDS} s window, no floor. The floor paces in ${slotMs} ms slots (dorsvr-server's).`,
     live555Absent
       ? `**${live555Absent}.** The issue's live555 figures (same class of machine): N=10 UDP 20 ms/1000 packets, 5.6 MiB.`
       : `live555MediaServer rows (built from its own sources, found on PATH or as BENCH_LIVE555) follow the dorsvr-server rows at N = ${LIVE555_NS.join(', ')} (BENCH_LIVE555_N), measured the same way in the same run, each with its own floor bursts.`,
     ...(skipped.length ? ['', `**Not measured: the server bench's time budget (BENCH_MAX_SECONDS=${MAX_SECONDS} s) ran out before ${skipped.join('; ')}.**`] : []),
+    ...(failed.length ? ['', `**Rows that failed: ${failed.join('; ')}.**`] : []),
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
     'destinations: UDP `send` on one connected socket each, TCP corked `write`s of each turn\'s interleaved frames, woken in',
-    '4 ms slots like dorsvr\'s scheduler) in bursts taken between the windows; the ratio of each window to the burst after it',
+    'dorsvr-server\'s timer slots) in bursts taken between the windows; the ratio of each window to the burst after it',
     '(pooled, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
     'reordered and foreign-SSRC packets named when any); real time (RTP time advanced / wall time, per session: p5 and',
     'median; live555 stamps MPEG-TS packets with the time it read them, so for its MPEG-TS rows this says nothing: see the next column);',

@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSocket, type Socket as UDPSocket } from 'node:dgram';
-import { isDorsvrError } from '@dorsvr/scheduler';
-import { RTSPParser, parseTransportHeader, type RTSPRequest } from '@dorsvr/livemedia';
+import { BasicTaskScheduler, isDorsvrError } from '@dorsvr/scheduler';
+import { H264VideoFileServerMediaSubsession, RTSPParser, ServerMediaSession, parseTransportHeader, type RTSPRequest } from '@dorsvr/livemedia';
+import { RTSPServer } from '@dorsvr/rtspserver';
+import { fixture } from '../helpers/paths.js';
 import { RTSPClient, type RTSPClientOptions } from '@dorsvr/rtspclient';
 import { FakeRTSPServer, pcmuSDP, rtpPacket } from './FakeRTSPServer.js';
-import { until } from './helpers.js';
+import { framerOutput, until, within } from './helpers.js';
 
 test('hostile: a server that floods the client with requests and never reads the answers gets at most ~1 MiB of them queued (they were queued without bound, each longer than its request)', async () => {
   const REQUESTS = 400_000; // 24 MB of answers if all were queued
@@ -135,5 +137,80 @@ test('hostile: RTP over UDP from another address than the server\'s is dropped a
       () => new RTSPClient('rtsp://127.0.0.1/x', { acceptMediaFromAnyAddress: bad as unknown as boolean }),
       (e: unknown) => isDorsvrError(e) && e.code === 'ERR_RTSP_CLIENT_OPTION',
     );
+  }
+});
+
+test('a server whose UDP leaves from another address than its RTSP (our server reached at 127.0.0.2 sends from 127.0.0.1, as a multi-homed host may): auto mode plays it over TCP after the fallback wait; acceptMediaFromAnyAddress plays it over UDP', async () => {
+  const sched = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler: sched, port: 0, host: '127.0.0.2' });
+  server.addServerMediaSession(new ServerMediaSession('cam').addSubsession(new H264VideoFileServerMediaSubsession(fixture('test.264'), { scheduler: sched })));
+  await server.listen();
+  const want = (await framerOutput('test.264')).map((b) => b.toString('hex'));
+  try {
+    for (const options of [{ transport: 'auto' as const, fallbackTimeoutMs: 800 }, { transport: 'udp' as const, acceptMediaFromAnyAddress: true }]) {
+      const client = new RTSPClient(`rtsp://127.0.0.2:${server.port}/cam`, options);
+      try {
+        const session = await client.describe();
+        const sub = session.subsessions[0]!;
+        await client.setup(sub);
+        const frames: string[] = [];
+        const reading = (async () => {
+          for await (const f of sub.frames()) frames.push(Buffer.from(f.data).toString('hex'));
+        })();
+        await client.play();
+        await within(reading, 20_000, 'the stream to end');
+        assert.deepEqual(frames, want, `every frame (${JSON.stringify(options)})`);
+        if (options.transport === 'auto') {
+          assert.equal(client.fellBackToTCP, true, 'UDP from 127.0.0.1 was not taken as the server\'s: TCP');
+          assert.ok(sub.stats.foreignPackets > 0);
+        } else {
+          assert.equal(client.fellBackToTCP, false);
+          assert.equal(sub.transport?.mode, 'udp');
+        }
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    await server.close();
+    sched.close();
+  }
+});
+
+test('hostile: a response whose body is over the 4 MiB limit fails its request at once with ERR_RTSP_BODY_TOO_LARGE (it waited for the request timeout), and the connection reads on past the skipped body', async () => {
+  const BODY = 5 << 20;
+  let serverSocket: Socket | undefined;
+  const server = createServer((socket) => {
+    serverSocket = socket;
+    socket.on('error', () => undefined);
+    const parser = new RTSPParser();
+    // Answers go out in order: the DESCRIBE's head, its body a moment later, then the rest.
+    let sent = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of parser.push(chunk)) {
+        if (item.type !== 'request') continue;
+        const cseq = item.headers.get('CSeq');
+        if (item.method === 'DESCRIBE') {
+          socket.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${BODY}\r\n\r\n`);
+          sent = sent.then(() => new Promise((r) => setTimeout(r, 500))).then(() => void socket.write(Buffer.alloc(BODY, 0x61)));
+        } else sent = sent.then(() => void socket.write(`RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nPublic: OPTIONS, DESCRIBE\r\n\r\n`));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const client = new RTSPClient(`rtsp://127.0.0.1:${port}/x`, { requestTimeoutMs: 30_000 });
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      within(client.describe(), 5000, 'DESCRIBE to fail'),
+      (e: unknown) => isDorsvrError(e) && e.code === 'ERR_RTSP_BODY_TOO_LARGE',
+    );
+    assert.ok(Date.now() - started < 5000);
+    assert.equal((await within(client.options(), 10_000, 'OPTIONS after the skipped body')).status, 200);
+  } finally {
+    await client.close();
+    serverSocket?.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });

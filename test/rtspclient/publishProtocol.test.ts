@@ -236,3 +236,41 @@ test('over UDP: RTP to the server_port answered, RTCP (SR, BYE) to the next port
     await fake.close();
   }
 });
+
+test('hostile: publishing over UDP, an RTCP receiver report from another address than the server\'s is not taken as the server\'s', async () => {
+  const rtp = await bindUDP('127.0.0.1');
+  const rtcp = await bindUDP('127.0.0.1', rtp.port + 1).catch(() => undefined);
+  if (rtcp === undefined) {
+    rtp.socket.close();
+    throw new Error(`port ${rtp.port + 1} taken: no RTCP port next to ${rtp.port}`);
+  }
+  const stranger = await bindUDP('127.0.0.2');
+  const fake = await FakeRTSPServer.start(receiver({ setupExtra: (t) => `${t};server_port=${rtp.port}-${rtp.port + 1}` }));
+  let reports = -1;
+  try {
+    await publishFile(fake.url('x'), fixture('test.aac'), {
+      transport: 'udp',
+      loop: true,
+      lingerMs: 0,
+      until: async (publication) => {
+        const track = publication.session.tracks[0]!;
+        const deadline = Date.now() + 10_000;
+        while (rtp.packets.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const ssrc = parseRTPHeader(rtp.packets[0]!).ssrc;
+        const clientRTCP = parseTransportHeader(fake.requests.find((r) => r.method === 'SETUP')!.headers.get('Transport')!)[0]!.clientPort!.rtcp!;
+        const block = { ssrc, fractionLost: 200, cumulativeLost: 1000, extendedHighestSeq: 1, jitter: 0, lastSR: 0, delaySinceLastSR: 0 };
+        const rr = (from: number) => serializeRTCP([{ type: 'rr', ssrc: from, reports: [block] }]);
+        for (let i = 0; i < 3; i++) stranger.socket.send(rr(0xbad), clientRTCP, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 300));
+        rtcp.socket.send(rr(0x5e4), clientRTCP, '127.0.0.1');
+        while (track.stats.receiverReports === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 100));
+        reports = track.stats.receiverReports;
+      },
+    });
+    assert.equal(reports, 1, "only the server's receiver report was taken");
+  } finally {
+    for (const s of [rtp.socket, rtcp.socket, stranger.socket]) s.close();
+    await fake.close();
+  }
+});

@@ -7,19 +7,9 @@ import assert from 'node:assert/strict';
 import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { RawRTSPClient } from './helpers/RawRTSPClient.js';
-import { H264, b64, rtpPacket } from '../livemedia/relay/relayHelpers.js';
+import { H264, H264_CAMERA_SDP, rtpPacket } from '../livemedia/relay/relayHelpers.js';
 
-const SDP = [
-  'v=0',
-  'o=- 0 0 IN IP4 127.0.0.1',
-  's=cam',
-  't=0 0',
-  'm=video 0 RTP/AVP 96',
-  'a=rtpmap:96 H264/90000',
-  `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${b64(H264.sps)},${b64(H264.pps)}`,
-  'a=control:streamid=0',
-  '',
-].join('\r\n');
+const SDP = H264_CAMERA_SDP;
 
 const AUD = Uint8Array.from([0x09, 0x10]);
 /** An SEI of unregistered user data (payload type 5): a 16-byte UUID and "dorsvr". */

@@ -70,9 +70,11 @@ export interface RTSPClientOptions {
   /**
    * Take RTP and RTCP over unicast UDP from any address (default false: only from the server's,
    * the RTSP connection's peer or the `source=` its SETUP reply names; others are dropped and
-   * counted in {@link MediaSubsessionStats.foreignPackets}). Set it for a server whose media
+   * counted in {@link MediaSubsessionStats.foreignPackets}; when publishing, RTCP reports from
+   * another address than the server's are dropped). Set it for a server whose media
    * leaves from another address than the one its RTSP answers from (a multi-homed host routing
-   * UDP out of another interface). Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
+   * UDP out of another interface); without it such a server is played over TCP in `auto` mode
+   * (after `fallbackTimeoutMs`), and not at all in `udp` mode. Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
    */
   acceptMediaFromAnyAddress?: boolean;
   /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
@@ -518,7 +520,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
       const serverPorts = { rtp: reply!.serverPort!.rtp, rtcp: reply!.serverPort!.rtcp ?? reply!.serverPort!.rtp + 1 };
       p.rtp.addDestination(serverAddress, serverPorts.rtp);
       const pipe = new PacketPipe((chunks) => p.rtcp.sendTo(chunks, serverAddress, serverPorts.rtcp));
-      p.rtcp.on('packet', (data, from) => pipe.deliver(data, from));
+      // The server's receiver reports only: another sender's would be taken as the server's.
+      p.rtcp.on('packet', (data, from) => (this.#acceptMediaFromAnyAddress || stripMapped(from.address) === serverAddress) && pipe.deliver(data, from));
       const transport: SubsessionTransport = { mode, clientPorts: { rtp: p.rtpPort, rtcp: p.rtcpPort }, serverPorts, serverAddress, ssrc: reply?.ssrc, header };
       // A Groupsock says whether Node still holds the chunks, as an RTP sink's interface must.
       track.attachTransport(transport, (chunks) => p.rtp.send(chunks), pipe, this.#cname);

@@ -2,7 +2,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTLS, type ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import type { TaskScheduler, TaskToken } from '@dorsvr/scheduler';
+import type { DorsvrError, TaskScheduler, TaskToken } from '@dorsvr/scheduler';
 import {
   parseCSeq,
   RTSPHeaders,
@@ -202,6 +202,7 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
         case 'error':
           debug('unparsable message from the server: %s', item.error.message);
           if (item.isRequest === true) this.#answer(item.error.status ?? 400, item.cseq);
+          else if (item.isRequest === false && item.cseq !== undefined) this.#failPending(item.cseq, item.error);
           break;
       }
     }
@@ -223,6 +224,18 @@ export class RTSPClientConnection extends EventEmitter<RTSPClientConnectionEvent
     this.#scheduler.unscheduleDelayedTask(p.timer);
     debug('← %d %s (CSeq %d, %s)', res.status, res.reason, cseq, p.method);
     p.resolve({ status: res.status, reason: res.reason, headers: res.headers, body: res.body, cseq });
+  }
+
+  /**
+   * The response to request `cseq` could not be taken (its body over the 4 MiB limit, say): the
+   * request fails now with why, rather than waiting for its timeout.
+   */
+  #failPending(cseq: number, err: DorsvrError): void {
+    const p = this.#pending.get(cseq);
+    if (p === undefined) return;
+    this.#pending.delete(cseq);
+    this.#scheduler.unscheduleDelayedTask(p.timer);
+    p.reject(new RTSPClientError(err.code, p.method, `the response to ${p.method} (CSeq ${cseq}) was refused: ${err.message}`, { cause: err }));
   }
 
   #onRequest(req: RTSPRequest): void {

@@ -18,10 +18,13 @@ export const FLUSH_BATCH_BYTES = 64 * 1024;
  * queues each chunk in its Writable's buffer and needs an uncork per turn).
  *
  * Buffer lifetime: a write the kernel took synchronously leaves the socket with nothing queued
- * (`writableLength` 0): the arena's bytes are free again. A write queued by the socket (a full
- * kernel buffer, a write already pending) keeps a reference to its bytes: they are never written
- * again, the arena goes on after them and is replaced by a fresh one when full. Sockets other than
- * `net.Socket` (and its subclasses, TLS included) are taken as holding every write.
+ * (`writableLength` 0): the arena's bytes are free again. A batch for a socket that already has
+ * bytes queued (a reader that does not keep up, a TLS write still pending), or for a socket other
+ * than `net.Socket` (and its subclasses, TLS included), is written as a copy of its own: a slow
+ * reader holds its own queued bytes, never the arena. Only the write that starts a queue (the
+ * kernel took part of it, or a TLS write, which Node always completes later) keeps a reference to
+ * arena bytes: they are never written again, the arena goes on after them and is replaced by a
+ * fresh one when full.
  * @internal
  */
 class InterleavedWriteBatch {
@@ -100,9 +103,15 @@ class InterleavedWriteBatch {
       // same view, no new Buffer object per write.
       let view = this.#view;
       if (view.byteOffset !== start || view.length !== end - start || view.buffer !== this.#arena.buffer) view = this.#view = this.#arena.subarray(start, end);
-      socket.write(view);
-      // Nothing queued: the kernel took these bytes (and everything before them) synchronously.
-      held = !(socket instanceof Socket) || socket.writableLength > 0;
+      if (socket.writableLength > 0 || !(socket instanceof Socket)) {
+        // It would wait behind earlier writes: a copy of its own, so that a reader that does not
+        // keep up holds its own bytes, not every arena its queued batches would lie in.
+        socket.write(Buffer.from(view));
+      } else {
+        socket.write(view);
+        // Nothing queued: the kernel took these bytes synchronously.
+        held = socket.writableLength > 0;
+      }
     }
     if (!held && this.#reusable) {
       this.#start = this.#end = 0;

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   decodeBasicAuthorization,
@@ -274,7 +274,7 @@ export class RTSPAuthenticator {
       if (c.nc === undefined || !/^[0-9a-fA-F]{8}$/.test(c.nc)) return fail;
       nc = Number.parseInt(c.nc, 16);
     }
-    if (!this.#useNonce(c.nonce, addressKey(request.clientAddress), nc, `${request.method} ${c.uri}`)) return { ok: false, status: 401, stale: true };
+    if (!this.#useNonce(c.nonce, addressKey(request.clientAddress), nc, nc === undefined ? useKey(request.method, c.uri) : '')) return { ok: false, status: 401, stale: true };
     return { ok: true, username: c.username };
   }
 }
@@ -294,4 +294,13 @@ function uriNamesRequest(digestURI: string, request: AuthRequest): boolean {
 /** What a nonce is bound to: the client's IPv4 address or IPv6 /64 (see `clientAddressKey`), '' without one. */
 function addressKey(address: string | undefined): string {
   return address === undefined || address === '' ? '' : clientAddressKey(normalizeAddress(address));
+}
+
+/**
+ * What a nonce remembers of one (method, uri) it authorized without qop: a digest of fixed size, so
+ * that what a peer makes us keep (16 per nonce, for every nonce remembered) does not grow with the
+ * uris it chooses (up to a request line each).
+ */
+function useKey(method: string, uri: string): string {
+  return createHash('sha256').update(method).update(' ').update(uri).digest('base64');
 }

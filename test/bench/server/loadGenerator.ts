@@ -21,13 +21,15 @@ export interface LoadOptions {
   clockRate?: number;
   /** Measured windows of `seconds` each (default 1). */
   windows?: number;
-  /** Seconds of play before each window, not measured (default 3 before the first, 0.5 after a resume). */
+  /** Seconds of play before the first window, not measured (default 3). */
+  warmupSeconds?: number;
+  /** Seconds of play after a resume before the next window, not measured (default 0.5). */
   settleSeconds?: number;
   /**
    * When given, runs after each window i with every session PAUSEd (e.g. the floor, measured while
    * the server has nothing to send); PLAY without a Range resumes them before the next window.
    */
-  between?: (i: number, window: WindowStats) => Promise<void>;
+  between?: (i: number, window: WindowStats, allPaused: boolean) => Promise<void>;
   /** Called once every session is set up and playing, before the first settle. */
   onPlaying?: () => void;
   /** Called when window i starts (every session plays) and when it ends. */
@@ -39,6 +41,8 @@ export interface LoadOptions {
 export interface WindowStats {
   /** Sessions playing. */
   sessions: number;
+  /** False when a session's PLAY (resume) before this window failed: the window is not what it should be. */
+  valid: boolean;
   packets: number;
   bytes: number;
   /** RTP timestamps seen change (frames, or MPEG-TS packet groups) summed over sessions. */
@@ -222,7 +226,10 @@ class Player {
     const cseq = ++this.#cseq;
     const p = new Promise<RTSPResponse>((resolve, reject) => (this.#pending = { resolve, reject }));
     this.#sock.write(serializeRTSPRequest({ method, uri, headers: { CSeq: String(cseq), ...headers } }));
-    return withTimeout(p, TIMEOUT_MS, method).then((r) => {
+    return withTimeout(p, TIMEOUT_MS, method).catch((e: Error) => {
+      if (process.env.BENCH_TRACE) console.log(`TRACE session ${this.index} ${method} cseq ${cseq} local ${this.#sock.localAddress}:${this.#sock.localPort} failed at ${new Date().toISOString()}: ${e.message}`);
+      throw e;
+    }).then((r) => {
       if (r.status !== 200) throw new Error(`${method}: ${r.status} ${r.reason}`);
       return r;
     });
@@ -349,11 +356,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sleep = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
   const result: WindowStats[] = [];
   try {
+    /** Sessions whose PAUSE or PLAY failed; each says why in its error. */
+    const failed = (e: Error, p: Player, what: string): number => {
+      p.stats.error ??= e.message.startsWith(what) ? e.message : `${what}: ${e.message}`;
+      return 1;
+    };
+    const count = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+    let valid = true;
     for (let w = 0; w < windows; w++) {
       if (w > 0 && o.between) {
-        await Promise.all(live.map((p) => p.resume().catch((e: Error) => (p.stats.error ??= `PLAY (resume): ${e.message}`))));
+        valid = count(await Promise.all(live.map((p) => p.resume().then(() => 0, (e: Error) => failed(e, p, 'PLAY (resume)'))))) === 0;
       }
-      await sleep(o.settleSeconds ?? (w === 0 ? 3 : 0.5));
+      await sleep(w === 0 ? (o.warmupSeconds ?? 3) : (o.settleSeconds ?? 0.5));
       const before = { packets: sum((s) => s.packets), bytes: sum((s) => s.bytes), frames: sum((s) => s.frames) };
       o.onWindowStart?.(w);
       for (const p of live) p.beginWindow();
@@ -366,6 +380,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       for (const p of live) p.endWindow();
       const stats: WindowStats = {
         sessions: live.length,
+        valid,
         packets: sum((s) => s.packets) - before.packets,
         bytes: sum((s) => s.bytes) - before.bytes,
         frames: sum((s) => s.frames) - before.frames,
@@ -375,9 +390,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       };
       result.push(stats);
       if (o.between) {
-        // Every session paused while `between` runs; a session whose PAUSE or PLAY fails says so.
-        await Promise.all(live.map((p) => p.pause().catch((e: Error) => (p.stats.error ??= `PAUSE: ${e.message}`))));
-        await o.between(w, stats);
+        // Every session paused while `between` runs; a session whose PAUSE fails says so.
+        const notPaused = count(await Promise.all(live.map((p) => p.pause().then(() => 0, (e: Error) => failed(e, p, 'PAUSE')))));
+        await o.between(w, stats, notPaused === 0);
       }
     }
   } finally {

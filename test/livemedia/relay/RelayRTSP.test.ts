@@ -6,19 +6,9 @@ import { BasicTaskScheduler } from '@dorsvr/scheduler';
 import { FramedSource, parseRTPHeader, parseRTPInfoHeader, parseSDP, RelayServerMediaSession, SimpleRTPSink, type Frame } from '@dorsvr/livemedia';
 import { RTSPServer } from '@dorsvr/rtspserver';
 import { RawRTSPClient } from '../../rtspserver/helpers/RawRTSPClient.js';
-import { H264, b64, rtpPacket } from './relayHelpers.js';
+import { H264, H264_CAMERA_SDP, b64, rtpPacket } from './relayHelpers.js';
 
-const SDP = [
-  'v=0',
-  'o=- 0 0 IN IP4 127.0.0.1',
-  's=cam',
-  't=0 0',
-  'm=video 0 RTP/AVP 96',
-  'a=rtpmap:96 H264/90000',
-  `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${b64(H264.sps)},${b64(H264.pps)}`,
-  'a=control:streamid=0',
-  '',
-].join('\r\n');
+const SDP = H264_CAMERA_SDP;
 
 test('over RTSP: DESCRIBE passes the publisher\'s fmtp, SETUP names the reader\'s SSRC, RTP-Info equals the first packet after PLAY and after PAUSE/PLAY', async () => {
   const scheduler = new BasicTaskScheduler();

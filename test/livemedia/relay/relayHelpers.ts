@@ -162,3 +162,16 @@ export const H265 = {
 export function b64(u: Uint8Array): string {
   return Buffer.from(u).toString('base64');
 }
+
+/** The SDP of a one-track H.264 publisher (camera) with {@link H264}'s parameter sets: `streamid=0`, payload type 96. */
+export const H264_CAMERA_SDP = [
+  'v=0',
+  'o=- 0 0 IN IP4 127.0.0.1',
+  's=cam',
+  't=0 0',
+  'm=video 0 RTP/AVP 96',
+  'a=rtpmap:96 H264/90000',
+  `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${b64(H264.sps)},${b64(H264.pps)}`,
+  'a=control:streamid=0',
+  '',
+].join('\r\n');

@@ -1,6 +1,8 @@
 import type { Frame, FrameOwner } from '../core/Frame.js';
 
 const END_OF_ACCESS_UNIT = 1;
+/** Entries the arrays keep room for once emptied (more are given back: ~60 B each). */
+const KEEP = 64;
 const KEY = 2;
 
 /**
@@ -76,6 +78,7 @@ export class H26xFrameQueue {
   clear(): void {
     for (let i = this.#head; i < this.#tail; i++) this.#drop(i);
     this.#head = this.#ready = this.#tail = 0;
+    if (this.#buffers.length > KEEP) this.#shrink();
   }
 
   /** The first ready entry as a frame (call only when {@link readyCount} > 0). */
@@ -98,8 +101,21 @@ export class H26xFrameQueue {
       for (let k = 0; k < pending; k++) this.#move(this.#ready + k, k);
       this.#head = this.#ready = 0;
       this.#tail = pending;
+      // A slice of many small NAL units grew the arrays: give that room back once it is not needed.
+      if (this.#buffers.length > KEEP && pending <= KEEP) this.#shrink();
     }
     return frame;
+  }
+
+  #shrink(): void {
+    const n = this.#tail;
+    this.#buffers.length = n;
+    this.#offsets.length = n;
+    this.#lengths.length = n;
+    this.#owners.length = n;
+    this.#times.length = n;
+    this.#durations.length = n;
+    this.#flags.length = n;
   }
 
   #drop(i: number): void {

@@ -372,28 +372,29 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
 
     const h26x = pt === this.#h26xPT;
     let payload: Uint8Array | undefined;
-    // Whether a waiting reader may start here: any packet of a codec without key frames, else only
-    // the start of an H.264/H.265 key frame.
-    let start = this.#h26xPT < 0;
     if (h26x) {
       payload = packet.subarray(hl, n - pad);
       this.parameterSets.learn(payload);
-      start = this.#h265 ? isH265KeyFrameStart(payload, this.parameterSets.donl) : isH264KeyFrameStart(payload);
     }
     // What precedes a key frame in its access unit (SEI, AUD) is kept whoever listens now: a
     // reader whose wait begins between a key frame's SEI/AUD and its slice gets them too.
     const readers = this.#playing;
     if (readers.length === 0) {
-      if (h26x) this.#notePrefix(payload!, ts, start);
+      if (h26x) this.#notePrefix(payload!, ts);
       return;
     }
     const chunks = this.#chunks;
     chunks[1] = packet.subarray(12);
+    // -1: not looked at yet; 0: not a start; 1: start here.
+    let start = this.#h26xPT < 0 ? 1 : -1;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
       if (r.state !== 'live') {
-        if (!start && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
-        this.#begin(r, pt, seq, ts, start);
+        if (start < 0) {
+          start = h26x && (this.#h265 ? isH265KeyFrameStart(payload!, this.parameterSets.donl) : isH264KeyFrameStart(payload!)) ? 1 : 0;
+        }
+        if (start === 0 && (this.#keyFrameWaitUs <= 0 || now - r.waitingSinceUs < this.#keyFrameWaitUs)) continue;
+        this.#begin(r, pt, seq, ts, start === 1);
       } else if (late && r.packetCount < 0x7000 && ((seq - r.startPublisherSeq) & 0x8000) !== 0) {
         continue;
       }
@@ -413,7 +414,7 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       r.packetCount++;
       r.octetCount += payloadLength;
     }
-    if (h26x) this.#notePrefix(payload!, ts, start); // after the readers that started at it took the prefix
+    if (h26x) this.#notePrefix(payload!, ts); // after the readers that started at it took the prefix
     // A send Node had to queue still holds its reader's header: those readers get fresh ones.
     if (this.#udpPlaying > 0) {
       const p4 = this.#pairs.udp4?.pair;
@@ -425,8 +426,9 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
   }
 
   /** Keep (or forget) `payload` as part of the prefix of the access unit of timestamp `ts` (see {@link #prefix}). */
-  #notePrefix(payload: Uint8Array, ts: number, keyStart: boolean): void {
-    const kind = keyStart ? 0 : this.#h265 ? h265KeyFramePrefix(payload, this.parameterSets.donl) : h264KeyFramePrefix(payload);
+  #notePrefix(payload: Uint8Array, ts: number): void {
+    // (A key frame's start is a slice: kind 0.)
+    const kind = this.#h265 ? h265KeyFramePrefix(payload, this.parameterSets.donl) : h264KeyFramePrefix(payload);
     if (kind === 0) {
       // A slice: the access unit so far is not a key frame's (or the key frame has just been sent).
       this.#clearPrefix();
@@ -464,12 +466,13 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
       this.#prefixFull = true;
       return false;
     }
-    this.#prefix.push(Uint8Array.from(payload));
+    this.#prefix.push(new Uint8Array(payload)); // a copy (typed-array constructor: one memcpy)
     this.#prefixBytes += payload.length;
     return true;
   }
 
   #clearPrefix(): void {
+    if (this.#prefixTs === -1) return; // already clear: every slice of a stream comes here
     this.#prefix.length = 0;
     this.#prefixBytes = 0;
     this.#prefixTs = -1;

@@ -171,7 +171,8 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
 
   /**
    * Send one packet, given as chunks (header, payload views), to every destination. Returns true
-   * when a UDP send was queued by Node (the kernel buffer was full): the socket then still holds
+   * when a UDP send was queued by Node (the kernel buffer was full, or a destination is a host name
+   * still being looked up): the socket then still holds
    * the chunks, so the caller must not write into them again (an RTP sink takes a fresh header).
    * Interleaved sends copy, so they never hold the chunks.
    */
@@ -180,6 +181,8 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
     this.packetsSent++;
     let udp4 = false;
     let udp6 = false;
+    // A host name is looked up before Node sends: the chunks are held until then, whatever the queue says.
+    let lookup = false;
     const destinations = this.#destinations;
     // One chunk (an RTP sink's whole packet) is sent as it is: Node's dgram makes a Buffer object
     // per chunk of a list, and a new array for them, on every send.
@@ -194,7 +197,10 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
           // one, a failed send is dropped silently, as `swallow` would; only a failed host-name
           // lookup would be emitted as the socket's 'error', hence the callback for those.
           if (socket === this.#connected) socket.send(msg);
-          else if (kind === 1) socket.send(msg, d.port, d.address, swallow);
+          else if (kind === 1) {
+            socket.send(msg, d.port, d.address, swallow);
+            lookup = true;
+          }
           else socket.send(msg, d.port, d.address);
           if (socket === this.#socket6) udp6 = true;
           else udp4 = true;
@@ -204,7 +210,7 @@ export class ServerFanout extends EventEmitter<ServerFanoutEvents> {
       }
     }
     // A send that could not go out at once waits in Node's queue with references to the chunks.
-    return (udp4 && queued(this.#socket)) || (udp6 && queued(this.#socket6));
+    return lookup || (udp4 && queued(this.#socket)) || (udp6 && queued(this.#socket6));
   }
 
   /** Feed a packet received elsewhere (an interleaved channel) as if it arrived here. */
