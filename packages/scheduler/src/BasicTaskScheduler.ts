@@ -10,8 +10,10 @@ const MAX_PASSES_PER_FIRING = 4;
 /** Tasks one timer firing runs at most, over all its passes (then the next timer turn goes on). */
 const MAX_TASKS_PER_FIRING = 100_000;
 /**
- * Milliseconds of tasks one firing runs at most (checked every {@link TASKS_PER_CLOCK_CHECK}
- * tasks): past it, the due tasks left run from a `setImmediate`, after the event loop has polled I/O.
+ * Milliseconds of tasks one firing of a {@link BasicTaskScheduler} runs at most (the clock is read
+ * every 32 tasks): past it, the due tasks left run, in order, from a `setImmediate`, after the event
+ * loop has polled I/O — so that a backlog of due tasks (a starved process whose streams all fell
+ * behind) never keeps sockets unread for longer than that.
  */
 export const FIRING_BUDGET_MS = 4;
 /** Tasks run between two readings of the clock against {@link FIRING_BUDGET_MS}. */
@@ -46,7 +48,8 @@ export interface BasicTaskSchedulerOptions {
  * one queue of delayed tasks and ONE Node timer, re-armed for the earliest task, that runs every
  * task due when it fires. Scheduling a million tasks creates no more timers than scheduling one,
  * and tasks due close together share a wake-up ({@link BasicTaskSchedulerOptions.granularityUs}).
- * Event-trigger handlers run from a `setImmediate`, never inside `triggerEvent`.
+ * Event-trigger handlers run from a `setImmediate`, never inside `triggerEvent`. A firing runs for
+ * {@link FIRING_BUDGET_MS} at most; due tasks left then run after the event loop has polled I/O.
  *
  * The pending timer keeps the process alive, as live555's event loop does; {@link close} releases it.
  */
