@@ -34,13 +34,17 @@ function resumeParked(): void {
   const q = parked;
   parked = [];
   let i = 0;
-  while (i < q.length && lateFrames < LATE_FRAMES_PER_TURN) q[i++]!();
-  if (i < q.length) {
-    // Those not reached go first next turn, ahead of the loops parked again just now.
-    parked = i === 0 ? q.concat(parked) : q.slice(i).concat(parked);
-    if (!resumeArmed) {
-      resumeArmed = true;
-      setImmediate(resumeParked);
+  try {
+    while (i < q.length && lateFrames < LATE_FRAMES_PER_TURN) q[i++]!();
+  } finally {
+    // Those not reached (the budget is spent, or an 'end' listener threw) go first next turn,
+    // ahead of the loops parked again just now.
+    if (i < q.length) {
+      parked = q.slice(i).concat(parked);
+      if (!resumeArmed) {
+        resumeArmed = true;
+        setImmediate(resumeParked);
+      }
     }
   }
 }
