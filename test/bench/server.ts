@@ -303,7 +303,7 @@ interface Row {
   ratio: Spread;
   corePct: number;
   rssMiB: number;
-  /** RSS at the end of each window, MiB (the first is the row's figure). */
+  /** RSS at the end of each window, MiB (the largest is the row's figure). */
   rssEach: number[];
   lossPct: number;
   /** Packets behind the highest sequence number seen (reordered or duplicated), and packets of a foreign SSRC. */
@@ -385,9 +385,10 @@ interface FloorBurst {
  * server's sessions are paused, and reports its own CPU (process.cpuUsage(), every thread), packets
  * and wake-ups. What it does is what the server's send path does, bare: UDP — one socket per
  * destination `connect()`ed to it (as dorsvr's on-demand streams are), `send(packet)` of one
- * buffer (dorsvr assembles each packet in one); TCP — one connection per destination, a turn's
- * interleaved frames to it in one `write` of one buffer (dorsvr copies them into a batch buffer and
- * writes it once; the floor's are ready-made). Each destination gets bursts of
+ * buffer (dorsvr assembles each packet in one); TCP — one connection per destination, a bare
+ * `write` of each interleaved packet (issue #12's floor: "a bare `socket.write`"). With
+ * `BENCH_TCP_FLOOR=turn` a turn's interleaved frames to a connection go in one `write` of one
+ * ready-made buffer instead, a stricter floor (dorsvr copies them into a batch buffer and writes it once). Each destination gets bursts of
  * packets at the window's rate and pattern, in the phase its session's bursts arrived in (the
  * server's alignment of sessions, see phasesOf); the loop wakes when the next burst
  * is due, rounded up to dorsvr-server's timer slot (8 ms by default), never busy.
@@ -538,6 +539,8 @@ function run(S, count, bps, ppb, size, slot, phases) {
   // TCP: up to 64 interleaved frames ready in one buffer; a turn's k frames to a connection go in one write.
   const MAXK = 64, F = 4 + size, frames = Buffer.alloc(MAXK * F, 0x47);
   for (let j = 0; j < MAXK; j++) { frames[j * F] = 0x24; frames[j * F + 1] = 0; frames.writeUInt16BE(size, j * F + 2); }
+  // Issue #12's TCP floor is a bare socket.write per RTP packet; BENCH_TCP_FLOOR=turn joins a turn's frames (stricter).
+  const perTurn = process.env.BENCH_TCP_FLOOR === 'turn', one = frames.subarray(0, F);
   const period = 1000 / bps;
   const next = new Float64Array(count), acc = new Float64Array(count);
   const t0 = performance.now();
@@ -554,7 +557,8 @@ function run(S, count, bps, ppb, size, slot, phases) {
       if (bursts === 64) next[i] = now + period; // far behind (a starved process): skip, as bounded as the loop
       if (k > 0) {
         if (transport === 'udp') { const s = udp[i]; for (let j = 0; j < k; j++) s.send(packet); }
-        else { const c = tcp[i]; for (let j = 0; j < k; j += MAXK) c.write(frames.subarray(0, Math.min(MAXK, k - j) * F)); }
+        else if (perTurn) { const c = tcp[i]; for (let j = 0; j < k; j += MAXK) c.write(frames.subarray(0, Math.min(MAXK, k - j) * F)); }
+        else { const c = tcp[i]; for (let j = 0; j < k; j++) c.write(one); }
         packets += k;
       }
       if (next[i] < earliest) earliest = next[i];
@@ -700,8 +704,9 @@ async function measure(dir: string, file: string, transport: 'udp' | 'tcp', n: n
     floor,
     ratio,
     corePct: (cpuUsTotal / (result.windowSeconds * 1e6)) * 100,
-    // Before any PAUSE: across PAUSE/PLAY cycles RSS rose ~5 MiB per cycle at N = 200 MPEG-TS (see NOTES.md).
-    rssMiB: (windows[0]?.rss ?? NaN) / 2 ** 20,
+    // Peak: old space grows between mark-compacts for as long as sessions play (h264mem: 30 s windows
+    // without PAUSE grew as much as PAUSE/PLAY cycles do), so the first sample would flatter the server.
+    rssMiB: (windows.length ? Math.max(...windows.map((w) => w.rss)) : NaN) / 2 ** 20,
     rssEach: windows.map((w) => w.rss / 2 ** 20),
     lossPct: sent > 0 ? ((sent - pkts) / sent) * 100 : NaN,
     late: ok.reduce((x, s) => x + s.late, 0),
@@ -960,9 +965,9 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
-    'destinations: UDP `send` of one buffer on one connected socket each, TCP one `write` of each turn\'s interleaved frames, woken in',
+    `destinations: UDP \`send\` of one buffer on one connected socket each, TCP ${process.env.BENCH_TCP_FLOOR === 'turn' ? 'one \`write\` of each turn\'s interleaved frames (BENCH_TCP_FLOOR=turn)' : 'a bare \`write\` of each interleaved packet'}, woken in`,
     'dorsvr-server\'s timer slots) in bursts taken between the windows; the ratio of each window to the burst after it',
-    '(pooled, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
+    '(pooled, min–max); % of one core; server RSS (peak: the largest of the samples at the end of each window); loss (sequence gaps within a session SSRC;',
     'reordered and foreign-SSRC packets named when any); real time (RTP time advanced / wall time, per session: p5 and',
     'median; live555 stamps MPEG-TS packets with the time it read them, so for its MPEG-TS rows this says nothing: see the next column);',
     'packets (MPEG-TS; ÷ the file\'s mean packet rate, which moves a few % along the file) or frames (H.264; ÷ 25) received',

@@ -48,8 +48,10 @@ async function playToEnd(url: string, options: RTSPClientOptions = {}) {
       sub.on('end', resolve);
     });
     await client.play();
+    // Read while playing: once the stream ended (the server's BYE) the client may release it first.
+    const transport = sub.transport;
     await within(ended, 30_000, `${url} to its end`);
-    return { frames, transport: sub.transport, tunnelled: client.httpTunnelled };
+    return { frames, transport, tunnelled: client.httpTunnelled };
   } finally {
     await client.close();
   }

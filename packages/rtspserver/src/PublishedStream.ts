@@ -64,6 +64,8 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   /** Per track, its input's `whilePaused` count when it was last paused. */
   readonly #droppedAtPause: number[] = [];
   #ended = false;
+  /** While a UDP publisher's last datagrams are drained after its end: ends the drain now. */
+  #finishDrain: (() => void) | undefined;
   #finalStats: PublishedStreamStats | undefined;
   readonly #onConnectionClose = (): void => this.end('connection-closed');
 
@@ -213,10 +215,48 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
    * removes the relay from the server and closes the publisher's session.
    */
   end(reason: PublishEndReason): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      // Ended again while draining (the server closing): the rest of the drain is not waited for.
+      this.#finishDrain?.();
+      return;
+    }
     this.#ended = true;
     debug('%s: publisher ended (%s)', this.path, reason);
     this.connection.socket.off('close', this.#onConnectionClose);
+    const udp = this.#inputs.filter((i): i is PublisherTrackInput => i?.transport.mode === 'udp');
+    if (udp.length > 0 && (reason === 'teardown' || reason === 'connection-closed')) this.#drainThen(udp, () => this.#finish(reason));
+    else this.#finish(reason);
+  }
+
+  /**
+   * A UDP publisher's last datagrams can still wait in our sockets when its TEARDOWN (or its
+   * connection's close) is read: a server that was busy for a while reads each socket a batch per
+   * event-loop turn, and the RTSP connection's turn may come first. Before the relay ends, its
+   * inputs go on relaying until a check finds that nothing came since the check before (10 ms
+   * apart, so at least one turn's reads lie between); at most 50 checks (about 0.5 s).
+   */
+  #drainThen(inputs: readonly PublisherTrackInput[], done: () => void): void {
+    const scheduler = this.relay.tracks[0]?.scheduler;
+    if (!scheduler) return done();
+    const received = (): number => inputs.reduce((n, i) => n + i.stats.rtpPackets + i.stats.rtcpPackets + i.stats.whilePaused, 0);
+    let last = -1;
+    let checks = 0;
+    let task = scheduler.scheduleDelayedTask(10_000, check);
+    this.#finishDrain = () => {
+      scheduler.unscheduleDelayedTask(task);
+      this.#finishDrain = undefined;
+      done();
+    };
+    function check(this: void): void {
+      const now = received();
+      if (now === last || ++checks >= 50) return finish();
+      last = now;
+      task = scheduler!.scheduleDelayedTask(10_000, check);
+    }
+    const finish = (): void => this.#finishDrain?.();
+  }
+
+  #finish(reason: PublishEndReason): void {
     this.#finalStats = this.stats();
     try {
       this.relay.end();

@@ -108,9 +108,10 @@ export interface RTSPServerOptions {
    * Bytes an interleaved (TCP) connection may have queued in the server, beyond what the kernel's
    * socket buffers hold, before RTP/RTCP packets to it are dropped (default 256 KiB; 500 drops in a
    * row and the reader is disconnected). Unread responses beyond it stop the reading of the
-   * connection's requests. It bounds what slow readers make the server hold: at most this much
-   * each (500 stalled TCP readers: 125 MiB). A player that keeps up never comes near it: packets
-   * leave in batches of at most 64 KiB, and the kernel's buffers take a reader's stall of seconds
+   * connection's requests. It bounds what slow readers make the server hold: this much each, plus
+   * the last batch handed over before the bound was checked (< 128 KiB) and the 160 KiB shared batch
+   * buffer its first unsent write lies in (500 stalled TCP readers: at most ~270 MiB). A player that
+   * keeps up never comes near it: packets leave in batches of ~64 KiB at most, and the kernel's buffers take a reader's stall of seconds
    * first (ffmpeg, GStreamer and our client over loopback at ~2 Mbit/s, key frames of up to 530 KB,
    * ffmpeg and our client stopped for up to 4 s at a time, on a loaded machine: at most 65 KiB ever
    * queued, nothing dropped). Raise it only for readers whose kernel buffers cannot take a burst (a

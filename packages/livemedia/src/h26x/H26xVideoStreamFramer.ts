@@ -20,13 +20,14 @@ const debug = createDebug('dorsvr:livemedia:h26x');
 export interface H26xVideoStreamFramerOptions {
   /** Frame rate used when the SPS carries no timing information (default 25). */
   defaultFrameRate?: number;
-  /** Largest NAL unit accepted, in bytes (default 16 MiB). */
+  /** Largest NAL unit accepted, in bytes (default 16 MiB; anything but a positive number throws `ERR_H26X_OPTIONS`). */
   maxNalSize?: number;
-  /** Largest access unit accepted, in bytes (default 64 MiB). */
+  /** Largest access unit accepted, in bytes (default 64 MiB; anything but a positive number throws `ERR_H26X_OPTIONS`). */
   maxAccessUnitSize?: number;
   /**
    * For inputs that cannot be duplicated (live), how many bytes {@link H26xVideoStreamFramer.prepare}
-   * may read looking for parameter sets (default 8 MiB). What it reads is still delivered.
+   * may read looking for parameter sets (default 8 MiB; anything but a positive number throws
+   * `ERR_H26X_OPTIONS`). What it reads is still delivered.
    */
   maxPrepareBytes?: number;
 }
@@ -188,9 +189,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#options = {
       defaultFrameRate,
-      maxNalSize: options.maxNalSize ?? 16 * 1024 * 1024,
-      maxAccessUnitSize: options.maxAccessUnitSize ?? 64 * 1024 * 1024,
-      maxPrepareBytes: options.maxPrepareBytes ?? 8 * 1024 * 1024,
+      maxNalSize: byteLimit(options.maxNalSize, 16 * 1024 * 1024, 'maxNalSize'),
+      maxAccessUnitSize: byteLimit(options.maxAccessUnitSize, 64 * 1024 * 1024, 'maxAccessUnitSize'),
+      maxPrepareBytes: byteLimit(options.maxPrepareBytes, 8 * 1024 * 1024, 'maxPrepareBytes'),
     };
     // NAL units across chunk boundaries of a file: one copy shared by every framer of that file.
     const copies = new SharedNalCopies(() => this.#fileVersion());
@@ -613,4 +614,14 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#queue.completeAccessUnit(pt, duration, key);
   }
+}
+
+/**
+ * A byte limit of the options: `fallback` when not given, else a positive number; anything else (a
+ * string, NaN, 0) throws rather than leaving the limit off (a comparison with it would never hold).
+ */
+function byteLimit(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new DorsvrError('ERR_H26X_OPTIONS', `${name} must be a positive number of bytes, not ${String(value)}`);
+  return value;
 }
