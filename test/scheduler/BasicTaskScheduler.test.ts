@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, DorsvrError } from '@dorsvr/scheduler';
 
 /** Active Node timers in this process (setTimeout/setInterval handles). */
@@ -302,4 +303,47 @@ test('a task falling due while due tasks run is run by the same firing, not by a
   assert.equal(bRan, true);
   assert.equal(bRanBeforeNextTurn, true, 'B waited for another turn of the event loop');
   assert.equal(armed, 1, `${armed} timers armed for two tasks one firing could run`);
+});
+
+test('a firing with a long backlog of due tasks lets the event loop poll I/O every few milliseconds, and runs every task in order', async () => {
+  // 4000 tasks due at once, each ~50 µs of work (200 ms together): a socket's bytes must be read
+  // after a bounded part of them, not after all (counted in tasks, not timed).
+  const s = new BasicTaskScheduler({ granularityUs: 0 });
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  const client = createConnection((server.address() as { port: number }).port, '127.0.0.1');
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  const peer = await accepted;
+  try {
+    const N = 4000;
+    const order: number[] = [];
+    let all!: () => void;
+    const done = new Promise<void>((r) => (all = r));
+    const polled = new Promise<number>((r) => peer.once('data', () => r(order.length)));
+    // From the check phase, and held there until the tasks are due: the next turn's timers phase
+    // (the scheduler's firing) comes before its poll.
+    setImmediate(() => {
+      for (let i = 0; i < N; i++) {
+        s.scheduleDelayedTask(0, () => {
+          order.push(i);
+          const until = performance.now() + 0.05;
+          while (performance.now() < until);
+          if (order.length === N) all();
+        });
+      }
+      client.write('x');
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+    });
+    const ranBeforePoll = await polled;
+    assert.ok(ranBeforePoll < 1000, `${ranBeforePoll} of ${N} due tasks ran before the socket was read`);
+    await done;
+    assert.deepEqual(order, Array.from({ length: N }, (_, i) => i));
+  } finally {
+    s.close();
+    client.destroy();
+    peer.destroy();
+    server.close();
+  }
 });

@@ -36,7 +36,7 @@ export { SharedChunk } from './core/SharedChunk.js';
 export { FramedSource, type FramedSourceEvents, type AnyFramedSource } from './core/FramedSource.js';
 export { FramedFilter } from './core/FramedFilter.js';
 export { AsyncIterableSource } from './core/AsyncIterableSource.js';
-export { MediaSink, type MediaSinkEvents } from './core/MediaSink.js';
+export { LATE_FRAMES_PER_TURN, MediaSink, type MediaSinkEvents } from './core/MediaSink.js';
 export * from './rtsp/index.js';
 export * from './sdp/index.js';
 export * from './rtp/index.js';

@@ -9,6 +9,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_PASSES_PER_FIRING = 4;
 /** Tasks one timer firing runs at most, over all its passes (then the next timer turn goes on). */
 const MAX_TASKS_PER_FIRING = 100_000;
+/**
+ * Milliseconds of tasks one firing of a {@link BasicTaskScheduler} runs at most (the clock is read
+ * every 32 tasks): past it, the due tasks left run, in order, from a `setImmediate`, after the event
+ * loop has polled I/O — so that a backlog of due tasks (a starved process whose streams all fell
+ * behind) never keeps sockets unread for longer than that.
+ */
+export const FIRING_BUDGET_MS = 4;
+/** Tasks run between two readings of the clock against {@link FIRING_BUDGET_MS}. */
+const TASKS_PER_CLOCK_CHECK = 32;
 
 /** Default {@link BasicTaskSchedulerOptions.granularityUs}. */
 export const DEFAULT_TIMER_GRANULARITY_US = 4000;
@@ -39,7 +48,8 @@ export interface BasicTaskSchedulerOptions {
  * one queue of delayed tasks and ONE Node timer, re-armed for the earliest task, that runs every
  * task due when it fires. Scheduling a million tasks creates no more timers than scheduling one,
  * and tasks due close together share a wake-up ({@link BasicTaskSchedulerOptions.granularityUs}).
- * Event-trigger handlers run from a `setImmediate`, never inside `triggerEvent`.
+ * Event-trigger handlers run from a `setImmediate`, never inside `triggerEvent`. A firing runs for
+ * {@link FIRING_BUDGET_MS} at most; due tasks left then run after the event loop has polled I/O.
  *
  * The pending timer keeps the process alive, as live555's event loop does; {@link close} releases it.
  */
@@ -60,8 +70,11 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
   };
   readonly #onImmediate = (): void => {
     this.#immediate = undefined;
+    this.#overtime = false;
     this.#fire();
   };
+  /** The last firing stopped at {@link FIRING_BUDGET_MS} with tasks due: the immediate runs them. */
+  #overtime = false;
 
   /** @throws DorsvrError `ERR_SCHEDULER_OPTIONS` for a granularity that is not a finite number ≥ 0. */
   constructor(options: BasicTaskSchedulerOptions = {}) {
@@ -101,6 +114,8 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
       return;
     }
     const now = this.now();
+    // Due tasks left by a firing that ran out of time: the immediate armed for them runs them.
+    if (this.#overtime && next <= now) return;
     const g = this.#granularityUs;
     // The end of the slot the task is due in (a task already due is not held back).
     const at = g > 1 && next > now ? Math.ceil(next / g) * g : next;
@@ -125,15 +140,28 @@ export class BasicTaskScheduler extends AbstractTaskScheduler {
       // arm a 0 ms timer, a wake-up of its own (a quarter of the firings of a server pacing ten
       // MPEG-TS streams, whose runs take ~0.1–0.2 ms). Bounded, so that timers and I/O still get
       // their turn when tasks keep falling due.
+      // Bounded in time too: a backlog of due tasks (a starved process whose streams all fell
+      // behind) must not keep the event loop from polling sockets for more than a few ms.
       let budget = MAX_TASKS_PER_FIRING;
-      for (let pass = 0; pass < MAX_PASSES_PER_FIRING && budget > 0; pass++) {
-        budget -= this.runDue(this.now(), budget);
+      const deadline = performance.now() + FIRING_BUDGET_MS;
+      passes: for (let pass = 0; pass < MAX_PASSES_PER_FIRING && budget > 0; pass++) {
+        const now = this.now();
+        for (;;) {
+          const ran = this.runDue(now, Math.min(TASKS_PER_CLOCK_CHECK, budget));
+          budget -= ran;
+          if (ran < TASKS_PER_CLOCK_CHECK || budget <= 0 || this.closed) break;
+          if (performance.now() >= deadline) {
+            this.#overtime = true;
+            break passes;
+          }
+        }
         const next = this.queue.peekTime();
         if (this.closed || next === undefined || next > this.now()) break;
       }
     } finally {
       this.#running = false;
     }
+    if (this.#overtime && !this.closed) this.#immediate ??= setImmediate(this.#onImmediate);
     this.wake();
   }
 

@@ -9,6 +9,6 @@ export { defaultScheduler } from './defaultScheduler.js';
 export type { Task, TaskToken, EventTriggerId, TaskScheduler, TaskSchedulerEvents } from './TaskScheduler.js';
 export { DelayQueue } from './DelayQueue.js';
 export { AbstractTaskScheduler } from './AbstractTaskScheduler.js';
-export { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, type BasicTaskSchedulerOptions } from './BasicTaskScheduler.js';
+export { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, FIRING_BUDGET_MS, type BasicTaskSchedulerOptions } from './BasicTaskScheduler.js';
 export { VirtualTaskScheduler } from './VirtualTaskScheduler.js';
 export { warnUnheardError } from './warnUnheardError.js';

@@ -3,10 +3,51 @@ import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from './Frame.js';
 import type { AnyFramedSource, FramedSource } from './FramedSource.js';
 
-/** Frames played synchronously in a row before the play loop yields once (to the microtask queue). */
+/** Frames one play loop takes synchronously in a row before it yields once (to the microtask queue). */
 const SYNC_BURST = 64;
-/** Bursts in a row before the loop yields to the event loop itself (timers, sockets). */
-const BURSTS_PER_TURN = 16;
+/**
+ * Frames all play loops together take without waiting (frames that were due at once: a source at
+ * hand, a paced sink behind its clock) before the event loop must poll I/O again: past it, every
+ * loop that would read on at once is parked, and one `setImmediate` resumes the parked loops in
+ * turn with a fresh budget. See {@link MediaSink}.
+ */
+export const LATE_FRAMES_PER_TURN = 128;
+
+/** Frames taken without waiting since the parked loops were last resumed (all sinks together). */
+let lateFrames = 0;
+/** Play loops waiting for the event loop's next turn, in the order they yielded. */
+let parked: Array<() => void> = [];
+let resumeArmed = false;
+
+function park(again: () => void): void {
+  parked.push(again);
+  if (!resumeArmed) {
+    resumeArmed = true;
+    setImmediate(resumeParked);
+  }
+}
+
+/** After an I/O poll: resume the parked loops in order, until the fresh budget is spent again. */
+function resumeParked(): void {
+  resumeArmed = false;
+  lateFrames = 0;
+  const q = parked;
+  parked = [];
+  let i = 0;
+  try {
+    while (i < q.length && lateFrames < LATE_FRAMES_PER_TURN) q[i++]!();
+  } finally {
+    // Those not reached (the budget is spent, or an 'end' listener threw) go first next turn,
+    // ahead of the loops parked again just now.
+    if (i < q.length) {
+      parked = q.slice(i).concat(parked);
+      if (!resumeArmed) {
+        resumeArmed = true;
+        setImmediate(resumeParked);
+      }
+    }
+  }
+}
 
 /** Events of every {@link MediaSink}. */
 export interface MediaSinkEvents {
@@ -25,9 +66,8 @@ interface PlayRun {
   readonly source: AnyFramedSource;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
-  /** Frames taken synchronously since the loop last yielded, and bursts since it last left the turn. */
+  /** Frames taken synchronously since the loop last yielded. */
   burst: number;
-  bursts: number;
   readonly onFrame: (frame: Frame | null) => void;
   readonly onConsumed: () => void;
   readonly onError: (err: unknown) => void;
@@ -41,6 +81,15 @@ interface PlayRun {
  * Subclasses implement {@link consumeFrame}; a sink that paces its output (an RTP sink sending at
  * presentation times) simply resolves when it is ready for the next frame — or, on a hot path,
  * calls {@link deferFrame} and later {@link frameConsumed}, which costs no promise per frame.
+ *
+ * A frame the sink takes at once (a source with frames at hand, a paced sink whose frame is already
+ * due) lets the loop read the next one synchronously — but all sinks of the process together take
+ * at most {@link LATE_FRAMES_PER_TURN} such frames before the event loop polls I/O again: past
+ * that budget each loop parks, and the parked loops resume in turn, in the order they parked, on
+ * the next turns (`setImmediate`). So a server whose sessions fall far behind (a starved process)
+ * still accepts connections and answers requests every few milliseconds, and catches its streams
+ * up frame by frame, in order, without dropping any (as live555 sends a late frame from a
+ * zero-delay task, so that its `select()` loop runs between frames).
  *
  * @example
  * ```ts
@@ -150,9 +199,11 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
     // Frames a source has at hand and a sink takes at once pass without a promise each (and a
     // sink that waits uses deferFrame, not a promise): the loop below is driven by callbacks made
     // once per call. Every SYNC_BURST frames taken in a row it still yields to the microtask
-    // queue, and every BURSTS_PER_TURN bursts to the event loop, so that other streams, sockets
-    // and timers (and a stopPlaying from outside) get their turn even when nothing in the chain
-    // ever waits (a file read with blocking reads into a sink that takes every frame at once).
+    // queue (other streams, a stopPlaying from outside), and once LATE_FRAMES_PER_TURN frames were
+    // taken without waiting by all loops together it parks until the event loop has polled I/O,
+    // so that sockets and timers get their turn even when nothing in the chain ever waits (a file
+    // read with blocking reads into a sink that takes every frame at once, or many paced sinks
+    // far behind their clock on a starved process).
     return new Promise<void>((resolve, reject) => {
       const run: PlayRun = {
         generation,
@@ -160,7 +211,6 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
         resolve,
         reject,
         burst: 0,
-        bursts: 0,
         onFrame: (frame) => this.#afterRead(run, frame),
         onConsumed: () => {
           run.burst = 0;
@@ -183,6 +233,12 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
     for (;;) {
       if (run.generation !== this.#generation) {
         run.resolve();
+        return;
+      }
+      // The turn's budget of frames taken without waiting is spent (by any sink): read on after
+      // the event loop has polled I/O.
+      if (lateFrames >= LATE_FRAMES_PER_TURN) {
+        park(run.again);
         return;
       }
       let frame: Frame | null | Promise<Frame | null>;
@@ -246,12 +302,14 @@ export abstract class MediaSink<Events extends MediaSinkEvents = MediaSinkEvents
       Promise.resolve(consumed).then(run.onConsumed, run.onError);
       return false;
     }
+    if (++lateFrames >= LATE_FRAMES_PER_TURN) {
+      run.burst = 0;
+      park(run.again);
+      return false;
+    }
     if (++run.burst >= SYNC_BURST) {
       run.burst = 0;
-      if (++run.bursts >= BURSTS_PER_TURN) {
-        run.bursts = 0;
-        setImmediate(run.again);
-      } else queueMicrotask(run.again);
+      queueMicrotask(run.again);
       return false;
     }
     return true;
