@@ -267,7 +267,7 @@ async function startServer(dir: string, nodeArgs: string[] = []): Promise<Server
 }
 
 /** A figure over k measurements: its central value (pooled, or the median), min and max (NaN when none). */
-interface Spread {
+export interface Spread {
   median: number;
   min: number;
   max: number;
@@ -279,7 +279,7 @@ interface Spread {
  * `central` replaces the median when given: CPU per packet is pooled (all CPU / all packets), so
  * that a mark-compact or a stall that fell in one window counts as much as it cost.
  */
-function spread(xs: number[], central?: number): Spread {
+export function spread(xs: number[], central?: number): Spread {
   const v = xs.filter((x) => Number.isFinite(x));
   if (v.length === 0) return { median: NaN, min: NaN, max: NaN, all: xs };
   const s = [...v].sort((a, b) => a - b);
@@ -357,7 +357,7 @@ interface FloorWork {
  * (at N = 10 H.264 it woke ~30-50 times a second for 250 frames) where random phases would wake a
  * floor ~150 times; live555 schedules each session on its own.
  */
-function phasesOf(burstTimes: number[][], periodMs: number): number[] {
+export function phasesOf(burstTimes: number[][], periodMs: number): number[] {
   return burstTimes.map((ts) => {
     let x = 0;
     let y = 0;
@@ -384,9 +384,10 @@ interface FloorBurst {
  * once per row (its sockets set up before the server starts), it sends a burst when asked, while the
  * server's sessions are paused, and reports its own CPU (process.cpuUsage(), every thread), packets
  * and wake-ups. What it does is what the server's send path does, bare: UDP — one socket per
- * destination `connect()`ed to it (as dorsvr's on-demand streams are), `send([header, payload])`;
- * TCP — one connection per destination, the interleaved frames of a turn written corked (one
- * `writev` per connection per turn, as dorsvr's interleaved path). Each destination gets bursts of
+ * destination `connect()`ed to it (as dorsvr's on-demand streams are), `send(packet)` of one
+ * buffer (dorsvr assembles each packet in one); TCP — one connection per destination, a turn's
+ * interleaved frames to it in one `write` of one buffer (dorsvr copies them into a batch buffer and
+ * writes it once; the floor's are ready-made). Each destination gets bursts of
  * packets at the window's rate and pattern, in the phase its session's bursts arrived in (the
  * server's alignment of sessions, see phasesOf); the loop wakes when the next burst
  * is due, rounded up to dorsvr-server's timer slot (8 ms by default), never busy.
@@ -532,9 +533,11 @@ process.stdin.on('data', (d) => {
 });
 function run(S, count, bps, ppb, size, slot, phases) {
   count = Math.min(count, N);
-  const header = Buffer.alloc(12); header[0] = 0x80; header[1] = 33;
-  const payload = Buffer.alloc(Math.max(1, size - 12), 0x47);
-  const frame = Buffer.alloc(4 + size, 0x47); frame[0] = 0x24; frame[1] = 0; frame.writeUInt16BE(size, 2);
+  size = Math.max(12, Math.min(65535, size));
+  const packet = Buffer.alloc(size, 0x47); packet[0] = 0x80; packet[1] = 33;
+  // TCP: up to 64 interleaved frames ready in one buffer; a turn's k frames to a connection go in one write.
+  const MAXK = 64, F = 4 + size, frames = Buffer.alloc(MAXK * F, 0x47);
+  for (let j = 0; j < MAXK; j++) { frames[j * F] = 0x24; frames[j * F + 1] = 0; frames.writeUInt16BE(size, j * F + 2); }
   const period = 1000 / bps;
   const next = new Float64Array(count), acc = new Float64Array(count);
   const t0 = performance.now();
@@ -550,8 +553,8 @@ function run(S, count, bps, ppb, size, slot, phases) {
       for (; next[i] <= now && bursts < 64; bursts++) { acc[i] += ppb; const m = Math.floor(acc[i]); acc[i] -= m; k += m; next[i] += period; }
       if (bursts === 64) next[i] = now + period; // far behind (a starved process): skip, as bounded as the loop
       if (k > 0) {
-        if (transport === 'udp') { const s = udp[i]; for (let j = 0; j < k; j++) s.send([header, payload]); }
-        else { const c = tcp[i]; c.cork(); for (let j = 0; j < k; j++) c.write(frame); process.nextTick(() => c.uncork()); }
+        if (transport === 'udp') { const s = udp[i]; for (let j = 0; j < k; j++) s.send(packet); }
+        else { const c = tcp[i]; for (let j = 0; j < k; j += MAXK) c.write(frames.subarray(0, Math.min(MAXK, k - j) * F)); }
         packets += k;
       }
       if (next[i] < earliest) earliest = next[i];
@@ -884,7 +887,7 @@ export async function run(): Promise<boolean> {
  * A target "≤ limit" over the values of k measurements: held when every value is, missed when none
  * is, and otherwise within this run's noise (the values straddle it).
  */
-function verdict(sp: Spread, limit: number): string {
+export function verdict(sp: Spread, limit: number): string {
   if (!Number.isFinite(sp.median)) return 'not measured';
   if (sp.max <= limit) return 'holds';
   if (sp.min > limit) {
@@ -957,7 +960,7 @@ function writeResults(rows: Row[], perSession: string[], top: string[], live555A
     '',
     'Columns: server CPU per 1000 RTP packets delivered (ms: all windows\' CPU / all their packets, and the windows\' min–max); the bare-send floor, a child',
     'process doing only the sends a server of this row must make (the window\'s packet rate, size and burst pattern to N',
-    'destinations: UDP `send` on one connected socket each, TCP corked `write`s of each turn\'s interleaved frames, woken in',
+    'destinations: UDP `send` of one buffer on one connected socket each, TCP one `write` of each turn\'s interleaved frames, woken in',
     'dorsvr-server\'s timer slots) in bursts taken between the windows; the ratio of each window to the burst after it',
     '(pooled, min–max); % of one core; server RSS (at the end of the first window, before any PAUSE); loss (sequence gaps within a session SSRC;',
     'reordered and foreign-SSRC packets named when any); real time (RTP time advanced / wall time, per session: p5 and',

@@ -100,6 +100,21 @@ test('bytes a slow reader\'s socket still holds stay intact while other connecti
   const slow = await connectionPair(64 << 20);
   const fast = await connectionPair(64 << 20);
   try {
+    // Large buffers the slow socket is handed views of: the batch memory shared by every connection.
+    const shared = new Set<ArrayBufferLike>();
+    const note = (c: Buffer): void => {
+      if (c.buffer.byteLength > 65536) shared.add(c.buffer);
+    };
+    const writev = slow.serverSide._writev!.bind(slow.serverSide);
+    const write = slow.serverSide._write.bind(slow.serverSide);
+    slow.serverSide._writev = (chunks, cb) => {
+      for (const c of chunks) note(c.chunk as Buffer);
+      writev(chunks, cb);
+    };
+    slow.serverSide._write = (chunk: Buffer, enc, cb) => {
+      note(chunk);
+      write(chunk, enc, cb);
+    };
     slow.peer.pause();
     const slowGot: Buffer[] = [];
     let fastBytes = 0;
@@ -130,6 +145,10 @@ test('bytes a slow reader\'s socket still holds stay intact while other connecti
     while ((Buffer.concat(slowGot).length < want.length || fastBytes < fastExpected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(fastBytes, fastExpected);
     assert.ok(Buffer.concat(slowGot).equals(want), 'the slow reader got every frame as sent');
+    // What a slow reader's socket queued was its own bytes: besides the shared buffer it was written
+    // from while it kept up, at most the one it was writing from when the kernel's buffer filled up —
+    // not one shared buffer per queued packet (which would pin them all until the reader reads).
+    assert.ok(shared.size <= 2, `the slow socket held views of ${shared.size} shared batch buffers`);
   } finally {
     await slow.close();
     await fast.close();

@@ -18,13 +18,12 @@ export const FLUSH_BATCH_BYTES = 64 * 1024;
  * queues each chunk in its Writable's buffer and needs an uncork per turn).
  *
  * Buffer lifetime: a write the kernel took synchronously leaves the socket with nothing queued
- * (`writableLength` 0): the arena's bytes are free again. A batch for a socket that already has
- * bytes queued (a reader that does not keep up, a TLS write still pending), or for a socket other
- * than `net.Socket` (and its subclasses, TLS included), is written as a copy of its own: a slow
- * reader holds its own queued bytes, never the arena. Only the write that starts a queue (the
- * kernel took part of it, or a TLS write, which Node always completes later) keeps a reference to
- * arena bytes: they are never written again, the arena goes on after them and is replaced by a
- * fresh one when full.
+ * (`writableLength` 0): the arena's bytes are free again. A socket that already has bytes queued
+ * (a slow reader) is given a copy of its own, so that it never pins the shared arena; and when the
+ * kernel's buffer fills up during a write from the arena, the socket keeps a reference to those
+ * bytes: they are never written again, the arena goes on after them and is replaced by a fresh one
+ * when full (at most one arena per connection that starts queueing, until that write drains).
+ * Sockets other than `net.Socket` (and its subclasses, TLS included) always get a copy.
  * @internal
  */
 class InterleavedWriteBatch {
@@ -98,20 +97,24 @@ class InterleavedWriteBatch {
     const start = this.#start;
     const end = this.#end;
     let held = false;
-    if (!socket.destroyed && !socket.writableEnded) {
+    if (socket.destroyed || socket.writableEnded) {
+      // Nothing to write to.
+    } else if (!(socket instanceof Socket) || socket.writableLength > 0) {
+      // The socket queues this write (a reader behind, or a stream that may keep what it is given):
+      // it gets a copy of its own, so that a slow reader never pins the shared arena, only its bytes
+      // (bounded by maxSendQueueBytes).
+      const copy = Buffer.allocUnsafeSlow(end - start);
+      copy.set(this.#arena.subarray(start, end));
+      socket.write(copy);
+    } else {
       // The same bytes of the arena as last time (one packet of the usual size from its start): the
       // same view, no new Buffer object per write.
       let view = this.#view;
       if (view.byteOffset !== start || view.length !== end - start || view.buffer !== this.#arena.buffer) view = this.#view = this.#arena.subarray(start, end);
-      if (socket.writableLength > 0 || !(socket instanceof Socket)) {
-        // It would wait behind earlier writes: a copy of its own, so that a reader that does not
-        // keep up holds its own bytes, not every arena its queued batches would lie in.
-        socket.write(Buffer.from(view));
-      } else {
-        socket.write(view);
-        // Nothing queued: the kernel took these bytes synchronously.
-        held = socket.writableLength > 0;
-      }
+      socket.write(view);
+      // Nothing queued: the kernel took these bytes synchronously. Otherwise (the kernel's buffer
+      // filled up in this write) the socket holds them, and this arena is never written again.
+      held = socket.writableLength > 0;
     }
     if (!held && this.#reusable) {
       this.#start = this.#end = 0;
