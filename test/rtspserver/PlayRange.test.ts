@@ -122,6 +122,36 @@ test('PLAY npt=a-b: from the key frame at or before a up to (not including) b, t
   }
 });
 
+test('PLAY with a start beyond the end (npt=9-, npt=1:2:3- = 3723 s) is 457 Invalid Range and plays nothing; a start at the end, an end beyond it, and the session itself still work', async () => {
+  const scheduler = new BasicTaskScheduler();
+  const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });
+  server.addServerMediaSession(new ServerMediaSession('clip').addSubsession(new ClipSubsession({ scheduler }, 'audio', 200)));
+  await server.listen();
+  const c = await RawRTSPClient.connect(server.port);
+  try {
+    const url = `rtsp://127.0.0.1:${server.port}/clip`;
+    const s = await c.request('SETUP', `${url}/track1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const session = s.headers['session']!.split(';')[0]!;
+    // The clip lasts 2 s (200 frames of 10 ms).
+    for (const range of ['npt=1:2:3-', 'npt=0:0:3-', 'npt=9-', 'npt=2.001-3']) {
+      const p = await c.request('PLAY', `${url}/`, { Session: session, Range: range });
+      assert.equal(p.status, 457, `${range}: ${p.status}`);
+      assert.equal(p.headers['range'], undefined, `${range}: no Range in a 457`);
+    }
+    assert.equal((c.frames.get(0) ?? []).length, 0, 'nothing played after the 457s');
+    const end = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=0:0:2-' });
+    assert.equal(end.status, 200, 'a start at the end is not beyond it');
+    const p = await c.request('PLAY', `${url}/`, { Session: session, Range: 'npt=0:0:1.5-9' });
+    assert.equal(p.status, 200);
+    assert.equal(p.headers['range'], 'npt=1.500-2.000', 'an end beyond the end is the end');
+    await c.waitFor(() => (c.frames.get(0) ?? []).length === 50, 5000, 'the last 0.5 s');
+  } finally {
+    c.close();
+    await server.close();
+    scheduler.close();
+  }
+});
+
 test('multi-track seek: the video track is seeked first and the audio track to the key frame time it reached (A/V in sync), whatever the track order', async () => {
   const scheduler = new BasicTaskScheduler();
   const server = new RTSPServer({ scheduler, port: 0, host: '127.0.0.1' });

@@ -78,6 +78,7 @@ async function main(): Promise<number> {
     const proxy = new ProxyServerMediaSession(name, url, {
       scheduler,
       transport: args.tcp ? 'tcp' : 'auto',
+      acceptMediaFromAnyAddress: args.acceptMediaFromAnyAddress,
       username: ownPassword || ownUser ? undefined : args.username,
       password: ownPassword ? undefined : args.password,
       tls: args.tls,

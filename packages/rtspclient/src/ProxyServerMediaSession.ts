@@ -15,7 +15,7 @@ import {
 } from '@dorsvr/livemedia';
 import type { MediaSession } from './MediaSession.js';
 import type { MediaSubsession } from './MediaSubsession.js';
-import { RTSPClient, type RTSPClientOptions, type RTSPClientTLSOptions, type RTSPTransportMode } from './RTSPClient.js';
+import { RTSPClient, positiveMsOption, type RTSPClientOptions, type RTSPClientTLSOptions, type RTSPTransportMode } from './RTSPClient.js';
 
 const debug = createDebug('dorsvr:rtspclient:proxy');
 
@@ -84,7 +84,10 @@ export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOption
   random?: () => number;
   /** Relayed tracks at most (default 16); the back-end's further `m=` sections are not relayed. */
   maxTracks?: number;
-  /** The back-end client's response timeout (default 10000). */
+  /**
+   * The back-end client's response timeout (default 10000). This, `fallbackTimeoutMs` and
+   * `noDataTimeoutMs` must be positive finite numbers, else the constructor throws `ERR_RTSP_CLIENT_OPTION`.
+   */
   requestTimeoutMs?: number;
   /** In `auto` mode, how long the back-end client waits for UDP before TCP (default 5000). */
   fallbackTimeoutMs?: number;
@@ -245,6 +248,9 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     if (options.acceptMediaFromAnyAddress !== undefined && typeof options.acceptMediaFromAnyAddress !== 'boolean') {
       throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `acceptMediaFromAnyAddress must be true or false, not ${JSON.stringify(options.acceptMediaFromAnyAddress)}`);
     }
+    // The back-end client's timeouts are checked now, not when it is made (fail at construction).
+    positiveMsOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000);
+    positiveMsOption(options.fallbackTimeoutMs, 'fallbackTimeoutMs', 5000);
     this.#backendURL = url;
     u.username = '';
     u.password = '';
@@ -253,7 +259,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#graceUs = (options.graceMs ?? DEFAULT_PROXY_GRACE_MS) * 1000;
-    this.#noDataUs = (options.noDataTimeoutMs ?? DEFAULT_PROXY_NO_DATA_TIMEOUT_MS) * 1000;
+    this.#noDataUs = positiveMsOption(options.noDataTimeoutMs, 'noDataTimeoutMs', DEFAULT_PROXY_NO_DATA_TIMEOUT_MS) * 1000;
     this.#userDescription = options.description;
     if (options.eager === true) this.#scheduler.scheduleDelayedTask(0, () => this.#open());
   }

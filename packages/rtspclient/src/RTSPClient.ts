@@ -77,7 +77,11 @@ export interface RTSPClientOptions {
    * (after `fallbackTimeoutMs`), and not at all in `udp` mode. Anything but a boolean throws `ERR_RTSP_CLIENT_OPTION`.
    */
   acceptMediaFromAnyAddress?: boolean;
-  /** In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default 5000). */
+  /**
+   * In `auto` mode, how long to wait for the first RTP packet over UDP before using TCP (default
+   * 5000). This and every other `…Ms` option below must be a positive finite number: anything else
+   * (Infinity, NaN, 0, a string) throws `ERR_RTSP_CLIENT_OPTION`, as it would mean no timeout.
+   */
   fallbackTimeoutMs?: number;
   /** How long to wait for each response (default 10000). */
   requestTimeoutMs?: number;
@@ -192,6 +196,18 @@ function booleanOption(value: unknown, name: string): boolean {
   return value;
 }
 
+/**
+ * A timeout or period in milliseconds: undefined is `fallback`; anything but a positive finite
+ * number (Infinity, NaN, 0, a string) is refused, as most of them would mean no timeout at all.
+ */
+export function positiveMsOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be a positive finite number of milliseconds, not ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return value;
+}
+
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
@@ -294,11 +310,12 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     this.#ownsScheduler = options.scheduler === undefined;
     this.scheduler = options.scheduler ?? new BasicTaskScheduler();
     this.#transport = options.transport ?? 'auto';
-    this.#fallbackTimeoutUs = (options.fallbackTimeoutMs ?? 5000) * 1000;
-    this.#requestTimeoutUs = (options.requestTimeoutMs ?? 10_000) * 1000;
-    this.#connectTimeoutUs = options.connectTimeoutMs === undefined ? this.#requestTimeoutUs : options.connectTimeoutMs * 1000;
-    this.#teardownTimeoutUs = (options.teardownTimeoutMs ?? 2000) * 1000;
-    this.#keepAliveIntervalUs = options.keepAliveIntervalMs === undefined ? undefined : options.keepAliveIntervalMs * 1000;
+    // Timeouts fail closed: Infinity, NaN or a string would mean no timeout (ERR_RTSP_CLIENT_OPTION).
+    this.#fallbackTimeoutUs = positiveMsOption(options.fallbackTimeoutMs, 'fallbackTimeoutMs', 5000) * 1000;
+    this.#requestTimeoutUs = positiveMsOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000) * 1000;
+    this.#connectTimeoutUs = positiveMsOption(options.connectTimeoutMs, 'connectTimeoutMs', this.#requestTimeoutUs / 1000) * 1000;
+    this.#teardownTimeoutUs = positiveMsOption(options.teardownTimeoutMs, 'teardownTimeoutMs', 2000) * 1000;
+    this.#keepAliveIntervalUs = options.keepAliveIntervalMs === undefined ? undefined : positiveMsOption(options.keepAliveIntervalMs, 'keepAliveIntervalMs', 0) * 1000;
     this.#userAgent = options.userAgent ?? 'dorsvr RTSPClient';
     this.#portAllocator = options.portAllocator;
     const username = options.username ?? u.username;
@@ -775,11 +792,13 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
   /**
    * Sends any request and resolves with a 2xx response: adds CSeq, User-Agent, Session (once
    * set up) and Authorization (answering 401 challenges: Digest SHA-256 over MD5 over Basic,
-   * again after `stale=true`), and follows `Location:` on 301/302/303/305/307.
+   * again after `stale=true`), and follows `Location:` on 301/302/303/305/307. `timeoutMs`
+   * (default `requestTimeoutMs`) must be a positive finite number, else the promise rejects with
+   * `ERR_RTSP_CLIENT_OPTION`.
    */
   async request(method: string, uri: string, headers: RTSPHeadersInit = {}, body?: string | Uint8Array, timeoutMs?: number): Promise<RTSPClientResponse> {
     if (this.#closing !== undefined) throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', method, 'the client is closed');
-    return this.#request(method, uri, headers, body, timeoutMs === undefined ? this.#requestTimeoutUs : timeoutMs * 1000);
+    return this.#request(method, uri, headers, body, positiveMsOption(timeoutMs, 'timeoutMs', this.#requestTimeoutUs / 1000) * 1000);
   }
 
   async #request(method: string, uri: string, headersInit: RTSPHeadersInit, body: string | Uint8Array | undefined, timeoutUs: number): Promise<RTSPClientResponse> {

@@ -136,6 +136,7 @@ async function main(): Promise<number> {
     password: args.password,
     tls: args.tls,
     transport: args.tcp ? 'tcp' : 'auto',
+    acceptMediaFromAnyAddress: args.acceptMediaFromAnyAddress,
     userAgent: 'dorsvr-client',
   });
   const tracks: Track[] = [];

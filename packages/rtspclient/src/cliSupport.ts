@@ -152,6 +152,16 @@ export const TLS_CLI_OPTIONS: readonly CLIOption[] = [
   { name: 'insecure', short: 'k', description: "for rtsps:// and rtspsh://: do not verify the server's certificate (anyone on the path could read and change the stream)", default: 'off: a certificate that does not verify is refused' },
 ];
 
+/**
+ * `--accept-media-from-any-address` of the client CLIs, as `--help` lists it: the client's
+ * `acceptMediaFromAnyAddress` option (off by default).
+ */
+export const ACCEPT_MEDIA_CLI_OPTION: CLIOption = {
+  name: 'accept-media-from-any-address',
+  description: "take RTP/RTCP over UDP from any address, not only the server's (for a server whose media leaves from another address; anyone who finds the port can then feed packets in)",
+  default: "off: only from the server's address",
+};
+
 /** The credential options {@link resolveCLICredentials} reads (`-u`, `--user`, `--password-env`, `--password-file`), as `--help` lists them. */
 export const CREDENTIAL_CLI_OPTIONS: readonly CLIOption[] = [
   { name: 'credentials', short: 'u', values: ['user', 'password'], description: 'user name and password (visible in ps: prefer --password-env/--password-file)', default: "none, or the URL's user:pass@" },

@@ -1,4 +1,4 @@
-import { checkRTSPURL, CLIUsageError, CREDENTIAL_CLI_OPTIONS, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readStatusMode, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { ACCEPT_MEDIA_CLI_OPTION, checkRTSPURL, CLIUsageError, CREDENTIAL_CLI_OPTIONS, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readStatusMode, readTLSOptions, resolveCLICredentials, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-client` was asked to do (see {@link parseClientArgs}). */
@@ -9,6 +9,8 @@ export interface ClientArgs {
   tls: RTSPClientTLSOptions;
   /** `-t`: RTP over the RTSP connection; otherwise UDP with automatic fallback to TCP. */
   tcp: boolean;
+  /** `--accept-media-from-any-address`: RTP/RTCP over UDP from any address (default false: the server's only). */
+  acceptMediaFromAnyAddress: boolean;
   /** `-d seconds`: record this long, then TEARDOWN. */
   durationSeconds: number | undefined;
   /** `-u user pass`, or `--user` with `--password-env`/`--password-file`. */
@@ -26,7 +28,7 @@ export interface ClientArgs {
 
 /** The usage line `dorsvr-client` prints on bad arguments. */
 export const CLIENT_USAGE =
-  'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR | --password-file file] [-F prefix] [-Q] [-o dir] [--ca file | -k] [-q | --json]';
+  'usage: dorsvr-client <rtsp-url> [-t] [-d seconds] [-u user pass | --user name --password-env VAR | --password-file file] [-F prefix] [-Q] [-o dir] [--ca file | -k] [--accept-media-from-any-address] [-q | --json]';
 
 /** Every option of `dorsvr-client`, as `--help` lists them. */
 export const CLIENT_OPTIONS: readonly CLIOption[] = [
@@ -34,6 +36,7 @@ export const CLIENT_OPTIONS: readonly CLIOption[] = [
   { name: 'duration', short: 'd', values: ['seconds'], description: 'record this long, then TEARDOWN', default: 'until the stream ends or SIGINT' },
   ...CREDENTIAL_CLI_OPTIONS,
   ...TLS_CLI_OPTIONS,
+  ACCEPT_MEDIA_CLI_OPTION,
   { name: 'prefix', short: 'F', values: ['prefix'], description: 'put this before every file name', default: '""' },
   { name: 'qos', short: 'Q', description: 'print QoS statistics every second, not only at the end', default: 'off' },
   { name: 'output-dir', short: 'o', values: ['dir'], description: 'directory the files are written to (must exist and be writable)', default: '.' },
@@ -72,6 +75,7 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       url: '',
       tls: readTLSOptions(o),
       tcp: o.has('tcp'),
+      acceptMediaFromAnyAddress: o.has('accept-media-from-any-address'),
       durationSeconds: undefined,
       username: undefined,
       password: undefined,

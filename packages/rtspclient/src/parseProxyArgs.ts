@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { checkRTSPURL, CLIUsageError, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readPassword, readStatusMode, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
+import { ACCEPT_MEDIA_CLI_OPTION, checkRTSPURL, CLIUsageError, formatHelp, HELP_VERSION_CLI_OPTIONS, parseCLIArgs, readPassword, readStatusMode, readTLSOptions, RTSP_URL_SCHEMES_HELP, TLS_CLI_OPTIONS, type CLIOption, type StatusMode } from './cliSupport.js';
 import type { RTSPClientTLSOptions } from './RTSPClient.js';
 
 /** What `dorsvr-proxy` was asked to do (see {@link parseProxyArgs}). */
@@ -16,6 +16,8 @@ export interface ProxyArgs {
   host: string | undefined;
   /** `-t`: back-ends over TCP (default: UDP, falling back to TCP). */
   tcp: boolean;
+  /** `--accept-media-from-any-address`: the back-ends' RTP/RTCP over UDP from any address (default false: each back-end's own only). */
+  acceptMediaFromAnyAddress: boolean;
   /**
    * `-u user pass`, or `--backend-user` with `--password-env`/`--password-file`: credentials for
    * the back-ends (a URL's own password wins for that URL; a URL's own user name goes with this password).
@@ -36,7 +38,7 @@ export interface ProxyArgs {
 
 /** The usage line `dorsvr-proxy` prints on bad arguments (and first in `--help`). */
 export const PROXY_USAGE =
-  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--ca file | -k] [--status s] [-q | --json] [--metrics-port N]';
+  'usage: dorsvr-proxy <rtsp-url>... [--port N] [--host addr] [-t] [-u user pass | --backend-user name --password-env VAR | --password-file file] [--user name:password]... [--user-file file] [--name name]... [--ca file | -k] [--accept-media-from-any-address] [--status s] [-q | --json] [--metrics-port N]';
 
 /** Every option of `dorsvr-proxy`, as `--help` lists them. */
 export const PROXY_OPTIONS: readonly CLIOption[] = [
@@ -48,6 +50,7 @@ export const PROXY_OPTIONS: readonly CLIOption[] = [
   { name: 'password-env', values: ['VAR'], description: "read the back-ends' password from the environment variable VAR" },
   { name: 'password-file', values: ['file'], description: "read the back-ends' password from the first line of a file" },
   ...TLS_CLI_OPTIONS.map((o) => ({ ...o, description: o.description.replace('for rtsps:// and rtspsh://', 'for rtsps:// and rtspsh:// back-ends') })),
+  { ...ACCEPT_MEDIA_CLI_OPTION, description: ACCEPT_MEDIA_CLI_OPTION.description.replace("only the server's", "only each back-end's"), default: "off: only from each back-end's address" },
   { name: 'user', values: ['name:password'], repeatable: true, description: 'players must authenticate (Digest) as this user; repeatable', default: 'no authentication' },
   { name: 'user-file', values: ['file'], description: "players' users from a file, one name:password a line, # comments (keeps passwords out of ps)" },
   { name: 'name', values: ['name'], repeatable: true, description: 'stream name of the next URL, in order; repeatable', default: 'proxyStream, or proxyStream-1, -2, … for several URLs' },
@@ -103,6 +106,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       port: 8554,
       host: undefined,
       tcp: o.has('tcp'),
+      acceptMediaFromAnyAddress: o.has('accept-media-from-any-address'),
       username: undefined,
       password: undefined,
       users: [],

@@ -112,6 +112,12 @@ export class RTSPAuthenticator {
   readonly #requireQop: boolean;
   readonly #maxRenewed: number;
   readonly #secret = randomBytes(32);
+  /**
+   * What an unknown user's answer is checked against: random HA1s no password hashes to, so that
+   * an unknown user costs the same hashes and comparison as a known one with a wrong password
+   * (the time of a 401 does not tell which user names exist).
+   */
+  readonly #dummyHA1 = { MD5: randomBytes(16).toString('hex'), 'SHA-256': randomBytes(32).toString('hex') } as const;
   /** Added to the clock in nonces, so they do not tell how long the server has been running. */
   readonly #epochUs = randomBytes(5).readUIntBE(0, 5);
   /**
@@ -263,12 +269,14 @@ export class RTSPAuthenticator {
     if (c.realm !== db.realm) return fail;
     const algorithm = parseDigestAlgorithm(c.algorithm);
     if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return fail;
-    const ha1 = db.ha1(c.username, algorithm);
-    if (typeof ha1 !== 'string') return fail;
     // qop=auth-int is not offered; a client answering with it is refused rather than half-checked.
     if (c.qop !== undefined && c.qop !== 'auth') return fail;
     if (c.qop === undefined && this.#requireQop) return fail;
-    if (!verifyDigestAuthorization({ credentials: c, method: request.method, ha1 })) return fail;
+    const ha1 = db.ha1(c.username, algorithm);
+    const known = typeof ha1 === 'string';
+    // An unknown user is checked against a dummy HA1 (same work as a wrong password), then refused.
+    const matches = verifyDigestAuthorization({ credentials: c, method: request.method, ha1: known ? ha1 : this.#dummyHA1[algorithm] });
+    if (!matches || !known) return fail;
     let nc: number | undefined;
     if (c.qop === 'auth') {
       if (c.nc === undefined || !/^[0-9a-fA-F]{8}$/.test(c.nc)) return fail;

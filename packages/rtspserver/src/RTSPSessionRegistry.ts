@@ -16,7 +16,10 @@ const debug = createDebug('dorsvr:rtspserver:sessions');
 
 /** Options of an {@link RTSPSessionRegistry}. */
 export interface RTSPSessionRegistryOptions {
-  /** Seconds of silence after which a session is reclaimed (advertised in `Session: …;timeout=`). */
+  /**
+   * Seconds of silence after which a session is reclaimed (advertised in `Session: …;timeout=`).
+   * This and `maxSessions` must be positive finite numbers, else the constructor throws `ERR_SERVER_OPTION`.
+   */
   reclamationSeconds: number;
   /** Most simultaneous sessions; {@link RTSPSessionRegistry.create} answers 453 beyond. */
   maxSessions: number;
@@ -41,6 +44,13 @@ export class RTSPSessionRegistry {
 
   constructor(scheduler: TaskScheduler, options: RTSPSessionRegistryOptions) {
     this.#scheduler = scheduler;
+    // NaN or Infinity would mean sessions never reclaimed, or no limit: refused (as RTSPServer does).
+    for (const name of ['reclamationSeconds', 'maxSessions'] as const) {
+      const v: unknown = options[name];
+      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+        throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(v)}`);
+      }
+    }
     this.#options = options;
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DorsvrError } from '@dorsvr/scheduler';
 import { computeDigestHA1, type AuthenticationDatabase, type ServerDigestAlgorithm } from '@dorsvr/livemedia';
 
@@ -37,6 +38,8 @@ export class UserAuthenticationDatabase implements AuthenticationDatabase {
   /** True when passwords are not kept, only their hashes. */
   readonly storeHashes: boolean;
   readonly #users = new Map<string, UserEntry>();
+  /** What an unknown user's Basic password is compared with: a SHA-256 HA1 no password hashes to. */
+  readonly #dummyHA1 = randomBytes(32).toString('hex');
 
   constructor(options: UserAuthenticationDatabaseOptions = {}) {
     this.realm = options.realm ?? 'dorsvr';
@@ -84,11 +87,18 @@ export class UserAuthenticationDatabase implements AuthenticationDatabase {
     return this.#users.get(username)?.ha1[algorithm];
   }
 
-  /** True when `password` is this user's password (Basic authentication). */
+  /**
+   * True when `password` is this user's password (Basic authentication). The hashes are compared
+   * in constant time, and an unknown user's password is hashed and compared too (against a random
+   * hash), so the time of an answer does not tell which user names exist.
+   */
   checkPassword(username: string, password: string): boolean {
     const e = this.#users.get(username);
-    if (!e) return false;
-    return e.ha1['SHA-256'] === computeDigestHA1('SHA-256', username, this.realm, password);
+    const expected = Buffer.from(e === undefined ? this.#dummyHA1 : e.ha1['SHA-256'], 'latin1');
+    const offered = Buffer.from(computeDigestHA1('SHA-256', username, this.realm, password), 'latin1');
+    // Both are SHA-256 hex (64 bytes); the length check only guards timingSafeEqual.
+    const equal = expected.length === offered.length && timingSafeEqual(expected, offered);
+    return equal && e !== undefined;
   }
 }
 

@@ -84,7 +84,11 @@ async function seekStreams(
   return { reached, endHonoured };
 }
 
-/** PLAY: seek when a `Range:` asks for it, start every addressed stream, answer `Range` and `RTP-Info`. */
+/**
+ * PLAY: seek when a `Range:` asks for it, start every addressed stream, answer `Range` and `RTP-Info`.
+ * A start beyond the end of a stream with a known duration is 457 Invalid Range; an end beyond it
+ * is the end.
+ */
 export async function handlePlayRequest(core: RTSPServerCore, ctx: RTSPRequestContext): Promise<RTSPResponse> {
   const { request: req, headers } = ctx;
   const session = core.sessions.requireFromRequest(req);
@@ -99,6 +103,12 @@ export async function handlePlayRequest(core: RTSPServerCore, ctx: RTSPRequestCo
   if (rangeValue !== undefined) {
     const range = parseRangeHeader(rangeValue);
     if (range.unit === 'npt' && typeof range.start === 'number') {
+      // RFC 2326 section 11.3.5: a start beyond the end of the presentation is out of bounds (an end
+      // beyond it is only clamped below). Refused before anything is seeked or started.
+      const duration = session.serverMediaSession.durationSeconds();
+      if (duration !== undefined && range.start > duration) {
+        throw new DorsvrError('ERR_RTSP_RANGE', `Range starts at ${range.start} s, beyond the end (${duration} s)`, { status: 457 });
+      }
       const seek = await seekStreams(session, streams, range.start, range.end);
       start = seek.reached;
       if (seek.reached !== undefined && seek.endHonoured) end = range.end;

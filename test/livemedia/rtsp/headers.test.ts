@@ -223,6 +223,8 @@ test('Range: npt forms, clock, smpte, time parameter', () => {
   assert.deepEqual(dropUndefined(parseRangeHeader('npt = 0:01:02.5 - 1:00:00')), { unit: 'npt', start: 62.5, end: 3600 });
   assert.deepEqual(dropUndefined(parseRangeHeader('npt=-20')), { unit: 'npt', end: 20 });
   assert.deepEqual(dropUndefined(parseRangeHeader('npt=5.-')), { unit: 'npt', start: 5 });
+  // h:m:s with one-digit minutes and seconds (RFC 2326 section 3.6): 1 h 2 min 3 s, not 1 s.
+  assert.deepEqual(dropUndefined(parseRangeHeader('npt=1:2:3-')), { unit: 'npt', start: 3723 });
   assert.deepEqual(dropUndefined(parseRangeHeader('clock=19961108T142300Z-19961108T143520Z;time=19970123T143720Z')), {
     unit: 'clock',
     start: '19961108T142300Z',
@@ -239,7 +241,8 @@ test('Range: npt forms, clock, smpte, time parameter', () => {
 });
 
 test('Range errors are 457 Invalid Range', () => {
-  for (const bad of ['', 'npt=', 'npt=-', 'npt=abc-', 'npt=10-5', 'npt=0-now', 'bytes=0-100', 'clock=yesterday-', 'npt=1:99:00-', 'smpte=1-2']) {
+  for (const bad of ['', 'npt=', 'npt=-', 'npt=abc-', 'npt=10-5', 'npt=0-now', 'bytes=0-100', 'clock=yesterday-', 'npt=1:99:00-', 'smpte=1-2',
+    'npt=1:2-', 'npt=1:2:3:4-', 'npt=1.2.3-', 'npt=1e3-', 'npt=0x10-', 'npt=+1-', 'npt=1 2-', 'npt=1:2:60-', 'npt=0.1234567890-', 'npt=1234567890123-']) {
     throwsCode(() => parseRangeHeader(bad), 'ERR_RTSP_RANGE', 457);
   }
 });

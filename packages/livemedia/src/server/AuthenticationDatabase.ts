@@ -17,7 +17,11 @@ export interface AuthenticationDatabase {
   readonly realm: string;
   /** `H(username:realm:password)` with the algorithm's hash, lower-case hex; undefined for an unknown user. */
   ha1(username: string, algorithm: ServerDigestAlgorithm): string | undefined;
-  /** True when `password` is this user's password (Basic authentication). */
+  /**
+   * True when `password` is this user's password (Basic authentication). Compare in constant time
+   * and do the same work for an unknown user (`UserAuthenticationDatabase` does), or the time of
+   * an answer tells which user names exist.
+   */
   checkPassword(username: string, password: string): boolean;
 }
 
