@@ -30,16 +30,19 @@ setTimeout(async () => {
 }, 300);
 `;
 
-async function newSpaceBytes(envPrefix: string[]): Promise<number> {
+/** Runs the shim with a probe loaded first (node `nodeArgs`, `env` entries) and returns the number the probe prints after `label`. */
+async function probeShim(source: string, label: string, nodeArgs: string[] = [], env: string[] = []): Promise<number> {
   return withTempDir(async (dir) => {
     const probe = join(dir, 'probe.mjs');
-    writeFileSync(probe, PROBE);
-    const r = await runPeer('/usr/bin/env', [...envPrefix, process.execPath, '--import', probe, SHIM, fixture(''), '--port', '0', '--host', '127.0.0.1', '--quiet'], 30_000);
-    const m = /NEW_SPACE (\d+)/.exec(r.stderr);
+    writeFileSync(probe, source);
+    const r = await runPeer('/usr/bin/env', [...env, process.execPath, ...nodeArgs, '--import', probe, SHIM, fixture(''), '--port', '0', '--host', '127.0.0.1', '--quiet'], 60_000);
+    const m = new RegExp(`${label} (\\d+)`).exec(r.stderr);
     assert.ok(m, `no probe output (exit ${r.code}): ${r.stderr.slice(-2000)}`);
     return Number(m[1]);
   });
 }
+
+const newSpaceBytes = (env: string[]): Promise<number> => probeShim(PROBE, 'NEW_SPACE', [], env);
 
 test('dorsvr-server (the bin shim) keeps the young generation at its initial size; a size given in NODE_OPTIONS wins', async () => {
   const mine = await newSpaceBytes([]);
@@ -69,16 +72,7 @@ setTimeout(async () => {
 }, 300);
 `;
 
-async function majorGCs(nodeArgs: string[]): Promise<number> {
-  return withTempDir(async (dir) => {
-    const probe = join(dir, 'oldspace.mjs');
-    writeFileSync(probe, OLD_SPACE_PROBE);
-    const r = await runPeer(process.execPath, [...nodeArgs, '--import', probe, SHIM, fixture(''), '--port', '0', '--host', '127.0.0.1', '--quiet'], 60_000);
-    const m = /MAJOR_GCS (\d+)/.exec(r.stderr);
-    assert.ok(m, `no probe output (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-    return Number(m[1]);
-  });
-}
+const majorGCs = (nodeArgs: string[]): Promise<number> => probeShim(OLD_SPACE_PROBE, 'MAJOR_GCS', nodeArgs);
 
 test('dorsvr-server (the bin shim) keeps old space near the live heap (mark-compacts instead of growth); a growth given to node wins', async () => {
   const mine = await majorGCs([]);
