@@ -35,7 +35,7 @@ export interface Published {
 /**
  * Publishes `file` to `url` with a new client and waits until the whole file was sent (or
  * `until` resolves, then stops), then until the receiver has read every RTP datagram of its UDP
- * tracks, lingers `lingerMs` more (default 0), and closes the client. A connection refused (a
+ * tracks, lingers `lingerMs` more (default 300), and closes the client. A connection refused (a
  * receiver still starting) is tried again, up to `connectTries` times, 100 ms apart.
  *
  * Why wait for the receiver: ffmpeg's listener polls its RTSP connection before its RTP sockets
@@ -58,7 +58,10 @@ export async function publishFile(
       await publication.done;
       const ports = publication.session.tracks.flatMap((t) => (t.transport?.mode === 'udp' && t.transport.serverPorts ? [t.transport.serverPorts.rtp] : []));
       if (!(await udpReceiveQueuesDrained(ports))) throw new Error(`the receiver left RTP datagrams unread on ports ${ports.join(', ')} for 10 s`);
-      await new Promise((resolve) => setTimeout(resolve, options.lingerMs ?? 0));
+      // 300 ms more by default: with none, GStreamer's RTSP server once (a full run) did not
+      // unprepare a UDP record media within 10 s after the TEARDOWN; cause not known, never seen
+      // with the wait that used to be the only one.
+      await new Promise((resolve) => setTimeout(resolve, options.lingerMs ?? 300));
       await client.close();
       return { client, publication };
     } catch (err) {

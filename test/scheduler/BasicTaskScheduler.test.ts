@@ -277,8 +277,10 @@ test('a task falling due while due tasks run is run by the same firing, not by a
   let bRan = false;
   let bRanBeforeNextTurn: boolean | undefined;
   try {
-    const t0 = s.now();
-    const bDue = t0 + 3500;
+    // B's due time is taken when it is scheduled, 2.5 ms on: always after A's, even when this
+    // process is preempted between the two calls (a fixed t0 + 3.5 ms made B's delay negative
+    // under load, due before A, and a second timer was rightly armed for it).
+    let bDue = Infinity;
     await new Promise<void>((resolve) => {
       s.scheduleDelayedTask(1000, () => {
         // Busy until B is due (a firing whose sends take a while): B falls due during this run.
@@ -291,7 +293,8 @@ test('a task falling due while due tasks run is run by the same firing, not by a
           resolve();
         });
       });
-      s.scheduleDelayedTask(bDue - s.now(), () => {
+      bDue = s.now() + 2500;
+      s.scheduleDelayedTask(2500, () => {
         bRan = true;
       });
     });
