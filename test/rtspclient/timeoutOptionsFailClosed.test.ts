@@ -43,6 +43,22 @@ test('ProxyServerMediaSession refuses the same at construction (not later, when 
   scheduler.close();
 });
 
+test('ProxyServerMediaSession refuses bad relay limits at construction, not once the back-end answered: maxTracks, maxReaders (positive integers), keyFrameWaitUs, byeDelayUs (finite, >= 0)', () => {
+  const scheduler = new VirtualTaskScheduler();
+  for (const name of ['maxTracks', 'maxReaders', 'keyFrameWaitUs', 'byeDelayUs'] as const) {
+    const count = name === 'maxTracks' || name === 'maxReaders';
+    for (const bad of ['abc', Number.NaN, -1, Number.POSITIVE_INFINITY, null, ...(count ? [0, 1.5] : [])]) {
+      assert.throws(
+        () => new ProxyServerMediaSession('p', 'rtsp://127.0.0.1/x', { scheduler, [name]: bad } as unknown as ProxyServerMediaSessionOptions),
+        isOptionError(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+    for (const good of [1, 30_000, undefined]) new ProxyServerMediaSession('p', 'rtsp://127.0.0.1/x', { scheduler, [name]: good }).close();
+  }
+  scheduler.close();
+});
+
 test('RTSPSessionRegistry (exported, usable without RTSPServer) refuses a reclamationSeconds or maxSessions that is not a positive finite number (NaN: sessions never reclaimed, no limit)', () => {
   const scheduler = new VirtualTaskScheduler();
   const base: RTSPSessionRegistryOptions = { reclamationSeconds: 65, maxSessions: 10, onClosed: () => {}, onError: () => {} };

@@ -19,5 +19,10 @@ test('RTSPServer refuses a limit that is not a positive finite number (ERR_SERVE
     }
     for (const good of [1, 30, undefined]) void new RTSPServer({ scheduler, port: 0, [name]: good }).close();
   }
+  // maxRequestSize sizes each connection's RTSPParser, which refuses a fraction: refused here, once.
+  assert.throws(
+    () => new RTSPServer({ scheduler, port: 0, maxRequestSize: 1000.5 }),
+    (e: unknown) => isDorsvrError(e, 'ERR_SERVER_OPTION') && e.message.includes('maxRequestSize'),
+  );
   scheduler.close();
 });

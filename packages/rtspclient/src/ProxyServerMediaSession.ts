@@ -82,7 +82,7 @@ export interface ProxyServerMediaSessionOptions extends ServerMediaSessionOption
   retryJitter?: number;
   /** Random numbers in [0, 1) for the jitter (default Math.random; tests give their own). */
   random?: () => number;
-  /** Relayed tracks at most (default 16); the back-end's further `m=` sections are not relayed. */
+  /** Relayed tracks at most (default 16); the back-end's further `m=` sections are not relayed. A positive integer (else `ERR_RTSP_CLIENT_OPTION`). */
   maxTracks?: number;
   /**
    * The back-end client's response timeout (default 10000). This, `fallbackTimeoutMs` and
@@ -251,6 +251,9 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     // The back-end client's timeouts are checked now, not when it is made (fail at construction).
     positiveMsOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000);
     positiveMsOption(options.fallbackTimeoutMs, 'fallbackTimeoutMs', 5000);
+    // The relay's limits too: its tracks are only made once the back-end answered, too late to refuse.
+    for (const name of ['maxTracks', 'maxReaders'] as const) relayLimit(options[name], name, true);
+    for (const name of ['keyFrameWaitUs', 'byeDelayUs'] as const) relayLimit(options[name], name, false);
     this.#backendURL = url;
     u.username = '';
     u.password = '';
@@ -621,4 +624,11 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       this.#fail(this.#client, `no RTP from the back-end for ${this.#noDataUs / 1_000_000} s`);
     }
   }
+}
+
+/** A relay limit: a positive integer (`count`), else a finite number ≥ 0; anything else throws `ERR_RTSP_CLIENT_OPTION`. */
+function relayLimit(value: unknown, name: string, count: boolean): void {
+  if (value === undefined) return;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (count ? Number.isInteger(value) && value >= 1 : value >= 0);
+  if (!ok) throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be ${count ? 'a positive integer' : 'a finite number of at least 0'}, not ${String(value)}`);
 }

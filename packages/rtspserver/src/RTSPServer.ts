@@ -187,7 +187,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       reclamationSeconds: positive(options.reclamationSeconds, 65, 'reclamationSeconds'),
       maxConnections: positive(options.maxConnections, 1000, 'maxConnections'),
       maxSessions: positive(options.maxSessions, 1000, 'maxSessions'),
-      maxRequestSize: positive(options.maxRequestSize, 65536, 'maxRequestSize'),
+      maxRequestSize: integer(positive(options.maxRequestSize, 65536, 'maxRequestSize'), 'maxRequestSize'),
       maxSendQueueBytes: positive(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes'),
       serverName: options.serverName ?? 'dorsvr/0.1',
       idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
@@ -945,6 +945,12 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   if (!(value > 0) || !Number.isFinite(value)) {
     throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(value)}`);
   }
+  return value;
+}
+
+/** A byte count that must be whole (the RTSP parser of each connection refuses a fraction). */
+function integer(value: number, name: string): number {
+  if (!Number.isInteger(value)) throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a whole number of bytes, not ${String(value)}`);
   return value;
 }
 

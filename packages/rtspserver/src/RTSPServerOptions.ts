@@ -102,7 +102,7 @@ export interface RTSPServerOptions {
   maxConnections?: number;
   /** Most simultaneous sessions (default 1000); SETUP beyond answers 453. A positive number (else `ERR_SERVER_OPTION`). */
   maxSessions?: number;
-  /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. A positive number (else `ERR_SERVER_OPTION`). */
+  /** Largest request (header block or body) in bytes (default 65536); larger gets 400/413. A positive integer (else `ERR_SERVER_OPTION`). */
   maxRequestSize?: number;
   /**
    * Bytes an interleaved (TCP) connection may have queued in the server, beyond what the kernel's

@@ -46,3 +46,18 @@ test('a byte stream that is not ADTS is refused (ERR_ADTS_FORMAT), not read fore
   const framer = new ADTSAudioStreamFramer(new AsyncIterableSource(chunks(new Uint8Array(200_000).fill(0x55), [4096])), { maxResyncBytes: 10_000 });
   await assert.rejects(framer.getNextFrame(), (err: unknown) => err instanceof DorsvrError && err.code === 'ERR_ADTS_FORMAT');
 });
+
+test('maxPrepareBytes and maxResyncBytes: a string, NaN, 0, -1 or Infinity throws ERR_SOURCE_OPTIONS instead of turning the limit off', async () => {
+  for (const name of ['maxPrepareBytes', 'maxResyncBytes'] as const) {
+    for (const bad of ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5]) {
+      assert.throws(
+        () => new ADTSAudioStreamFramer(new AsyncIterableSource([]), { [name]: bad } as unknown as Record<string, number>),
+        (err: unknown) => err instanceof DorsvrError && err.code === 'ERR_SOURCE_OPTIONS' && err.message.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // A good value is accepted and enforced: 5000 bytes of garbage exceed maxResyncBytes 1000.
+  const framer = new ADTSAudioStreamFramer(new AsyncIterableSource(chunks(new Uint8Array(5000).fill(0x55), [4096])), { maxResyncBytes: 1000, maxPrepareBytes: 4096 });
+  await assert.rejects(framer.getNextFrame(), (err: unknown) => err instanceof DorsvrError && err.code === 'ERR_ADTS_FORMAT');
+});

@@ -137,6 +137,20 @@ test('a NAL unit over maxNalSize is a clear DorsvrError, not unbounded memory', 
   );
 });
 
+test('maxNalSize: a string, NaN, 0, -1 or Infinity throws ERR_H26X_OPTIONS instead of turning the limit off', () => {
+  for (const bad of ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5]) {
+    assert.throws(
+      () => new AnnexBParser({ maxNalSize: bad as number }),
+      (e) => isDorsvrError(e, 'ERR_H26X_OPTIONS') && e.message.includes('maxNalSize'),
+      String(bad),
+    );
+  }
+  // A good value is accepted: a 10-byte NAL unit fits maxNalSize 10.
+  const p = new AnnexBParser({ maxNalSize: 10 });
+  const nals = [...p.push(Uint8Array.of(0, 0, 1, 0x65, 1, 2, 3, 4, 5, 6, 7, 8, 9)), ...p.end()];
+  assert.equal(nals.length, 1);
+});
+
 test('pushSliceTo: a stream fed as slices of a few chunks yields exactly its NAL units, and one across slices of a chunk is a view of it (fast-check)', () => {
   fc.assert(
     fc.property(streamArb, fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 4 }), (s, chunkCuts) => {

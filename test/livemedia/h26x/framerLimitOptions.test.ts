@@ -7,10 +7,10 @@ import { isDorsvrError } from '@dorsvr/scheduler';
 import { ByteStreamMemorySource, H264VideoStreamFramer, H265VideoStreamFramer, type H26xVideoStreamFramerOptions } from '@dorsvr/livemedia';
 import { fixture } from '../../helpers/paths.js';
 
-test('maxNalSize, maxAccessUnitSize and maxPrepareBytes: anything but a positive number throws ERR_H26X_OPTIONS', () => {
+test('maxNalSize, maxAccessUnitSize and maxPrepareBytes: anything but a positive integer (also Infinity, 1.5) throws ERR_H26X_OPTIONS', () => {
   const bytes = readFileSync(fixture('test.264'));
   for (const name of ['maxNalSize', 'maxAccessUnitSize', 'maxPrepareBytes'] as const) {
-    for (const bad of ['1000', Number.NaN, 0, -1, null, true]) {
+    for (const bad of ['1000', 'abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5, null, true]) {
       for (const Framer of [H264VideoStreamFramer, H265VideoStreamFramer]) {
         const options = { [name]: bad } as unknown as H26xVideoStreamFramerOptions;
         assert.throws(

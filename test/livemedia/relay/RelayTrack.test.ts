@@ -463,3 +463,21 @@ test('any bytes pushed as RTP: never a throw, every push counted once, readers o
   for (const p of a.conn.rtp()) assert.equal(parseRTPHeader(p).ssrc, a.stream.ssrc);
   r.sms.close();
 });
+
+test('limit options: a string, NaN, 0, -1 or Infinity throws ERR_SERVER_OPTION instead of turning the limit off (durations allow 0)', async () => {
+  for (const name of ['maxReaders', 'maxTracks', 'keyFrameWaitUs', 'byeDelayUs'] as const) {
+    const duration = name === 'keyFrameWaitUs' || name === 'byeDelayUs';
+    for (const bad of ['abc', Number.NaN, ...(duration ? [] : [0, 1.5]), -1, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => relayFromSDP(UNKNOWN_SDP, { [name]: bad } as unknown as Record<string, number>),
+        (err: { code?: string; message?: string }) => err.code === 'ERR_SERVER_OPTION' && err.message!.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // Good values are accepted (0 for a duration: no wait) and the reader limit is enforced.
+  const r = relayFromSDP(UNKNOWN_SDP, { maxReaders: 1, maxTracks: 1, keyFrameWaitUs: 0, byeDelayUs: 0 });
+  await tcpReader(r.track);
+  await assert.rejects(tcpReader(r.track), (err: { code?: string }) => err.code === 'ERR_RELAY_MAX_READERS');
+  r.sms.close();
+});

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isDorsvrError } from '@dorsvr/scheduler';
 import fc from 'fast-check';
-import { RTPReorderBuffer, type ReorderablePacket } from '@dorsvr/livemedia';
+import { RTPReorderBuffer, type ReorderablePacket, type RTPReorderBufferOptions } from '@dorsvr/livemedia';
 
 const p = (seq: number, arrivalUs = 0): ReorderablePacket => ({ seq, arrivalUs });
 
@@ -88,4 +89,23 @@ test('property: any shuffle within the window is released complete and in order,
       },
     ),
   );
+});
+
+test('limits: a string, NaN, -1 or Infinity (and 0 or 1.5 packets) throws ERR_SOURCE_OPTIONS instead of turning the limit off', () => {
+  for (const name of ['maxPackets', 'maxDelayUs'] as const) {
+    const bads = name === 'maxPackets' ? ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5] : ['abc', Number.NaN, -1, Number.POSITIVE_INFINITY];
+    for (const bad of bads) {
+      assert.throws(
+        () => new RTPReorderBuffer<ReorderablePacket>({ [name]: bad } as unknown as RTPReorderBufferOptions),
+        (e: unknown) => isDorsvrError(e, 'ERR_SOURCE_OPTIONS') && e.message.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // Good values are accepted: maxDelayUs 0 gives a gap up at once.
+  const b = new RTPReorderBuffer<ReorderablePacket>({ maxPackets: 1, maxDelayUs: 0 });
+  b.insert(p(1));
+  drain(b, 0);
+  b.insert(p(3));
+  assert.deepEqual(drain(b, 0), [[3, 1]]);
 });

@@ -148,3 +148,24 @@ test('hostile: a clock rate of 0 (a peer\'s `a=rtpmap:96 H264/0`) is no rtpmap a
     );
   }
 });
+
+test('limits: a string, NaN, -1 or Infinity (and 0 or 1.5 frames) throws ERR_SOURCE_OPTIONS instead of turning the limit off', () => {
+  const sched = new VirtualTaskScheduler();
+  for (const name of ['maxQueuedFrames', 'byeGraceUs'] as const) {
+    const bads = name === 'maxQueuedFrames' ? ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5] : ['abc', Number.NaN, -1, Number.POSITIVE_INFINITY];
+    for (const bad of bads) {
+      assert.throws(
+        () => new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', [name]: bad as number }),
+        (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_SOURCE_OPTIONS' && e.message.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // Good values are accepted, and the queue limit is enforced: 5 frames into a queue of 2 drop 3.
+  const src = new SimpleRTPSource({ scheduler: sched, encodingName: 'PCMU', maxQueuedFrames: 2, byeGraceUs: 0 });
+  let overflow = 0;
+  src.on('overflow', (n) => (overflow = n));
+  for (let i = 0; i < 5; i++) src.injectPacket(rtp({ seq: i, ts: i * 160, pt: 0, payload: [i + 1] }));
+  assert.equal(overflow, 3);
+  src.close();
+});

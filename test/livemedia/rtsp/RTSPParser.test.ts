@@ -10,6 +10,7 @@ import {
   writeInterleavedHeader,
   type RTSPParsedItem,
   type RTSPParseFailure,
+  type RTSPParserOptions,
   type RTSPRequest,
   type RTSPResponse,
 } from '@dorsvr/livemedia';
@@ -327,4 +328,20 @@ test('property: random bytes never throw, yield only DorsvrError failures, and k
     }),
     { numRuns: 500 },
   );
+});
+
+test('RTSPParser limits: a string, NaN, 0, -1 or Infinity throws ERR_RTSP_PARSER_OPTIONS instead of turning the limit off', () => {
+  for (const name of ['maxLineLength', 'maxHeaderCount', 'maxHeaderBytes', 'maxBodySize'] as const) {
+    for (const bad of ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 1.5]) {
+      assert.throws(
+        () => new RTSPParser({ [name]: bad } as unknown as RTSPParserOptions),
+        (e: unknown) => e instanceof DorsvrError && e.code === 'ERR_RTSP_PARSER_OPTIONS' && e.message.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // A good value is accepted and enforced: a 10-byte body over maxBodySize 4 is refused with 413.
+  const parser = new RTSPParser({ maxBodySize: 4 });
+  const items = parseAll([enc('ANNOUNCE rtsp://h/s RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 10\r\n\r\n0123456789')], parser);
+  assert.ok(items.some((i) => i.type === 'error' && i.error.code === 'ERR_RTSP_BODY_TOO_LARGE'), JSON.stringify(items.map((i) => i.type)));
 });

@@ -14,6 +14,7 @@ import {
   resolveControlURL,
   staticPayloadTypeRtpMap,
   type RTSPResponse,
+  type SDPParseOptions,
 } from '@dorsvr/livemedia';
 
 const crlf = (lines: string[]): string => `${lines.join('\r\n')}\r\n`;
@@ -371,4 +372,20 @@ test('property: arbitrary text never throws anything but DorsvrError', () => {
     }),
     { numRuns: 1000 },
   );
+});
+
+test('parseSDP limits: a string, NaN, 0, -1 or Infinity throws ERR_SDP_INVALID instead of turning the limit off', () => {
+  const sdp = `v=0\r\n${'m=audio 0 RTP/AVP 0\r\n'.repeat(3)}`;
+  for (const name of ['maxLength', 'maxMedia'] as const) {
+    for (const bad of ['abc', Number.NaN, 0, -1, Number.POSITIVE_INFINITY, 2.5]) {
+      assert.throws(
+        () => parseSDP(sdp, { [name]: bad } as unknown as SDPParseOptions),
+        (e: unknown) => isDorsvrError(e, 'ERR_SDP_INVALID') && e.message.includes(name),
+        `${name}: ${String(bad)}`,
+      );
+    }
+  }
+  // Good values are accepted and enforced.
+  assert.equal(parseSDP(sdp, { maxMedia: 3, maxLength: 1000 }).media.length, 3);
+  assert.throws(() => parseSDP(sdp, { maxMedia: 2 }), (e: unknown) => isDorsvrError(e, 'ERR_SDP_PARSE'));
 });

@@ -3,15 +3,16 @@ import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
 import type { AnyFramedSource } from '../core/FramedSource.js';
+import { limitOption } from '../core/limitOption.js';
 import { audioSpecificConfigHex, parseADTSHeader, type ADTSHeader } from './ADTSHeader.js';
 
 const debug = createDebug('dorsvr:livemedia:audio');
 
 /** Options of {@link ADTSAudioStreamFramer}. */
 export interface ADTSAudioStreamFramerOptions {
-  /** Bytes {@link ADTSAudioStreamFramer.prepare} may read looking for the first header (default 1 MiB). */
+  /** Bytes {@link ADTSAudioStreamFramer.prepare} may read looking for the first header (default 1 MiB; anything but a positive integer throws `ERR_SOURCE_OPTIONS`). */
   maxPrepareBytes?: number;
-  /** Bytes skipped looking for a sync word before the input is refused as not ADTS (default 64 KiB). */
+  /** Bytes skipped looking for a sync word before the input is refused as not ADTS (default 64 KiB; anything but a positive integer throws `ERR_SOURCE_OPTIONS`). */
   maxResyncBytes?: number;
 }
 
@@ -37,8 +38,8 @@ export class ADTSAudioStreamFramer extends FramedFilter {
 
   constructor(inputSource: AnyFramedSource, options: ADTSAudioStreamFramerOptions = {}) {
     super(inputSource);
-    this.#maxPrepareBytes = options.maxPrepareBytes ?? 1 << 20;
-    this.#maxResyncBytes = options.maxResyncBytes ?? 64 * 1024;
+    this.#maxPrepareBytes = limitOption(options.maxPrepareBytes, 1 << 20, 'maxPrepareBytes', 'ERR_SOURCE_OPTIONS');
+    this.#maxResyncBytes = limitOption(options.maxResyncBytes, 64 * 1024, 'maxResyncBytes', 'ERR_SOURCE_OPTIONS');
   }
 
   /** Sampling rate from the first header (undefined before it). */

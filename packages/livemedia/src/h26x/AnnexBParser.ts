@@ -1,4 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
+import { limitOption } from '../core/limitOption.js';
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_BUFFER = Buffer.alloc(0);
@@ -50,7 +51,10 @@ export interface AnnexBNalCopyCache {
 
 /** Options of {@link AnnexBParser}. */
 export interface AnnexBParserOptions {
-  /** Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`. */
+  /**
+   * Largest NAL unit accepted, in bytes (default 16 MiB); a larger one throws `ERR_H26X_NAL_TOO_LARGE`.
+   * Anything but a positive integer throws `ERR_H26X_OPTIONS` from the constructor.
+   */
   maxNalSize?: number;
   /** Stream offset of the first byte pushed (default 0), e.g. after seeking. */
   startOffset?: number;
@@ -101,7 +105,7 @@ export class AnnexBParser {
   #piecesInParent = false;
 
   constructor(options: AnnexBParserOptions = {}) {
-    this.#maxNalSize = options.maxNalSize ?? 16 * 1024 * 1024;
+    this.#maxNalSize = limitOption(options.maxNalSize, 16 * 1024 * 1024, 'maxNalSize', 'ERR_H26X_OPTIONS');
     this.#offset = options.startOffset ?? 0;
     this.#copies = options.copies;
   }

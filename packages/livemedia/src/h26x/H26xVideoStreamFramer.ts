@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
+import { limitOption } from '../core/limitOption.js';
 import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';
@@ -20,13 +21,13 @@ const debug = createDebug('dorsvr:livemedia:h26x');
 export interface H26xVideoStreamFramerOptions {
   /** Frame rate used when the SPS carries no timing information (default 25). */
   defaultFrameRate?: number;
-  /** Largest NAL unit accepted, in bytes (default 16 MiB; anything but a positive number throws `ERR_H26X_OPTIONS`). */
+  /** Largest NAL unit accepted, in bytes (default 16 MiB; anything but a positive integer throws `ERR_H26X_OPTIONS`). */
   maxNalSize?: number;
-  /** Largest access unit accepted, in bytes (default 64 MiB; anything but a positive number throws `ERR_H26X_OPTIONS`). */
+  /** Largest access unit accepted, in bytes (default 64 MiB; anything but a positive integer throws `ERR_H26X_OPTIONS`). */
   maxAccessUnitSize?: number;
   /**
    * For inputs that cannot be duplicated (live), how many bytes {@link H26xVideoStreamFramer.prepare}
-   * may read looking for parameter sets (default 8 MiB; anything but a positive number throws
+   * may read looking for parameter sets (default 8 MiB; anything but a positive integer throws
    * `ERR_H26X_OPTIONS`). What it reads is still delivered.
    */
   maxPrepareBytes?: number;
@@ -189,9 +190,9 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#options = {
       defaultFrameRate,
-      maxNalSize: byteLimit(options.maxNalSize, 16 * 1024 * 1024, 'maxNalSize'),
-      maxAccessUnitSize: byteLimit(options.maxAccessUnitSize, 64 * 1024 * 1024, 'maxAccessUnitSize'),
-      maxPrepareBytes: byteLimit(options.maxPrepareBytes, 8 * 1024 * 1024, 'maxPrepareBytes'),
+      maxNalSize: limitOption(options.maxNalSize, 16 * 1024 * 1024, 'maxNalSize', 'ERR_H26X_OPTIONS'),
+      maxAccessUnitSize: limitOption(options.maxAccessUnitSize, 64 * 1024 * 1024, 'maxAccessUnitSize', 'ERR_H26X_OPTIONS'),
+      maxPrepareBytes: limitOption(options.maxPrepareBytes, 8 * 1024 * 1024, 'maxPrepareBytes', 'ERR_H26X_OPTIONS'),
     };
     // NAL units across chunk boundaries of a file: one copy shared by every framer of that file.
     const copies = new SharedNalCopies(() => this.#fileVersion());
@@ -614,14 +615,4 @@ export abstract class H26xVideoStreamFramer extends FramedFilter {
     }
     this.#queue.completeAccessUnit(pt, duration, key);
   }
-}
-
-/**
- * A byte limit of the options: `fallback` when not given, else a positive number; anything else (a
- * string, NaN, 0) throws rather than leaving the limit off (a comparison with it would never hold).
- */
-function byteLimit(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new DorsvrError('ERR_H26X_OPTIONS', `${name} must be a positive number of bytes, not ${String(value)}`);
-  return value;
 }

@@ -1,6 +1,7 @@
 import createDebug from 'debug';
 import { DorsvrError } from '@dorsvr/scheduler';
 import type { FramedSource } from '../core/FramedSource.js';
+import { limitOption } from '../core/limitOption.js';
 import type { RTPSink } from '../rtp/RTPSink.js';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import { parseSDP } from '../sdp/parseSDP.js';
@@ -16,7 +17,7 @@ export const DEFAULT_RELAY_MAX_TRACKS = 16;
 
 /** Options of a {@link RelayServerMediaSession}: the session's and every track's. */
 export interface RelayServerMediaSessionOptions extends ServerMediaSessionOptions, RelayTrackOptions {
-  /** `m=` sections at most (default {@link DEFAULT_RELAY_MAX_TRACKS}); more is refused (400). */
+  /** `m=` sections at most (default {@link DEFAULT_RELAY_MAX_TRACKS}); more is refused (400). Anything but a positive integer throws `ERR_SERVER_OPTION`. */
   maxTracks?: number;
 }
 
@@ -73,7 +74,7 @@ export class RelayServerMediaSession extends ServerMediaSession {
       description: options.description ?? (sessionName !== '' && sessionName !== '-' ? sessionName : undefined),
       info: options.info ?? sdp.info,
     });
-    const max = options.maxTracks ?? DEFAULT_RELAY_MAX_TRACKS;
+    const max = limitOption(options.maxTracks, DEFAULT_RELAY_MAX_TRACKS, 'maxTracks', 'ERR_SERVER_OPTION');
     if (sdp.media.length === 0) throw new DorsvrError('ERR_RELAY_SDP', 'the SDP has no m= section', { status: 400 });
     if (sdp.media.length > max) {
       throw new DorsvrError('ERR_RELAY_SDP', `the SDP has ${sdp.media.length} m= sections, more than ${max}`, { status: 400 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { limitOption } from '../core/limitOption.js';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
 import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';
@@ -45,17 +46,19 @@ export interface RelayTrackOptions {
   portRange?: PortRange;
   /**
    * Readers of one track at most (default {@link DEFAULT_RELAY_MAX_READERS}); a SETUP beyond is
-   * refused with 453 Not Enough Bandwidth.
+   * refused with 453 Not Enough Bandwidth. Anything but a positive integer throws `ERR_SERVER_OPTION`.
    */
   maxReaders?: number;
   /**
    * H.264/H.265: how long (µs) a reader waits for a key frame before it is started at the next
-   * packet anyway (default {@link DEFAULT_RELAY_KEY_FRAME_WAIT_US}; 0 waits forever).
+   * packet anyway (default {@link DEFAULT_RELAY_KEY_FRAME_WAIT_US}; 0 waits forever). Anything but a finite
+   * number ≥ 0 throws `ERR_SERVER_OPTION`.
    */
   keyFrameWaitUs?: number;
   /**
    * Delay (µs) between {@link RelayTrack.end} and the readers' RTCP BYE, so that the BYE (on the
-   * RTCP port) cannot overtake the last RTP packets (default {@link DEFAULT_RELAY_BYE_DELAY_US}).
+   * RTCP port) cannot overtake the last RTP packets (default {@link DEFAULT_RELAY_BYE_DELAY_US}). Anything but a finite number ≥ 0 throws
+   * `ERR_SERVER_OPTION`.
    */
   byeDelayUs?: number;
   /**
@@ -227,9 +230,9 @@ export class RelayTrack extends EventEmitter<RelayTrackEvents> {
     this.#cname = options.cname ?? 'dorsvr';
     this.#portBase = options.portBase;
     this.#portRange = options.portRange === undefined ? undefined : checkPortRange(options.portRange);
-    this.#maxReaders = options.maxReaders ?? DEFAULT_RELAY_MAX_READERS;
-    this.#keyFrameWaitUs = options.keyFrameWaitUs ?? DEFAULT_RELAY_KEY_FRAME_WAIT_US;
-    this.#byeDelayUs = options.byeDelayUs ?? DEFAULT_RELAY_BYE_DELAY_US;
+    this.#maxReaders = limitOption(options.maxReaders, DEFAULT_RELAY_MAX_READERS, 'maxReaders', 'ERR_SERVER_OPTION');
+    this.#keyFrameWaitUs = limitOption(options.keyFrameWaitUs, DEFAULT_RELAY_KEY_FRAME_WAIT_US, 'keyFrameWaitUs', 'ERR_SERVER_OPTION', 'duration');
+    this.#byeDelayUs = limitOption(options.byeDelayUs, DEFAULT_RELAY_BYE_DELAY_US, 'byeDelayUs', 'ERR_SERVER_OPTION', 'duration');
     for (const pt of media.payloadTypes) if (pt >= 0 && pt < 128) this.#acceptPT[pt] = 1;
     this.#h26xPT = this.parameterSets.codec === 'other' ? -1 : media.payloadTypes[0]!;
     this.#h265 = this.parameterSets.codec === 'h265';

@@ -1,3 +1,5 @@
+import { limitOption } from '../core/limitOption.js';
+
 /** What the reorder buffer needs of a packet. */
 export interface ReorderablePacket {
   /** RTP sequence number (16-bit). */
@@ -8,9 +10,15 @@ export interface ReorderablePacket {
 
 /** Limits of an {@link RTPReorderBuffer}. */
 export interface RTPReorderBufferOptions {
-  /** Packets held while waiting for a gap to fill; when full, the gap is given up. Default 100. */
+  /**
+   * Packets held while waiting for a gap to fill; when full, the gap is given up. Default 100;
+   * anything but a positive integer throws `ERR_SOURCE_OPTIONS`.
+   */
   maxPackets?: number;
-  /** How long (µs) the packet after a gap waits for the missing ones. Default 100 000 (100 ms). */
+  /**
+   * How long (µs) the packet after a gap waits for the missing ones. Default 100 000 (100 ms);
+   * anything but a finite number ≥ 0 throws `ERR_SOURCE_OPTIONS`.
+   */
   maxDelayUs?: number;
 }
 
@@ -44,8 +52,8 @@ export class RTPReorderBuffer<P extends ReorderablePacket> {
   #resync = false;
 
   constructor(options: RTPReorderBufferOptions = {}) {
-    this.maxPackets = Math.max(1, options.maxPackets ?? 100);
-    this.maxDelayUs = Math.max(0, options.maxDelayUs ?? 100_000);
+    this.maxPackets = limitOption(options.maxPackets, 100, 'maxPackets', 'ERR_SOURCE_OPTIONS');
+    this.maxDelayUs = limitOption(options.maxDelayUs, 100_000, 'maxDelayUs', 'ERR_SOURCE_OPTIONS', 'duration');
   }
 
   /** Packets currently held. */

@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedSource, type FramedSourceEvents } from '../core/FramedSource.js';
+import { limitOption } from '../core/limitOption.js';
 import { unixMicrosFromNTP, type NTPTimestamp } from '../rtcp/NTPTime.js';
 import type { RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { parseRTPHeader } from '../rtp/RTPPacket.js';
@@ -70,15 +71,19 @@ export interface RTPSourceOptions {
   timestampFrequency?: number;
   /** Accept only this payload type; others are counted and ignored. */
   payloadType?: number;
-  /** Reorder buffer limits (default 100 packets, 100 ms). */
+  /** Reorder buffer limits (default 100 packets, 100 ms); a bad one throws `ERR_SOURCE_OPTIONS`. */
   reorder?: RTPReorderBufferOptions;
-  /** Frames held for a slow reader before the oldest is dropped. Default 500. */
+  /**
+   * Frames held for a slow reader before the oldest is dropped. Default 500; anything but a positive
+   * integer throws `ERR_SOURCE_OPTIONS`.
+   */
   maxQueuedFrames?: number;
   /** RFC 3550 A.1 sequence validation tuning. */
   stats?: RTPReceptionStatsOptions;
   /**
    * How long packets are still taken after the sender's RTCP BYE before the stream ends (default
    * {@link DEFAULT_BYE_GRACE_US}): the BYE travels on the RTCP socket and can overtake the last RTP packets.
+   * Anything but a finite number ≥ 0 throws `ERR_SOURCE_OPTIONS`.
    */
   byeGraceUs?: number;
 }
@@ -163,8 +168,8 @@ export abstract class RTPSource<Events extends RTPSourceEvents = RTPSourceEvents
     this.payloadType = options.payloadType;
     this.#reorder = new RTPReorderBuffer(options.reorder);
     this.#statsOptions = options.stats;
-    this.#maxQueued = Math.max(1, options.maxQueuedFrames ?? 500);
-    this.#byeGraceUs = Math.max(0, options.byeGraceUs ?? DEFAULT_BYE_GRACE_US);
+    this.#maxQueued = limitOption(options.maxQueuedFrames, 500, 'maxQueuedFrames', 'ERR_SOURCE_OPTIONS');
+    this.#byeGraceUs = limitOption(options.byeGraceUs, DEFAULT_BYE_GRACE_US, 'byeGraceUs', 'ERR_SOURCE_OPTIONS', 'duration');
     this.#rtpInterface = options.rtpInterface;
     this.#rtpInterface?.on('packet', this.#onPacket);
   }

@@ -1,16 +1,21 @@
 import { DorsvrError } from '@dorsvr/scheduler';
+import { limitOption } from '../core/limitOption.js';
 import { RTSPHeaders } from './RTSPHeaders.js';
 import type { RTSPParsedItem, RTSPParseFailure } from './RTSPMessage.js';
 
-/** Limits of {@link RTSPParser}; each has a default sized for real RTSP traffic. */
+/**
+ * Limits of {@link RTSPParser}; each has a default sized for real RTSP traffic. Each must be a
+ * positive integer: anything else (a string, NaN, 0, -1, Infinity) throws `ERR_RTSP_PARSER_OPTIONS`
+ * from the constructor rather than leaving the limit off.
+ */
 export interface RTSPParserOptions {
-  /** Longest start line or header line, in bytes, without its line ending (default 8192). */
+  /** Longest start line or header line, in bytes, without its line ending (default 8192; refused unless a positive integer). */
   maxLineLength?: number;
-  /** Most header lines in one message (default 100). */
+  /** Most header lines in one message (default 100; refused unless a positive integer). */
   maxHeaderCount?: number;
-  /** Most bytes in the start line + header block of one message (default 65536). */
+  /** Most bytes in the start line + header block of one message (default 65536; refused unless a positive integer). */
   maxHeaderBytes?: number;
-  /** Largest Content-Length accepted (default 1 MiB); larger bodies are skipped and reported (413). */
+  /** Largest Content-Length accepted (default 1 MiB; refused unless a positive integer); larger bodies are skipped and reported (413). */
   maxBodySize?: number;
 }
 
@@ -116,10 +121,10 @@ export class RTSPParser {
   private atLineStart = false;
 
   constructor(options: RTSPParserOptions = {}) {
-    this.maxLineLength = options.maxLineLength ?? 8192;
-    this.maxHeaderCount = options.maxHeaderCount ?? 100;
-    this.maxHeaderBytes = options.maxHeaderBytes ?? 65536;
-    this.maxBodySize = options.maxBodySize ?? 1 << 20;
+    this.maxLineLength = limitOption(options.maxLineLength, 8192, 'maxLineLength', 'ERR_RTSP_PARSER_OPTIONS');
+    this.maxHeaderCount = limitOption(options.maxHeaderCount, 100, 'maxHeaderCount', 'ERR_RTSP_PARSER_OPTIONS');
+    this.maxHeaderBytes = limitOption(options.maxHeaderBytes, 65536, 'maxHeaderBytes', 'ERR_RTSP_PARSER_OPTIONS');
+    this.maxBodySize = limitOption(options.maxBodySize, 1 << 20, 'maxBodySize', 'ERR_RTSP_PARSER_OPTIONS');
   }
 
   /** Bytes held for a message not yet complete (bounded by the limits). */

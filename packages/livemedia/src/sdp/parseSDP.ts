@@ -1,4 +1,5 @@
 import { DorsvrError } from '@dorsvr/scheduler';
+import { limitOption } from '../core/limitOption.js';
 import { parseRangeHeader } from '../rtsp/RangeHeader.js';
 import type { RangeHeader } from '../rtsp/RangeHeader.js';
 import type {
@@ -13,11 +14,14 @@ import type {
   SDPSessionDescription,
 } from './SDPTypes.js';
 
-/** Limits of {@link parseSDP}. */
+/**
+ * Limits of {@link parseSDP}. Each must be a positive integer: anything else (a string, NaN, 0, -1,
+ * Infinity) throws `ERR_SDP_INVALID` (the caller's mistake, unlike `ERR_SDP_PARSE` for bad input).
+ */
 export interface SDPParseOptions {
-  /** Largest description accepted, in bytes/characters (default 65536). */
+  /** Largest description accepted, in bytes/characters (default 65536; refused unless a positive integer). */
   maxLength?: number;
-  /** Most `m=` sections accepted (default 64). */
+  /** Most `m=` sections accepted (default 64; refused unless a positive integer). */
   maxMedia?: number;
 }
 
@@ -160,8 +164,8 @@ function parseRangeAttr(v: string | undefined): RangeHeader | undefined {
  * ```
  */
 export function parseSDP(input: string | Uint8Array, options: SDPParseOptions = {}): SDPSessionDescription {
-  const maxLength = options.maxLength ?? 65536;
-  const maxMedia = options.maxMedia ?? 64;
+  const maxLength = limitOption(options.maxLength, 65536, 'maxLength', 'ERR_SDP_INVALID');
+  const maxMedia = limitOption(options.maxMedia, 64, 'maxMedia', 'ERR_SDP_INVALID');
   if (input.length > maxLength) throw bad(`SDP of ${input.length} bytes exceeds ${maxLength}`);
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   const session: SDPSessionDescription = {
