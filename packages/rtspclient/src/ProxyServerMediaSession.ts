@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, limitOption, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import {
   DEFAULT_RELAY_MAX_TRACKS,
   formatSDP,
@@ -15,7 +15,7 @@ import {
 } from '@dorsvr/livemedia';
 import type { MediaSession } from './MediaSession.js';
 import type { MediaSubsession } from './MediaSubsession.js';
-import { RTSPClient, positiveMsOption, type RTSPClientOptions, type RTSPClientTLSOptions, type RTSPTransportMode } from './RTSPClient.js';
+import { RTSPClient, type RTSPClientOptions, type RTSPClientTLSOptions, type RTSPTransportMode } from './RTSPClient.js';
 
 const debug = createDebug('dorsvr:rtspclient:proxy');
 
@@ -249,11 +249,11 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `acceptMediaFromAnyAddress must be true or false, not ${JSON.stringify(options.acceptMediaFromAnyAddress)}`);
     }
     // The back-end client's timeouts are checked now, not when it is made (fail at construction).
-    positiveMsOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000);
-    positiveMsOption(options.fallbackTimeoutMs, 'fallbackTimeoutMs', 5000);
+    limitOption(options.requestTimeoutMs, 10_000, 'requestTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive');
+    limitOption(options.fallbackTimeoutMs, 5000, 'fallbackTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive');
     // The relay's limits too: its tracks are only made once the back-end answered, too late to refuse.
-    for (const name of ['maxTracks', 'maxReaders'] as const) relayLimit(options[name], name, true);
-    for (const name of ['keyFrameWaitUs', 'byeDelayUs'] as const) relayLimit(options[name], name, false);
+    for (const name of ['maxTracks', 'maxReaders'] as const) limitOption(options[name], 0, name, 'ERR_RTSP_CLIENT_OPTION');
+    for (const name of ['keyFrameWaitUs', 'byeDelayUs'] as const) limitOption(options[name], 0, name, 'ERR_RTSP_CLIENT_OPTION', 'duration');
     this.#backendURL = url;
     u.username = '';
     u.password = '';
@@ -262,7 +262,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#graceUs = (options.graceMs ?? DEFAULT_PROXY_GRACE_MS) * 1000;
-    this.#noDataUs = positiveMsOption(options.noDataTimeoutMs, 'noDataTimeoutMs', DEFAULT_PROXY_NO_DATA_TIMEOUT_MS) * 1000;
+    this.#noDataUs = limitOption(options.noDataTimeoutMs, DEFAULT_PROXY_NO_DATA_TIMEOUT_MS, 'noDataTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
     this.#userDescription = options.description;
     if (options.eager === true) this.#scheduler.scheduleDelayedTask(0, () => this.#open());
   }
@@ -624,11 +624,4 @@ export class ProxyServerMediaSession extends ServerMediaSession {
       this.#fail(this.#client, `no RTP from the back-end for ${this.#noDataUs / 1_000_000} s`);
     }
   }
-}
-
-/** A relay limit: a positive integer (`count`), else a finite number ≥ 0; anything else throws `ERR_RTSP_CLIENT_OPTION`. */
-function relayLimit(value: unknown, name: string, count: boolean): void {
-  if (value === undefined) return;
-  const ok = typeof value === 'number' && Number.isFinite(value) && (count ? Number.isInteger(value) && value >= 1 : value >= 0);
-  if (!ok) throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be ${count ? 'a positive integer' : 'a finite number of at least 0'}, not ${String(value)}`);
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { BasicTaskScheduler, DorsvrError, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { BasicTaskScheduler, DorsvrError, limitOption, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { Groupsock, PortPairAllocator, isMulticastAddress, isSourceSpecificMulticastAddress, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
@@ -196,18 +196,6 @@ function booleanOption(value: unknown, name: string): boolean {
   return value;
 }
 
-/**
- * A timeout or period in milliseconds: undefined is `fallback`; anything but a positive finite
- * number (Infinity, NaN, 0, a string) is refused, as most of them would mean no timeout at all.
- */
-export function positiveMsOption(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be a positive finite number of milliseconds, not ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
-  }
-  return value;
-}
-
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
@@ -311,11 +299,11 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     this.scheduler = options.scheduler ?? new BasicTaskScheduler();
     this.#transport = options.transport ?? 'auto';
     // Timeouts fail closed: Infinity, NaN or a string would mean no timeout (ERR_RTSP_CLIENT_OPTION).
-    this.#fallbackTimeoutUs = positiveMsOption(options.fallbackTimeoutMs, 'fallbackTimeoutMs', 5000) * 1000;
-    this.#requestTimeoutUs = positiveMsOption(options.requestTimeoutMs, 'requestTimeoutMs', 10_000) * 1000;
-    this.#connectTimeoutUs = positiveMsOption(options.connectTimeoutMs, 'connectTimeoutMs', this.#requestTimeoutUs / 1000) * 1000;
-    this.#teardownTimeoutUs = positiveMsOption(options.teardownTimeoutMs, 'teardownTimeoutMs', 2000) * 1000;
-    this.#keepAliveIntervalUs = options.keepAliveIntervalMs === undefined ? undefined : positiveMsOption(options.keepAliveIntervalMs, 'keepAliveIntervalMs', 0) * 1000;
+    this.#fallbackTimeoutUs = limitOption(options.fallbackTimeoutMs, 5000, 'fallbackTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
+    this.#requestTimeoutUs = limitOption(options.requestTimeoutMs, 10_000, 'requestTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
+    this.#connectTimeoutUs = limitOption(options.connectTimeoutMs, this.#requestTimeoutUs / 1000, 'connectTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
+    this.#teardownTimeoutUs = limitOption(options.teardownTimeoutMs, 2000, 'teardownTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
+    this.#keepAliveIntervalUs = options.keepAliveIntervalMs === undefined ? undefined : limitOption(options.keepAliveIntervalMs, 0, 'keepAliveIntervalMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000;
     this.#userAgent = options.userAgent ?? 'dorsvr RTSPClient';
     this.#portAllocator = options.portAllocator;
     const username = options.username ?? u.username;
@@ -798,7 +786,7 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
    */
   async request(method: string, uri: string, headers: RTSPHeadersInit = {}, body?: string | Uint8Array, timeoutMs?: number): Promise<RTSPClientResponse> {
     if (this.#closing !== undefined) throw new RTSPClientError('ERR_RTSP_CLIENT_CLOSED', method, 'the client is closed');
-    return this.#request(method, uri, headers, body, positiveMsOption(timeoutMs, 'timeoutMs', this.#requestTimeoutUs / 1000) * 1000);
+    return this.#request(method, uri, headers, body, limitOption(timeoutMs, this.#requestTimeoutUs / 1000, 'timeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive') * 1000);
   }
 
   async #request(method: string, uri: string, headersInit: RTSPHeadersInit, body: string | Uint8Array | undefined, timeoutUs: number): Promise<RTSPClientResponse> {

@@ -3,7 +3,7 @@ import type { TlsOptions } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, defaultScheduler, isDorsvrError, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
+import { DorsvrError, defaultScheduler, isDorsvrError, limitOption, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
@@ -183,17 +183,17 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
       host: options.host,
       allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
       requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop'),
-      nonceLifetimeSeconds: positive(options.nonceLifetimeSeconds, 300, 'nonceLifetimeSeconds'),
-      reclamationSeconds: positive(options.reclamationSeconds, 65, 'reclamationSeconds'),
-      maxConnections: positive(options.maxConnections, 1000, 'maxConnections'),
-      maxSessions: positive(options.maxSessions, 1000, 'maxSessions'),
-      maxRequestSize: integer(positive(options.maxRequestSize, 65536, 'maxRequestSize'), 'maxRequestSize'),
-      maxSendQueueBytes: positive(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes'),
+      nonceLifetimeSeconds: limitOption(options.nonceLifetimeSeconds, 300, 'nonceLifetimeSeconds', 'ERR_SERVER_OPTION', 'positive'),
+      reclamationSeconds: limitOption(options.reclamationSeconds, 65, 'reclamationSeconds', 'ERR_SERVER_OPTION', 'positive'),
+      maxConnections: limitOption(options.maxConnections, 1000, 'maxConnections', 'ERR_SERVER_OPTION', 'positive'),
+      maxSessions: limitOption(options.maxSessions, 1000, 'maxSessions', 'ERR_SERVER_OPTION', 'positive'),
+      maxRequestSize: limitOption(options.maxRequestSize, 65536, 'maxRequestSize', 'ERR_SERVER_OPTION'),
+      maxSendQueueBytes: limitOption(options.maxSendQueueBytes, 256 * 1024, 'maxSendQueueBytes', 'ERR_SERVER_OPTION', 'positive'),
       serverName: options.serverName ?? 'dorsvr/0.1',
-      idleTimeoutSeconds: positive(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds'),
-      requestTimeoutSeconds: positive(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds'),
-      maxConnectionsPerAddress: positive(options.maxConnectionsPerAddress, 100, 'maxConnectionsPerAddress'),
-      maxSessionsPerAddress: positive(options.maxSessionsPerAddress, 100, 'maxSessionsPerAddress'),
+      idleTimeoutSeconds: limitOption(options.idleTimeoutSeconds, 30, 'idleTimeoutSeconds', 'ERR_SERVER_OPTION', 'positive'),
+      requestTimeoutSeconds: limitOption(options.requestTimeoutSeconds, 10, 'requestTimeoutSeconds', 'ERR_SERVER_OPTION', 'positive'),
+      maxConnectionsPerAddress: limitOption(options.maxConnectionsPerAddress, 100, 'maxConnectionsPerAddress', 'ERR_SERVER_OPTION', 'positive'),
+      maxSessionsPerAddress: limitOption(options.maxSessionsPerAddress, 100, 'maxSessionsPerAddress', 'ERR_SERVER_OPTION', 'positive'),
     };
     this.#authenticator = new RTSPAuthenticator(this.scheduler, {
       nonceLifetimeSeconds: this.#options.nonceLifetimeSeconds,
@@ -938,20 +938,6 @@ function checkControlCharacters(req: RTSPRequest): void {
       throw new DorsvrError('ERR_RTSP_HEADER_INVALID', `control character in header ${name.slice(0, 40)}`, { status: 400 });
     }
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a positive number, not ${String(value)}`);
-  }
-  return value;
-}
-
-/** A byte count that must be whole (the RTSP parser of each connection refuses a fraction). */
-function integer(value: number, name: string): number {
-  if (!Number.isInteger(value)) throw new DorsvrError('ERR_SERVER_OPTION', `${name} must be a whole number of bytes, not ${String(value)}`);
-  return value;
 }
 
 /** The request URL without the track suffix or trailing slash: the aggregate base. */

@@ -12,3 +12,4 @@ export { AbstractTaskScheduler } from './AbstractTaskScheduler.js';
 export { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, FIRING_BUDGET_MS, type BasicTaskSchedulerOptions } from './BasicTaskScheduler.js';
 export { VirtualTaskScheduler } from './VirtualTaskScheduler.js';
 export { warnUnheardError } from './warnUnheardError.js';
+export { limitOption } from './limitOption.js';

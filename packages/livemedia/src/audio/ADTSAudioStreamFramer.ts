@@ -1,9 +1,8 @@
 import createDebug from 'debug';
-import { DorsvrError } from '@dorsvr/scheduler';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
 import type { AnyFramedSource } from '../core/FramedSource.js';
-import { limitOption } from '../core/limitOption.js';
 import { audioSpecificConfigHex, parseADTSHeader, type ADTSHeader } from './ADTSHeader.js';
 
 const debug = createDebug('dorsvr:livemedia:audio');

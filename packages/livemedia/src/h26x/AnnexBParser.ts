@@ -1,5 +1,4 @@
-import { DorsvrError } from '@dorsvr/scheduler';
-import { limitOption } from '../core/limitOption.js';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_BUFFER = Buffer.alloc(0);

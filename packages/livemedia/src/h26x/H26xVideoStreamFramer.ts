@@ -1,8 +1,7 @@
 import createDebug from 'debug';
-import { DorsvrError } from '@dorsvr/scheduler';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedFilter } from '../core/FramedFilter.js';
-import { limitOption } from '../core/limitOption.js';
 import { SharedChunk } from '../core/SharedChunk.js';
 import type { FramedSource } from '../core/FramedSource.js';
 import { ByteStreamFileSource } from '../sources/ByteStreamFileSource.js';

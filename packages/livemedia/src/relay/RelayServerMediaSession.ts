@@ -1,7 +1,6 @@
 import createDebug from 'debug';
-import { DorsvrError } from '@dorsvr/scheduler';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 import type { FramedSource } from '../core/FramedSource.js';
-import { limitOption } from '../core/limitOption.js';
 import type { RTPSink } from '../rtp/RTPSink.js';
 import { formatSDP, type SDPMediaInit } from '../sdp/formatSDP.js';
 import { parseSDP } from '../sdp/parseSDP.js';

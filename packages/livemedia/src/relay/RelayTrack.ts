@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
-import { limitOption } from '../core/limitOption.js';
+import { DorsvrError, defaultScheduler, type TaskScheduler, type TaskToken, limitOption } from '@dorsvr/scheduler';
 import type { NTPTimestamp } from '../rtcp/NTPTime.js';
 import { parseRTCP, type RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { RTCPInstance, type RTCPReceiverSide, type RTCPReceptionReport, type RTCPTransport } from '../rtcp/RTCPInstance.js';

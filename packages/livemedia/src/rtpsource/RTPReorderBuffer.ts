@@ -1,4 +1,4 @@
-import { limitOption } from '../core/limitOption.js';
+import { limitOption } from '@dorsvr/scheduler';
 
 /** What the reorder buffer needs of a packet. */
 export interface ReorderablePacket {

@@ -1,8 +1,7 @@
 import createDebug from 'debug';
-import { defaultScheduler, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { defaultScheduler, type TaskScheduler, type TaskToken, limitOption } from '@dorsvr/scheduler';
 import type { Frame } from '../core/Frame.js';
 import { FramedSource, type FramedSourceEvents } from '../core/FramedSource.js';
-import { limitOption } from '../core/limitOption.js';
 import { unixMicrosFromNTP, type NTPTimestamp } from '../rtcp/NTPTime.js';
 import type { RTCPReportBlock } from '../rtcp/RTCPPacket.js';
 import { parseRTPHeader } from '../rtp/RTPPacket.js';

@@ -1,5 +1,4 @@
-import { DorsvrError } from '@dorsvr/scheduler';
-import { limitOption } from '../core/limitOption.js';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 import { RTSPHeaders } from './RTSPHeaders.js';
 import type { RTSPParsedItem, RTSPParseFailure } from './RTSPMessage.js';
 

@@ -1,5 +1,4 @@
-import { DorsvrError } from '@dorsvr/scheduler';
-import { limitOption } from '../core/limitOption.js';
+import { DorsvrError, limitOption } from '@dorsvr/scheduler';
 import { parseRangeHeader } from '../rtsp/RangeHeader.js';
 import type { RangeHeader } from '../rtsp/RangeHeader.js';
 import type {
