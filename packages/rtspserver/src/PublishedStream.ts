@@ -195,18 +195,9 @@ export class PublishedStream extends EventEmitter<PublishedStreamEvents> {
   /** Sum of the tracks' counters ({@link trackStats}); after the end, the final ones. */
   stats(): PublishedStreamStats {
     if (this.#finalStats) return { ...this.#finalStats };
-    const out: PublishedStreamStats = { rtpPackets: 0, rtpBytes: 0, rtcpPackets: 0, oversized: 0, foreign: 0, whilePaused: 0 };
-    for (let i = 0; i < this.#inputs.length; i++) {
-      const s = this.trackStats(i);
-      if (!s) continue;
-      out.rtpPackets += s.rtpPackets;
-      out.rtpBytes += s.rtpBytes;
-      out.rtcpPackets += s.rtcpPackets;
-      out.oversized += s.oversized;
-      out.foreign += s.foreign;
-      out.whilePaused += s.whilePaused;
-    }
-    return out;
+    const sum = addTrackStats({ ...ZERO_TRACK_STATS }, ...this.#inputs.map((_, i) => this.trackStats(i)));
+    const { rtpPackets, rtpBytes, rtcpPackets, oversized, foreign, whilePaused } = sum;
+    return { rtpPackets, rtpBytes, rtcpPackets, oversized, foreign, whilePaused };
   }
 
   /**
