@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { DorsvrError, defaultScheduler, limitOption, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { DorsvrError, booleanOption, defaultScheduler, limitOption, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import {
   DEFAULT_RELAY_MAX_TRACKS,
   formatSDP,
@@ -245,9 +245,7 @@ export class ProxyServerMediaSession extends ServerMediaSession {
     if (!['rtsp:', 'rtspu:', 'rtsps:', 'rtsph:', 'rtspsh:'].includes(u.protocol.toLowerCase())) {
       throw new DorsvrError('ERR_PROXY_URL', `not an rtsp:// (rtsps://, rtsph://, rtspsh://) URL: ${JSON.stringify(url)}`);
     }
-    if (options.acceptMediaFromAnyAddress !== undefined && typeof options.acceptMediaFromAnyAddress !== 'boolean') {
-      throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `acceptMediaFromAnyAddress must be true or false, not ${JSON.stringify(options.acceptMediaFromAnyAddress)}`);
-    }
+    booleanOption(options.acceptMediaFromAnyAddress, 'acceptMediaFromAnyAddress', 'ERR_RTSP_CLIENT_OPTION');
     // The back-end client's timeouts are checked now, not when it is made (fail at construction).
     limitOption(options.requestTimeoutMs, 10_000, 'requestTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive');
     limitOption(options.fallbackTimeoutMs, 5000, 'fallbackTimeoutMs', 'ERR_RTSP_CLIENT_OPTION', 'positive');

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { BasicTaskScheduler, DorsvrError, limitOption, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
+import { BasicTaskScheduler, DorsvrError, booleanOption, limitOption, warnUnheardError, type TaskScheduler, type TaskToken } from '@dorsvr/scheduler';
 import { Groupsock, PortPairAllocator, isMulticastAddress, isSourceSpecificMulticastAddress, type PortPair } from '@dorsvr/groupsock';
 import {
   RTSPHeaders,
@@ -186,16 +186,6 @@ function originOf(u: RTSPURL): string {
   return `${scheme}//${u.host.includes(':') ? `[${u.host.toLowerCase()}]` : u.host.toLowerCase()}:${u.port}`;
 }
 
-/**
- * A boolean option: undefined is false; anything else but a boolean (the string `'false'`, a 1)
- * is refused rather than read as truthy (fail closed).
- */
-function booleanOption(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `${name} must be true or false, not ${JSON.stringify(value)}`);
-  return value;
-}
-
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
@@ -309,8 +299,8 @@ export class RTSPClient extends EventEmitter<RTSPClientEvents> {
     const username = options.username ?? u.username;
     const password = options.password ?? u.password;
     this.#credentials = username === undefined ? undefined : { username, password: password ?? '' };
-    this.#sendCredentialsAfterRedirect = booleanOption(options.sendCredentialsAfterRedirect, 'sendCredentialsAfterRedirect');
-    this.#acceptMediaFromAnyAddress = booleanOption(options.acceptMediaFromAnyAddress, 'acceptMediaFromAnyAddress');
+    this.#sendCredentialsAfterRedirect = booleanOption(options.sendCredentialsAfterRedirect, 'sendCredentialsAfterRedirect', 'ERR_RTSP_CLIENT_OPTION');
+    this.#acceptMediaFromAnyAddress = booleanOption(options.acceptMediaFromAnyAddress, 'acceptMediaFromAnyAddress', 'ERR_RTSP_CLIENT_OPTION');
     this.#origin = originOf(u);
     if (this.#credentials !== undefined) {
       this.#auth = new RTSPClientAuthenticator(this.#credentials.username, this.#credentials.password);

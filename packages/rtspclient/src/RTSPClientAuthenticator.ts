@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DorsvrError } from '@dorsvr/scheduler';
+import { booleanOption } from '@dorsvr/scheduler';
 import {
   createDigestAuthorization,
   encodeBasicAuthorization,
@@ -36,10 +36,8 @@ export class RTSPClientAuthenticator {
   constructor(username: string, password: string, options: RTSPClientAuthenticatorOptions = {}) {
     this.username = username;
     this.password = password;
-    const allowBasic: unknown = options.allowBasic ?? true;
     // The string 'false' must not mean "send the password in the clear" (fail closed).
-    if (typeof allowBasic !== 'boolean') throw new DorsvrError('ERR_RTSP_CLIENT_OPTION', `allowBasic must be true or false, not ${JSON.stringify(allowBasic)}`);
-    this.allowBasic = allowBasic;
+    this.allowBasic = booleanOption(options.allowBasic, 'allowBasic', 'ERR_RTSP_CLIENT_OPTION', true);
   }
 
   /** True when the last challenge offered only Basic and Basic is not allowed. */

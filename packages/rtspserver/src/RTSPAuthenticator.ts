@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
+import { booleanOption, DorsvrError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   decodeBasicAuthorization,
   digestURIMatches,
@@ -12,7 +12,6 @@ import {
 } from '@dorsvr/livemedia';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
-import { booleanOption } from './booleanOption.js';
 import { normalizeAddress } from './RTSPClientConnection.js';
 
 /**
@@ -138,8 +137,8 @@ export class RTSPAuthenticator {
       throw new DorsvrError('ERR_SERVER_OPTION', `maxRenewedNonces must be a whole number ≥ 0, not ${String(maxRenewed)}`);
     }
     this.#lifetimeUs = lifetime * 1e6;
-    this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic');
-    this.#requireQop = booleanOption(options.requireQop, 'requireQop');
+    this.#allowBasic = booleanOption(options.allowBasic, 'allowBasic', 'ERR_SERVER_OPTION');
+    this.#requireQop = booleanOption(options.requireQop, 'requireQop', 'ERR_SERVER_OPTION');
     this.#maxRenewed = maxRenewed;
   }
 

@@ -3,7 +3,7 @@ import type { TlsOptions } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import createDebug from 'debug';
-import { DorsvrError, defaultScheduler, isDorsvrError, limitOption, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
+import { booleanOption, DorsvrError, defaultScheduler, isDorsvrError, limitOption, warnUnheardError, type TaskScheduler } from '@dorsvr/scheduler';
 import {
   RTSPHeaders,
   serializeRTSPResponse,
@@ -22,7 +22,6 @@ import {
 } from '@dorsvr/livemedia';
 import { RTSPClientConnection, normalizeAddress } from './RTSPClientConnection.js';
 import type { RTSPClientSession, SessionCloseReason, SessionStats } from './RTSPClientSession.js';
-import { booleanOption } from './booleanOption.js';
 import { RTSPAuthenticator } from './RTSPAuthenticator.js';
 import { parseRequestURL } from './parseRequestURL.js';
 import { clientAddressKey } from './clientAddressKey.js';
@@ -166,7 +165,7 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     this.#accessCheck = options.accessCheck;
     if (options.tls !== undefined) checkTLSServerOptions(options.tls);
     this.#tls = options.tls;
-    this.#allowUDPWithTLS = booleanOption(options.allowUDPWithTLS, 'allowUDPWithTLS');
+    this.#allowUDPWithTLS = booleanOption(options.allowUDPWithTLS, 'allowUDPWithTLS', 'ERR_SERVER_OPTION');
     if (options.httpPort !== undefined && (!Number.isInteger(options.httpPort) || options.httpPort < 0 || options.httpPort > 65535)) {
       throw new DorsvrError('ERR_SERVER_OPTION', `httpPort must be a port number, not ${String(options.httpPort)}`);
     }
@@ -177,12 +176,12 @@ export class RTSPServer extends EventEmitter<RTSPServerEvents> {
     }
     this.#statsIntervalUs = Math.round(statsIntervalMs * 1000);
     this.#metricsOptions = options.metrics === undefined ? undefined : resolveMetricsOptions(options.metrics);
-    this.#httpTunnelPostFromAnyAddress = booleanOption(options.httpTunnelPostFromAnyAddress, 'httpTunnelPostFromAnyAddress');
+    this.#httpTunnelPostFromAnyAddress = booleanOption(options.httpTunnelPostFromAnyAddress, 'httpTunnelPostFromAnyAddress', 'ERR_SERVER_OPTION');
     this.#options = {
       port: options.port ?? (options.tls === undefined ? 8554 : 322),
       host: options.host,
-      allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth'),
-      requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop'),
+      allowBasicAuth: booleanOption(options.allowBasicAuth, 'allowBasicAuth', 'ERR_SERVER_OPTION'),
+      requireDigestQop: booleanOption(options.requireDigestQop, 'requireDigestQop', 'ERR_SERVER_OPTION'),
       nonceLifetimeSeconds: limitOption(options.nonceLifetimeSeconds, 300, 'nonceLifetimeSeconds', 'ERR_SERVER_OPTION', 'positive'),
       reclamationSeconds: limitOption(options.reclamationSeconds, 65, 'reclamationSeconds', 'ERR_SERVER_OPTION', 'positive'),
       maxConnections: limitOption(options.maxConnections, 1000, 'maxConnections', 'ERR_SERVER_OPTION', 'positive'),

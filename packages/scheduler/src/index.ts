@@ -13,3 +13,4 @@ export { BasicTaskScheduler, DEFAULT_TIMER_GRANULARITY_US, FIRING_BUDGET_MS, typ
 export { VirtualTaskScheduler } from './VirtualTaskScheduler.js';
 export { warnUnheardError } from './warnUnheardError.js';
 export { limitOption } from './limitOption.js';
+export { booleanOption } from './booleanOption.js';
