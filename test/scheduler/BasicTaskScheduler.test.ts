@@ -293,10 +293,12 @@ test('a task falling due while due tasks run is run by the same firing, not by a
           resolve();
         });
       });
-      bDue = s.now() + 2500;
       s.scheduleDelayedTask(2500, () => {
         bRan = true;
       });
+      // Read after B is scheduled, so never before B's real due time (read before, a preemption
+      // between the two calls of more than the spin's 200 µs margin left B not yet due).
+      bDue = s.now() + 2500;
     });
   } finally {
     globalThis.setTimeout = realSetTimeout;
